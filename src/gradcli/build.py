@@ -1,0 +1,200 @@
+"""Build: syntax tree + inputs -> a Graph of Values, ready for forward and backward.
+
+Statements run in order. A name read before it is assigned is an *input*; a
+name whose first assignment, made before it is read, is a plain number is a
+*leaf with a default*. Together they are the leaves, kept in order of first
+appearance. ``x op= e`` makes a new node ``x op (e)``; ``x = a`` makes ``x``
+another name for ``a``'s node. Expressions are walked with an explicit stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Mapping, Sequence
+
+from .engine import Graph, Value, forward
+from .errors import DomainError, InputError, ProgramError, did_you_mean, words
+from .ops import BINARY, FUNCTIONS, OPS
+from .syntax import Assign, Binary, Call, Expr, Name, Num, Pos, Program, Unary, children, plain_number
+
+# A NAME=VALUE value: a number of the language with an optional sign.
+_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes: list[Value] = []
+        self.env: dict[str, Value] = {}      # name -> node it refers to now
+        self.leaves: dict[str, Value] = {}   # in order of first appearance
+
+    def push(self, node: Value) -> Value:
+        """Put a node on the tape (once)."""
+        if node.index < 0:
+            node.index = len(self.nodes)
+            self.nodes.append(node)
+        return node
+
+    def read(self, name: Name) -> Value:
+        node = self.env.get(name.id)
+        if node is not None:
+            return node
+        if name.id in FUNCTIONS:
+            raise ProgramError(f"`{name.id}` is a function, not a value", name.pos,
+                               [f"call it: `{name.id}(x)` or `x.{name.id}()`"])
+        node = self.push(Value(0.0, label=name.id, kind="input", pos=name.pos))
+        self.env[name.id] = self.leaves[name.id] = node
+        return node
+
+    def op(self, expr: Expr, args: list[Value]) -> Value:
+        if isinstance(expr, Unary):
+            arg = args[0]
+            if expr.op == "+":
+                return arg
+            if arg.kind == "const" and arg.index < 0:   # fold the sign of a number
+                return Value(-arg.data, kind="const", pos=expr.pos)
+            op = OPS["neg"]
+        elif isinstance(expr, Binary):
+            op = BINARY[expr.op]
+        else:
+            assert isinstance(expr, Call)
+            op = FUNCTIONS.get(expr.func)
+            if op is None:
+                hint = (f"`{expr.func}` is a value, not a function" if expr.func in self.env
+                        else f"unknown function `{expr.func}`")
+                raise ProgramError(hint, expr.pos,
+                                   did_you_mean(expr.func, FUNCTIONS) or
+                                   [f"the functions are {words(sorted(FUNCTIONS))}"])
+            if len(args) != op.arity:
+                raise ProgramError(
+                    f"`{expr.func}` takes {op.arity} argument{'s' * (op.arity > 1)}, "
+                    f"not {len(args)}", expr.pos)
+        for a in args:
+            self.push(a)
+        return self.push(Value(0.0, tuple(args), op.name, pos=expr.pos))
+
+    def expr(self, root: Expr) -> Value:
+        """Build an expression bottom-up with an explicit stack."""
+        out: list[Value] = []
+        stack: list[tuple[Expr, bool]] = [(root, False)]
+        while stack:
+            expr, ready = stack.pop()
+            if isinstance(expr, Num):
+                if not math.isfinite(expr.value):
+                    raise DomainError(f"the number `{expr.text}` is too large for a float", expr.pos)
+                out.append(Value(expr.value, kind="const", pos=expr.pos))
+            elif isinstance(expr, Name):
+                out.append(self.read(expr))
+            elif ready:
+                n = len(children(expr))
+                args = out[len(out) - n:]
+                del out[len(out) - n:]
+                out.append(self.op(expr, args))
+            else:
+                stack.append((expr, True))
+                stack.extend((c, False) for c in reversed(children(expr)))
+        return out[0]
+
+    def statement(self, stmt) -> Value:
+        if not isinstance(stmt, Assign):
+            return self.push(self.expr(stmt.expr))
+        target = stmt.target
+        if target in FUNCTIONS:
+            raise ProgramError(f"`{target}` is a function and cannot be assigned to", stmt.pos)
+        if stmt.op is not None:
+            # x op= e  is  x = x op (e): a new node, and x now names it
+            current = self.read(Name(target, stmt.pos))
+            value = self.push(self.expr(stmt.expr))
+            node = self.push(Value(0.0, (current, value), BINARY[stmt.op].name, pos=stmt.pos))
+        elif target not in self.env and (default := plain_number(stmt.expr)) is not None:
+            node = self.push(Value(default, label=target, kind="leaf", pos=stmt.pos))
+            self.leaves[target] = node
+        else:
+            node = self.push(self.expr(stmt.expr))
+        if not node.label:
+            node.label = target
+        self.env[target] = node
+        return node
+
+
+def build(program: Program, inputs: Mapping[str, float] | None = None,
+          output: str | None = None) -> Graph:
+    """The program's graph with ``inputs`` bound and the forward pass done.
+
+    Raises ``ProgramError`` for unknown functions, ``InputError`` for missing
+    inputs, bindings of names that are not leaves and an unknown ``output``,
+    and ``DomainError`` when the forward pass leaves the domain of an op.
+    """
+    b = _Builder()
+    last = None
+    for stmt in program.statements:
+        last = b.statement(stmt)
+    assert last is not None  # the parser rejects programs with no statement
+    last_stmt = program.statements[-1]
+    output_name = last_stmt.target if isinstance(last_stmt, Assign) else None
+    if output is not None:
+        if output not in b.env:
+            raise InputError(f"--output `{output}` is not a name in the program",
+                             notes=did_you_mean(output, b.env) or _names_note(b.env))
+        last, output_name = b.env[output], output
+    graph = Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
+    bind(graph, inputs or {})
+    graph.forward()
+    return graph
+
+
+def bind(graph: Graph, inputs: Mapping[str, float]) -> None:
+    """Give the leaves their values: every input must be bound; a binding
+    overrides a leaf's default; binding anything else is an error."""
+    for name, value in inputs.items():
+        leaf = graph.leaves.get(name)
+        if leaf is None:
+            if name in graph.names:
+                what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
+            else:
+                what = f"`{name}` is not a name in the program"
+            raise InputError(what, notes=did_you_mean(name, graph.leaves) or _names_note(graph.leaves, "leaves"))
+        leaf.data = float(value)
+    missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
+    if missing:
+        names = words([f"`{leaf.label}`" for leaf in missing])
+        s = "s" if len(missing) > 1 else ""
+        notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing]
+        notes.append("give " + " ".join(f"{leaf.label}=VALUE" for leaf in missing) + " after the program")
+        for leaf in missing:
+            assigned = [n for n in graph.names if n not in graph.leaves]
+            notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, assigned)]
+        raise InputError(f"missing input{s}: {names}", missing[0].pos, notes)
+
+
+def _names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
+    names = list(names)
+    if not names:
+        return [f"the program has no {what}"]
+    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
+
+
+def parse_binding(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` from the command line; VALUE is a number of the
+    language with an optional sign (no inf, nan, hex or underscores)."""
+    name, eq, value = text.partition("=")
+    if not eq:
+        raise InputError(f"`{text}` is not a binding: expected NAME=VALUE, such as a=2 or b=-3")
+    if not _NAME.fullmatch(name):
+        raise InputError(f"`{text}`: `{name}` is not a name (letters, digits and `_`, not starting with a digit)")
+    if not _VALUE.fullmatch(value):
+        raise InputError(f"`{text}`: `{value}` is not a number (write numbers such as 2, -3, 0.5 or 1e-3)")
+    number = float(value)
+    if not math.isfinite(number):
+        raise InputError(f"`{text}`: `{value}` is too large for a float")
+    return name, number
+
+
+def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
+    """Check names given on the command line against the graph."""
+    for name in names:
+        if name not in graph.leaves and name not in graph.names:
+            raise InputError(f"{option} `{name}` is not a name in the program",
+                             notes=did_you_mean(name, graph.names) or _names_note(graph.names))
+    return list(names)

@@ -1,0 +1,318 @@
+"""The command line: argv in, text out. The only module that prints or exits.
+
+Each command reads the program, hands it to the library (parse -> build ->
+engine -> render) and prints the result. Errors are converted once, here:
+a ``GradcliError`` becomes its message on standard error and its exit status;
+nothing is printed on standard output when a command fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
+
+import typer
+from typer.core import TyperCommand
+
+from . import __version__
+from .errors import GradcliError, InputError
+
+EXIT_INTERNAL = 70  # a bug in gradcli (EX_SOFTWARE); never a traceback
+
+
+class _ProgramFirst(TyperCommand):
+    """Options may come before or after the arguments, and a program that
+    starts with a minus sign (``gradcli eval "-a**2" a=3``) is a program, not
+    an option: anything that is not one of the command's options is moved
+    after ``--`` in its place among the arguments."""
+
+    _OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*")
+
+    def parse_args(self, ctx, args):
+        takes_value, flags = set(), set()
+        for param in self.get_params(ctx):
+            if getattr(param, "param_type_name", "") != "option":
+                continue
+            names = list(param.opts) + list(param.secondary_opts)
+            (flags if param.is_flag or param.count else takes_value).update(names)
+        options, positionals = [], []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                positionals += args[i + 1:]
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and arg != "-":
+                if name in flags:
+                    options.append(arg)
+                elif name in takes_value:
+                    options.append(arg)
+                    if "=" not in arg and i + 1 < len(args):
+                        options.append(args[i + 1])
+                        i += 1
+                elif arg[:2] in takes_value and not arg.startswith("--"):
+                    options.append(arg)          # -fFILE
+                elif self._OPTION.fullmatch(name):
+                    options.append(arg)          # an unknown option: let click say so
+                else:
+                    positionals.append(arg)      # a program such as -a**2
+            else:
+                positionals.append(arg)
+            i += 1
+        return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+app = typer.Typer(
+    name="gradcli",
+    help="Differentiate expressions and small scalar programs with a reverse-mode autograd engine.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Differentiate expressions and small scalar programs.
+
+    A program is one or more statements (`y = a*b + c`, `y += 1`, a bare
+    expression) separated by newlines or `;`. Names read before they are
+    assigned are inputs, bound as NAME=VALUE; `name = number` gives a leaf a
+    default. See the README for the language.
+    """
+
+
+# ------------------------------------------------------------------ helpers
+
+class Source:
+    """The program's text and where it came from (for error messages)."""
+
+    def __init__(self, text: str = "", filename: str | None = None):
+        self.text = text
+        self.filename = filename
+
+
+@contextmanager
+def errors_to_exit(source: Source) -> Iterator[None]:
+    """The one place where errors become messages and exit statuses."""
+    try:
+        yield
+    except GradcliError as e:
+        _fail(e.render(source.text, source.filename), e.exit_code)
+    except RecursionError:  # pragma: no cover - the code has no recursion to hit
+        _fail("error: the program is too deeply nested", 2)
+    except MemoryError:  # pragma: no cover
+        _fail("error: out of memory", 1)
+    except KeyboardInterrupt:  # pragma: no cover
+        _fail("", 130)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as e:  # a bug: say so plainly, never a traceback
+        _fail(f"internal error: {type(e).__name__}: {e}\n"
+              "this is a bug in gradcli; please report it with the command that caused it",
+              EXIT_INTERNAL)
+
+
+def _fail(message: str, code: int) -> None:
+    if message:
+        typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def read_program(program: Optional[str], file: Optional[str], bindings: List[str],
+                 source: Source) -> List[str]:
+    """Fill ``source`` from PROGRAM, ``-`` (standard input) or ``--file``;
+    return the NAME=VALUE arguments."""
+    if file is not None:
+        if program is not None:
+            bindings = [program, *bindings]
+        source.filename = file
+        data = _read_bytes(file)
+    elif program is None:
+        raise InputError("no program: give it as an argument, `-` for standard input, or -f FILE")
+    elif program == "-":
+        source.filename = "<stdin>"
+        data = _read_bytes("-")
+    else:
+        try:
+            program.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("the program is not valid UTF-8") from None
+        source.text = program
+        return bindings
+    try:
+        source.text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        where = "standard input" if file is None else f"`{file}`"
+        raise InputError(f"{where} is not valid UTF-8 (byte {e.start} is {data[e.start]:#04x})") from None
+    return bindings
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(f"cannot read `{path}`: {e.strerror or e}") from None
+
+
+def parse_bindings(bindings: List[str]) -> dict:
+    from .build import parse_binding
+
+    inputs = {}
+    for text in bindings:
+        name, value = parse_binding(text)
+        inputs[name] = value  # the last binding wins
+    return inputs
+
+
+def split_names(values: Optional[List[str]]) -> Optional[List[str]]:
+    """``--wrt a --wrt b`` and ``--wrt a,b``, in order, once each."""
+    if not values:
+        return None
+    names: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def load(program, file, bindings, output, source):
+    """Read, parse, build and run forward: the steps every command shares."""
+    from .build import build
+    from .parse import parse
+
+    inputs = parse_bindings(read_program(program, file, bindings, source))
+    return build(parse(source.text), inputs, output)
+
+
+def wants_table(table: Optional[bool]) -> bool:
+    return sys.stdout.isatty() if table is None else table
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+# Shared parameters, declared once.
+PROGRAM = typer.Argument(None, metavar="PROGRAM", show_default=False,
+                         help="The program's text, or - to read it from standard input.")
+BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
+                          help="Values for the inputs; they also override `name = number` defaults.")
+FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.")
+OUTPUT = typer.Option(None, "--output", metavar="NAME",
+                      help="Report this assigned name instead of the last statement.")
+JSON = typer.Option(False, "--json", help="Print one JSON object.")
+TABLE = typer.Option(None, "--table/--plain",
+                     help="Force the table for people, or the plain lines for scripts "
+                          "(default: the table on a terminal only).")
+PRECISION = typer.Option(6, "--precision", min=1, max=17, help="Significant digits in tables.")
+ALL = typer.Option(False, "--all", help="Show every node of the graph, not only the named ones.")
+
+
+# ----------------------------------------------------------------- commands
+
+@app.command("eval", cls=_ProgramFirst)
+def eval_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: int = PRECISION,
+    every: bool = ALL,
+) -> None:
+    """Evaluate a program and print its output's value."""
+    source = Source()
+    with errors_to_exit(source):
+        graph = load(program, file, bindings or [], output, source)
+        from . import render
+
+        if json:
+            emit(render.as_json(graph.value) + "\n")
+        elif wants_table(table):
+            c = console()
+            name = graph.output_name or "value"
+            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
+            if every:
+                c.print(render.table(graph, every=True, precision=precision, grads=False))
+        else:
+            emit(render.full(graph.value) + "\n")
+
+
+@app.command("grad", cls=_ProgramFirst)
+def grad(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME",
+        help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
+             "another assigned name means its node at the end of the program."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: int = PRECISION,
+    every: bool = ALL,
+) -> None:
+    """Evaluate a program, backpropagate, and print every gradient."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import render
+        from .build import resolve
+
+        graph = load(program, file, bindings or [], output, source)
+        names = split_names(wrt)
+        grads = graph.gradients(None if names is None else resolve(graph, names))
+        if json:
+            emit(render.as_json(graph.value, grads) + "\n")
+        elif wants_table(table):
+            c = console()
+            name = graph.output_name or "value"
+            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
+            c.print(render.table(graph, list(grads), every=every, precision=precision))
+            if not every and not grads:
+                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
+        elif names is not None and len(names) == 1:
+            emit(render.full(grads[names[0]]) + "\n")
+        else:
+            emit(render.plain_grads(grads))
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """The console script."""
+    try:
+        app(args=argv, prog_name="gradcli")
+    except BrokenPipeError:  # `gradcli ... | head`: the reader left; that is fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

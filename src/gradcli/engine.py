@@ -1,0 +1,290 @@
+"""The engine: scalar Value nodes, forward and backward, in the spirit of micrograd.
+
+A ``Value`` holds its data and grad, the op that made it and its operands in
+order. Every op comes from one table (ops.py), where the forward function and
+the local derivatives sit side by side; no node keeps a closure.
+
+A ``Graph`` is a tape: the nodes in a topological order (every node after its
+operands). Programs build their nodes in that order already, so forward is one
+loop up the tape and backward one loop down it. ``topological_order`` finds an
+order for Values built by hand, with an explicit stack. Nothing here recurses,
+so a chain a million nodes deep is as fine as a wide one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+from .errors import DomainError
+from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
+from .syntax import Pos
+
+LEAF_KINDS = ("input", "leaf")
+
+
+class Value:
+    """One scalar node of the graph.
+
+    ``kind`` is ``"input"`` (a name read before it is assigned), ``"leaf"``
+    (a name given a number first: a leaf with a default, or a Value made by
+    hand), ``"const"`` (a number in the program) or ``"op"``.
+    """
+
+    __slots__ = ("data", "grad", "op", "children", "label", "kind", "pos", "index")
+
+    def __init__(self, data: float, children: tuple[Value, ...] = (), op: str = "",
+                 label: str = "", kind: str = "", pos: Pos | None = None):
+        self.data = float(data)
+        self.grad = 0.0
+        self.op = op
+        self.children = children
+        self.label = label
+        self.kind = kind or ("op" if op else "leaf")
+        self.pos = pos
+        self.index = -1   # place on a Graph's tape; -1 until it has one
+
+    def __repr__(self) -> str:
+        name = f"{self.label}, " if self.label else ""
+        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.kind in LEAF_KINDS
+
+    # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
+    def _apply(self, op: str, *others: object) -> Value:
+        return apply(OPS[op], (self, *(_lift(o) for o in others)))
+
+    def __add__(self, other): return self._apply("+", other)
+    def __radd__(self, other): return _lift(other)._apply("+", self)
+    def __sub__(self, other): return self._apply("-", other)
+    def __rsub__(self, other): return _lift(other)._apply("-", self)
+    def __mul__(self, other): return self._apply("*", other)
+    def __rmul__(self, other): return _lift(other)._apply("*", self)
+    def __truediv__(self, other): return self._apply("/", other)
+    def __rtruediv__(self, other): return _lift(other)._apply("/", self)
+    def __pow__(self, other): return self._apply("**", other)
+    def __rpow__(self, other): return _lift(other)._apply("**", self)
+    def __neg__(self): return self._apply("neg")
+    def __pos__(self): return self
+    def __abs__(self): return self._apply("abs")
+
+    def backward(self) -> None:
+        """Fill in ``grad`` for every node this one depends on: d self / d node."""
+        backward(topological_order(self), self)
+
+
+def _function_method(name: str):
+    op = FUNCTIONS[name]
+
+    def method(self: Value, *others: object) -> Value:
+        return apply(op, (self, *(_lift(o) for o in others)))
+
+    method.__name__ = name
+    method.__doc__ = f"{name}() of this value, as a new node."
+    return method
+
+
+for _name in FUNCTIONS:
+    setattr(Value, _name, _function_method(_name))
+
+
+def _lift(x: object) -> Value:
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (int, float)):
+        return Value(float(x), kind="const")
+    return NotImplemented  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------- forward
+
+def describe(op: Op, operands: Sequence[float]) -> str:
+    """An operation with its operand values, as it would be written: `4 / 0`."""
+    shown = [_num(v) for v in operands]
+    if op.infix:
+        return f"{shown[0]} {op.name} {shown[1]}"
+    if op.name == "neg":
+        return f"-({shown[0]})"
+    return f"{op.name}({', '.join(shown)})"
+
+
+def _num(v: float) -> str:
+    return repr(int(v)) if v == int(v) and abs(v) < 1e16 else repr(v)
+
+
+def evaluate(op: Op, operands: Sequence[float], pos: Pos | None = None) -> float:
+    """One op on floats; a domain error, an overflow or a result that is not a
+    number raises ``DomainError`` naming the op, its place and its operands."""
+    try:
+        out = op.forward(*operands)
+        if math.isfinite(out):
+            return out
+        reason = "the result overflows" if math.isinf(out) else "the result is not a number"
+    except Undefined as e:
+        reason = str(e)
+    except (OverflowError, ZeroDivisionError, ValueError) as e:  # pragma: no cover - belt and braces
+        reason = str(e)
+    raise DomainError(f"{reason}: `{describe(op, operands)}`", pos, op=op.name, operands=tuple(operands))
+
+
+def apply(op: Op, children: tuple[Value, ...], pos: Pos | None = None) -> Value:
+    """A new node ``op(children)``, with its data computed now."""
+    data = evaluate(op, [c.data for c in children], pos)
+    return Value(data, children, op.name, pos=pos)
+
+
+def forward(nodes: Sequence[Value]) -> None:
+    """Recompute every op node's data from its operands, up the tape."""
+    ops = OPS
+    for node in nodes:
+        children = node.children
+        if children:
+            op = ops[node.op]
+            args = [c.data for c in children]
+            try:
+                out = op.forward(*args)
+            except (Undefined, OverflowError, ZeroDivisionError, ValueError):
+                out = math.nan
+            if not math.isfinite(out):
+                evaluate(op, args, node.pos)  # raises with the reason
+            node.data = out
+
+
+# ------------------------------------------------------------------ backward
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, operands before the nodes using them,
+    with an explicit stack (no recursion) and children visited in order."""
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, i = stack.pop()
+        if i == 0:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+        if i < len(node.children):
+            stack.append((node, i + 1))
+            child = node.children[i]
+            if id(child) not in seen:
+                stack.append((child, 0))
+        else:
+            order.append(node)
+    return order
+
+
+def backward(nodes: Sequence[Value], output: Value, check: Iterable[Value] = ()) -> None:
+    """Reverse mode: ``grad`` of every node on the tape becomes d output / d node.
+
+    ``nodes`` is a topological order containing ``output``. Nodes used more
+    than once accumulate every contribution. Running it twice gives the same
+    answer: grads are zeroed first. If any node in ``check`` (the gradients
+    that will be reported) ends up not finite, ``DomainError`` names the
+    operation whose derivative was not finite, its place and its operand.
+    """
+    for node in nodes:
+        node.grad = 0.0
+    output.grad = 1.0
+    m = FloatMath
+    ops = OPS
+    for node in reversed(nodes):
+        children = node.children
+        if not children:
+            continue
+        g = node.grad
+        args = [c.data for c in children]
+        args.append(node.data)
+        for child, d in zip(children, ops[node.op].partials):
+            if child.kind == "const":
+                continue   # a number's gradient is never needed
+            try:
+                child.grad += g * d(m, *args)
+            except (ZeroDivisionError, OverflowError, ValueError):
+                child.grad = math.nan
+    for node in check:
+        if not math.isfinite(node.grad):
+            raise _blame(nodes, output, [n for n in check if not math.isfinite(n.grad)])
+
+
+def _blame(nodes: Sequence[Value], output: Value, bad: list[Value]) -> DomainError:
+    """Find the operation that made a reported gradient non-finite: the first
+    one, going backward from the output, whose derivative with respect to an
+    operand leading to a bad gradient was not finite."""
+    wanted = {id(n) for n in bad}
+    leads = set()          # ids of nodes from which a bad node can be reached
+    for node in nodes:     # operands come first, so one pass up the tape
+        if id(node) in wanted or any(id(c) in leads for c in node.children):
+            leads.add(id(node))
+    m = FloatMath
+    for node in reversed(nodes):
+        if not node.children or not math.isfinite(node.grad) or id(node) not in leads:
+            continue
+        args = [c.data for c in node.children]
+        op = OPS[node.op]
+        for i, (child, d) in enumerate(zip(node.children, op.partials)):
+            if child.kind == "const" or id(child) not in leads:
+                continue
+            try:
+                local = d(m, *args, node.data)
+            except (ZeroDivisionError, OverflowError, ValueError):
+                local = math.nan
+            if not math.isfinite(local) or not math.isfinite(node.grad * local):
+                which = f" with respect to operand {i + 1}" if len(args) > 1 else ""
+                what = "is not finite" if not math.isfinite(local) else "overflows"
+                names = ", ".join(f"`{n.label}`" for n in bad if n.label)
+                notes = [f"so the gradient of {names} is not finite"] if names else []
+                return DomainError(f"the derivative of `{describe(op, args)}`{which} {what}",
+                                   node.pos, notes, op=op.name, operands=tuple(args))
+    names = ", ".join(f"`{n.label}`" for n in bad if n.label) or "a reported node"
+    return DomainError(f"the gradient of {names} is not finite", bad[0].pos)
+
+
+class Graph:
+    """A program's nodes on a tape, with its names, its leaves and its output.
+
+    ``nodes``: every node, operands before the nodes that use them.
+    ``names``: each name to the node it refers to at the end of the program.
+    ``leaves``: each leaf's name to its node, in order of first appearance.
+    ``output``: the node whose value is the program's value.
+    """
+
+    def __init__(self, nodes: list[Value], names: dict[str, Value], leaves: dict[str, Value],
+                 output: Value, output_name: str | None = None, source: str = ""):
+        self.nodes = nodes
+        self.names = names
+        self.leaves = leaves
+        self.output = output
+        self.output_name = output_name
+        self.source = source
+
+    @property
+    def value(self) -> float:
+        return self.output.data
+
+    def node(self, name: str) -> Value:
+        """The node a name means for ``--wrt``: a leaf's name means the leaf,
+        any other name the node it refers to at the end of the program."""
+        return self.leaves.get(name) or self.names[name]
+
+    def forward(self) -> float:
+        forward(self.nodes)
+        return self.output.data
+
+    def backward(self, check: Iterable[Value] | None = None) -> None:
+        """Gradients of the output with respect to every node; the leaves'
+        (or ``check``'s) gradients must come out finite."""
+        end = self.output.index + 1
+        nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
+        for node in self.nodes[end:]:
+            node.grad = 0.0
+        backward(nodes, self.output, self.leaves.values() if check is None else check)
+
+    def gradients(self, wrt: Sequence[str] | None = None) -> dict[str, float]:
+        """Backward, then each name's gradient (every leaf without ``wrt``)."""
+        names = list(self.leaves) if wrt is None else list(wrt)
+        targets = [self.node(n) for n in names]
+        self.backward(targets)
+        return {n: t.grad for n, t in zip(names, targets)}

@@ -1,0 +1,113 @@
+"""Errors a person can act on.
+
+Every error gradcli raises on purpose is a ``GradcliError``: it carries the exit
+status the contract gives it, the message, and where in the source it happened.
+``render`` turns it into the text the command line prints on standard error:
+
+    error: expected a number, a name, `(` or a sign, found the end of the input
+     --> 1:6
+      |
+    1 | (a*b+
+      |      ^
+      = note: the `(` at 1:1 is never closed
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from .syntax import Pos
+
+
+class GradcliError(Exception):
+    """Bad input: exit status 2 unless a subclass says otherwise."""
+
+    exit_code = 2
+    kind = "error"
+
+    def __init__(self, message: str, pos: Pos | None = None, notes: Sequence[str] = ()):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+        self.notes = list(notes)
+
+    def render(self, source: str | None = None, filename: str | None = None) -> str:
+        """The error as a person reads it: message, place, the source line with
+        a caret under the spot, and notes."""
+        lines = [f"{self.kind}: {self.message}"]
+        if self.pos is not None:
+            where = f"{filename}:{self.pos}" if filename else str(self.pos)
+            lines.append(f" --> {where}")
+            text = _source_line(source, self.pos.line) if source is not None else None
+            if text is not None:
+                gutter = str(self.pos.line)
+                pad = " " * len(gutter)
+                # Tabs keep their width so the caret stays under the spot.
+                indent = "".join(c if c == "\t" else " " for c in text[: self.pos.column - 1])
+                width = max(1, min(self.pos.length, len(text) - self.pos.column + 1))
+                lines.append(f"{pad} |")
+                lines.append(f"{gutter} | {text}")
+                lines.append(f"{pad} | {indent}{'^' * width}")
+        for note in self.notes:
+            lines.append(f"  = note: {note}")
+        return "\n".join(lines)
+
+
+class ParseError(GradcliError):
+    """The text is not a program: a syntax error or no statement at all."""
+
+    kind = "syntax error"
+
+
+class ProgramError(GradcliError):
+    """The program parses but names something that does not exist: an unknown
+    function, a function name used as a variable, a call with the wrong number
+    of arguments."""
+
+
+class InputError(GradcliError):
+    """Something around the program is wrong: a NAME=VALUE binding, a missing
+    input, an unknown --wrt or --output name, an unreadable file."""
+
+
+class DomainError(GradcliError):
+    """A math domain error while evaluating or differentiating: exit status 1."""
+
+    exit_code = 1
+    kind = "math error"
+
+    def __init__(self, message: str, pos: Pos | None = None, notes: Sequence[str] = (),
+                 op: str | None = None, operands: tuple[float, ...] = ()):
+        super().__init__(message, pos, notes)
+        self.op = op
+        self.operands = operands
+
+
+def _source_line(source: str, line: int) -> str | None:
+    lines = source.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    return lines[line - 1].rstrip("\r")
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The known names closest to a mistyped one, best first."""
+    import difflib  # only on the error path
+
+    return difflib.get_close_matches(name, sorted(set(candidates)), n=n, cutoff=0.6)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> list[str]:
+    """A note suggesting the closest known names, or no note."""
+    near = closest(name, candidates)
+    if not near:
+        return []
+    return ["did you mean " + words([f"`{c}`" for c in near], "or") + "?"]
+
+
+def words(items: Sequence[str], last: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {last} " + items[-1]

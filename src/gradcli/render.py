@@ -1,0 +1,113 @@
+"""Render: results -> text. Plain lines for pipes, JSON for programs, rich
+tables for people. Nothing here prints; the command line does.
+
+rich is imported only by the table functions, so piped calls never load it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Mapping, Sequence
+
+from .engine import Graph, Value
+
+
+def full(x: float) -> str:
+    """A number at full precision (Python's repr), with no negative zero."""
+    return repr(x + 0.0)
+
+
+def short(x: float, precision: int = 6) -> str:
+    """A number for people: ``precision`` significant digits, no ``-0``."""
+    text = f"{x + 0.0:.{precision}g}"
+    return "0" if text in ("-0", "0") else text
+
+
+def plain_grads(grads: Mapping[str, float]) -> str:
+    """``NAME<TAB>GRADIENT`` lines."""
+    return "".join(f"{name}\t{full(g)}\n" for name, g in grads.items())
+
+
+def as_json(value: float, grads: Mapping[str, float] | None = None, **extra: object) -> str:
+    """The one JSON object of ``--json``: ``{"value": V, "grad": {...}}``."""
+    obj: dict[str, object] = {"value": value + 0.0}
+    if grads is not None:
+        obj["grad"] = {name: g + 0.0 for name, g in grads.items()}
+    obj.update(extra)
+    return json.dumps(obj)
+
+
+def node_id(node: Value) -> str:
+    """A node's id: its place on the tape, as the graph picture names it."""
+    return f"n{node.index}"
+
+
+def node_rows(graph: Graph, every: bool = False) -> list[Value]:
+    """The nodes a table shows, in tape order: every node with ``every``,
+    otherwise the named ones and the output."""
+    end = graph.output.index
+    rows = []
+    for node in graph.nodes:
+        if every or node.label or node.index == end:
+            rows.append(node)
+    return rows
+
+
+def kind_of(node: Value, graph: Graph) -> str:
+    if node is graph.output:
+        return "output"
+    return {"input": "input", "leaf": "leaf", "const": "const"}.get(node.kind, "")
+
+
+def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
+          precision: int = 6, grads: bool = True, title: str | None = None):
+    """A rich Table of nodes: id, name, op, (inputs), data and grad. Leaves and
+    the output are marked; the reported gradients stand out."""
+    from rich.table import Table
+    from rich.text import Text
+
+    wanted = {id(graph.node(n)) for n in reported}
+    t = Table(title=title, title_justify="left", header_style="bold", box=_box())
+    t.add_column("id", style="dim", no_wrap=True)
+    t.add_column("name", no_wrap=True)
+    t.add_column("op", no_wrap=True)
+    if every:
+        t.add_column("inputs", style="dim")
+    t.add_column("kind", style="dim", no_wrap=True)
+    t.add_column("data", justify="right", no_wrap=True)
+    if grads:
+        t.add_column("grad", justify="right", no_wrap=True)
+    for node in node_rows(graph, every):
+        kind = kind_of(node, graph)
+        style = "bold green" if node is graph.output else "cyan" if node.is_leaf else ""
+        row: list[object] = [
+            node_id(node),
+            Text(node.label or "", style=style),
+            node.op or ("number" if node.kind == "const" else ""),
+        ]
+        if every:
+            row.append(" ".join(node_id(c) for c in node.children))
+        row += [kind, short(node.data, precision)]
+        if grads:
+            row.append(Text(short(node.grad, precision), style="bold yellow" if id(node) in wanted else ""))
+        t.add_row(*row)
+    return t
+
+
+def grad_table(graph: Graph, grads: Mapping[str, float], precision: int = 6):
+    """The reported gradients alone: name, data and grad."""
+    from rich.table import Table
+
+    t = Table(header_style="bold", box=_box())
+    t.add_column("name", style="cyan", no_wrap=True)
+    t.add_column("data", justify="right", no_wrap=True)
+    t.add_column("grad", justify="right", style="bold yellow", no_wrap=True)
+    for name, g in grads.items():
+        t.add_row(name, short(graph.node(name).data, precision), short(g, precision))
+    return t
+
+
+def _box():
+    from rich import box
+
+    return box.SIMPLE_HEAD

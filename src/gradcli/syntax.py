@@ -1,0 +1,130 @@
+"""The syntax tree: small frozen dataclasses that remember where they came from.
+
+The parser (parse.py) builds these straight from Lark's LALR callbacks; the
+builder (build.py) turns them into a graph of Values. Nothing here evaluates.
+
+Trees may be deep (a 200,000-term sum is a left-leaning tree 200,000 levels
+deep), so code that walks them uses explicit stacks. The generated ``__eq__``
+and ``__repr__`` recurse; they are for tests and debugging of small trees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Union
+
+
+class Pos(NamedTuple):
+    """A place in the source: line and column counted from 1, columns in
+    characters; ``length`` is how many characters to underline."""
+
+    line: int
+    column: int
+    length: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """A number literal, always unsigned: a sign is the unary operator."""
+
+    value: float
+    text: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A variable read."""
+
+    id: str
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    """``-operand`` or ``+operand``; ``pos`` is the sign."""
+
+    op: str
+    operand: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    """``left op right`` with op one of ``+ - * / **`` (``^`` is read as ``**``);
+    ``pos`` is the operator."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """``func(args...)`` or ``args[0].func(args[1:]...)``; ``pos`` is the name."""
+
+    func: str
+    args: tuple[Expr, ...]
+    pos: Pos
+
+
+Expr = Union[Num, Name, Unary, Binary, Call]
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    """``target = expr``, or with ``op`` set, ``target op= expr``."""
+
+    target: str
+    expr: Expr
+    pos: Pos
+    op: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExprStmt:
+    """A bare expression: its value is the output if it comes last."""
+
+    expr: Expr
+
+
+Statement = Union[Assign, ExprStmt]
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A parsed program: its statements in order and the text they came from."""
+
+    statements: tuple[Statement, ...]
+    source: str
+
+    def __repr__(self) -> str:  # the source can be huge; the statements are enough
+        return f"Program({len(self.statements)} statements)"
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The operands of an expression, in order."""
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Call):
+        return expr.args
+    return ()
+
+
+def plain_number(expr: Expr) -> float | None:
+    """The value of a plain number (a literal under optional signs; the parser
+    has already dropped parentheses), or None for anything else."""
+    sign = 1.0
+    while isinstance(expr, Unary):
+        if expr.op == "-":
+            sign = -sign
+        expr = expr.operand
+    if isinstance(expr, Num):
+        return sign * expr.value
+    return None
