@@ -306,6 +306,15 @@ def grad(
             emit(render.plain_grads(grads))
 
 
+# ------------------------------------------------- graph (issue 3: the picture)
+
+
+# ------------------------------------- check / explain / descend (issue 4)
+
+
+# ------------------------------------------- diff / hessian (issue 6: symbolic)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script."""
     try:
