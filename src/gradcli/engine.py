@@ -185,6 +185,7 @@ def backward(nodes: Sequence[Value], output: Value, check: Iterable[Value] = ())
     that will be reported) ends up not finite, ``DomainError`` names the
     operation whose derivative was not finite, its place and its operand.
     """
+    check = list(check)
     for node in nodes:
         node.grad = 0.0
     output.grad = 1.0

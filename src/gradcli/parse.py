@@ -200,8 +200,9 @@ def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
         offset = len(text)
         message = f"unexpected end of the input; expected {_describe_expected(set(getattr(e, 'expected', ())))}"
         length = 1
-    for opened in _open_parens(text, offset):
-        line, col = _line_col(text, opened)
-        notes.append(f"the `(` at {line}:{col} is never closed")
+    if isinstance(e, UnexpectedToken) and e.token.type in ("_SEP", "$END"):
+        for opened in _open_parens(text, offset):
+            line, col = _line_col(text, opened)
+            notes.append(f"the `(` at {line}:{col} is never closed")
     line, col = _line_col(text, offset)
     return ParseError(message, Pos(line, col, length), notes)

@@ -89,7 +89,9 @@ def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
             row.append(" ".join(node_id(c) for c in node.children))
         row += [kind, short(node.data, precision)]
         if grads:
-            row.append(Text(short(node.grad, precision), style="bold yellow" if id(node) in wanted else ""))
+            # a number's gradient is never computed: show none rather than a false 0
+            shown = "" if node.kind == "const" else short(node.grad, precision)
+            row.append(Text(shown, style="bold yellow" if id(node) in wanted else ""))
         t.add_row(*row)
     return t
 
