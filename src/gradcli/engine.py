@@ -104,7 +104,8 @@ def describe(op: Op, operands: Sequence[float]) -> str:
     """An operation with its operand values, as it would be written: `4 / 0`."""
     shown = [_num(v) for v in operands]
     if op.infix:
-        return f"{shown[0]} {op.name} {shown[1]}"
+        left, right = (f"({s})" if s.startswith("-") else s for s in shown)
+        return f"{left} {op.name} {right}"
     if op.name == "neg":
         return f"-({shown[0]})"
     return f"{op.name}({', '.join(shown)})"
