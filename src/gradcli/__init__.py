@@ -17,8 +17,6 @@ and ``gradcli.Value`` builds graphs by hand, as micrograd does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -27,48 +25,23 @@ __all__ = [
     "OPS", "FUNCTIONS",
 ]
 
-# Submodules are imported on first use, so `gradcli --version` and the parts
-# of the command line that need no parser stay quick to start.
-_LAZY = {
-    "parse": "parse", "build": "build", "Value": "engine", "Graph": "engine",
-    "Program": "syntax", "GradcliError": "errors", "ParseError": "errors",
-    "ProgramError": "errors", "InputError": "errors", "DomainError": "errors",
-    "OPS": "ops", "FUNCTIONS": "ops",
-}
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .build import build
-    from .engine import Graph, Value
-    from .errors import DomainError, GradcliError, InputError, ParseError, ProgramError
-    from .ops import FUNCTIONS, OPS
-    from .parse import parse
-    from .syntax import Program
-
-
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+# The modules `parse` and `build` share their names with the functions they
+# define; importing the functions here makes `gradcli.parse` the function.
+from .build import build, resolve  # noqa: E402
+from .engine import Graph, Value  # noqa: E402
+from .errors import DomainError, GradcliError, InputError, ParseError, ProgramError  # noqa: E402
+from .ops import FUNCTIONS, OPS  # noqa: E402
+from .parse import parse  # noqa: E402
+from .syntax import Program  # noqa: E402
 
 
 def evaluate(program: str, **inputs: float) -> float:
     """The value of a program's output at the given inputs."""
-    from .build import build
-    from .parse import parse
-
     return build(parse(program), inputs).value
 
 
 def grad(program: str, wrt: list[str] | None = None, **inputs: float) -> dict[str, float]:
     """The gradient of a program's output with respect to each leaf (or each
     name in ``wrt``) at the given inputs."""
-    from .build import build, resolve
-    from .parse import parse
-
     graph = build(parse(program), inputs)
     return graph.gradients(None if wrt is None else resolve(graph, wrt))

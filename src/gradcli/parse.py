@@ -186,7 +186,7 @@ def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
         message = f"expected {_describe_expected(expected)}, found {found}"
         if tok.type == "RPAR" and not _open_parens(text, offset):
             notes.append("there is no `(` for this `)` to close")
-        if tok.type == "NAME" and "ASSIGN" not in expected and "NUMBER" not in expected:
+        if tok.type in ("NAME", "NUMBER") and "NUMBER" not in expected:
             notes.append("two values need an operator between them, such as `*`")
     elif isinstance(e, UnexpectedCharacters):
         offset = e.pos_in_stream
