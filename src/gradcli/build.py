@@ -160,11 +160,11 @@ def bind(graph: Graph, inputs: Mapping[str, float]) -> None:
     if missing:
         names = words([f"`{leaf.label}`" for leaf in missing])
         s = "s" if len(missing) > 1 else ""
-        notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing]
+        notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing] if len(missing) > 1 else []
         notes.append("give " + " ".join(f"{leaf.label}=VALUE" for leaf in missing) + " after the program")
+        known = [n for n in graph.names if graph.leaves.get(n) not in missing]
         for leaf in missing:
-            assigned = [n for n in graph.names if n not in graph.leaves]
-            notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, assigned)]
+            notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
         raise InputError(f"missing input{s}: {names}", missing[0].pos, notes)
 
 

@@ -101,7 +101,9 @@ _OPERATORS = {"ADDOP", "MULOP", "POW"}
 def _describe_expected(expected: set[str]) -> str:
     """Terminal names -> what a person would call them."""
     parts: list[str] = []
-    if "NUMBER" in expected or "NAME" in expected:
+    if expected == {"NAME"}:
+        return "a function name"
+    if "NUMBER" in expected:
         parts += ["a number", "a name", "`(`"]
         if "ADDOP" in expected:
             parts.append("a sign")
@@ -186,7 +188,7 @@ def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
         message = f"expected {_describe_expected(expected)}, found {found}"
         if tok.type == "RPAR" and not _open_parens(text, offset):
             notes.append("there is no `(` for this `)` to close")
-        if tok.type in ("NAME", "NUMBER") and "NUMBER" not in expected:
+        if tok.type in ("NAME", "NUMBER") and expected & _OPERATORS:
             notes.append("two values need an operator between them, such as `*`")
     elif isinstance(e, UnexpectedCharacters):
         offset = e.pos_in_stream
