@@ -272,3 +272,16 @@ def test_precedence_matches_python(signs, op1, op2, a, b, c):
     if isinstance(expected, complex):
         return
     assert value(text) == pytest.approx(expected, rel=1e-12)
+
+
+def test_after_a_dot_a_function_name_is_expected():
+    e = error("x.1", x=1)
+    assert e.message == "expected a function name, found the number `1`"
+    assert e.notes == []
+
+
+def test_missing_input_that_looks_like_a_typo():
+    e = error("rate = 2; y = rat * 3")
+    assert e.message == "missing input: `rat`"
+    assert str(e.pos) == "1:15"
+    assert e.notes == ["give rat=VALUE after the program", "for `rat`, did you mean `rate`?"]
