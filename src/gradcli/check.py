@@ -114,6 +114,15 @@ def _upstream(kink: Kink) -> set[int]:
     return seen
 
 
+def _varies(graph: Graph) -> list[bool]:
+    """For each place on the tape: does the node depend on a leaf? A node
+    computed from numbers alone (``2**2``) is a constant, not checked."""
+    flags = [False] * len(graph.nodes)
+    for node in graph.nodes:
+        flags[node.index] = node.is_leaf or any(flags[c.index] for c in node.children)
+    return flags
+
+
 def numeric(graph: Graph, node: Value, h: float = H) -> tuple[float, str, float]:
     """d output / d node by finite differences: (estimate, method, step).
     The node's value is nudged and the tape after it recomputed; everything
@@ -156,13 +165,14 @@ def numeric(graph: Graph, node: Value, h: float = H) -> tuple[float, str, float]
 def check(graph: Graph, every: bool = False, wrt: Sequence[str] | None = None,
           h: float = H, rtol: float = RTOL, atol: float = ATOL) -> Report:
     """Backprop against finite differences for the leaves (or ``wrt``, or
-    with ``every`` each node up to the output but the numbers)."""
+    with ``every`` each node up to the output that depends on a leaf)."""
     graph.backward(check=())          # non-finite gradients are reported, not raised
     shown = names(graph)
+    varies = _varies(graph)
     if wrt is not None:
         targets = [(name, graph.node(name)) for name in wrt]
     elif every:
-        targets = [(shown[n.index], n) for n in graph.nodes[:graph.output.index + 1] if n.kind != "const"]
+        targets = [(shown[n.index], n) for n in graph.nodes[:graph.output.index + 1] if varies[n.index]]
     else:
         targets = list(graph.leaves.items())
     flags = live(graph)
