@@ -111,7 +111,7 @@ def _expr():
             st.tuples(inner, inner).map(lambda t: f"({t[0]} / (1 + {t[1]}**2))"),
             st.tuples(st.sampled_from(["tanh", "sin", "cos", "sigmoid", "softplus"]), inner)
               .map(lambda t: f"{t[0]}({t[1]})"),
-            inner.map(lambda e: f"{e}**2"),
+            inner.map(lambda e: f"({e})**2"),
         )
     return st.recursive(st.one_of(_leaf, _const), extend, max_leaves=8)
 
