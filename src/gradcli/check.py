@@ -184,7 +184,10 @@ def check(graph: Graph, every: bool = False, wrt: Sequence[str] | None = None,
         est, method, step = numeric(graph, node, h) if node.index <= graph.output.index else (0.0, "central", 0.0)
         diff = abs(g - est)
         scale = max(abs(g), abs(est))
-        rel = diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
+        if not math.isfinite(diff):
+            rel = math.nan
+        else:
+            rel = diff / scale if scale > 0 else 0.0
         agree = math.isfinite(diff) and diff <= atol + rtol * scale
         through = [k for k, ups in behind if node.index in ups]
         verdict = "ok" if agree else ("kink" if through else "FAIL")
@@ -242,7 +245,7 @@ def kink_lines(report: Report, graph: Graph, precision: int = 6) -> list[str]:
     for k in report.kinks:
         where = f" at {k.node.pos}" if k.node.pos else ""
         args = ", ".join(f"{shown[c.index]} = {_n(c.data, precision)}" for c in k.node.children)
-        used = ", ".join(_n(u, precision) for u in k.used)
+        used = ", ".join(_n(u, precision) if math.isfinite(u) else "not finite" for u in k.used)
         what = "the local derivative used was" if len(k.used) == 1 else "the local derivatives used were"
         affected = [r.name for r in report.rows if k in r.kinks]
         tail = f"; it affects {', '.join(affected)}" if affected else ""

@@ -466,9 +466,9 @@ def descend_(
         if sys.stderr.isatty():
             from .render import short
 
-            why = "the gradient is within --tol" if result.stopped == "tol" else "the last step"
+            why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
             typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
-                       f"step{'s' * (result.steps != 1)} ({why})", err=True)
+                       f"step{'s' * (result.steps != 1)}{why}", err=True)
         emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
 
 
