@@ -197,3 +197,17 @@ def test_errors(args, code, message):
     result = run("check", *args)
     assert result.exit_code == code
     assert message in result.stderr and result.stdout == ""
+
+
+def test_no_leaves_and_one_leaf_summaries():
+    assert run("check", "2*3", "--plain").output.splitlines()[-1].startswith("ok: nothing to check")
+    assert run("check", "x*x", "x=3", "--plain").output.splitlines()[-1].startswith(
+        "ok: the gradient agrees with finite differences")
+
+
+def test_table_for_people():
+    result = run("check", "relu(x)*y", "x=0", "y=2", "--table")
+    assert result.exit_code == 0
+    assert "value = 0.0" in result.output
+    assert "verdict" in result.output and "kink" in result.output
+    assert "relu'(0) = 0 by convention" in result.output

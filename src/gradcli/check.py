@@ -234,8 +234,12 @@ def summary(report: Report) -> str:
     elif kinked:
         head = (f"ok: {n - kinked} of {n} agree with finite differences; {kinked} sit{'s' if kinked == 1 else ''} "
                 "on a corner where they cannot agree (see below), not counted as failures")
+    elif n == 0:
+        head = "ok: nothing to check (the program has no leaves)"
+    elif n == 1:
+        head = "ok: the gradient agrees with finite differences"
     else:
-        head = f"ok: {'all ' if n > 1 else ''}{n} gradient{'s' if n != 1 else ''} agree with finite differences"
+        head = f"ok: all {n} gradients agree with finite differences"
     return f"{head} {params}"
 
 

@@ -405,8 +405,10 @@ def explain_(
         elif wants_table(table):
             c = console()
             c.print(ex.seed_line(told, precision), style="dim")
-            for text, style in told_lines:
-                c.print(text, style=style, soft_wrap=True)
+            from rich.text import Text
+
+            for line in told_lines:
+                c.print(Text.assemble(*line), soft_wrap=True)
             for line in extra:
                 c.print(line, style="dim")
             c.print(ex.leaf_line(told, precision), style="bold green")
@@ -415,7 +417,7 @@ def explain_(
                 c.print(path_head)
                 c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
         else:
-            text = [ex.seed_line(told, precision), *(t for t, _ in told_lines), *extra,
+            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
                     ex.leaf_line(told, precision)]
             if wrt is not None:
                 text += ["", path_head]

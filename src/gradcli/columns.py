@@ -10,17 +10,23 @@ from typing import Mapping, Sequence
 Row = Sequence[str]
 
 
-def align(rows: Sequence[Row], right: Sequence[int] = ()) -> list[str]:
-    """Each row as one line: columns separated by two spaces, the ``right``
-    columns right-aligned, the others left-aligned, trailing spaces trimmed."""
+def pad(rows: Sequence[Row], right: Sequence[int] = ()) -> list[list[str]]:
+    """Each row's cells padded to their column's width: the ``right``
+    columns right-aligned, the others left-aligned."""
     widths: list[int] = []
     for row in rows:
         for i, cell in enumerate(row):
             if i == len(widths):
                 widths.append(0)
             widths[i] = max(widths[i], len(cell))
-    return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                      for i, cell in enumerate(row)).rstrip() for row in rows]
+    return [[cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+            for row in rows]
+
+
+def align(rows: Sequence[Row], right: Sequence[int] = ()) -> list[str]:
+    """Each row as one line: padded cells separated by two spaces, trailing
+    spaces trimmed."""
+    return ["  ".join(cells).rstrip() for cells in pad(rows, right)]
 
 
 def plain_table(header: Row, rows: Sequence[Row], right: Sequence[int] = ()) -> str:

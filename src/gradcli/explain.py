@@ -266,11 +266,18 @@ def _n(x: float, precision: int) -> str:
     return short(x, precision) if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
 
 
-def lines(ex: Explanation, precision: int = 6) -> list[tuple[str, str]]:
-    """The steps as lines of text, each with a style for the terminal: a
-    heading per operation, then one aligned line per operand:
-    ``operand  rule = local  upstream * local = product  operand.grad = sum``."""
-    from .columns import align
+Segment = tuple[str, str]   # text and its style on a terminal ("" for none)
+
+# the styles of a step's operand line: operand, rule, local, product, running sum
+_STYLES = ("cyan", "magenta", "", "", "yellow")
+
+
+def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
+    """The steps as lines of styled segments: a heading per operation, then
+    one aligned line per operand:
+    ``operand  rule = local  upstream * local = product  operand.grad = sum``.
+    Plain text is the segments' text joined."""
+    from .columns import pad
 
     shown = ex.shown
     body: list[list[str]] = []
@@ -287,20 +294,30 @@ def lines(ex: Explanation, precision: int = 6) -> list[tuple[str, str]]:
                 total = f"{child}.grad = {_n(c.after, precision)}  (use 1 of {c.uses})"
             else:
                 total = f"{child}.grad = {_n(c.after, precision)}"
-            body.append([f"    {child}", rule(step.node.op, c.operand, args, node), "= " + _n(c.local, precision),
+            body.append([child, rule(step.node.op, c.operand, args, node), "= " + _n(c.local, precision),
                          f"{g} * {_n(c.local, precision)} = {_n(c.product, precision)}", total])
-    aligned = iter(align(body))
-    out: list[tuple[str, str]] = []
+    padded = iter(pad(body))
+    out: list[list[Segment]] = []
     for k, step in enumerate(ex.steps, 1):
         node = shown[step.node.index]
         seed = " (the seed)" if step.node is ex.graph.output else ""
-        out.append((f"{k}. {node} = {expression(step.node, shown)}    {node}.grad = "
-                    f"{_n(step.upstream, precision)}{seed}", "bold"))
+        out.append([(f"{k}. {node} = {expression(step.node, shown)}", "bold"),
+                    (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
         if not step.contributions:
-            out.append(("    (its operands are numbers: no gradient to pass on)", "dim"))
+            out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
         for _ in step.contributions:
-            out.append((next(aligned), ""))
+            cells = next(padded)
+            segments = [("    ", "")]
+            for i, (cell, style) in enumerate(zip(cells, _STYLES)):
+                segments.append((cell if i < len(cells) - 1 else cell.rstrip(), style))
+                if i < len(cells) - 1:
+                    segments.append(("  ", ""))
+            out.append(segments)
     return out
+
+
+def text(line: Sequence[Segment]) -> str:
+    return "".join(t for t, _ in line)
 
 
 def seed_line(ex: Explanation, precision: int = 6) -> str:
