@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 from .engine import Graph, Value, forward
 from .errors import DomainError
 from .explain import expression, live, local, names
+from .render import short as _n
 
 H = 1e-6
 RTOL = 1e-5
@@ -196,12 +197,6 @@ def check(graph: Graph, every: bool = False, wrt: Sequence[str] | None = None,
 
 
 # ------------------------------------------------------------------ render
-
-def _n(x: float, precision: int) -> str:
-    from .explain import _n as fmt
-
-    return fmt(x, precision)
-
 
 def _e(x: float) -> str:
     if math.isnan(x):

@@ -21,6 +21,7 @@ from typing import Sequence
 
 from .engine import Graph, Value
 from .ops import OPS, FloatMath
+from .render import short as _n
 
 # d out / d operand, as a person writes it, one per operand: {a} and {b} are
 # the operands (also {x} and {y}), {out} the node itself. Text for people
@@ -259,12 +260,6 @@ def paths(graph: Graph, target: Value, limit: int = 100) -> tuple[list[Path], in
 
 
 # ------------------------------------------------------------------ render
-
-def _n(x: float, precision: int) -> str:
-    from .render import short
-
-    return short(x, precision) if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
-
 
 Segment = tuple[str, str]   # text and its style on a terminal ("" for none)
 
