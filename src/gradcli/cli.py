@@ -333,7 +333,11 @@ def check_(
     precision: int = PRECISION,
     every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
 ) -> None:
-    """Compare each backprop gradient with a central finite difference; exit 1 if any disagrees."""
+    """Check every gradient against finite differences.
+
+    Each backprop gradient (the leaves; every node with --all) is compared
+    with a central finite difference. Exits 1 if any disagrees; nodes on a
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
@@ -379,7 +383,11 @@ def explain_(
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
 ) -> None:
-    """Tell the backward pass step by step: each operation's local derivative, upstream gradient and product."""
+    """Explain the backward pass step by step.
+
+    For each operation, in the order the engine runs them: its gradient, the
+    local derivative for each operand, the product, and the operand's
+    running sum. --wrt NAME also lists the paths from the output to NAME."""
     source = Source()
     with errors_to_exit(source):
         from . import columns
@@ -444,7 +452,11 @@ def descend_(
                                       help="Write a CSV of step, loss and each parameter to FILE."),
     json: bool = JSON,
 ) -> None:
-    """Gradient descent on the leaves; prints the final NAME=VALUE bindings."""
+    """Run gradient descent on the leaves.
+
+    Each step: forward, zero the grads, backward, move every parameter by
+    -lr * grad. Prints the final NAME=VALUE bindings, which any gradcli
+    command takes back."""
     source = Source()
     with errors_to_exit(source):
         from . import descend as gd
