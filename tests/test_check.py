@@ -15,7 +15,7 @@ from gradcli.check import check, numeric
 from gradcli.cli import app
 from gradcli.ops import OPS
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from gradcli.cli import app
 from gradcli.descend import descend, parameters
 from gradcli.errors import DomainError, InputError
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 runner = CliRunner()
 LINE = str(EXAMPLES / "fit_line.grad")

@@ -15,7 +15,7 @@ from gradcli.cli import app
 from gradcli.explain import RULES, paths, rule, steps
 from gradcli.ops import OPS
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 
 runner = CliRunner()
 
