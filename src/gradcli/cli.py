@@ -311,6 +311,202 @@ def grad(
 
 # ------------------------------------- check / explain / descend (issue 4)
 
+def _positive(value: float, option: str) -> float:
+    if not value > 0:
+        raise InputError(f"{option} must be a positive number, not {value:g}")
+    return value
+
+
+@app.command("check", cls=_ProgramFirst)
+def check_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
+    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
+    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
+    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: int = PRECISION,
+    every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+) -> None:
+    """Check every gradient against finite differences.
+
+    Each backprop gradient (the leaves; every node with --all) is compared
+    with a central finite difference. Exits 1 if any disagrees; nodes on a
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import check as checking
+        from . import columns, render
+        from .build import resolve
+
+        _positive(h, "--h")
+        graph = load(program, file, bindings or [], output, source)
+        names = split_names(wrt)
+        report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                h, rtol, atol)
+        rows = checking.rows(report, precision)
+        notes = checking.kink_lines(report, graph, precision)
+        if json:
+            emit(checking.as_json(report, graph) + "\n")
+        elif wants_table(table):
+            c = console()
+            c.print(f"[bold]{graph.output_name or 'value'}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
+            styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
+            c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
+                                       [styles[r.verdict] for r in report.rows]))
+            c.print(checking.summary(report), style="green" if report.ok else "bold red")
+            for note in notes:
+                c.print(note, style="yellow")
+        else:
+            emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
+                 + "".join(line + "\n" for line in [checking.summary(report), *notes]))
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+@app.command("explain", cls=_ProgramFirst)
+def explain_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[str] = typer.Option(
+        None, "--wrt", metavar="NAME",
+        help="Also list each path from the output to NAME and the share of the gradient it carries."),
+    paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: int = PRECISION,
+) -> None:
+    """Explain the backward pass step by step.
+
+    For each operation, in the order the engine runs them: its gradient, the
+    local derivative for each operand, the product, and the operand's
+    running sum. --wrt NAME also lists the paths from the output to NAME."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import columns
+        from . import explain as ex
+        from .build import resolve
+
+        graph = load(program, file, bindings or [], output, source)
+        told = ex.steps(graph)
+        path_info = None
+        if wrt is not None:
+            target = graph.node(resolve(graph, [wrt])[0])
+            found, total = ex.paths(graph, target, paths)
+            gradient = told.grads.get(target.index, 0.0)
+        told_lines = ex.lines(told, precision)
+        extra = [line for line in (ex.skipped_line(told),) if line]
+        if wrt is not None:
+            path_head = ex.path_summary(wrt, found, total, gradient, precision)
+            path_rows = ex.path_rows(told, found, gradient, precision)
+        if json:
+            if wrt is not None:
+                path_info = ex.paths_json(told, wrt, found, total, gradient)
+            emit(ex.as_json(told, path_info) + "\n")
+        elif wants_table(table):
+            c = console()
+            c.print(ex.seed_line(told, precision), style="dim")
+            from rich.text import Text
+
+            for line in told_lines:
+                c.print(Text.assemble(*line), soft_wrap=True)
+            for line in extra:
+                c.print(line, style="dim")
+            c.print(ex.leaf_line(told, precision), style="bold green")
+            if wrt is not None:
+                c.print()
+                c.print(path_head)
+                c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
+        else:
+            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
+                    ex.leaf_line(told, precision)]
+            if wrt is not None:
+                text += ["", path_head]
+            out = "".join(line + "\n" for line in text)
+            if wrt is not None:
+                out += columns.plain_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT)
+            emit(out)
+
+
+@app.command("descend", cls=_ProgramFirst)
+def descend_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
+    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
+    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most."),
+    tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
+                                        help="Stop early once every gradient is at most TOL in size."),
+    maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
+    log: Optional[str] = typer.Option(None, "--log", metavar="FILE",
+                                      help="Write a CSV of step, loss and each parameter to FILE."),
+    json: bool = JSON,
+) -> None:
+    """Run gradient descent on the leaves.
+
+    Each step: forward, zero the grads, backward, move every parameter by
+    -lr * grad. Prints the final NAME=VALUE bindings, which any gradcli
+    command takes back."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import descend as gd
+
+        _positive(lr, "--lr")
+        graph = load(program, file, bindings or [], output, source)
+        names = gd.parameters(graph, split_names(wrt))
+        hooks = []
+        csv = gd.CsvLog(log, names) if log is not None else None
+        if csv is not None:
+            hooks.append(csv)
+        with _progress(steps) as advance:
+            if advance is not None:
+                hooks.append(advance)
+            try:
+                result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+            finally:
+                if csv is not None:
+                    csv.close()
+        if sys.stderr.isatty():
+            from .render import short
+
+            why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
+            typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
+                       f"step{'s' * (result.steps != 1)}{why}", err=True)
+        emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+
+
+@contextmanager
+def _progress(steps: int):
+    """A progress bar on standard error when it is a terminal; yields the
+    per-step hook, or None."""
+    if not sys.stderr.isatty() or steps == 0:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("descend"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("loss {task.fields[loss]}"),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("descend", total=steps, loss="")
+
+        def advance(k: int, loss: float, values) -> None:
+            bar.update(task, completed=k, loss=f"{loss:.6g}")
+
+        yield advance
+
+
 
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 

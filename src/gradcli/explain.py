@@ -1,0 +1,398 @@
+"""Explain: the backward pass told step by step, and the paths a gradient takes.
+
+``steps`` walks the tape backward exactly as ``engine.backward`` does (reverse
+tape order, the output seeded with 1, each operand's gradient accumulated
+with ``+=``) and records, for each operation, its upstream gradient and, for
+each operand, the local derivative (computed by the op's own entry in the
+ops table, never a second copy of the math), the product and the operand's
+running sum. ``paths`` lists every path from the output to one node with the
+product of the local derivatives along it: the paths' products add up to the
+gradient.
+
+``RULES`` says each op's derivative in words, keyed by op name and operand;
+it is text for people only, the numbers always come from ``ops.OPS``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from .engine import Graph, Value
+from .ops import OPS, FloatMath
+from .render import short as _n
+
+# d out / d operand, as a person writes it, one per operand: {a} and {b} are
+# the operands (also {x} and {y}), {out} the node itself. Text for people
+# only: the numbers always come from the op's partials in ops.OPS.
+_UNARY = {
+    "neg": "-1",
+    "exp": "exp({x}) = {out}",
+    "log": "1/{x}",
+    "tanh": "1 - {out}**2",
+    "relu": "1 if {x} > 0 else 0",
+    "sigmoid": "{out}*(1 - {out})",
+    "sqrt": "1/(2*{out})",
+    "abs": "sign({x}), 0 at 0",
+    "sin": "cos({x})",
+    "cos": "-sin({x})",
+    "tan": "1 + {out}**2",
+    "softplus": "sigmoid({x})",
+    "log1p": "1/(1 + {x})",
+    "sign": "0",
+    "step": "0",
+}
+
+RULES: dict[str, tuple[str, ...]] = {
+    "+": ("1", "1"),
+    "-": ("1", "-1"),
+    "*": ("{b}", "{a}"),
+    "/": ("1/{b}", "-{out}/{b}"),
+    "**": ("{y}*{x}**({y} - 1)", "{out}*log({x})"),
+    "max": ("1 if {a} > {b}, 1/2 if equal, else 0", "1 if {b} > {a}, 1/2 if equal, else 0"),
+    "min": ("1 if {a} < {b}, 1/2 if equal, else 0", "1 if {b} < {a}, 1/2 if equal, else 0"),
+    **{name: (text,) for name, text in _UNARY.items()},
+}
+
+
+def rule(op: str, operand: int, args: Sequence[str] | None = None, out: str = "out") -> str:
+    """d out / d operand of ``op``, in words: generic (``d(a*b)/da = b``), or
+    with the operands' and the node's names (``dL/dd = f``)."""
+    texts = RULES.get(op)
+    generic = args is None
+    arity = OPS[op].arity if op in OPS else operand + 1
+    if generic:
+        args = ["x", "y"] if op == "**" or arity == 1 else ["a", "b"]
+        node = f"({args[0]}{op}{args[1]})" if OPS.get(op) and OPS[op].infix else (
+            f"(-{args[0]})" if op == "neg" else f"{op}({', '.join(args[:arity])})")
+        lhs = f"d{node}/d{args[operand]}"
+    else:
+        lhs = f"d{out}/d{args[operand]}"
+    if texts is None or operand >= len(texts):
+        return lhs
+    fill = {"a": args[0], "x": args[0], "b": args[-1], "y": args[-1], "out": out}
+    return f"{lhs} = {texts[operand].format(**fill)}"
+
+
+def local(node: Value, operand: int) -> float:
+    """d node / d its operand ``operand`` at the current data, from the ops
+    table, as the engine computes it (an exception means not finite)."""
+    args = [c.data for c in node.children]
+    try:
+        return float(OPS[node.op].partials[operand](FloatMath, *args, node.data))
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return math.nan
+
+
+def live(graph: Graph) -> list[bool]:
+    """For each place on the tape: does the output depend on that node?
+    One pass down the tape from the output."""
+    end = graph.output.index
+    flags = [False] * len(graph.nodes)
+    flags[end] = True
+    for node in reversed(graph.nodes[:end + 1]):
+        if flags[node.index]:
+            for child in node.children:
+                flags[child.index] = True
+    return flags
+
+
+def names(graph: Graph) -> dict[int, str]:
+    """How each node is called in explanations: its name when no other node
+    has it or when the name refers to it at the end of the program (``c``),
+    name and id for the earlier nodes of a reused name (``c@n7``), its id
+    when it has no name (``n4``); numbers are shown as themselves."""
+    from .engine import _num
+
+    counts: dict[str, int] = {}
+    for node in graph.nodes:
+        if node.label:
+            counts[node.label] = counts.get(node.label, 0) + 1
+    shown = {}
+    for node in graph.nodes:
+        if node.kind == "const":
+            shown[node.index] = _num(node.data)
+        elif node.label and (counts[node.label] == 1 or graph.names.get(node.label) is node):
+            shown[node.index] = node.label
+        elif node.label:
+            shown[node.index] = f"{node.label}@n{node.index}"
+        else:
+            shown[node.index] = f"n{node.index}"
+    return shown
+
+
+def expression(node: Value, shown: dict[int, str]) -> str:
+    """An op node written with its operands' names: ``d * f``, ``tanh(n)``."""
+    args = [shown[c.index] for c in node.children]
+    op = OPS[node.op]
+    if op.infix:
+        return f"{args[0]} {op.name} {args[1]}"
+    if op.name == "neg":
+        return f"-{args[0]}"
+    return f"{op.name}({', '.join(args)})"
+
+
+@dataclass
+class Contribution:
+    """One operand's share of one step: ``operand.grad += upstream * local``."""
+
+    child: Value
+    operand: int        # which operand of the node, from 0
+    rule: str
+    local: float
+    product: float
+    before: float       # the operand's gradient before this contribution
+    after: float        # ... and after it
+    use: int            # this is the use-th contribution to the operand (from 1)
+    uses: int           # of this many
+
+
+@dataclass
+class Step:
+    """One operation in the backward pass: its gradient (final when it is
+    reached, as every node using it comes later on the tape) and what it
+    passes to each operand."""
+
+    node: Value
+    upstream: float
+    contributions: list[Contribution]
+
+
+@dataclass
+class Explanation:
+    graph: Graph
+    steps: list[Step]
+    grads: dict[int, float]     # every live node's gradient, by tape index
+    skipped: int                # operations the output does not depend on
+    shown: dict[int, str]
+
+
+def steps(graph: Graph) -> Explanation:
+    """The backward pass of ``graph``, step by step, in the engine's order.
+    Only the operations the output depends on are listed (the engine also
+    visits the others, which pass on zeros)."""
+    end = graph.output.index
+    tape = graph.nodes[:end + 1]
+    flags = live(graph)
+    uses = [0] * len(tape)
+    for node in tape:
+        if flags[node.index]:
+            for child in node.children:
+                uses[child.index] += 1
+    acc = [0.0] * len(tape)
+    seen = [0] * len(tape)
+    acc[end] = 1.0
+    out: list[Step] = []
+    skipped = 0
+    for node in reversed(tape):
+        if not node.children:
+            continue
+        if not flags[node.index]:
+            skipped += 1
+            continue
+        g = acc[node.index]
+        contributions = []
+        for i, child in enumerate(node.children):
+            if child.kind == "const":
+                continue   # a number's gradient is never needed
+            d = local(node, i)
+            product = g * d
+            before = acc[child.index]
+            acc[child.index] = before + product
+            seen[child.index] += 1
+            contributions.append(Contribution(child, i, rule(node.op, i), d, product, before,
+                                              acc[child.index], seen[child.index], uses[child.index]))
+        out.append(Step(node, g, contributions))
+    grads = {node.index: acc[node.index] for node in tape if flags[node.index] and node.kind != "const"}
+    return Explanation(graph, out, grads, skipped, names(graph))
+
+
+# ------------------------------------------------------------------- paths
+
+@dataclass
+class Path:
+    """One path from the output down to the target: the nodes (output first)
+    with the operand taken at each, and the product of the local derivatives."""
+
+    nodes: list[Value]
+    operands: list[int]         # operands[k]: which operand of nodes[k] leads to nodes[k+1]
+    factors: list[float]        # the local derivative along each edge
+    product: float
+
+
+def paths(graph: Graph, target: Value, limit: int = 100) -> tuple[list[Path], int]:
+    """Up to ``limit`` paths from the output to ``target`` (depth first,
+    operands in order) and how many there are in all. An operand used twice
+    (``a*a``) is two paths. Explicit stack; no recursion."""
+    end = graph.output.index
+    tape = graph.nodes[:end + 1]
+    count = [0] * len(tape)
+    if target.index <= end:
+        count[target.index] = 1
+        for node in tape[target.index + 1:]:
+            count[node.index] = sum(count[c.index] for c in node.children)
+    total = count[end]
+    found: list[Path] = []
+    # Each entry: a node and a link back to the path that reached it,
+    # (parent, operand, parent's link), so a push costs O(1) however deep.
+    Link = tuple  # (Value, int, Link | None)
+    stack: list[tuple[Value, Link | None]] = [(graph.output, None)]
+    while stack and len(found) < limit:
+        node, link = stack.pop()
+        if node is target:
+            trail = []
+            while link is not None:
+                parent, i, link = link
+                trail.append((parent, i))
+            trail.reverse()
+            factors = [local(n, i) for n, i in trail]
+            product = 1.0
+            for f in factors:
+                product *= f
+            found.append(Path([n for n, _ in trail] + [node], [i for _, i in trail], factors, product))
+            continue
+        for i in reversed(range(len(node.children))):
+            child = node.children[i]
+            if count[child.index]:
+                stack.append((child, (node, i, link)))
+    return found, total
+
+
+# ------------------------------------------------------------------ render
+
+Segment = tuple[str, str]   # text and its style on a terminal ("" for none)
+
+# the styles of a step's operand line: operand, rule, local, product, running sum
+_STYLES = ("cyan", "magenta", "", "", "yellow")
+
+
+def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
+    """The steps as lines of styled segments: a heading per operation, then
+    one aligned line per operand:
+    ``operand  rule = local  upstream * local = product  operand.grad = sum``.
+    Plain text is the segments' text joined."""
+    from .columns import pad
+
+    shown = ex.shown
+    body: list[list[str]] = []
+    for step in ex.steps:
+        node = shown[step.node.index]
+        args = [shown[c.index] for c in step.node.children]
+        g = _n(step.upstream, precision)
+        for c in step.contributions:
+            child = shown[c.child.index]
+            if c.uses > 1 and c.use > 1:
+                total = (f"{child}.grad = {_n(c.before, precision)} + {_n(c.product, precision)} = "
+                         f"{_n(c.after, precision)}  (use {c.use} of {c.uses})")
+            elif c.uses > 1:
+                total = f"{child}.grad = {_n(c.after, precision)}  (use 1 of {c.uses})"
+            else:
+                total = f"{child}.grad = {_n(c.after, precision)}"
+            body.append([child, rule(step.node.op, c.operand, args, node), "= " + _n(c.local, precision),
+                         f"{g} * {_n(c.local, precision)} = {_n(c.product, precision)}", total])
+    padded = iter(pad(body))
+    out: list[list[Segment]] = []
+    for k, step in enumerate(ex.steps, 1):
+        node = shown[step.node.index]
+        seed = " (the seed)" if step.node is ex.graph.output else ""
+        out.append([(f"{k}. {node} = {expression(step.node, shown)}", "bold"),
+                    (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
+        if not step.contributions:
+            out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
+        for _ in step.contributions:
+            cells = next(padded)
+            segments = [("    ", "")]
+            for i, (cell, style) in enumerate(zip(cells, _STYLES)):
+                segments.append((cell if i < len(cells) - 1 else cell.rstrip(), style))
+                if i < len(cells) - 1:
+                    segments.append(("  ", ""))
+            out.append(segments)
+    return out
+
+
+def text(line: Sequence[Segment]) -> str:
+    return "".join(t for t, _ in line)
+
+
+def seed_line(ex: Explanation, precision: int = 6) -> str:
+    out = ex.graph.output
+    name = ex.shown[out.index]
+    return (f"backward from the output {name} = {_n(out.data, precision)}: {name}.grad = d{name}/d{name} = 1; "
+            "then each operation, the last computed first, adds grad * local derivative to each operand's grad")
+
+
+def leaf_line(ex: Explanation, precision: int = 6) -> str:
+    graph = ex.graph
+    parts = [f"{name} = {_n(ex.grads.get(leaf.index, 0.0), precision)}" for name, leaf in graph.leaves.items()]
+    return "gradients of the leaves: " + (", ".join(parts) if parts else "none (the program has no leaves)")
+
+
+def skipped_line(ex: Explanation) -> str | None:
+    if not ex.skipped:
+        return None
+    s = "s" if ex.skipped > 1 else ""
+    return f"({ex.skipped} operation{s} the output does not depend on pass{'' if s else 'es'} on zeros; not shown)"
+
+
+def path_rows(ex: Explanation, found: Sequence[Path], gradient: float,
+              precision: int = 6) -> list[list[str]]:
+    shown = ex.shown
+    out = []
+    for k, p in enumerate(found, 1):
+        route = " <- ".join(shown[n.index] for n in p.nodes)
+        factors = " * ".join(_n(f, precision) for f in p.factors) or "1"
+        share = (_n(100.0 * p.product / gradient, 3) + "%") if gradient != 0 and math.isfinite(gradient) else ""
+        out.append([str(k), route, factors, _n(p.product, precision), share])
+    return out
+
+
+PATH_HEADER = ("path", "route (output first)", "local derivatives", "product", "share")
+PATH_RIGHT = (0, 3, 4)
+
+
+def path_summary(name: str, found: Sequence[Path], total: int, gradient: float, precision: int = 6) -> str:
+    s = "" if total == 1 else "s"
+    text = (f"{total} path{s} from the output to {name}; the products add up to "
+            f"d output/d {name} = {_n(gradient, precision)}")
+    if len(found) < total:
+        text += f" (the first {len(found)} are shown; --paths N shows more)"
+    return text
+
+
+def as_json(ex: Explanation, path_info: dict | None = None) -> str:
+    import json
+
+    def num(x: float):
+        return x + 0.0 if math.isfinite(x) else None
+
+    shown = ex.shown
+    obj: dict[str, object] = {
+        "value": num(ex.graph.output.data),
+        "output": shown[ex.graph.output.index],
+        "steps": [{
+            "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
+            "expression": expression(s.node, shown), "grad": num(s.upstream),
+            "contributions": [{
+                "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
+                "rule": c.rule, "local_rule": rule(s.node.op, c.operand,
+                                                   [shown[x.index] for x in s.node.children], shown[s.node.index]), "local": num(c.local), "product": num(c.product),
+                "before": num(c.before), "after": num(c.after), "use": c.use, "uses": c.uses,
+            } for c in s.contributions],
+        } for s in ex.steps],
+        "grad": {name: num(ex.grads.get(leaf.index, 0.0)) for name, leaf in ex.graph.leaves.items()},
+    }
+    if path_info is not None:
+        obj["paths"] = path_info
+    return json.dumps(obj)
+
+
+def paths_json(ex: Explanation, name: str, found: Sequence[Path], total: int, gradient: float) -> dict:
+    def num(x: float):
+        return x + 0.0 if math.isfinite(x) else None
+
+    return {
+        "wrt": name, "grad": num(gradient), "total": total,
+        "paths": [{"route": [ex.shown[n.index] for n in p.nodes], "factors": [num(f) for f in p.factors],
+                   "product": num(p.product)} for p in found],
+    }
