@@ -37,6 +37,7 @@ import math
 from typing import Collection, Sequence
 
 from .engine import Graph, Value, backward, forward
+from .build import _names_note
 from .errors import InputError
 from .ops import FUNCTIONS, OPS, Undefined
 from .syntax import Pos
@@ -326,6 +327,7 @@ def evaluate(roots: Sequence[Sym]) -> list[float]:
 
 # ------------------------------------------------------------------ commands
 
+
 def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str] = ()) -> Sym:
     """``d^order output / d wrt^order`` of a program's graph, as a node on a
     new tape. ``wrt`` is a leaf, or (for the first order) any assigned name:
@@ -335,8 +337,7 @@ def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str]
     target = copies[graph.node(wrt).index]
     if order > 1 and not graph.node(wrt).is_leaf:
         raise InputError(f"--order {order} needs a leaf: `{wrt}` is computed by the program",
-                         notes=[f"the program's leaves are {', '.join(f'`{n}`' for n in graph.leaves)}"
-                                if graph.leaves else "the program has no leaves"])
+                         notes=_names_note(graph.leaves, "leaves"))
     out = copies[graph.output.index]
     for _ in range(order):
         (out,) = tape.differentiate(out, [target])
@@ -363,7 +364,7 @@ def hessian(graph: Graph, names: Sequence[str]) -> Hessian:
     for name in names:
         if name not in graph.leaves:
             raise InputError(f"hessian needs leaves: `{name}` is computed by the program",
-                             notes=[f"the program's leaves are {', '.join(f'`{n}`' for n in graph.leaves)}"])
+                             notes=_names_note(graph.leaves, "leaves"))
     grad = graph.gradients(names)            # the domain errors of `grad`, first
     tape = Tape()
     copies = tape.copy(graph)
