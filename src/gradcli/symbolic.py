@@ -24,8 +24,8 @@ only in ways that never change a value:
   ``-(a - b)`` is ``b - a``): IEEE negation is exact;
 - constants collected, ``c1*(c2*x)`` as ``(c1*c2)*x``, when one of them is a
   power of two, so that the product is exact;
-- numbers first in a product (``2*x``), operands of ``*`` in the order the
-  nodes were made (IEEE ``*`` and ``+`` are commutative).
+- a product's operands in a fixed order: numbers, leaves, the rest
+  (``2*x``, ``y*cos(x)``) (IEEE ``*`` and ``+`` are commutative).
 
 Nothing here recurses: the tape is a list in topological order, and every
 pass is a loop over it.
@@ -94,6 +94,12 @@ class Sym(Value):
 
 def _const(node: Value, value: float | None = None) -> bool:
     return node.kind == "const" and (value is None or node.data == value)
+
+
+def _rank(node: Value) -> tuple[int, int]:
+    """The order of a product's operands: numbers, then leaves, then other
+    nodes, each in the order they were made."""
+    return (0 if node.kind == "const" else 1 if node.is_leaf else 2, node.index)
 
 
 def _power_of_two(x: float) -> bool:
@@ -182,7 +188,7 @@ class Tape:
             if _const(b) and b.data < 0:
                 return self.node("-", a, -b.data)
             if _const(a):
-                return self.make("+", (b, a))       # numbers last in a sum
+                return self.node("+", b, a)         # numbers last in a sum
             return None
         if name == "-":
             if _const(b, 0):
@@ -211,8 +217,8 @@ class Tape:
                 return self.node("neg", self.node("*", a.children[0], b))
             if b.op == "neg":
                 return self.node("neg", self.node("*", a, b.children[0]))
-            if _const(b) or (not _const(a) and b.index < a.index):
-                a, b = b, a                       # numbers first, then in order of making
+            if _rank(b) < _rank(a):
+                a, b = b, a                       # numbers, then leaves, then the rest
             if _const(a) and b.op == "*" and _const(b.children[0]):
                 c, rest = b.children[0].data, b.children[1]
                 product = a.data * c
