@@ -38,7 +38,7 @@ from typing import Collection, Sequence
 
 from .engine import Graph, Value, backward, forward
 from .build import _names_note
-from .errors import InputError
+from .errors import DomainError, InputError, words
 from .ops import FUNCTIONS, OPS, Undefined
 from .syntax import Pos
 
@@ -378,10 +378,17 @@ def hessian(graph: Graph, names: Sequence[str]) -> Hessian:
     firsts = tape.differentiate(copies[graph.output.index], leaves)
     evaluate(firsts)
     matrix = []
-    for first in firsts:
+    for name, first in zip(names, firsts):
         for leaf in leaves:
             leaf.grad = 0.0
         if first.kind != "const":
-            backward(live(tape.nodes, [first]), first, leaves)
+            try:
+                backward(live(tape.nodes, [first]), first, leaves)
+            except DomainError as e:
+                bad = [f"`{leaf.label}`" for leaf in leaves if not math.isfinite(leaf.grad)]
+                e.notes = ["it is an operation of the first derivative, made for the operation here",
+                           f"so the second derivative with respect to `{name}` and {words(bad, 'and')} "
+                           "is not finite"]
+                raise
         matrix.append([leaf.grad + 0.0 for leaf in leaves])
     return Hessian(names, graph.value, grad, matrix)
