@@ -202,21 +202,22 @@ class Tape:
             if _const(b) and b.data < 0:
                 return self.node("+", a, -b.data)
             return None
-        if name == "*":
-            if _const(a, 0) or _const(b, 0):
-                return self.const(0.0)
-            if _const(a, 1):
+        if name in ("*", "/"):        # x*1 = 1*x = x/1 = x; times or over -1, and signs, move out
+            if name == "*" and _const(a, 1):
                 return b
             if _const(b, 1):
                 return a
-            if _const(a, -1):
+            if name == "*" and _const(a, -1):
                 return self.node("neg", b)
             if _const(b, -1):
                 return self.node("neg", a)
             if a.op == "neg":
-                return self.node("neg", self.node("*", a.children[0], b))
+                return self.node("neg", self.node(name, a.children[0], b))
             if b.op == "neg":
-                return self.node("neg", self.node("*", a, b.children[0]))
+                return self.node("neg", self.node(name, a, b.children[0]))
+        if name == "*":
+            if _const(a, 0) or _const(b, 0):
+                return self.const(0.0)
             if _rank(b) < _rank(a):
                 a, b = b, a                       # numbers, then leaves, then the rest
             if _const(a) and b.op == "*" and _const(b.children[0]):
@@ -227,16 +228,6 @@ class Tape:
                     return self.node("*", product, rest)
             if a is not args[0]:
                 return self.make("*", (a, b))
-            return None
-        if name == "/":
-            if _const(b, 1):
-                return a
-            if _const(b, -1):
-                return self.node("neg", a)
-            if a.op == "neg":
-                return self.node("neg", self.node("/", a.children[0], b))
-            if b.op == "neg":
-                return self.node("neg", self.node("/", a, b.children[0]))
             return None
         if name == "**":
             if _const(b, 1):
