@@ -92,6 +92,18 @@ def test_bindings_become_defaults_of_the_printed_program():
     assert program(derivative(graph, "x", defaults={"x"})) == "x = 3\n2*x"
 
 
+def test_equal_parts_are_computed_once():
+    assert diff("sin(x)*y + sin(x)*y", "x") == "2*y*cos(x)"       # (y + y)*cos(x)
+    assert diff("u = a*b\nv = a*b\nu*v", "a") == "u = a*b\nb*(2*u)"
+
+
+def test_wrt_a_name_whose_expression_is_written_twice_means_that_node():
+    text = "e = a*b\nf = a*b\nL = e + 2*f"
+    assert diff(text, "e") == "1"
+    assert diff(text, "f") == "2"
+    assert grad_of(text, {"a": 1, "b": 2}, "e") == 1.0
+
+
 def test_higher_order_needs_a_leaf():
     with pytest.raises(InputError, match="needs a leaf"):
         derivative(structure(parse("e = x*y\ne*e")), "e", 2)

@@ -36,8 +36,8 @@ from __future__ import annotations
 import math
 from typing import Collection, Sequence
 
+from .build import _names_note, resolve
 from .engine import Graph, Value, backward, forward
-from .build import _names_note
 from .errors import DomainError, InputError, words
 from .ops import FUNCTIONS, OPS, Undefined
 from .syntax import Pos
@@ -239,11 +239,12 @@ class Tape:
 
     # ------------------------------------------------------------ the passes
 
-    def copy(self, graph: Graph, defaults: Collection[str] = ()) -> list[Sym]:
-        """The program's graph on this tape, node for node (not simplified, so
-        every node of the program keeps its identity and its name): returns
-        the copies, indexed like ``graph.nodes``. Inputs named in ``defaults``
-        become leaves with their current data as default."""
+    def copy(self, graph: Graph, defaults: Collection[str] = (), apart: Value | None = None) -> list[Sym]:
+        """The program's graph on this tape, not simplified: returns the
+        copies, indexed like ``graph.nodes``. Equal nodes (the same op on the
+        same operands, written twice) become one, except ``apart``, the node a
+        derivative is taken with respect to, which keeps its own identity.
+        Inputs named in ``defaults`` become leaves with their data as default."""
         copies: list[Sym] = []
         for node in graph.nodes:
             if node.kind == "const":
@@ -253,7 +254,11 @@ class Tape:
                 copy = self.leaf(node.label, kind, node.data, node.pos)
             else:
                 self.at = node.pos
-                copy = self.make(node.op, tuple(copies[c.index] for c in node.children))
+                args = tuple(copies[c.index] for c in node.children)
+                if node is apart:
+                    copy = self._push(Sym(self, 0.0, args, node.op, pos=node.pos))
+                else:
+                    copy = self.make(node.op, args)
                 if node.label and not copy.label:
                     copy.label = node.label
             copies.append(copy)
@@ -329,12 +334,14 @@ def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str]
     """``d^order output / d wrt^order`` of a program's graph, as a node on a
     new tape. ``wrt`` is a leaf, or (for the first order) any assigned name:
     the node it names at the end of the program, as ``grad --wrt`` means it."""
-    tape = Tape()
-    copies = tape.copy(graph, defaults)
-    target = copies[graph.node(wrt).index]
-    if order > 1 and not graph.node(wrt).is_leaf:
+    resolve(graph, [wrt])
+    node = graph.node(wrt)
+    if order > 1 and not node.is_leaf:
         raise InputError(f"--order {order} needs a leaf: `{wrt}` is computed by the program",
                          notes=_names_note(graph.leaves, "leaves"))
+    tape = Tape()
+    copies = tape.copy(graph, defaults, apart=None if node.is_leaf else node)
+    target = copies[node.index]
     out = copies[graph.output.index]
     for _ in range(order):
         (out,) = tape.differentiate(out, [target])
