@@ -166,8 +166,10 @@ def _tape():
     (lambda t, x, y: 2 + x, "x + 2"),
     (lambda t, x, y: y * x, "x*y"),
     (lambda t, x, y: x * 3, "3*x"),
-    (lambda t, x, y: 2 * (3 * x), "6*x"),
-    (lambda t, x, y: 3 * (3 * x), "3*(3*x)"),      # 9*x would round differently
+    (lambda t, x, y: 3 * (2 * x), "6*x"),
+    (lambda t, x, y: 3 * (-4 * x), "-12*x"),
+    (lambda t, x, y: 2 * (3 * x), "2*(3*x)"),      # 6*x would round differently among subnormals
+    (lambda t, x, y: 3 * (0.5 * x), "3*(0.5*x)"),
     (lambda t, x, y: t.exp(t.const(0.0)) * x, "x"),
     (lambda t, x, y: t.log(t.const(0.0)) * x, "x*log(0)"),   # undefined: kept, evaluation says so
     (lambda t, x, y: t.sqrt(t.const(4.0)) + t.pow(t.const(2.0), t.const(10.0)), "1026"),
@@ -201,13 +203,17 @@ def recipes(draw):
             if draw(st.booleans()):
                 args.append(("c", draw(st.sampled_from(_CONSTS))))
             else:
-                args.append(("n", draw(st.integers(0, len(steps) + 1))))
+                latest = len(steps) + 1        # often the step just made: deep trees
+                args.append(("n", draw(st.one_of(st.just(latest), st.integers(0, latest)))))
         steps.append((op, args))
     return steps
 
 
-@settings(max_examples=200, deadline=None)
-@given(recipes(), st.floats(-3, 3), st.floats(-3, 3))
+EDGES = st.floats(-3, 3) | st.sampled_from([5e-324, -2.5e-320, 1e-310, 1e300, -1e300])
+
+
+@settings(max_examples=300, deadline=None)
+@given(recipes(), EDGES, EDGES)
 def test_simplification_never_changes_a_value(steps, xv, yv):
     """Built as it is (`make`) and simplified (`node`): where the plain one
     evaluates, the simplified one evaluates to exactly the same number."""
@@ -227,9 +233,30 @@ def test_simplification_never_changes_a_value(steps, xv, yv):
     assert got == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(recipes(), st.floats(-3, 3), st.floats(-3, 3))
+def test_printed_programs_keep_the_tree(steps, xv, yv):
+    """Any graph, printed and parsed back, gives exactly the same number:
+    the parentheses keep every grouping (and `--`, `(-2)**x`, `x**-y`...)."""
+    t, x, y = _tape()
+    nodes = [x, y]
+    for op, args in steps:
+        nodes.append(t.make(op, tuple(t.const(v) if k == "c" else nodes[v] for k, v in args)))
+    x.data, y.data = xv, yv
+    text = program(nodes[-1])
+    try:
+        (expected,) = evaluate([nodes[-1]])
+    except DomainError:
+        with pytest.raises(DomainError):
+            run(text, {"x": xv, "y": yv})
+        return
+    assert run(text, {"x": xv, "y": yv}) == expected, text
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from([0.1, 3.0, -7.0, 0.3, 2.0, 0.5, -4.0, 1.5]),
-       st.sampled_from([0.1, 3.0, -7.0, 0.3, 2.0, 0.5, -4.0, 1.5]), st.floats(-1e6, 1e6))
+       st.sampled_from([0.1, 3.0, -7.0, 0.3, 2.0, 0.5, -4.0, 1.5]),
+       st.floats(-1e6, 1e6) | st.floats(-1e-300, 1e-300))
 def test_collecting_constants_is_exact(c1, c2, xv):
     t, x, y = _tape()
     plain = t.make("*", (t.const(c1), t.make("*", (t.const(c2), x))))

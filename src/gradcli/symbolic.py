@@ -22,8 +22,10 @@ only in ways that never change a value:
   an error), ``x + x`` as ``2*x``, ``x - x`` as ``0``;
 - signs moved outward (``(-a)*b`` is ``-(a*b)``; ``a + -b`` is ``a - b``;
   ``-(a - b)`` is ``b - a``): IEEE negation is exact;
-- constants collected, ``c1*(c2*x)`` as ``(c1*c2)*x``, when one of them is a
-  power of two, so that the product is exact;
+- constants collected, ``c1*(c2*x)`` as ``(c1*c2)*x``, when ``c2*x`` is
+  exact: ``c2`` is a power of two, at least 1 in size (``3*(2*x)`` is
+  ``6*x``; ``2*(3*x)`` stays, since ``3*x`` may round differently from
+  ``6*x`` among the subnormals);
 - a product's operands in a fixed order: numbers, leaves, the rest
   (``2*x``, ``y*cos(x)``) (IEEE ``*`` and ``+`` are commutative).
 
@@ -102,8 +104,11 @@ def _rank(node: Value) -> tuple[int, int]:
     return (0 if node.kind == "const" else 1 if node.is_leaf else 2, node.index)
 
 
-def _power_of_two(x: float) -> bool:
-    return x != 0 and math.frexp(x)[0] in (0.5, -0.5)
+def _exact_scale(c: float) -> bool:
+    """Whether ``c*x`` is exact for every finite ``x`` whose product does not
+    overflow: ``c`` is plus or minus a power of two, at least 1 (a smaller one
+    would lose the low bits of a subnormal)."""
+    return abs(c) >= 1 and math.frexp(c)[0] in (0.5, -0.5)
 
 
 class Tape:
@@ -220,12 +225,10 @@ class Tape:
                 return self.const(0.0)
             if _rank(b) < _rank(a):
                 a, b = b, a                       # numbers, then leaves, then the rest
-            if _const(a) and b.op == "*" and _const(b.children[0]):
-                c, rest = b.children[0].data, b.children[1]
-                product = a.data * c
-                if ((_power_of_two(a.data) or _power_of_two(c))
-                        and math.isfinite(product) and abs(product) >= 2.2250738585072014e-308):
-                    return self.node("*", product, rest)
+            if _const(a) and b.op == "*" and _const(b.children[0]) and _exact_scale(b.children[0].data):
+                product = a.data * b.children[0].data
+                if math.isfinite(product):
+                    return self.node("*", product, b.children[1])
             if a is not args[0]:
                 return self.make("*", (a, b))
             return None
