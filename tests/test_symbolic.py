@@ -179,6 +179,33 @@ def test_simplification_rules(build_it, expected):
     assert program(t.lift(build_it(t, x, y))) == expected
 
 
+@pytest.mark.parametrize("build_it,expected", [
+    (lambda t, x, y, m: m("**", m("**", x, y), 2), "(x**y)**2"),
+    (lambda t, x, y, m: m("**", x, m("**", y, 2)), "x**y**2"),
+    (lambda t, x, y, m: m("**", m("neg", x), 2), "(-x)**2"),
+    (lambda t, x, y, m: m("neg", m("**", x, 2)), "-x**2"),
+    (lambda t, x, y, m: m("**", -2.0, x), "(-2)**x"),
+    (lambda t, x, y, m: m("**", 2, m("neg", x)), "2**(-x)"),
+    (lambda t, x, y, m: m("-", x, m("-", y, 2)), "x - (y - 2)"),
+    (lambda t, x, y, m: m("-", m("-", x, y), 2), "x - y - 2"),
+    (lambda t, x, y, m: m("+", x, m("+", y, 2)), "x + (y + 2)"),
+    (lambda t, x, y, m: m("/", x, m("*", y, 2)), "x/(y*2)"),
+    (lambda t, x, y, m: m("*", m("/", x, y), 2), "x/y*2"),
+    (lambda t, x, y, m: m("*", m("+", x, y), m("-", x, y)), "(x + y)*(x - y)"),
+    (lambda t, x, y, m: m("neg", m("neg", x)), "-(-x)"),
+    (lambda t, x, y, m: m("neg", m("+", x, y)), "-(x + y)"),
+    (lambda t, x, y, m: m("*", x, m("neg", y)), "x*(-y)"),
+    (lambda t, x, y, m: m("+", x, -2.0), "x + (-2)"),
+    (lambda t, x, y, m: m("max", m("-", x, y), m("neg", x)), "max(x - y, -x)"),
+    (lambda t, x, y, m: m("exp", m("neg", m("*", x, y))), "exp(-(x*y))"),
+    (lambda t, x, y, m: m("*", 1e-7, 2.5), "1e-07*2.5"),
+])
+def test_printing_keeps_the_grouping(build_it, expected):
+    t, x, y = _tape()
+    text = program(build_it(t, x, y, lambda op, *a: t.make(op, tuple(t.lift(v) for v in a))))
+    assert text == expected
+
+
 def test_equal_nodes_are_one_node():
     t, x, y = _tape()
     assert t.node("*", x, y) is t.node("*", y, x)
@@ -192,11 +219,11 @@ _CONSTS = [0.0, 1.0, -1.0, 2.0, 0.5, 3.0, -2.0, 0.1]
 
 
 @st.composite
-def recipes(draw):
+def recipes(draw, ops=tuple(_OPS)):
     """A random expression as a list of steps over two leaves and constants."""
     steps = []
     for _ in range(draw(st.integers(1, 12))):
-        op = draw(st.sampled_from(_OPS))
+        op = draw(st.sampled_from(ops))
         arity = 1 if op in ("neg", "exp", "tanh", "sin", "sigmoid", "relu", "abs") else 2
         args = []
         for _ in range(arity):
@@ -233,8 +260,9 @@ def test_simplification_never_changes_a_value(steps, xv, yv):
     assert got == expected
 
 
-@settings(max_examples=200, deadline=None)
-@given(recipes(), st.floats(-3, 3), st.floats(-3, 3))
+@settings(max_examples=300, deadline=None)
+@given(recipes(ops=("+", "-", "*", "/", "**", "neg", "+", "-", "*", "/", "neg", "max")),
+       st.floats(-3, 3), st.floats(-3, 3))
 def test_printed_programs_keep_the_tree(steps, xv, yv):
     """Any graph, printed and parsed back, gives exactly the same number:
     the parentheses keep every grouping (and `--`, `(-2)**x`, `x**-y`...)."""
