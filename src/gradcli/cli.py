@@ -345,7 +345,8 @@ def diff(
         None, "--wrt", metavar="NAME",
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
-    order: int = typer.Option(1, "--order", min=1, max=8, help="Differentiate this many times."),
+    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N",
+                              help="Differentiate N times (1 to 8)."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program."),
     json: bool = JSON,
 ) -> None:

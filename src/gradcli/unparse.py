@@ -17,7 +17,7 @@ deep prints as well as a short one.
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Callable
 
 from .engine import _num
 from .symbolic import Sym, live
