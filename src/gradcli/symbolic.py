@@ -11,8 +11,9 @@ point (``engine.forward``), and differentiated again.
 A ``Sym`` is a ``Value`` that does not evaluate when it is made: its data is
 computed only when the tape is evaluated at a point. A ``Tape`` keeps every
 node it made in the order it made them (operands first), shares equal nodes
-(the same op on the same operands is one node), and simplifies as it builds,
-only in ways that never change a value:
+(the same op on the same operands is one node; the program's own nodes are
+copied as they are, so that the derivative adds up exactly what ``grad``
+adds up), and simplifies as it builds, only in ways that never change a value:
 
 - constant folding (an op whose operands are all numbers, when the op is
   defined there and the result is finite; otherwise the node stays, so that
@@ -242,12 +243,13 @@ class Tape:
 
     # ------------------------------------------------------------ the passes
 
-    def copy(self, graph: Graph, defaults: Collection[str] = (), apart: Value | None = None) -> list[Sym]:
-        """The program's graph on this tape, not simplified: returns the
-        copies, indexed like ``graph.nodes``. Equal nodes (the same op on the
-        same operands, written twice) become one, except ``apart``, the node a
-        derivative is taken with respect to, which keeps its own identity.
-        Inputs named in ``defaults`` become leaves with their data as default."""
+    def copy(self, graph: Graph, defaults: Collection[str] = ()) -> list[Sym]:
+        """The program's graph on this tape, node for node, as it is: returns
+        the copies, indexed like ``graph.nodes``. Nothing is simplified or
+        merged, so every node keeps its identity (``--wrt`` an assigned name
+        means that node) and the backward pass adds up exactly what ``grad``
+        adds up. Inputs named in ``defaults`` become leaves with their data
+        as default."""
         copies: list[Sym] = []
         for node in graph.nodes:
             if node.kind == "const":
@@ -256,14 +258,9 @@ class Tape:
                 kind = "leaf" if node.kind == "leaf" or node.label in defaults else "input"
                 copy = self.leaf(node.label, kind, node.data, node.pos)
             else:
-                self.at = node.pos
                 args = tuple(copies[c.index] for c in node.children)
-                if node is apart:
-                    copy = self._push(Sym(self, 0.0, args, node.op, pos=node.pos))
-                else:
-                    copy = self.make(node.op, args)
-                if node.label and not copy.label:
-                    copy.label = node.label
+                copy = self._push(Sym(self, 0.0, args, node.op, label=node.label, pos=node.pos))
+                self._shared.setdefault((node.op, *(a.index for a in args)), copy)
             copies.append(copy)
         return copies
 
@@ -343,7 +340,7 @@ def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str]
         raise InputError(f"--order {order} needs a leaf: `{wrt}` is computed by the program",
                          notes=_names_note(graph.leaves, "leaves"))
     tape = Tape()
-    copies = tape.copy(graph, defaults, apart=None if node.is_leaf else node)
+    copies = tape.copy(graph, defaults)
     target = copies[node.index]
     out = copies[graph.output.index]
     for _ in range(order):
