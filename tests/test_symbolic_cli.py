@@ -109,6 +109,12 @@ def test_hessian_table():
     assert ["x", "4", "2"] in lines and ["y", "2", "12"] in lines
 
 
+def test_hessian_without_leaves():
+    assert ok("hessian", "2*3") == ""
+    assert "no leaves" in ok("hessian", "2*3", "--table")
+    assert json.loads(ok("hessian", "2*3", "--json"))["hessian"] == []
+
+
 def test_hessian_of_the_micrograd_example_is_symmetric():
     out = ok("hessian", "-f", str(EXAMPLES / "micrograd_readme.grad"), "--json")
     h = json.loads(out)["hessian"]

@@ -399,7 +399,10 @@ def hessian(
             c = console()
             name = graph.output_name or "value"
             c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-            c.print(render.matrix_table(h.names, h.matrix, precision))
+            if h.names:
+                c.print(render.matrix_table(h.names, h.matrix, precision))
+            else:
+                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
         else:
             emit(render.matrix_tsv(h.names, h.matrix))
 

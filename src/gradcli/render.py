@@ -111,7 +111,10 @@ def grad_table(graph: Graph, grads: Mapping[str, float], precision: int = 6):
 
 def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]]) -> str:
     """A square matrix with its names: a header line (an empty corner, then
-    the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision."""
+    the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision;
+    nothing at all for no names."""
+    if not names:
+        return ""
     lines = ["\t".join(["", *names])]
     lines += ["\t".join([name, *(full(v) for v in row)]) for name, row in zip(names, matrix)]
     return "".join(line + "\n" for line in lines)
