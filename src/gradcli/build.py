@@ -126,6 +126,15 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
     inputs, bindings of names that are not leaves and an unknown ``output``,
     and ``DomainError`` when the forward pass leaves the domain of an op.
     """
+    graph = structure(program, output)
+    bind(graph, inputs or {})
+    graph.forward()
+    return graph
+
+
+def structure(program: Program, output: str | None = None) -> Graph:
+    """The program's graph, not evaluated: no inputs needed, op nodes' data
+    not computed yet (the leaves with defaults hold their defaults)."""
     b = _Builder()
     last = None
     for stmt in program.statements:
@@ -138,15 +147,13 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
             raise InputError(f"--output `{output}` is not a name in the program",
                              notes=did_you_mean(output, b.env) or _names_note(b.env))
         last, output_name = b.env[output], output
-    graph = Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
-    bind(graph, inputs or {})
-    graph.forward()
-    return graph
+    return Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
 
 
-def bind(graph: Graph, inputs: Mapping[str, float]) -> None:
-    """Give the leaves their values: every input must be bound; a binding
-    overrides a leaf's default; binding anything else is an error."""
+def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> None:
+    """Give the leaves their values: every input must be bound (unless not
+    ``complete``); a binding overrides a leaf's default; binding anything
+    else is an error."""
     for name, value in inputs.items():
         leaf = graph.leaves.get(name)
         if leaf is None:
@@ -157,7 +164,7 @@ def bind(graph: Graph, inputs: Mapping[str, float]) -> None:
             raise InputError(what, notes=did_you_mean(name, graph.leaves) or _names_note(graph.leaves, "leaves"))
         leaf.data = float(value)
     missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
-    if missing:
+    if missing and complete:
         names = words([f"`{leaf.label}`" for leaf in missing])
         s = "s" if len(missing) > 1 else ""
         notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing] if len(missing) > 1 else []

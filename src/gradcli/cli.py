@@ -510,6 +510,99 @@ def _progress(steps: int):
 
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
+WRT_LEAVES = typer.Option(
+    None, "--wrt", metavar="NAME",
+    help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
+
+
+def _one_name(graph, wrt: Optional[List[str]]) -> str:
+    """The one --wrt name of `diff` (the only leaf when there is one)."""
+    from .build import _names_note, resolve
+
+    names = split_names(wrt)
+    if names is None:
+        if len(graph.leaves) == 1:
+            return next(iter(graph.leaves))
+        raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
+                         notes=_names_note(graph.leaves, "leaves"))
+    if len(names) > 1:
+        raise InputError("diff takes one --wrt name",
+                         notes=["for every second derivative at a point, use `gradcli hessian`"])
+    return resolve(graph, names)[0]
+
+
+@app.command("diff", cls=_ProgramFirst)
+def diff(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME",
+        help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
+             "name); optional when the program has one leaf."),
+    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N",
+                              help="Differentiate N times (1 to 8)."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program."),
+    json: bool = JSON,
+) -> None:
+    """Print the derivative as a program: gradcli's own language, shared parts
+    named once, names from the source kept. NAME=VALUE gives a leaf its default
+    in the printed program."""
+    source = Source()
+    with errors_to_exit(source):
+        from .build import bind, structure
+        from .parse import parse
+        from .symbolic import derivative
+        from . import unparse
+
+        inputs = parse_bindings(read_program(program, file, bindings or [], source))
+        graph = structure(parse(source.text), output)
+        bind(graph, inputs, complete=False)
+        root = derivative(graph, _one_name(graph, wrt), order, defaults=inputs)
+        if json:
+            import json as json_module
+
+            emit(json_module.dumps({"program": unparse.program(root), "latex": unparse.latex(root)}) + "\n")
+        else:
+            emit((unparse.latex(root) if latex else unparse.program(root)) + "\n")
+
+
+@app.command("hessian", cls=_ProgramFirst)
+def hessian(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = WRT_LEAVES,
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: int = PRECISION,
+) -> None:
+    """Evaluate a program and print its matrix of second derivatives at the point."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import render
+        from .build import resolve
+        from .symbolic import hessian as second_derivatives
+
+        graph = load(program, file, bindings or [], output, source)
+        names = split_names(wrt)
+        h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
+        if json:
+            emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
+        elif wants_table(table):
+            c = console()
+            name = graph.output_name or "value"
+            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
+            if h.names:
+                c.print(render.matrix_table(h.names, h.matrix, precision))
+            else:
+                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
+        else:
+            emit(render.matrix_tsv(h.names, h.matrix))
+
+
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script."""

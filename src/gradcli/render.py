@@ -109,6 +109,31 @@ def grad_table(graph: Graph, grads: Mapping[str, float], precision: int = 6):
     return t
 
 
+def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]]) -> str:
+    """A square matrix with its names: a header line (an empty corner, then
+    the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision;
+    nothing at all for no names."""
+    if not names:
+        return ""
+    lines = ["\t".join(["", *names])]
+    lines += ["\t".join([name, *(full(v) for v in row)]) for name, row in zip(names, matrix)]
+    return "".join(line + "\n" for line in lines)
+
+
+def matrix_table(names: Sequence[str], matrix: Sequence[Sequence[float]], precision: int = 6):
+    """A square matrix with its names as a rich Table, the diagonal in bold."""
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(header_style="bold", box=_box())
+    t.add_column("", style="cyan", no_wrap=True)
+    for name in names:
+        t.add_column(name, justify="right", no_wrap=True)
+    for i, (name, row) in enumerate(zip(names, matrix)):
+        t.add_row(name, *(Text(short(v, precision), style="bold" if i == j else "") for j, v in enumerate(row)))
+    return t
+
+
 def _box():
     from rich import box
 
