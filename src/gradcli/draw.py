@@ -1,0 +1,255 @@
+"""Draw: a Graph -> DOT text, and DOT -> SVG, PNG or PDF through Graphviz.
+
+The picture is micrograd's ``draw_dot``: one record per value showing its name
+(or its operation when it has none), its data and its grad, and one small node
+per operation between them, left to right. Nodes are told apart by kind:
+
+    input (bound as NAME=VALUE)   blue record
+    leaf with a default           green record
+    number in the program         small grey oval showing the number
+    intermediate value            white record
+    output                        gold record with a thick border
+    operation                     small grey circle
+
+Node ids come from the tape (``n0``, ``n1``, ... as in ``grad --all``; an
+operation's node is its result's id with ``op`` after it), so the same program
+gives byte-identical DOT on every run. The DOT is written here, by string
+building in one pass over the tape, so 100,000 nodes take well under a second
+and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
+``graphviz`` package, imported only then).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Sequence
+
+from .engine import Graph, Value
+from .errors import GradcliError, InputError
+from .render import kind_of, node_id, short
+
+FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+# Graphviz's layout time grows fast with the number of nodes: about 1 s at
+# 2,000 value records and about 50 s at 10,000 (measured on the development
+# machine, README "Big graphs"). Above this many drawn value nodes the command
+# says so before it starts the layout.
+WARN_NODES = 2000
+
+# Fill colours by kind (see the module docstring and the README's key).
+STYLE = {
+    "input": 'fillcolor="#cfe2ff"',
+    "leaf": 'fillcolor="#d3f0d0"',
+    "op": 'fillcolor="#ffffff"',
+    "output": 'fillcolor="#ffe08a", penwidth=2',
+}
+
+
+class GraphvizMissing(GradcliError):
+    """Graphviz's ``dot`` is needed for SVG, PNG and PDF and is not installed."""
+
+    exit_code = 1
+
+
+class GraphvizFailed(GradcliError):
+    """``dot`` ran and failed (it should not: gradcli writes the DOT)."""
+
+    exit_code = 1
+
+
+class Picture:
+    """What to draw: the chosen nodes in tape order, and the operands that are
+    referred to but left out (only with a node limit)."""
+
+    def __init__(self, graph: Graph, nodes: list[Value], cut: list[Value], total: int):
+        self.graph = graph
+        self.nodes = nodes
+        self.cut = cut
+        self.total = total      # how many nodes there were to draw without a limit
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.nodes)
+
+
+def select(graph: Graph, max_nodes: int | None = None) -> Picture:
+    """The nodes of the picture, in tape order.
+
+    Without a limit: every node the output depends on, as micrograd's
+    ``draw_dot(root)`` traces it, and every leaf (``grad`` reports them all,
+    so a leaf the output ignores is drawn with its grad of 0).
+
+    With ``max_nodes``: the ``max_nodes`` value nodes nearest the output,
+    found breadth first from the output through each node's operands in order;
+    operands beyond the limit are listed in ``cut`` and drawn as stubs.
+    """
+    nodes = graph.nodes
+    wanted = bytearray(len(nodes))
+    out = graph.output
+    wanted[out.index] = 1
+    for node in reversed(nodes[: out.index + 1]):   # operands come first: one pass down
+        if wanted[node.index]:
+            for child in node.children:
+                wanted[child.index] = 1
+    for leaf in graph.leaves.values():
+        wanted[leaf.index] = 1
+    total = sum(wanted)
+    if max_nodes is None or total <= max_nodes:
+        return Picture(graph, [n for n in nodes if wanted[n.index]], [], total)
+
+    chosen = bytearray(len(nodes))
+    chosen[out.index] = 1
+    count = 1
+    queue = deque([out])
+    while queue and count < max_nodes:
+        node = queue.popleft()
+        for child in node.children:
+            if not chosen[child.index] and count < max_nodes:
+                chosen[child.index] = 1
+                count += 1
+                queue.append(child)
+    cut_mark = bytearray(len(nodes))
+    for node in nodes:
+        if chosen[node.index]:
+            for child in node.children:
+                if not chosen[child.index]:
+                    cut_mark[child.index] = 1
+    return Picture(graph,
+                   [n for n in nodes if chosen[n.index]],
+                   [n for n in nodes if cut_mark[n.index]],
+                   total)
+
+
+def _escape(text: str) -> str:
+    """Text for a record label: Graphviz's record specials made literal."""
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
+    """A value's record: ``name  id | data D | grad G``."""
+    name = node.label or node.op
+    fields = [f"{_escape(name)}  {node_id(node)}", f"data {short(node.data, precision)}"]
+    if grads:
+        fields.append(f"grad {short(node.grad, precision)}")
+    return "{ " + " | ".join(fields) + " }"
+
+
+def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
+           max_nodes: int | None = None, picture: Picture | None = None) -> str:
+    """The graph as DOT text, deterministic to the byte."""
+    if rankdir not in RANKDIRS:
+        raise InputError(f"--rankdir must be one of {', '.join(RANKDIRS)}, not `{rankdir}`")
+    pic = picture or select(graph, max_nodes)
+    title = graph.output_name or "value"
+    lines = [
+        "digraph gradcli {",
+        f"  graph [rankdir={rankdir}, label=\"{_escape(title)} = {short(graph.value, precision)}"
+        f"{'' if grads else '  (forward pass)'}\", labelloc=t, fontname=\"Helvetica\", "
+        "fontsize=16, nodesep=0.25, ranksep=0.45];",
+        '  node [fontname="Helvetica", fontsize=12];',
+        '  edge [color="#555555", arrowsize=0.7];',
+    ]
+    add = lines.append
+    for node in pic.nodes:
+        nid = node_id(node)
+        if node.kind == "const" and node is not graph.output:
+            add(f'  {nid} [label="{short(node.data, precision)}", shape=ellipse, style=filled, '
+                'fillcolor="#eeeeee", color="#999999", fontcolor="#444444", fontsize=10, '
+                'height=0.3, margin="0.04,0.02"];')
+            continue
+        kind = kind_of(node, graph) or "op"
+        add(f'  {nid} [label="{value_label(node, graph, precision, grads)}", shape=record, '
+            f'style="filled,rounded", {STYLE.get(kind, STYLE["op"])}];')
+        if node.children:
+            add(f'  {nid}op [label="{_escape(node.op)}", shape=circle, style=filled, '
+                'fillcolor="#f0f0f0", color="#888888", fontsize=11, width=0.35, '
+                'height=0.35, fixedsize=shape, margin=0];')
+    for node in pic.cut:
+        add(f'  {node_id(node)} [label="{node_id(node)} …", shape=box, style="dashed,rounded", '
+            'color="#999999", fontcolor="#777777", fontsize=10, height=0.3];')
+    for node in pic.nodes:
+        if node.children:
+            nid = node_id(node)
+            for child in node.children:
+                add(f"  {node_id(child)} -> {nid}op;")
+            add(f"  {nid}op -> {nid};")
+    if pic.omitted:
+        add(f'  more [label="{pic.omitted} more nodes not drawn (--max-nodes)", shape=plaintext, '
+            'fontcolor="#777777", fontsize=10];')
+    add("}")
+    return "\n".join(lines) + "\n"
+
+
+def format_for(path: str | None) -> str:
+    """The output format from ``-o``'s extension; DOT without ``-o`` or for ``-o -``."""
+    if path is None or path == "-":
+        return "dot"
+    dot = path.rfind(".")
+    ext = path[dot:].lower() if dot > path.replace("\\", "/").rfind("/") else ""
+    fmt = FORMATS.get(ext)
+    if fmt is None:
+        shown = f"`{ext}`" if ext else "no extension"
+        raise InputError(f"-o `{path}` has {shown}: the format comes from the extension",
+                         notes=[f"use one of {', '.join(FORMATS)}, or -o - for DOT on standard output"])
+    return fmt
+
+
+def layout_warning(pic: Picture) -> str | None:
+    """A warning for stderr when Graphviz's layout will take a long time."""
+    if len(pic.nodes) <= WARN_NODES:
+        return None
+    return (f"warning: the picture has {len(pic.nodes):,} value nodes; Graphviz's layout takes "
+            f"about 1 s at 2,000 and about 50 s at 10,000, and grows faster after\n"
+            f"  = note: --max-nodes N draws only the N nodes nearest the output "
+            f"(--max-nodes {WARN_NODES} draws quickly)\n"
+            f"  = note: -o FILE.dot writes the DOT at once, with no layout")
+
+
+def render(dot_text: str, fmt: str) -> bytes:
+    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF."""
+    if fmt == "dot":
+        return dot_text.encode("utf-8")
+    import graphviz
+
+    try:
+        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(
+            f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
+            notes=["install it from https://graphviz.org/download/ "
+                   "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
+                   "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"],
+        ) from None
+    except graphviz.CalledProcessError as e:
+        detail = (e.stderr or b"").decode("utf-8", "replace").strip()
+        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
+                             + (f": {detail}" if detail else "")) from None
+
+
+def write(path: str, data: bytes) -> None:
+    """Write the picture; an unwritable path is bad input (exit 2)."""
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise InputError(f"cannot write `{path}`: {e.strerror or e}") from None
+
+
+def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
+         max_nodes: int | None = None, warn=None) -> bytes:
+    """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
+    callable taking a message) hears about layouts that will be slow."""
+    pic = select(graph, max_nodes)
+    text = to_dot(graph, precision, grads, rankdir, picture=pic)
+    if fmt != "dot" and warn is not None:
+        message = layout_warning(pic)
+        if message:
+            warn(message)
+    return render(text, fmt)
+
+
+__all__: Sequence[str] = ("FORMATS", "RANKDIRS", "WARN_NODES", "GraphvizMissing", "Picture",
+                          "select", "to_dot", "format_for", "render", "write", "draw")
