@@ -52,15 +52,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 subprocess.run([gradcli, "graph", "-f", prog, *args, "-o", dot], check=True)
                 t1 = time.perf_counter()
-                with open(dot) as f:
-                    records = f.read().count("shape=record") or f.read().count("{ ")
                 try:
                     subprocess.run(["dot", "-Tsvg", "-o", os.devnull, dot], check=True, timeout=a.timeout)
                     layout = f"{time.perf_counter() - t1:7.2f} s"
                 except subprocess.TimeoutExpired:
                     layout = f"> {a.timeout:.0f} s"
                 with open(dot) as f:
-                    values = sum(1 for line in f if "label=" in line and " -> " not in line and "op [" not in line)
+                    values = sum(1 for line in f if line.startswith("  n") and '[label="{' in line)
                 print(f"{shape:7} n={n:6}  value nodes {values:7}  DOT {t1 - t0:6.2f} s  layout {layout}", flush=True)
 
 

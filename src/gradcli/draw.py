@@ -31,17 +31,16 @@ from .render import kind_of, node_id, short
 FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
-# Graphviz's layout time grows fast with the number of nodes: about 1 s at
-# 2,000 value records and about 50 s at 10,000 (measured on the development
-# machine, README "Big graphs"). Above this many drawn value nodes the command
-# says so before it starts the layout.
+# Graphviz's layout time grows fast with the number of nodes: for a chain of
+# neurons about 2 s at 2,100 value nodes and 45 s at 4,900, and far more when
+# a few nodes feed many (bench/graph_layout.py). Above this many drawn value
+# nodes the command says so on stderr before the layout starts.
 WARN_NODES = 2000
 
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
     "input": 'fillcolor="#cfe2ff"',
     "leaf": 'fillcolor="#d3f0d0"',
-    "op": 'fillcolor="#ffffff"',
     "output": 'fillcolor="#ffe08a", penwidth=2',
 }
 
@@ -129,9 +128,9 @@ def _escape(text: str) -> str:
 
 
 def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
-    """A value's record: ``name  id | data D | grad G``."""
+    """A value's record: ``name · id | data D | grad G``."""
     name = node.label or node.op
-    fields = [f"{_escape(name)}  {node_id(node)}", f"data {short(node.data, precision)}"]
+    fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
     if grads:
         fields.append(f"grad {short(node.grad, precision)}")
     return "{ " + " | ".join(fields) + " }"
@@ -139,46 +138,64 @@ def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
 
 def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
            max_nodes: int | None = None, picture: Picture | None = None) -> str:
-    """The graph as DOT text, deterministic to the byte."""
+    """The graph as DOT text, deterministic to the byte.
+
+    Sections: the values (records, in tape order), the numbers, the
+    operations, then the edges (operands in order, tape order). Each section
+    sets its defaults once, so a node's line carries only what is its own.
+    """
     if rankdir not in RANKDIRS:
         raise InputError(f"--rankdir must be one of {', '.join(RANKDIRS)}, not `{rankdir}`")
     pic = picture or select(graph, max_nodes)
-    title = graph.output_name or "value"
+    out = graph.output
+    title = f"{graph.output_name or 'value'} = {short(graph.value, precision)}"
+    if not grads:
+        title += "  (forward pass)"
     lines = [
         "digraph gradcli {",
-        f"  graph [rankdir={rankdir}, label=\"{_escape(title)} = {short(graph.value, precision)}"
-        f"{'' if grads else '  (forward pass)'}\", labelloc=t, fontname=\"Helvetica\", "
+        f'  graph [rankdir={rankdir}, label="{_escape(title)}", labelloc=t, fontname="Helvetica", '
         "fontsize=16, nodesep=0.25, ranksep=0.45];",
-        '  node [fontname="Helvetica", fontsize=12];',
         '  edge [color="#555555", arrowsize=0.7];',
+        "  // values: blue input, green leaf with a default, white intermediate, gold output",
+        '  node [shape=record, style="filled,rounded", fillcolor="#ffffff", fontname="Helvetica", '
+        "fontsize=12];",
     ]
     add = lines.append
+    consts, ops = [], []
     for node in pic.nodes:
-        nid = node_id(node)
-        if node.kind == "const" and node is not graph.output:
-            add(f'  {nid} [label="{short(node.data, precision)}", shape=ellipse, style=filled, '
-                'fillcolor="#eeeeee", color="#999999", fontcolor="#444444", fontsize=10, '
-                'height=0.3, margin="0.04,0.02"];')
+        if node.kind == "const" and node is not out:
+            consts.append(node)
             continue
-        kind = kind_of(node, graph) or "op"
-        add(f'  {nid} [label="{value_label(node, graph, precision, grads)}", shape=record, '
-            f'style="filled,rounded", {STYLE.get(kind, STYLE["op"])}];')
         if node.children:
-            add(f'  {nid}op [label="{_escape(node.op)}", shape=circle, style=filled, '
-                'fillcolor="#f0f0f0", color="#888888", fontsize=11, width=0.35, '
-                'height=0.35, fixedsize=shape, margin=0];')
-    for node in pic.cut:
-        add(f'  {node_id(node)} [label="{node_id(node)} …", shape=box, style="dashed,rounded", '
-            'color="#999999", fontcolor="#777777", fontsize=10, height=0.3];')
-    for node in pic.nodes:
-        if node.children:
-            nid = node_id(node)
-            for child in node.children:
-                add(f"  {node_id(child)} -> {nid}op;")
-            add(f"  {nid}op -> {nid};")
-    if pic.omitted:
-        add(f'  more [label="{pic.omitted} more nodes not drawn (--max-nodes)", shape=plaintext, '
-            'fontcolor="#777777", fontsize=10];')
+            ops.append(node)
+        extra = STYLE.get(kind_of(node, graph), "")
+        add(f'  {node_id(node)} [label="{value_label(node, graph, precision, grads)}"'
+            f'{", " + extra if extra else ""}];')
+    if consts:
+        add("  // numbers in the program")
+        add('  node [shape=ellipse, style=filled, fillcolor="#eeeeee", color="#999999", '
+            'fontcolor="#444444", fontsize=10, height=0.3, margin="0.04,0.02"];')
+        for node in consts:
+            add(f'  {node_id(node)} [label="{short(node.data, precision)}"];')
+    if ops:
+        add("  // operations: n<i>op makes n<i>")
+        add('  node [shape=ellipse, style=filled, fillcolor="#f0f0f0", color="#888888", '
+            'fontcolor="#000000", fontsize=11, width=0.35, height=0.35, margin="0.02,0.01", ordering=in];')
+        for node in ops:
+            add(f'  {node_id(node)}op [label="{_escape(node.op)}"];')
+    if pic.cut or pic.omitted:
+        add("  // left out by --max-nodes")
+        add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '
+            'fontcolor="#777777", fontsize=10, height=0.3];')
+        for node in pic.cut:
+            add(f'  {node_id(node)} [label="{node_id(node)} …"];')
+        add(f'  more [label="{pic.omitted:,} more nodes not drawn (--max-nodes)", shape=plaintext];')
+    add("  // edges: operands in order into each operation, the operation into its value")
+    for node in ops:
+        nid = node_id(node)
+        for child in node.children:
+            add(f"  {node_id(child)} -> {nid}op;")
+        add(f"  {nid}op -> {nid};")
     add("}")
     return "\n".join(lines) + "\n"
 
@@ -201,8 +218,8 @@ def layout_warning(pic: Picture) -> str | None:
     """A warning for stderr when Graphviz's layout will take a long time."""
     if len(pic.nodes) <= WARN_NODES:
         return None
-    return (f"warning: the picture has {len(pic.nodes):,} value nodes; Graphviz's layout takes "
-            f"about 1 s at 2,000 and about 50 s at 10,000, and grows faster after\n"
+    return (f"warning: the picture has {len(pic.nodes):,} value nodes, and Graphviz's layout time "
+            f"grows fast: about 2 s at 2,000 nodes, 45 s at 5,000, often minutes beyond\n"
             f"  = note: --max-nodes N draws only the N nodes nearest the output "
             f"(--max-nodes {WARN_NODES} draws quickly)\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
