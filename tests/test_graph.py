@@ -165,6 +165,7 @@ def test_leaves_the_output_ignores_are_still_drawn():
     dot = run("graph", "u = 1.0; y = x * 2", "x=3").stdout.decode()
     assert "{ u · n0 | data 1 | grad 0 }" in dot
     assert "{ y · n3 | data 6 | grad 1 }" in dot
+    assert "{ number · n0 | data 3 | grad 1 }" in run("graph", "3").stdout.decode()
 
 
 def test_errors_leave_stdout_empty_and_write_nothing(tmp_path):
@@ -367,3 +368,44 @@ def test_grad_all_table_uses_the_picture_ids():
     for a, b in EDGE.findall(dot):
         if b.endswith("op"):
             assert a in rows[b[:-2]]
+
+
+# ------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from gradcli.engine import topological_order  # noqa: E402
+
+_atoms = st.sampled_from(["a", "b", "c", "2", "0.5", "3"])
+
+
+def _combine(children):
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})")
+    call = st.tuples(st.sampled_from(["tanh", "relu", "sigmoid"]), children).map(
+        lambda t: f"{t[0]}({t[1]})")
+    return binary | call
+
+
+_exprs = st.recursive(_atoms, _combine, max_leaves=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_exprs, min_size=1, max_size=3), st.floats(-2, 2), st.floats(-2, 2), st.floats(-2, 2))
+def test_dot_property_random_programs(exprs, a, b, c):
+    text = "\n".join(f"y{i} = {e}" for i, e in enumerate(exprs))
+    inputs = {k: v for k, v in (("a", a), ("b", b), ("c", c)) if re.search(rf"\b{k}\b", text)}
+    g = graph_of(text, **inputs)
+    dot = draw.to_dot(g)
+    assert draw.to_dot(graph_of(text, **inputs)) == dot
+    # the picture is the output's ancestors (micrograd's trace) and every leaf, each declared once
+    expected = {n.index for n in topological_order(g.output)} | {n.index for n in g.leaves.values()}
+    declared = re.findall(r"^  n(\d+) \[", dot, re.M)
+    assert sorted(map(int, declared)) == sorted(expected)
+    edges = EDGE.findall(dot)
+    ops = [n for n in g.nodes if n.index in expected and n.children]
+    assert len(edges) == sum(len(n.children) + 1 for n in ops)
+    for nid, name, _, data, grad in RECORD.findall(dot):
+        node = g.nodes[int(nid[1:])]
+        assert (data, grad) == (short(node.data), short(node.grad))
+        assert "-0" != data and "-0" != grad

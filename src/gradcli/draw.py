@@ -22,8 +22,6 @@ and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
 from __future__ import annotations
 
 from collections import deque
-from typing import Sequence
-
 from .engine import Graph, Value
 from .errors import GradcliError, InputError
 from .render import kind_of, node_id, short
@@ -129,7 +127,7 @@ def _escape(text: str) -> str:
 
 def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
     """A value's record: ``name · id | data D | grad G``."""
-    name = node.label or node.op
+    name = node.label or node.op or ("number" if node.kind == "const" else "value")
     fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
     if grads:
         fields.append(f"grad {short(node.grad, precision)}")
@@ -268,5 +266,5 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     return render(text, fmt)
 
 
-__all__: Sequence[str] = ("FORMATS", "RANKDIRS", "WARN_NODES", "GraphvizMissing", "Picture",
-                          "select", "to_dot", "format_for", "render", "write", "draw")
+__all__ = ("FORMATS", "RANKDIRS", "WARN_NODES", "GraphvizMissing", "GraphvizFailed", "Picture",
+           "select", "to_dot", "format_for", "layout_warning", "render", "write", "draw")
