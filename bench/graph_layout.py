@@ -31,7 +31,15 @@ def chain(n: int) -> tuple[str, list[str]]:
 
 def shared(n: int) -> tuple[str, list[str]]:
     lines = ["s = 0.0"] + [f"s += tanh(x{i % 10} * {i + 1}.5 + s)" for i in range(n)]
-    return "\n".join(lines) + "\n", [f"x{i}=0.{i}" for i in range(10)]
+    return "\n".join(lines) + "\n", [f"x{i}=0.{i}" for i in range(min(n, 10))]
+
+
+def layout_size(prog: str, args: list[str]) -> int:
+    """gradcli's estimate of the layout's size (what its warning is based on)."""
+    from gradcli import draw
+    from gradcli.cli import Source, load
+
+    return draw.layout_size(draw.select(load(None, prog, args, None, Source())))
 
 
 def main() -> None:
@@ -59,7 +67,8 @@ def main() -> None:
                     layout = f"> {a.timeout:.0f} s"
                 with open(dot) as f:
                     values = sum(1 for line in f if line.startswith("  n") and '[label="{' in line)
-                print(f"{shape:7} n={n:6}  value nodes {values:7}  DOT {t1 - t0:6.2f} s  layout {layout}", flush=True)
+                size = layout_size(prog, args)
+                print(f"{shape:7} n={n:6}  value nodes {values:7}  layout size {size:7}  DOT {t1 - t0:6.2f} s  layout {layout}", flush=True)
 
 
 if __name__ == "__main__":

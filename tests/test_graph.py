@@ -282,17 +282,42 @@ def test_missing_dot_through_the_library(monkeypatch):
 # -------------------------------------------------------------- big graphs
 
 def chain_program(n: int) -> str:
-    """n neurons in a chain: 3n + 9 value nodes (w, s, x0..x6 and three per neuron)."""
-    return "s = 0.0\n" + "".join(f"s = tanh(w * s + x{i % 7})\n" for i in range(n))
+    """n neurons in a chain, each with its own inputs: 3n + 1 values, short edges."""
+    return "s = 0.0\n" + "".join(f"s = tanh(w{i} * s + x{i})\n" for i in range(n))
+
+
+def chain_inputs(n: int) -> dict:
+    return {**{f"w{i}": 0.5 for i in range(n)}, **{f"x{i}": 0.01 * i for i in range(n)}}
+
+
+def shared_program(n: int) -> str:
+    """A running sum reading three inputs at every step: long edges from them."""
+    return "s = 0.0\n" + "".join(f"s += tanh(x{i % 3} * {i + 1}.5 + s)\n" for i in range(n))
+
+
+def test_layout_size_counts_nodes_operations_and_long_edges():
+    # a*b: three values, one operation, no edge longer than a rank
+    assert draw.layout_size(draw.select(graph_of("a*b", a=1, b=2))) == 4
+    # x*x*x: x is used at ranks 1 and 3, so its edge into the second * spans 2 ranks (1 virtual)
+    assert draw.layout_size(draw.select(graph_of("x*x*x", x=1))) == 3 + 2 + 2
+    # a chain's size grows linearly; a shared input's long edges grow quadratically
+    chain = [draw.layout_size(draw.select(graph_of(chain_program(n), **chain_inputs(n)))) for n in (50, 100)]
+    assert chain[1] - chain[0] == chain[0] - draw.layout_size(draw.select(graph_of("s = 0.0", )))
+    shared = [draw.layout_size(draw.select(graph_of(shared_program(n), x0=1, x1=2, x2=3))) for n in (50, 100)]
+    assert shared[1] > 3.5 * shared[0]
 
 
 def test_large_graph_warning_and_max_nodes():
-    g = graph_of(chain_program(700), w=0.5, **{f"x{i}": 0.1 * i for i in range(7)})
+    g = graph_of(chain_program(900), **chain_inputs(900))
     pic = draw.select(g)
-    assert len(pic.nodes) > draw.WARN_NODES
+    assert draw.layout_size(pic) > draw.WARN_SIZE
     warning = draw.layout_warning(pic)
     assert warning.startswith(f"warning: the picture has {len(pic.nodes):,} value nodes")
     assert "--max-nodes N" in warning and "-o FILE.dot" in warning
+    assert draw.layout_warning(draw.select(graph_of(chain_program(100), **chain_inputs(100)))) is None
+    # few nodes, but inputs read at every step: still a slow layout, still a warning
+    few = draw.select(graph_of(shared_program(80), x0=1, x1=2, x2=3))
+    assert len(few.nodes) < 500 and draw.layout_warning(few) is not None
 
     small = draw.select(g, 40)
     assert draw.layout_warning(small) is None
@@ -311,7 +336,7 @@ def test_large_graph_warning_and_max_nodes():
 
 def test_large_graph_warning_goes_to_stderr_before_layout(tmp_path, monkeypatch):
     """The warning is printed on stderr when rendering a big graph, never for DOT."""
-    monkeypatch.setattr(draw, "WARN_NODES", 5)
+    monkeypatch.setattr(draw, "WARN_SIZE", 5)
     runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames \
         else CliRunner()
     dot = runner.invoke(app, ["graph", *L])
@@ -322,7 +347,7 @@ def test_large_graph_warning_goes_to_stderr_before_layout(tmp_path, monkeypatch)
     assert got.stdout == ""
     assert got.stderr.startswith("warning: the picture has 7 value nodes")
     assert "Graphviz must be installed" in got.stderr
-    fine = runner.invoke(app, ["graph", *L, "--max-nodes", "5", "-o", str(tmp_path / "L.svg")])
+    fine = runner.invoke(app, ["graph", *L, "--max-nodes", "1", "-o", str(tmp_path / "L.svg")])
     assert "warning" not in fine.stderr
 
 

@@ -29,11 +29,12 @@ from .render import kind_of, node_id, short
 FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
-# Graphviz's layout time grows fast with the number of nodes: for a chain of
-# neurons about 2 s at 2,100 value nodes and 45 s at 4,900, and far more when
-# a few nodes feed many (bench/graph_layout.py). Above this many drawn value
-# nodes the command says so on stderr before the layout starts.
-WARN_NODES = 2000
+# Graphviz's layout time grows fast with the size of the layout (nodes, plus
+# the virtual nodes of edges spanning many ranks; see ``layout_size``): for a
+# chain of neurons about 2 s at a size of 3,000 and 45 s at 7,000, and minutes
+# for 400 values whose few inputs are read at every step (bench/graph_layout.py).
+# Above this size the command says so on stderr before the layout starts.
+WARN_SIZE = 4000
 
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
@@ -212,14 +213,51 @@ def format_for(path: str | None) -> str:
     return fmt
 
 
+def layout_size(pic: Picture) -> int:
+    """How much work Graphviz's layout has: the nodes it draws plus the
+    virtual nodes it adds for every edge that spans more than one rank.
+
+    Ranks are estimated as ``dot`` assigns them: an operation one rank after
+    its latest operand, its value one after it, and a node with no operands
+    (a leaf, a number, a stub) one rank before its first use. An input read at
+    every step of a long chain makes long edges, and those, more than the
+    node count, are what makes a layout take minutes.
+    """
+    graph = pic.graph
+    n = len(graph.nodes)
+    rank = [0] * n
+    drawn = bytearray(n)
+    for node in pic.nodes:
+        drawn[node.index] = 1
+    first_use = [1 << 62] * n
+    ops = 0
+    for node in pic.nodes:                       # tape order: operands first
+        if node.children:
+            ops += 1
+            rank[node.index] = 2 + max(rank[c.index] if c.children and drawn[c.index] else 0
+                                       for c in node.children)
+    for node in pic.nodes:
+        for child in node.children:
+            if not child.children or not drawn[child.index]:
+                first_use[child.index] = min(first_use[child.index], rank[node.index])
+    virtual = 0
+    for node in pic.nodes:
+        op_rank = rank[node.index] - 1
+        for child in node.children:
+            start = rank[child.index] if child.children and drawn[child.index] else first_use[child.index] - 2
+            virtual += max(0, op_rank - start - 1)
+    return len(pic.nodes) + len(pic.cut) + ops + virtual
+
+
 def layout_warning(pic: Picture) -> str | None:
     """A warning for stderr when Graphviz's layout will take a long time."""
-    if len(pic.nodes) <= WARN_NODES:
+    size = layout_size(pic)
+    if size <= WARN_SIZE:
         return None
-    return (f"warning: the picture has {len(pic.nodes):,} value nodes, and Graphviz's layout time "
-            f"grows fast: about 2 s at 2,000 nodes, 45 s at 5,000, often minutes beyond\n"
-            f"  = note: --max-nodes N draws only the N nodes nearest the output "
-            f"(--max-nodes {WARN_NODES} draws quickly)\n"
+    return (f"warning: the picture has {len(pic.nodes):,} value nodes (a layout size of {size:,} with "
+            f"its operations and long edges), and Graphviz's layout time grows fast: "
+            f"about 2 s at a size of 3,000, 45 s at 7,700, often minutes beyond\n"
+            f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
 
@@ -266,5 +304,5 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     return render(text, fmt)
 
 
-__all__ = ("FORMATS", "RANKDIRS", "WARN_NODES", "GraphvizMissing", "GraphvizFailed", "Picture",
-           "select", "to_dot", "format_for", "layout_warning", "render", "write", "draw")
+__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
+           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw")
