@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,12 +12,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, ROOT
 from gradcli import draw
 from gradcli.build import build
 from gradcli.cli import app
+from gradcli.engine import topological_order
 from gradcli.parse import parse
 from gradcli.render import short
 
@@ -397,10 +400,6 @@ def test_grad_all_table_uses_the_picture_ids():
 
 # ------------------------------------------------------------- properties
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
-from gradcli.engine import topological_order  # noqa: E402
-
 _atoms = st.sampled_from(["a", "b", "c", "2", "0.5", "3"])
 
 
@@ -434,3 +433,37 @@ def test_dot_property_random_programs(exprs, a, b, c):
         node = g.nodes[int(nid[1:])]
         assert (data, grad) == (short(node.data), short(node.grad))
         assert "-0" != data and "-0" != grad
+
+
+@needs_dot
+def test_graphviz_failure_is_an_error_not_a_traceback():
+    with pytest.raises(draw.GraphvizFailed) as e:
+        draw.render("digraph { a -> }", "svg")
+    assert e.value.exit_code == 1
+    assert "failed to render SVG" in e.value.message
+
+
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("## Drawing the graph")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+@needs_dot
+def test_readme_section_commands_print_what_it_shows(tmp_path):
+    """Every `$ gradcli` line of this README section, run from a copy of the
+    repository's examples, prints exactly the lines shown after it."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "docs").mkdir()
+    blocks = re.findall(r"```console\n(.*?)```", _readme_section(), re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        commands = re.split(r"^\$ ", block, flags=re.M)[1:]
+        for item in commands:
+            line, _, expected = item.partition("\n")
+            argv = shlex.split(line)
+            assert argv[0] == "gradcli"
+            got = subprocess.run([GRADCLI, *argv[1:]], capture_output=True, cwd=tmp_path)
+            assert got.returncode == 0, got.stderr
+            assert got.stdout.decode() == expected
+    assert (tmp_path / "docs" / "L.svg").exists()
