@@ -308,6 +308,42 @@ def grad(
 
 # ------------------------------------------------- graph (issue 3: the picture)
 
+@app.command("graph", cls=_ProgramFirst)
+def graph_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    out: Optional[str] = typer.Option(
+        None, "-o", metavar="FILE",
+        help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
+             "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
+    rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
+                                help="Direction of the edges: LR left to right, TB top to bottom."),
+    grads: bool = typer.Option(True, "--grad/--no-grad",
+                               help="Show each node's grad (--no-grad draws the forward pass only)."),
+    max_nodes: Optional[int] = typer.Option(
+        None, "--max-nodes", min=1, metavar="N",
+        help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    precision: int = PRECISION,
+) -> None:
+    """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
+    source = Source()
+    with errors_to_exit(source):
+        from . import draw
+
+        fmt = draw.format_for(out)                 # a bad extension fails before any work
+        graph = load(program, file, bindings or [], output, source)
+        if grads:
+            graph.backward()
+        data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
+                         warn=lambda message: typer.echo(message, err=True))
+        if out is None or out == "-":
+            emit(data.decode("utf-8"))
+        else:
+            draw.write(out, data)
+
+
 
 # ------------------------------------- check / explain / descend (issue 4)
 

@@ -1,0 +1,308 @@
+"""Draw: a Graph -> DOT text, and DOT -> SVG, PNG or PDF through Graphviz.
+
+The picture is micrograd's ``draw_dot``: one record per value showing its name
+(or its operation when it has none), its data and its grad, and one small node
+per operation between them, left to right. Nodes are told apart by kind:
+
+    input (bound as NAME=VALUE)   blue record
+    leaf with a default           green record
+    number in the program         small grey oval showing the number
+    intermediate value            white record
+    output                        gold record with a thick border
+    operation                     small grey circle
+
+Node ids come from the tape (``n0``, ``n1``, ... as in ``grad --all``; an
+operation's node is its result's id with ``op`` after it), so the same program
+gives byte-identical DOT on every run. The DOT is written here, by string
+building in one pass over the tape, so 100,000 nodes take well under a second
+and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
+``graphviz`` package, imported only then).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from .engine import Graph, Value
+from .errors import GradcliError, InputError
+from .render import kind_of, node_id, short
+
+FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+# Graphviz's layout time grows fast with the size of the layout (nodes, plus
+# the virtual nodes of edges spanning many ranks; see ``layout_size``): for a
+# chain of neurons about 2 s at a size of 3,000 and 45 s at 7,000, and minutes
+# for 400 values whose few inputs are read at every step (bench/graph_layout.py).
+# Above this size the command says so on stderr before the layout starts.
+WARN_SIZE = 4000
+
+# Fill colours by kind (see the module docstring and the README's key).
+STYLE = {
+    "input": 'fillcolor="#cfe2ff"',
+    "leaf": 'fillcolor="#d3f0d0"',
+    "output": 'fillcolor="#ffe08a", penwidth=2',
+}
+
+
+class GraphvizMissing(GradcliError):
+    """Graphviz's ``dot`` is needed for SVG, PNG and PDF and is not installed."""
+
+    exit_code = 1
+
+
+class GraphvizFailed(GradcliError):
+    """``dot`` ran and failed (it should not: gradcli writes the DOT)."""
+
+    exit_code = 1
+
+
+class Picture:
+    """What to draw: the chosen nodes in tape order, and the operands that are
+    referred to but left out (only with a node limit)."""
+
+    def __init__(self, graph: Graph, nodes: list[Value], cut: list[Value], total: int):
+        self.graph = graph
+        self.nodes = nodes
+        self.cut = cut
+        self.total = total      # how many nodes there were to draw without a limit
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.nodes)
+
+
+def select(graph: Graph, max_nodes: int | None = None) -> Picture:
+    """The nodes of the picture, in tape order.
+
+    Without a limit: every node the output depends on, as micrograd's
+    ``draw_dot(root)`` traces it, and every leaf (``grad`` reports them all,
+    so a leaf the output ignores is drawn with its grad of 0).
+
+    With ``max_nodes``: the ``max_nodes`` value nodes nearest the output,
+    found breadth first from the output through each node's operands in order;
+    operands beyond the limit are listed in ``cut`` and drawn as stubs.
+    """
+    nodes = graph.nodes
+    wanted = bytearray(len(nodes))
+    out = graph.output
+    wanted[out.index] = 1
+    for node in reversed(nodes[: out.index + 1]):   # operands come first: one pass down
+        if wanted[node.index]:
+            for child in node.children:
+                wanted[child.index] = 1
+    for leaf in graph.leaves.values():
+        wanted[leaf.index] = 1
+    total = sum(wanted)
+    if max_nodes is None or total <= max_nodes:
+        return Picture(graph, [n for n in nodes if wanted[n.index]], [], total)
+
+    chosen = bytearray(len(nodes))
+    chosen[out.index] = 1
+    count = 1
+    queue = deque([out])
+    while queue and count < max_nodes:
+        node = queue.popleft()
+        for child in node.children:
+            if not chosen[child.index] and count < max_nodes:
+                chosen[child.index] = 1
+                count += 1
+                queue.append(child)
+    cut_mark = bytearray(len(nodes))
+    for node in nodes:
+        if chosen[node.index]:
+            for child in node.children:
+                if not chosen[child.index]:
+                    cut_mark[child.index] = 1
+    return Picture(graph,
+                   [n for n in nodes if chosen[n.index]],
+                   [n for n in nodes if cut_mark[n.index]],
+                   total)
+
+
+def _escape(text: str) -> str:
+    """Text for a record label: Graphviz's record specials made literal."""
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
+    """A value's record: ``name · id | data D | grad G``."""
+    name = node.label or node.op or ("number" if node.kind == "const" else "value")
+    fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
+    if grads:
+        fields.append(f"grad {short(node.grad, precision)}")
+    return "{ " + " | ".join(fields) + " }"
+
+
+def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
+           max_nodes: int | None = None, picture: Picture | None = None) -> str:
+    """The graph as DOT text, deterministic to the byte.
+
+    Sections: the values (records, in tape order), the numbers, the
+    operations, then the edges (operands in order, tape order). Each section
+    sets its defaults once, so a node's line carries only what is its own.
+    """
+    if rankdir not in RANKDIRS:
+        raise InputError(f"--rankdir must be one of {', '.join(RANKDIRS)}, not `{rankdir}`")
+    pic = picture or select(graph, max_nodes)
+    out = graph.output
+    title = f"{graph.output_name or 'value'} = {short(graph.value, precision)}"
+    if not grads:
+        title += "  (forward pass)"
+    lines = [
+        "digraph gradcli {",
+        f'  graph [rankdir={rankdir}, label="{_escape(title)}", labelloc=t, fontname="Helvetica", '
+        "fontsize=16, nodesep=0.25, ranksep=0.45];",
+        '  edge [color="#555555", arrowsize=0.7];',
+        "  // values: blue input, green leaf with a default, white intermediate, gold output",
+        '  node [shape=record, style="filled,rounded", fillcolor="#ffffff", fontname="Helvetica", '
+        "fontsize=12];",
+    ]
+    add = lines.append
+    consts, ops = [], []
+    for node in pic.nodes:
+        if node.kind == "const" and node is not out:
+            consts.append(node)
+            continue
+        if node.children:
+            ops.append(node)
+        extra = STYLE.get(kind_of(node, graph), "")
+        add(f'  {node_id(node)} [label="{value_label(node, graph, precision, grads)}"'
+            f'{", " + extra if extra else ""}];')
+    if consts:
+        add("  // numbers in the program")
+        add('  node [shape=ellipse, style=filled, fillcolor="#eeeeee", color="#999999", '
+            'fontcolor="#444444", fontsize=10, height=0.3, margin="0.04,0.02"];')
+        for node in consts:
+            add(f'  {node_id(node)} [label="{short(node.data, precision)}"];')
+    if ops:
+        add("  // operations: n<i>op makes n<i>")
+        add('  node [shape=ellipse, style=filled, fillcolor="#f0f0f0", color="#888888", '
+            'fontcolor="#000000", fontsize=11, width=0.35, height=0.35, margin="0.02,0.01", ordering=in];')
+        for node in ops:
+            add(f'  {node_id(node)}op [label="{_escape(node.op)}"];')
+    if pic.cut or pic.omitted:
+        add("  // left out by --max-nodes")
+        add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '
+            'fontcolor="#777777", fontsize=10, height=0.3];')
+        for node in pic.cut:
+            add(f'  {node_id(node)} [label="{node_id(node)} …"];')
+        add(f'  more [label="{pic.omitted:,} more nodes not drawn (--max-nodes)", shape=plaintext];')
+    add("  // edges: operands in order into each operation, the operation into its value")
+    for node in ops:
+        nid = node_id(node)
+        for child in node.children:
+            add(f"  {node_id(child)} -> {nid}op;")
+        add(f"  {nid}op -> {nid};")
+    add("}")
+    return "\n".join(lines) + "\n"
+
+
+def format_for(path: str | None) -> str:
+    """The output format from ``-o``'s extension; DOT without ``-o`` or for ``-o -``."""
+    if path is None or path == "-":
+        return "dot"
+    dot = path.rfind(".")
+    ext = path[dot:].lower() if dot > path.replace("\\", "/").rfind("/") else ""
+    fmt = FORMATS.get(ext)
+    if fmt is None:
+        shown = f"`{ext}`" if ext else "no extension"
+        raise InputError(f"-o `{path}` has {shown}: the format comes from the extension",
+                         notes=[f"use one of {', '.join(FORMATS)}, or -o - for DOT on standard output"])
+    return fmt
+
+
+def layout_size(pic: Picture) -> int:
+    """How much work Graphviz's layout has: the nodes it draws plus the
+    virtual nodes it adds for every edge that spans more than one rank.
+
+    Ranks are estimated as ``dot`` assigns them: an operation one rank after
+    its latest operand, its value one after it, and a node with no operands
+    (a leaf, a number, a stub) one rank before its first use. An input read at
+    every step of a long chain makes long edges, and those, more than the
+    node count, are what makes a layout take minutes.
+    """
+    graph = pic.graph
+    n = len(graph.nodes)
+    rank = [0] * n
+    drawn = bytearray(n)
+    for node in pic.nodes:
+        drawn[node.index] = 1
+    first_use = [1 << 62] * n
+    ops = 0
+    for node in pic.nodes:                       # tape order: operands first
+        if node.children:
+            ops += 1
+            rank[node.index] = 2 + max(rank[c.index] if c.children and drawn[c.index] else 0
+                                       for c in node.children)
+    for node in pic.nodes:
+        for child in node.children:
+            if not child.children or not drawn[child.index]:
+                first_use[child.index] = min(first_use[child.index], rank[node.index])
+    virtual = 0
+    for node in pic.nodes:
+        op_rank = rank[node.index] - 1
+        for child in node.children:
+            start = rank[child.index] if child.children and drawn[child.index] else first_use[child.index] - 2
+            virtual += max(0, op_rank - start - 1)
+    return len(pic.nodes) + len(pic.cut) + ops + virtual
+
+
+def layout_warning(pic: Picture) -> str | None:
+    """A warning for stderr when Graphviz's layout will take a long time."""
+    size = layout_size(pic)
+    if size <= WARN_SIZE:
+        return None
+    return (f"warning: the picture has {len(pic.nodes):,} value nodes (a layout size of {size:,} with "
+            f"its operations and long edges), and Graphviz's layout time grows fast: "
+            f"about 2 s at a size of 3,000, 45 s at 7,700, often minutes beyond\n"
+            f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
+            f"  = note: -o FILE.dot writes the DOT at once, with no layout")
+
+
+def render(dot_text: str, fmt: str) -> bytes:
+    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF."""
+    if fmt == "dot":
+        return dot_text.encode("utf-8")
+    import graphviz
+
+    try:
+        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizMissing(
+            f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
+            notes=["install it from https://graphviz.org/download/ "
+                   "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
+                   "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"],
+        ) from None
+    except graphviz.CalledProcessError as e:
+        detail = (e.stderr or b"").decode("utf-8", "replace").strip()
+        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
+                             + (f": {detail}" if detail else "")) from None
+
+
+def write(path: str, data: bytes) -> None:
+    """Write the picture; an unwritable path is bad input (exit 2)."""
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        raise InputError(f"cannot write `{path}`: {e.strerror or e}") from None
+
+
+def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
+         max_nodes: int | None = None, warn=None) -> bytes:
+    """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
+    callable taking a message) hears about layouts that will be slow."""
+    pic = select(graph, max_nodes)
+    text = to_dot(graph, precision, grads, rankdir, picture=pic)
+    if fmt != "dot" and warn is not None:
+        message = layout_warning(pic)
+        if message:
+            warn(message)
+    return render(text, fmt)
+
+
+__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
+           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw")
