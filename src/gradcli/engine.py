@@ -13,14 +13,31 @@ so a chain a million nodes deep is as fine as a wide one.
 
 from __future__ import annotations
 
+import gc
 import math
-from typing import Iterable, Sequence
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Sequence
 
 from .errors import DomainError
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
 from .syntax import Pos
 
 LEAF_KINDS = ("input", "leaf")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: building a graph makes millions
+    of objects and no cycles (children point only to older nodes, syntax
+    nodes only to their operands), so the collector would only walk the
+    growing heap again and again. Re-entrant; restores the previous state."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Value:
@@ -280,7 +297,8 @@ class Graph:
         nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
         for node in self.nodes[end:]:
             node.grad = 0.0
-        backward(nodes, self.output, self.leaves.values() if check is None else check)
+        with paused_gc():
+            backward(nodes, self.output, self.leaves.values() if check is None else check)
 
     def gradients(self, wrt: Sequence[str] | None = None) -> dict[str, float]:
         """Backward, then each name's gradient (every leaf without ``wrt``)."""

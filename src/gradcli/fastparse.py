@@ -20,16 +20,20 @@ import re
 
 from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Unary
 
-# Every character falls in exactly one group; anything the grammar has no
-# terminal for (and a lone `\r`) is BAD, so the scan never skips text.
-_TOKEN = re.compile(r"""
-  (?P<NUM>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-| (?P<NAME>[A-Za-z_][A-Za-z0-9_]*)
-| (?P<OP>\*\*|[-+*/]=|[-+*/^=(),.])
-| (?P<SEP>\r?\n|;)
-| (?P<SKIP>[ \t]+|\#[^\n]*)
-| (?P<BAD>.)
+# Each match is (blanks and a comment, one token); the last alternative
+# takes any other character (and a lone `\r`), so no text is ever skipped.
+_SCAN = re.compile(r"""
+  ([ \t]*(?:\#[^\n]*)?)
+  ( (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
+  | [A-Za-z_][A-Za-z0-9_]*
+  | \*\*|[-+*/]=|\r?\n
+  | . )
 """, re.VERBOSE | re.DOTALL)
+
+_KINDS = {t: t for t in ("**", "+=", "-=", "*=", "/=", "+", "-", "*", "/", "^", "=", "(", ")", ",", ".")}
+_KINDS.update({";": "SEP", "\n": "SEP", "\r\n": "SEP"})
+_NAME_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_NUM_START = frozenset("0123456789.")
 
 # Binding power of binary operators; `**` is right-associative.
 _BINARY = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4, "^": 4}
@@ -45,25 +49,34 @@ class _GiveUp(Exception):
 
 
 def tokens(text: str):
-    """(kind, value, Pos) for every token, SKIPs dropped; None at a BAD."""
+    """(kind, value, Pos) for every token; None if a character is not the
+    language's. ``kind`` is NUM, NAME, SEP or the operator itself."""
     out = []
     append = out.append
-    line, line_start = 1, 0
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "SKIP":
-            continue
-        value = m.group()
-        start = m.start()
-        if kind == "SEP":
-            append(("SEP", value, Pos(line, start - line_start + 1, 1)))
-            if value != ";":
+    kinds = _KINDS
+    new_pos = tuple.__new__      # Pos(line, column, length) without a Python-level call
+    line, line_start, offset = 1, 0, 0
+    for blanks, tok in _SCAN.findall(text):
+        offset += len(blanks)
+        kind = kinds.get(tok)
+        if kind is None:
+            c = tok[0]
+            if c in _NAME_START:
+                kind = "NAME"
+            elif c in _NUM_START and tok != ".":
+                kind = "NUM"
+            else:
+                return None
+        elif kind == "SEP":
+            append(("SEP", tok, None))
+            offset += len(tok)
+            if tok != ";":
                 line += 1
-                line_start = m.end()
+                line_start = offset
             continue
-        if kind == "BAD":
-            return None
-        append((kind if kind != "OP" else value, value, Pos(line, start - line_start + 1, len(value))))
+        size = len(tok)
+        append((kind, tok, new_pos(Pos, (line, offset - line_start + 1, size))))
+        offset += size
     return out
 
 

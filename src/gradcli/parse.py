@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from .engine import paused_gc
 from .errors import ParseError, words
 from .fastparse import parse_fast
 from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Program, Unary
@@ -96,7 +97,8 @@ def parse(text: str) -> Program:
     """Parse a program. Raises ``ParseError`` for anything that is not one."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    statements = parse_fast(text)
+    with paused_gc():
+        statements = parse_fast(text)
     if statements is None:
         statements = parse_lark(text)
     if not statements:
