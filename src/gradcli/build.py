@@ -151,6 +151,16 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
     inputs, bindings of names that are not leaves and an unknown ``output``,
     and ``DomainError`` when the forward pass leaves the domain of an op.
     """
+    graph = build_graph(program, output)
+    bind(graph, inputs or {})
+    with paused_gc():
+        graph.forward()
+    return graph
+
+
+def build_graph(program: Program, output: str | None = None) -> Graph:
+    """The program's graph, not yet bound or evaluated (every input's data
+    is 0 until ``bind``): for running it at many points (batch.py)."""
     b = _Builder()
     last = None
     with paused_gc():
@@ -164,11 +174,7 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
             raise InputError(f"--output `{output}` is not a name in the program",
                              notes=did_you_mean(output, b.env) or _names_note(b.env))
         last, output_name = b.env[output], output
-    graph = Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
-    bind(graph, inputs or {})
-    with paused_gc():
-        graph.forward()
-    return graph
+    return Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
 
 
 def bind(graph: Graph, inputs: Mapping[str, float]) -> None:
