@@ -287,8 +287,17 @@ class Graph:
         return self.leaves.get(name) or self.names[name]
 
     def forward(self) -> float:
-        forward(self.nodes)
+        """Recompute every node's data from the leaves (see ``FlatTape``)."""
+        tape = self._flat()
+        if not tape.forward():
+            forward(self.nodes)   # the reference loop: it raises the DomainError
         return self.output.data
+
+    def _flat(self) -> FlatTape:
+        tape = getattr(self, "_tape", None)
+        if tape is None or tape.size != len(self.nodes):
+            tape = self._tape = FlatTape(self.nodes)
+        return tape
 
     def backward(self, check: Iterable[Value] | None = None) -> None:
         """Gradients of the output with respect to every node; the leaves'
@@ -297,8 +306,10 @@ class Graph:
         nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
         for node in self.nodes[end:]:
             node.grad = 0.0
+        check = list(self.leaves.values()) if check is None else list(check)
         with paused_gc():
-            backward(nodes, self.output, self.leaves.values() if check is None else check)
+            if not self._flat().backward(self.output.index, check):
+                backward(nodes, self.output, check)   # the reference loop: it raises the DomainError
 
     def gradients(self, wrt: Sequence[str] | None = None) -> dict[str, float]:
         """Backward, then each name's gradient (every leaf without ``wrt``)."""
@@ -306,3 +317,129 @@ class Graph:
         targets = [self.node(n) for n in names]
         self.backward(targets)
         return {n: t.grad for n, t in zip(names, targets)}
+
+
+# ------------------------------------------------------------- the flat tape
+
+# Op codes of the flat tape's inline cases; every other op calls its table entry.
+_ADD, _SUB, _MUL, _DIV, _NEG, _TANH, _EXP, _CALL1, _CALL2, _CALLN = range(10)
+_INLINE = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "neg": _NEG, "tanh": _TANH, "exp": _EXP}
+
+
+class FlatTape:
+    """A Graph's nodes as parallel lists of op codes and operand indices,
+    for the forward and backward loops of programs with millions of nodes.
+
+    One loop per pass, no attribute look-ups, the common ops inline. The
+    inline cases compute exactly what the ops table computes, in the same
+    order (``g * (1.0 / b)``, not ``g / b``), so results are bit for bit
+    those of the reference loops (``forward``, ``backward`` above). The tape
+    never explains a failure: when an op raises or a value is not finite,
+    it says so (returns False) and the Graph runs the reference loop, which
+    raises the ``DomainError`` with its reason and place.
+    """
+
+    def __init__(self, nodes: Sequence[Value]):
+        self.nodes = nodes
+        self.size = n = len(nodes)
+        steps = []
+        for node in nodes:
+            children = node.children
+            if not children:
+                continue
+            op = OPS[node.op]
+            idx = [c.index for c in children]
+            # a constant's gradient is never needed: it goes to slot n, never read
+            gidx = [n if c.kind == "const" else c.index for c in children]
+            code = _INLINE.get(node.op)
+            if code is None:
+                code = _CALL1 if len(idx) == 1 else _CALL2 if len(idx) == 2 else _CALLN
+            x = idx[0]
+            y = idx[1] if len(idx) > 1 else -1
+            if code == _CALLN:
+                x, y = tuple(idx), -1
+            steps.append((node.index, code, x, y, op.forward, op.partials, gidx[0],
+                          gidx[1] if len(gidx) > 1 else n, tuple(gidx)))
+        self.steps = steps
+
+    def forward(self) -> bool:
+        """Every node's data; False (nothing written) if an op failed or a
+        value is not finite."""
+        nodes = self.nodes
+        v = [node.data for node in nodes]
+        tanh, exp = math.tanh, math.exp
+        try:
+            for i, k, x, y, f, _, _, _, _ in self.steps:
+                if k == _MUL:
+                    v[i] = v[x] * v[y]
+                elif k == _ADD:
+                    v[i] = v[x] + v[y]
+                elif k == _SUB:
+                    v[i] = v[x] - v[y]
+                elif k == _TANH:
+                    v[i] = tanh(v[x])
+                elif k == _CALL1:
+                    v[i] = f(v[x])
+                elif k == _CALL2:
+                    v[i] = f(v[x], v[y])
+                elif k == _DIV:
+                    v[i] = v[x] / v[y]
+                elif k == _NEG:
+                    v[i] = -v[x]
+                elif k == _EXP:
+                    v[i] = exp(v[x])
+                else:
+                    v[i] = f(*[v[j] for j in x])
+        except (ArithmeticError, ValueError):
+            return False
+        if not math.isfinite(sum(v)):   # a value that is inf or nan makes the sum so
+            return False
+        for node, data in zip(nodes, v):
+            node.data = data
+        return True
+
+    def backward(self, out: int, check: Sequence[Value]) -> bool:
+        """d node[out] / d node for every node up to ``out``; False (nothing
+        written) if a derivative failed or a ``check`` node's is not finite."""
+        v = [node.data for node in self.nodes]   # as they are now, whoever set them
+        g = [0.0] * (self.size + 1)
+        g[out] = 1.0
+        m = FloatMath
+        try:
+            for i, k, x, y, _, partials, gx, gy, gall in reversed(self.steps):
+                if i > out:
+                    continue
+                gi = g[i]
+                if k == _MUL:
+                    g[gx] += gi * v[y]
+                    g[gy] += gi * v[x]
+                elif k == _ADD:
+                    g[gx] += gi * 1.0
+                    g[gy] += gi * 1.0
+                elif k == _SUB:
+                    g[gx] += gi * 1.0
+                    g[gy] += gi * -1.0
+                elif k == _TANH:
+                    o = v[i]
+                    g[gx] += gi * (1.0 - o * o)
+                elif k == _DIV:
+                    b = v[y]
+                    g[gx] += gi * (1.0 / b)
+                    g[gy] += gi * (-v[i] / b)
+                elif k == _NEG:
+                    g[gx] += gi * -1.0
+                elif k == _EXP:
+                    g[gx] += gi * v[i]
+                else:
+                    args = [v[j] for j in x] if k == _CALLN else [v[x]] if k == _CALL1 else [v[x], v[y]]
+                    args.append(v[i])
+                    for j, d in zip(gall, partials):
+                        g[j] += gi * d(m, *args)
+        except (ArithmeticError, ValueError):
+            return False
+        for node in check:
+            if not math.isfinite(g[node.index]):
+                return False
+        for node, grad in zip(self.nodes[:out + 1], g):
+            node.grad = grad
+        return True
