@@ -343,23 +343,34 @@ class FlatTape:
         self.nodes = nodes
         self.size = n = len(nodes)
         steps = []
+        append = steps.append
+        inline = _INLINE
         for node in nodes:
             children = node.children
             if not children:
                 continue
             op = OPS[node.op]
-            idx = [c.index for c in children]
+            code = inline.get(node.op)
             # a constant's gradient is never needed: it goes to slot n, never read
-            gidx = [n if c.kind == "const" else c.index for c in children]
-            code = _INLINE.get(node.op)
-            if code is None:
-                code = _CALL1 if len(idx) == 1 else _CALL2 if len(idx) == 2 else _CALLN
-            x = idx[0]
-            y = idx[1] if len(idx) > 1 else -1
-            if code == _CALLN:
-                x, y = tuple(idx), -1
-            steps.append((node.index, code, x, y, op.forward, op.partials, gidx[0],
-                          gidx[1] if len(gidx) > 1 else n, tuple(gidx)))
+            if len(children) == 2:
+                a, b = children
+                x, y = a.index, b.index
+                gx = n if a.kind == "const" else x
+                gy = n if b.kind == "const" else y
+                gall = (gx, gy)
+                if code is None:
+                    code = _CALL2
+            elif len(children) == 1:
+                x, y = children[0].index, -1
+                gx = gy = n if children[0].kind == "const" else x
+                gall = (gx,)
+                if code is None:
+                    code = _CALL1
+            else:
+                x, y, code = tuple(c.index for c in children), -1, _CALLN
+                gall = tuple(n if c.kind == "const" else c.index for c in children)
+                gx = gy = n
+            append((node.index, code, x, y, op.forward, op.partials, gx, gy, gall))
         self.steps = steps
 
     def forward(self) -> bool:
