@@ -474,7 +474,7 @@ def machine() -> str:
         except Exception:
             pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}; "
+    return (f"{cpu}, {os.cpu_count()} cores; command: {' '.join(GRADCLI)}, Python {platform.python_version()}, {platform.system()}; "
             f"{', '.join(versions)}; load average {load:.1f} at the start")
 
 
@@ -485,7 +485,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and few rounds")
     ap.add_argument("--only", choices=["latency", "huge", "million", "points"], action="append")
+    ap.add_argument("--gradcli", metavar="PATH",
+                    help="the gradcli command to time (default: the one next to this Python); "
+                         "an editable install adds its finder's start-up cost, so time a regular install")
     args = ap.parse_args()
+    if args.gradcli:
+        global GRADCLI
+        GRADCLI = [args.gradcli]
     q = args.quick
     parts = args.only or ["latency", "huge", "million", "points"]
     skipped: list[str] = []

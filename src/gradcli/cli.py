@@ -101,7 +101,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    EXIT_INTERNAL, Source, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    EXIT_INTERNAL, Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_names, wants_table,
 )
 
@@ -274,11 +274,4 @@ def _open_points(at: str):
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script."""
-    try:
-        app(args=argv, prog_name="gradcli")
-    except BrokenPipeError:  # `gradcli ... | head`: the reader left; that is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    as_script(lambda: app(args=argv, prog_name="gradcli"))

@@ -9,9 +9,10 @@ module imports nothing heavy.
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 from .errors import GradcliError, InputError
 
@@ -173,3 +174,16 @@ def plain_grad(graph, grads: dict, wrt: Optional[List[str]], as_json: bool) -> s
     if names is not None and len(names) == 1:
         return render.full(grads[names[0]]) + "\n"
     return render.plain_grads(grads)
+
+
+def as_script(run: Callable[[], object]) -> None:
+    """Run the console script's work: a reader that leaves early
+    (`gradcli ... | head`) is fine, and Ctrl-C exits 130, never a traceback."""
+    try:
+        run()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

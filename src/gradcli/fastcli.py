@@ -18,7 +18,6 @@ option (``-a**2``) is the program or a binding.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import List, Optional
 
@@ -96,11 +95,6 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         full(argv)
         return
-    try:
-        run(opts)
-    except BrokenPipeError:  # `gradcli ... | head`: the reader left; that is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from .cmdline import as_script
+
+    as_script(lambda: run(opts))
