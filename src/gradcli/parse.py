@@ -14,7 +14,6 @@ hands anything it is not sure about (every syntax error) to Lark.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from .engine import paused_gc
@@ -80,6 +79,8 @@ class _ToSyntax:
 def parser() -> Lark:
     """The LALR parser, built once per process and cached on disk by Lark
     (keyed by the grammar's text, the options and Lark's version)."""
+    from importlib import resources
+
     from lark import Lark
 
     grammar = resources.files("gradcli.grammar").joinpath("gradcli.lark").read_text("utf-8")
