@@ -178,14 +178,16 @@ class Batch:
         vals = list(self._base)
         for index, column in zip(self._column_index, columns):
             vals[index] = np.asarray(column, dtype=float)
-        bad = np.zeros(rows, dtype=bool)
+        # The sum of every op's values: not finite at a row if any value
+        # there is not (or, rarely, if the sum overflows: the row is only
+        # checked again). One NumPy call per node instead of two.
+        total = np.zeros(rows)
         with np.errstate(all="ignore"):
             for i, forward, _, ci, _ in self._steps:
                 out = forward(*[vals[c] for c in ci])
                 vals[i] = out
-                finite = np.isfinite(out)
-                if not finite.all():
-                    bad |= ~finite
+                total += out
+            bad = ~np.isfinite(total)
             grads = {}
             if self.grads:
                 grads = self._backward(vals, bad)
