@@ -115,7 +115,7 @@ def to_python(program: str, leaf: str = "Value({})", chunk: int = 100) -> str:
                 out.append(f"{target} += " + " + ".join(terms[i:i + chunk]))
             continue
         out.append(line)
-    return _methods("\n".join(out)) + "\n"
+    return "\n".join(_methods(line) for line in out) + "\n"
 
 
 _CALL = re.compile(r"(?<![.\w])(tanh|sigmoid)\(")
@@ -123,7 +123,7 @@ _CALL = re.compile(r"(?<![.\w])(tanh|sigmoid)\(")
 
 def _methods(text: str) -> str:
     """f(expr) -> (expr).f() for the unary functions, with an explicit scan
-    for the matching parenthesis."""
+    for the matching parenthesis (one line at a time: the calls are short)."""
     while True:
         m = _CALL.search(text)
         if not m:
