@@ -93,3 +93,14 @@ def test_graph_reruns_after_new_bindings():
     bind(g, {"a": 0, "b": 5})
     assert g.forward() == 1.0
     assert g.gradients() == {"a": 6.0, "b": 0.0}
+
+
+def test_a_sum_that_overflows_is_no_error_and_backward_uses_the_new_values():
+    from gradcli.build import bind
+
+    g = build(parse("y = a * b + c"), {"a": 1e308, "b": 1.0, "c": -1e308})   # the tape's check sum overflows
+    assert g.value == 0.0
+    assert g.gradients() == {"a": 1.0, "b": 1e308, "c": 1.0}
+    bind(g, {"a": 2.0, "b": 3.0, "c": 1.0})
+    g.forward()
+    assert g.gradients() == {"a": 3.0, "b": 2.0, "c": 1.0}

@@ -201,6 +201,9 @@ class Batch:
         g = [0.0] * len(vals)
         g[self._out] = 1.0
         end = self._out
+        zero = 0.0
+        owned = set()        # gradients held in arrays no one else holds
+        ndarray, add, shape = np.ndarray, np.add, bad.shape
         for i, _, partials, ci, wanted in reversed(self._steps):
             if i > end:
                 continue
@@ -213,7 +216,29 @@ class Batch:
                         local = d(m, *args)
                     except (ValueError, TypeError):     # a rule that cannot take arrays
                         local = _elementwise(d, len(args), True)(*args)
-                    g[c] = g[c] + gi * local
+                    # Fewer array operations than g[c] + gi * local, the same
+                    # numbers but for the sign of a zero (the reported
+                    # gradients get + 0.0 below, as the float engine's do)
+                    fresh = True
+                    if local.__class__ is float and local == 1.0:
+                        term, fresh = gi, False
+                    elif local.__class__ is float and local == -1.0:
+                        term = -gi
+                    elif gi.__class__ is float and gi == 1.0:
+                        term, fresh = local, False
+                    else:
+                        term = gi * local
+                    old = g[c]
+                    if old is zero:
+                        g[c] = term
+                        if fresh and term.__class__ is ndarray and term.shape == shape:
+                            owned.add(c)
+                    elif c in owned:
+                        add(old, term, out=old)      # ours alone: add in place
+                    else:
+                        g[c] = old + term
+                        if g[c].__class__ is ndarray and g[c].shape == shape:
+                            owned.add(c)
         rows = len(bad)
         grads = {}
         for name, index in zip(self.wrt, self._reported):

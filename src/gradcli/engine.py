@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import gc
 import math
+from collections import deque
 from contextlib import contextmanager
+from itertools import repeat
+from operator import attrgetter
 from typing import Iterable, Iterator, Sequence
 
 from .errors import DomainError
@@ -301,7 +304,9 @@ class Graph:
 
     def backward(self, check: Iterable[Value] | None = None) -> None:
         """Gradients of the output with respect to every node; the leaves'
-        (or ``check``'s) gradients must come out finite."""
+        (or ``check``'s) gradients must come out finite. They are taken at
+        the values of the last ``forward``: after changing a leaf's data,
+        run ``forward`` first (``build`` does)."""
         end = self.output.index + 1
         nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
         for node in self.nodes[end:]:
@@ -320,6 +325,9 @@ class Graph:
 
 
 # ------------------------------------------------------------- the flat tape
+
+_DATA = attrgetter("data")
+_consume = deque(maxlen=0).extend     # run an iterator for its effects
 
 # Op codes of the flat tape's inline cases; every other op calls its table entry.
 _ADD, _SUB, _MUL, _DIV, _NEG, _TANH, _EXP, _CALL1, _CALL2, _CALLN = range(10)
@@ -371,16 +379,22 @@ class FlatTape:
                 gall = tuple(n if c.kind == "const" else c.index for c in children)
                 gx = gy = n
             append((node.index, code, x, y, op.forward, op.partials, gx, gy, gall))
+        # the forward loop unpacks only what it needs; the backward loop runs down the tape
+        self.values: list[float] | None = None
+        self.forward_steps = [(i, k, x, y, f) for i, k, x, y, f, *_ in steps]
+        self.backward_steps = [(i, k, x, y, p, gx, gy, gall) for i, k, x, y, _, p, gx, gy, gall in reversed(steps)]
         self.steps = steps
+        self.op_index = [step[0] for step in steps]
+        self.op_nodes = [nodes[i] for i in self.op_index]
 
     def forward(self) -> bool:
         """Every node's data; False (nothing written) if an op failed or a
         value is not finite."""
-        nodes = self.nodes
-        v = [node.data for node in nodes]
+        self.values = None     # until this pass succeeds
+        v = list(map(_DATA, self.nodes))
         tanh, exp = math.tanh, math.exp
         try:
-            for i, k, x, y, f, _, _, _, _ in self.steps:
+            for i, k, x, y, f in self.forward_steps:
                 if k == _MUL:
                     v[i] = v[x] * v[y]
                 elif k == _ADD:
@@ -405,19 +419,22 @@ class FlatTape:
             return False
         if not math.isfinite(sum(v)):   # a value that is inf or nan makes the sum so
             return False
-        for node, data in zip(nodes, v):
-            node.data = data
+        # leaves and numbers are unchanged; map() runs the loop in C
+        _consume(map(setattr, self.op_nodes, repeat("data"), map(v.__getitem__, self.op_index)))
+        self.values = v
         return True
 
     def backward(self, out: int, check: Sequence[Value]) -> bool:
         """d node[out] / d node for every node up to ``out``; False (nothing
         written) if a derivative failed or a ``check`` node's is not finite."""
-        v = [node.data for node in self.nodes]   # as they are now, whoever set them
+        v = self.values    # the last forward pass's values (Graph.forward runs it first)
+        if v is None:
+            v = list(map(_DATA, self.nodes))
         g = [0.0] * (self.size + 1)
         g[out] = 1.0
         m = FloatMath
         try:
-            for i, k, x, y, _, partials, gx, gy, gall in reversed(self.steps):
+            for i, k, x, y, partials, gx, gy, gall in self.backward_steps:
                 if i > out:
                     continue
                 gi = g[i]
@@ -448,9 +465,8 @@ class FlatTape:
                         g[j] += gi * d(m, *args)
         except (ArithmeticError, ValueError):
             return False
-        for node in check:
-            if not math.isfinite(g[node.index]):
+        if not math.isfinite(sum(g)):   # else look closer: only reported gradients must be finite
+            if not all(math.isfinite(g[node.index]) for node in check):
                 return False
-        for node, grad in zip(self.nodes[:out + 1], g):
-            node.grad = grad
+        _consume(map(setattr, self.nodes[:out + 1], repeat("grad"), g))
         return True
