@@ -188,10 +188,10 @@ class Batch:
                 vals[i] = out
                 total += out
             bad = ~np.isfinite(total)
+            value = np.broadcast_to(vals[self._out], (rows,)) + 0.0
             grads = {}
             if self.grads:
                 grads = self._backward(vals, bad)
-        value = np.broadcast_to(vals[self._out], (rows,)) + 0.0
         errors = self._recheck(columns, np.flatnonzero(bad), value, grads) if bad.any() else {}
         return Block(value, grads, errors)
 
@@ -203,6 +203,7 @@ class Batch:
         end = self._out
         zero = 0.0
         owned = set()        # gradients held in arrays no one else holds
+        keep = set(self._reported)
         ndarray, add, shape = np.ndarray, np.add, bad.shape
         for i, _, partials, ci, wanted in reversed(self._steps):
             if i > end:
@@ -239,6 +240,12 @@ class Batch:
                         g[c] = old + term
                         if g[c].__class__ is ndarray and g[c].shape == shape:
                             owned.add(c)
+            # Every user of node i came later on the tape and is done: its
+            # value and gradient are needed no more (unless reported), and
+            # freeing them now lets the next arrays reuse their memory.
+            vals[i] = None
+            if i not in keep:
+                g[i] = None
         rows = len(bad)
         grads = {}
         for name, index in zip(self.wrt, self._reported):

@@ -468,5 +468,5 @@ class FlatTape:
         if not math.isfinite(sum(g)):   # else look closer: only reported gradients must be finite
             if not all(math.isfinite(g[node.index]) for node in check):
                 return False
-        _consume(map(setattr, self.nodes[:out + 1], repeat("grad"), g))
+        _consume(map(setattr, self.nodes, repeat("grad"), g[:out + 1]))
         return True
