@@ -13,7 +13,7 @@ import math
 import re
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value, forward
+from .engine import Graph, Value, forward, paused_gc
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .ops import BINARY, FUNCTIONS, OPS
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Pos, Program, Unary, children, plain_number
@@ -75,25 +75,50 @@ class _Builder:
         return self.push(Value(0.0, tuple(args), op.name, pos=expr.pos))
 
     def expr(self, root: Expr) -> Value:
-        """Build an expression bottom-up with an explicit stack."""
+        """Build an expression bottom-up with an explicit stack.
+
+        This loop runs once per syntax node of programs with millions of
+        them, so it dispatches on the exact type and does the common cases
+        (names, numbers, binary operators) inline; ``op`` does the rest.
+        A 1-tuple ``(expr,)`` on the stack means: its operands are done."""
         out: list[Value] = []
-        stack: list[tuple[Expr, bool]] = [(root, False)]
+        stack: list = [root]
+        env, nodes = self.env, self.nodes
         while stack:
-            expr, ready = stack.pop()
-            if isinstance(expr, Num):
+            expr = stack.pop()
+            t = type(expr)
+            if t is Name:
+                node = env.get(expr.id)
+                out.append(node if node is not None else self.read(expr))
+            elif t is tuple:
+                expr = expr[0]
+                if type(expr) is Binary:
+                    right = out.pop()
+                    left = out[-1]
+                    if left.index < 0:
+                        left.index = len(nodes)
+                        nodes.append(left)
+                    if right.index < 0:
+                        right.index = len(nodes)
+                        nodes.append(right)
+                    node = Value(0.0, (left, right), BINARY[expr.op].name, pos=expr.pos)
+                    node.index = len(nodes)
+                    nodes.append(node)
+                    out[-1] = node
+                else:
+                    n = len(children(expr))
+                    args = out[len(out) - n:]
+                    del out[len(out) - n:]
+                    out.append(self.op(expr, args))
+            elif t is Binary:
+                stack += ((expr,), expr.right, expr.left)
+            elif t is Num:
                 if not math.isfinite(expr.value):
                     raise DomainError(f"the number `{expr.text}` is too large for a float", expr.pos)
                 out.append(Value(expr.value, kind="const", pos=expr.pos))
-            elif isinstance(expr, Name):
-                out.append(self.read(expr))
-            elif ready:
-                n = len(children(expr))
-                args = out[len(out) - n:]
-                del out[len(out) - n:]
-                out.append(self.op(expr, args))
             else:
-                stack.append((expr, True))
-                stack.extend((c, False) for c in reversed(children(expr)))
+                stack.append((expr,))
+                stack.extend(reversed(children(expr)))
         return out[0]
 
     def statement(self, stmt) -> Value:
@@ -128,17 +153,20 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
     """
     graph = structure(program, output)
     bind(graph, inputs or {})
-    graph.forward()
+    with paused_gc():
+        graph.forward()
     return graph
 
 
 def structure(program: Program, output: str | None = None) -> Graph:
     """The program's graph, not evaluated: no inputs needed, op nodes' data
-    not computed yet (the leaves with defaults hold their defaults)."""
+    not computed yet (the leaves with defaults hold their defaults). For
+    symbolic derivatives (symbolic.py) and many points (batch.py)."""
     b = _Builder()
     last = None
-    for stmt in program.statements:
-        last = b.statement(stmt)
+    with paused_gc():
+        for stmt in program.statements:
+            last = b.statement(stmt)
     assert last is not None  # the parser rejects programs with no statement
     last_stmt = program.statements[-1]
     output_name = last_stmt.target if isinstance(last_stmt, Assign) else None

@@ -12,15 +12,13 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 from typer.core import TyperCommand
 
 from . import __version__
-from .errors import GradcliError, InputError
-
-EXIT_INTERNAL = 70  # a bug in gradcli (EX_SOFTWARE); never a traceback
+from .errors import InputError
 
 
 class _ProgramFirst(TyperCommand):
@@ -98,126 +96,14 @@ def _root(
 
 
 # ------------------------------------------------------------------ helpers
+# The helpers live in cmdline.py, which does not import typer, so that the
+# console script's fast path (fastcli.py) shares them; they are used here
+# under the same names as ever.
 
-class Source:
-    """The program's text and where it came from (for error messages)."""
-
-    def __init__(self, text: str = "", filename: str | None = None):
-        self.text = text
-        self.filename = filename
-
-
-@contextmanager
-def errors_to_exit(source: Source) -> Iterator[None]:
-    """The one place where errors become messages and exit statuses."""
-    try:
-        yield
-    except GradcliError as e:
-        _fail(e.render(source.text, source.filename), e.exit_code)
-    except RecursionError:  # pragma: no cover - the code has no recursion to hit
-        _fail("error: the program is too deeply nested", 2)
-    except MemoryError:  # pragma: no cover
-        _fail("error: out of memory", 1)
-    except KeyboardInterrupt:  # pragma: no cover
-        _fail("", 130)
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as e:  # a bug: say so plainly, never a traceback
-        _fail(f"internal error: {type(e).__name__}: {e}\n"
-              "this is a bug in gradcli; please report it with the command that caused it",
-              EXIT_INTERNAL)
-
-
-def _fail(message: str, code: int) -> None:
-    if message:
-        typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def read_program(program: Optional[str], file: Optional[str], bindings: List[str],
-                 source: Source) -> List[str]:
-    """Fill ``source`` from PROGRAM, ``-`` (standard input) or ``--file``;
-    return the NAME=VALUE arguments."""
-    if file is not None:
-        if program is not None:
-            bindings = [program, *bindings]
-        source.filename = file
-        data = _read_bytes(file)
-    elif program is None:
-        raise InputError("no program: give it as an argument, `-` for standard input, or -f FILE")
-    elif program == "-":
-        source.filename = "<stdin>"
-        data = _read_bytes("-")
-    else:
-        try:
-            program.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError("the program is not valid UTF-8") from None
-        source.text = program
-        return bindings
-    try:
-        source.text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        where = "standard input" if file is None else f"`{file}`"
-        raise InputError(f"{where} is not valid UTF-8 (byte {e.start} is {data[e.start]:#04x})") from None
-    return bindings
-
-
-def _read_bytes(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(f"cannot read `{path}`: {e.strerror or e}") from None
-
-
-def parse_bindings(bindings: List[str]) -> dict:
-    from .build import parse_binding
-
-    inputs = {}
-    for text in bindings:
-        name, value = parse_binding(text)
-        inputs[name] = value  # the last binding wins
-    return inputs
-
-
-def split_names(values: Optional[List[str]]) -> Optional[List[str]]:
-    """``--wrt a --wrt b`` and ``--wrt a,b``, in order, once each."""
-    if not values:
-        return None
-    names: list[str] = []
-    for value in values:
-        for name in value.split(","):
-            name = name.strip()
-            if name and name not in names:
-                names.append(name)
-    return names
-
-
-def load(program, file, bindings, output, source):
-    """Read, parse, build and run forward: the steps every command shares."""
-    from .build import build
-    from .parse import parse
-
-    inputs = parse_bindings(read_program(program, file, bindings, source))
-    return build(parse(source.text), inputs, output)
-
-
-def wants_table(table: Optional[bool]) -> bool:
-    return sys.stdout.isatty() if table is None else table
-
-
-def console():
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def emit(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+from .cmdline import (  # noqa: E402
+    EXIT_INTERNAL, Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    plain_grad, read_program, split_names, wants_table,
+)
 
 
 # Shared parameters, declared once.
@@ -234,6 +120,12 @@ TABLE = typer.Option(None, "--table/--plain",
                           "(default: the table on a terminal only).")
 PRECISION = typer.Option(6, "--precision", min=1, max=17, help="Significant digits in tables.")
 ALL = typer.Option(False, "--all", help="Show every node of the graph, not only the named ones.")
+AT = typer.Option(None, "--at", metavar="POINTS",
+                  help="Run at every point of POINTS (- for standard input): CSV with a header row of "
+                       "input names, or JSON lines; one output row per point, in order.")
+ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
+                        help="With --at, a math error at a point stops the command (fail) "
+                             "or gives that point an empty row (skip).")
 
 
 # ----------------------------------------------------------------- commands
@@ -248,23 +140,25 @@ def eval_(
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = ALL,
+    at: Optional[str] = AT,
+    on_error: str = ON_ERROR,
 ) -> None:
     """Evaluate a program and print its output's value."""
+    if at is not None:
+        return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
     source = Source()
     with errors_to_exit(source):
         graph = load(program, file, bindings or [], output, source)
         from . import render
 
-        if json:
-            emit(render.as_json(graph.value) + "\n")
-        elif wants_table(table):
+        if not json and wants_table(table):
             c = console()
             name = graph.output_name or "value"
             c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
             if every:
                 c.print(render.table(graph, every=True, precision=precision, grads=False))
         else:
-            emit(render.full(graph.value) + "\n")
+            emit(plain_eval(graph, json))
 
 
 @app.command("grad", cls=_ProgramFirst)
@@ -281,29 +175,92 @@ def grad(
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = ALL,
+    at: Optional[str] = AT,
+    on_error: str = ON_ERROR,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient."""
+    if at is not None:
+        return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
     source = Source()
     with errors_to_exit(source):
         from . import render
-        from .build import resolve
 
         graph = load(program, file, bindings or [], output, source)
-        names = split_names(wrt)
-        grads = graph.gradients(None if names is None else resolve(graph, names))
-        if json:
-            emit(render.as_json(graph.value, grads) + "\n")
-        elif wants_table(table):
+        grads = gradients(graph, wrt)
+        if not json and wants_table(table):
             c = console()
             name = graph.output_name or "value"
             c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
             c.print(render.table(graph, list(grads), every=every, precision=precision))
             if not every and not grads:
                 c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        elif names is not None and len(names) == 1:
-            emit(render.full(grads[names[0]]) + "\n")
         else:
-            emit(render.plain_grads(grads))
+            emit(plain_grad(graph, grads, wrt, json))
+
+
+# ------------------------------------------- many points (issue 5: --at, speed)
+
+def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
+    """``eval --at`` and ``grad --at``: one output row per point, in order.
+
+    Points are read and computed a block at a time (batch.py), so memory
+    does not grow with their number. The output goes through a spooled
+    temporary file (in memory up to 8 MB, then on disk) and reaches
+    standard output only when every point is done: a command that fails at
+    its millionth point still prints nothing on standard output."""
+    import shutil
+    import tempfile
+
+    source = Source()
+    with errors_to_exit(source):
+        if on_error not in ("fail", "skip"):
+            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
+        from . import batch, render
+        from .build import structure, resolve
+        from .parse import parse
+
+        inputs = parse_bindings(read_program(program, file, bindings, source))
+        if at == "-" and source.filename == "<stdin>":
+            raise InputError("standard input cannot hold both the program and the points: "
+                             "give one of them as a file")
+        graph = structure(parse(source.text), output)
+        names = split_names(wrt)
+        if names is not None:
+            resolve(graph, names)
+        where = "standard input" if at == "-" else f"`{at}`"
+        with _open_points(at) as stream, tempfile.SpooledTemporaryFile(1 << 23, "w+", encoding="utf-8") as out:
+            points = batch.read_points(stream, where)
+            runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
+            if not as_json:
+                out.write(render.points_header(runner.wrt if grads else None))
+            skipped, count = [], 0
+            for lines, block in batch.run_points(runner, points):
+                for r, (e, values) in sorted(block.errors.items()):
+                    if on_error == "fail":
+                        raise batch.row_error(e, count + r + 1, lines[r], where, runner.columns, values)
+                    skipped.append(lines[r])
+                out.write(render.points_json(block, grads) if as_json else render.points_csv(block))
+                count += len(lines)
+            out.seek(0)
+            shutil.copyfileobj(out, sys.stdout)
+            sys.stdout.flush()
+        if skipped:
+            shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
+            typer.echo(f"note: {len(skipped)} of {count} points had a math error and got an empty row "
+                       f"(line{'s' * (len(skipped) > 1)} {shown} of {where})", err=True)
+
+
+@contextmanager
+def _open_points(at: str):
+    if at == "-":
+        yield sys.stdin
+        return
+    try:
+        f = open(at, encoding="utf-8", newline="")
+    except OSError as e:
+        raise InputError(f"cannot read `{at}`: {e.strerror or e}") from None
+    with f:
+        yield f
 
 
 # ------------------------------------------------- graph (issue 3: the picture)
@@ -642,11 +599,4 @@ def hessian(
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script."""
-    try:
-        app(args=argv, prog_name="gradcli")
-    except BrokenPipeError:  # `gradcli ... | head`: the reader left; that is fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    as_script(lambda: app(args=argv, prog_name="gradcli"))

@@ -5,25 +5,36 @@ Lark's LALR(1) parser runs the grammar in ``grammar/gradcli.lark`` and calls
 by the shift-reduce loop itself: no parse tree, no recursion, at any nesting
 depth. Lark's errors are turned into ``ParseError`` with the place, the line,
 and what was expected in words, never Lark's token names.
+
+Valid programs take a faster road first: ``fastparse.parse_fast`` builds the
+same tree with one regular expression and an operator-precedence loop, and
+hands anything it is not sure about (every syntax error) to Lark.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from typing import TYPE_CHECKING
 
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
+from .engine import paused_gc
 from .errors import ParseError, words
+from .fastparse import parse_fast
 from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Program, Unary
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
+
+# Lark is imported only when the fast path (fastparse.py) declines a text:
+# a syntax error, or something it is not sure about. Valid programs never
+# pay for Lark's import or its per-token cost.
 
 
 def _pos(tok: Token) -> Pos:
     return Pos(tok.line, tok.column, len(tok.value))
 
 
-class _ToSyntax(Transformer):
+class _ToSyntax:
     """Lark callbacks, one per rule alias, each building one syntax node."""
 
     def start(self, statements):
@@ -68,6 +79,10 @@ class _ToSyntax(Transformer):
 def parser() -> Lark:
     """The LALR parser, built once per process and cached on disk by Lark
     (keyed by the grammar's text, the options and Lark's version)."""
+    from importlib import resources
+
+    from lark import Lark
+
     grammar = resources.files("gradcli.grammar").joinpath("gradcli.lark").read_text("utf-8")
     return Lark(
         grammar,
@@ -83,14 +98,25 @@ def parse(text: str) -> Program:
     """Parse a program. Raises ``ParseError`` for anything that is not one."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    try:
-        statements = parser().parse(text + "\n")
-    except UnexpectedInput as e:
-        raise _syntax_error(e, text) from None
+    with paused_gc():
+        statements = parse_fast(text)
+    if statements is None:
+        statements = parse_lark(text)
     if not statements:
         raise ParseError("the program has no statement",
                          notes=["write an expression, such as `a*b + c`, or assignments such as `y = a*b`"])
     return Program(tuple(statements), text)
+
+
+def parse_lark(text: str) -> list:
+    """The statements of ``text`` by Lark alone (``parse`` uses it when the
+    fast path declines); raises ``ParseError`` for a syntax error."""
+    from lark.exceptions import UnexpectedInput
+
+    try:
+        return parser().parse(text + "\n")
+    except UnexpectedInput as e:
+        raise _syntax_error(e, text) from None
 
 
 # ---------------------------------------------------------------- errors
@@ -178,6 +204,8 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     notes: list[str] = []
     if isinstance(e, UnexpectedToken):
         tok = e.token

@@ -37,6 +37,38 @@ def as_json(value: float, grads: Mapping[str, float] | None = None, **extra: obj
     return json.dumps(obj)
 
 
+def points_header(grads: Sequence[str] | None) -> str:
+    """The CSV header of ``--at``: ``value``, then ``grad_NAME`` for each gradient."""
+    return ",".join(["value", *(f"grad_{name}" for name in grads or ())]) + "\n"
+
+
+def points_csv(block) -> str:
+    """CSV lines for a block of points (batch.Block): the value and each
+    gradient at full precision; a point with an error gets empty fields."""
+    columns = [(block.value + 0.0).tolist(), *((g + 0.0).tolist() for g in block.grads.values())]
+    lines = [",".join(map(repr, row)) for row in zip(*columns)]
+    for r in block.errors:
+        lines[r] = "," * (len(columns) - 1)
+    return "\n".join(lines) + "\n"
+
+
+def points_json(block, grads: bool) -> str:
+    """JSON lines for a block of points: each ``{"value": V, "grad": {...}}``
+    as ``--json`` prints it for one point; a point with an error gets
+    ``{"value": null, "error": MESSAGE}``."""
+    names = list(block.grads)
+    if grads:
+        inner = ", ".join(f"{json.dumps(n)}: %r" for n in names)
+        template = '{"value": %r, "grad": {' + inner + "}}"
+    else:
+        template = '{"value": %r}'
+    columns = [(block.value + 0.0).tolist(), *((g + 0.0).tolist() for g in block.grads.values())]
+    lines = [template % row for row in zip(*columns)]
+    for r, (e, _) in block.errors.items():
+        lines[r] = json.dumps({"value": None, "error": e.message})
+    return "\n".join(lines) + "\n"
+
+
 def node_id(node: Value) -> str:
     """A node's id: its place on the tape, as the graph picture names it."""
     return f"n{node.index}"

@@ -1,0 +1,433 @@
+"""Batch: one program at many points, in vectorised blocks through the same tape.
+
+A program's graph is built once (build.structure); then each block of
+points runs through the graph's tape with NumPy arrays in place of floats:
+every leaf holds one column, every op node one array, so a forward and a
+backward pass cost one NumPy call per node and per block instead of one
+Python call per node and per point.
+
+The ops table stays the one source of the calculus: the backward pass calls
+each op's own ``partials`` with ``m = VectorMath`` (NumPy's functions). Only
+the forward functions need a vector twin here (``VECTOR_FORWARD``), because
+the scalar ones test their operands with ``if``; an op without one (or a
+partial that cannot take arrays) runs element by element, so a new op in
+the table works here at once, only slower.
+
+Errors: the float engine is the judge. A row is suspect if any value of any
+op node or any reported gradient is not finite in the vector pass; each
+suspect row runs again through the float engine, which raises the very
+``DomainError`` (operation, place and operand) ``gradcli grad`` would give
+at that point, or gives the row's results if the vector pass was too
+cautious. So batched and one-point results agree, to rounding.
+
+Reading points: ``read_points`` takes CSV (a header row of input names, one
+point a row) or JSON lines (one object a line), from any text stream, and
+yields rows lazily: memory does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from functools import lru_cache
+from typing import IO, Iterable, Iterator, Mapping, NamedTuple, Sequence
+
+from .build import _NAME, _VALUE, bind
+from .engine import Graph, paused_gc
+from .errors import DomainError, InputError
+from .ops import OPS, FloatMath
+
+BLOCK = 4096            # points per block, at most
+CELLS = 1 << 21         # at most this many floats alive per block (rows x nodes)
+
+
+# --------------------------------------------------------- the vector tables
+
+@lru_cache(maxsize=None)
+def _np():
+    import numpy  # only batch work pays for NumPy
+
+    return numpy
+
+
+def _vector_forward() -> dict:
+    np = _np()
+
+    def sigmoid(x):
+        e = np.exp(-np.abs(x))     # as ops._sigmoid: exp never overflows
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    return {
+        "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
+        "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh,
+        "relu": lambda x: np.where(x > 0, x, 0.0),
+        "sigmoid": sigmoid, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
+        "tan": np.tan,
+        "softplus": lambda x: np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0),
+        "log1p": np.log1p, "sign": np.sign,
+        "step": lambda x: np.where(x > 0, 1.0, 0.0),
+        "max": lambda a, b: np.where(a >= b, a, b),
+        "min": lambda a, b: np.where(a <= b, a, b),
+    }
+
+
+def _vector_partials() -> dict:
+    """Vector twins of the partials that branch on their operands with
+    ``if`` (the rest take arrays as they are)."""
+    np = _np()
+    return {
+        "**": (lambda m, x, y, o: np.where(y != 0, y * np.power(x, y - 1.0), 0.0),
+               lambda m, x, y, o: np.where(x != 0, o * np.log(x), 0.0)),
+    }
+
+
+class _VectorMath:
+    """The math namespace of the derivative rules (ops.FloatMath), on arrays."""
+
+    def __init__(self):
+        np = _np()
+        self.exp, self.log, self.sqrt = np.exp, np.log, np.sqrt
+        self.sin, self.cos, self.tanh, self.sign = np.sin, np.cos, np.tanh, np.sign
+        self.pow = np.power
+        self.sigmoid = _vector_forward()["sigmoid"]
+        self.step = lambda x: np.where(x > 0, 1.0, 0.0)
+
+
+def _elementwise(fn, nargs: int, with_math: bool):
+    """An array version of a float function, one element at a time; an
+    error at an element gives nan there (the float engine judges it later)."""
+    np = _np()
+
+    def one(*args):
+        try:
+            return float(fn(FloatMath, *args) if with_math else fn(*args))
+        except (ArithmeticError, ValueError):
+            return math.nan
+
+    ufunc = np.frompyfunc(one, nargs, 1)
+    return lambda *args: np.asarray(ufunc(*args), dtype=float)
+
+
+@lru_cache(maxsize=None)
+def vector_op(name: str):
+    """(forward, partials) of an op for arrays; element by element where
+    the table has no vector twin."""
+    op = OPS[name]
+    forward = _vector_forward().get(name) or _elementwise(op.forward, op.arity, False)
+    partials = _vector_partials().get(name) or op.partials
+    return forward, partials
+
+
+# ------------------------------------------------------------------- running
+
+class Block(NamedTuple):
+    """Results for a block of points, one array element per point.
+    ``errors`` maps a row's place in the block to the float engine's error
+    there and the point's values, in column order."""
+
+    value: object                  # ndarray
+    grads: dict                    # name -> ndarray
+    errors: dict                   # index in block -> (DomainError, values)
+
+
+class Batch:
+    """A graph ready to run at many points.
+
+    ``columns`` are the names each point gives values for (they must be
+    leaves); ``fixed`` binds other leaves for every point; every input must
+    be one or the other, as for ``bind``. With ``grads`` false only values
+    are computed; ``wrt`` picks the gradients as ``Graph.gradients`` does.
+    """
+
+    def __init__(self, graph: Graph, columns: Sequence[str], wrt: Sequence[str] | None = None,
+                 grads: bool = True, fixed: Mapping[str, float] | None = None):
+        seen = set()
+        for name in columns:
+            if name in seen:
+                raise InputError(f"the column `{name}` appears twice")
+            seen.add(name)
+        fixed = dict(fixed or {})
+        bind(graph, {**fixed, **{name: 0.0 for name in columns}})  # checks every name
+        self.graph = graph
+        self.columns = list(columns)
+        self.fixed = fixed
+        self.grads = grads
+        self.wrt = (list(graph.leaves) if wrt is None else list(wrt)) if grads else []
+        nodes = graph.nodes
+        self._base = [node.data for node in nodes]          # constants, defaults, fixed values
+        self._column_index = [graph.leaves[name].index for name in columns]
+        self._out = graph.output.index
+        self._reported = [graph.node(name).index for name in self.wrt]
+        self._steps = []
+        for node in nodes:
+            if node.children:
+                forward, partials = vector_op(node.op)
+                self._steps.append((node.index, forward, partials,
+                                    tuple(c.index for c in node.children),
+                                    tuple(c.kind != "const" for c in node.children)))
+        self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
+
+    # -- one block of columns
+    def run(self, columns: Sequence[object]) -> Block:
+        """Values (and gradients) at a block of points: ``columns[j]`` is an
+        array of the values of ``self.columns[j]``, one per point."""
+        np = _np()
+        rows = len(columns[0]) if columns else 1
+        vals = list(self._base)
+        for index, column in zip(self._column_index, columns):
+            vals[index] = np.asarray(column, dtype=float)
+        # The sum of every op's values: not finite at a row if any value
+        # there is not (or, rarely, if the sum overflows: the row is only
+        # checked again). One NumPy call per node instead of two.
+        total = np.zeros(rows)
+        with np.errstate(all="ignore"):
+            for i, forward, _, ci, _ in self._steps:
+                out = forward(*[vals[c] for c in ci])
+                vals[i] = out
+                total += out
+            bad = ~np.isfinite(total)
+            value = np.broadcast_to(vals[self._out], (rows,)) + 0.0
+            grads = {}
+            if self.grads:
+                grads = self._backward(vals, bad)
+        errors = self._recheck(columns, np.flatnonzero(bad), value, grads) if bad.any() else {}
+        return Block(value, grads, errors)
+
+    def _backward(self, vals: list, bad) -> dict:
+        np = _np()
+        m = _VECTOR_MATH()
+        g = [0.0] * len(vals)
+        g[self._out] = 1.0
+        end = self._out
+        zero = 0.0
+        owned = set()        # gradients held in arrays no one else holds
+        keep = set(self._reported)
+        ndarray, add, shape = np.ndarray, np.add, bad.shape
+        for i, _, partials, ci, wanted in reversed(self._steps):
+            if i > end:
+                continue
+            gi = g[i]
+            args = [vals[c] for c in ci]
+            args.append(vals[i])
+            for c, d, w in zip(ci, partials, wanted):
+                if w:
+                    try:
+                        local = d(m, *args)
+                    except (ValueError, TypeError):     # a rule that cannot take arrays
+                        local = _elementwise(d, len(args), True)(*args)
+                    # Fewer array operations than g[c] + gi * local, the same
+                    # numbers but for the sign of a zero (the reported
+                    # gradients get + 0.0 below, as the float engine's do)
+                    fresh = True
+                    if local.__class__ is float and local == 1.0:
+                        term, fresh = gi, False
+                    elif local.__class__ is float and local == -1.0:
+                        term = -gi
+                    elif gi.__class__ is float and gi == 1.0:
+                        term, fresh = local, False
+                    else:
+                        term = gi * local
+                    old = g[c]
+                    if old is zero:
+                        g[c] = term
+                        if fresh and term.__class__ is ndarray and term.shape == shape:
+                            owned.add(c)
+                    elif c in owned:
+                        add(old, term, out=old)      # ours alone: add in place
+                    else:
+                        g[c] = old + term
+                        if g[c].__class__ is ndarray and g[c].shape == shape:
+                            owned.add(c)
+            # Every user of node i came later on the tape and is done: its
+            # value and gradient are needed no more (unless reported), and
+            # freeing them now lets the next arrays reuse their memory.
+            vals[i] = None
+            if i not in keep:
+                g[i] = None
+        rows = len(bad)
+        grads = {}
+        for name, index in zip(self.wrt, self._reported):
+            column = np.broadcast_to(g[index], (rows,)) + 0.0
+            finite = np.isfinite(column)
+            if not finite.all():
+                bad |= ~finite
+            grads[name] = column
+        return grads
+
+    def _recheck(self, columns, rows, value, grads) -> dict:
+        """The float engine at each suspect row: its error, or its results."""
+        graph, errors = self.graph, {}
+        leaves = [graph.leaves[name] for name in self.columns]
+        for r in rows.tolist():
+            for leaf, column in zip(leaves, columns):
+                leaf.data = float(column[r])
+            try:
+                value[r] = graph.forward()
+                if self.grads:
+                    for name, g in graph.gradients(self.wrt).items():
+                        grads[name][r] = g
+            except DomainError as e:
+                errors[r] = (e, [float(column[r]) for column in columns])
+        return errors
+
+    # -- many points, block by block
+    def blocks(self, rows: Iterable[Sequence[float]]) -> Iterator[tuple[int, Block]]:
+        """(index of the block's first row, its results) for points given
+        row by row, reading only one block of rows at a time."""
+        np = _np()
+        it = iter(rows)
+        start = 0
+        width = len(self.columns)
+        while True:
+            chunk = list(itertools.islice(it, self.block_size))
+            if not chunk:
+                return
+            table = np.array(chunk, dtype=float).reshape(len(chunk), width)
+            with paused_gc():
+                yield start, self.run([table[:, j] for j in range(width)])
+            start += len(chunk)
+
+
+_VECTOR_MATH = lru_cache(maxsize=None)(_VectorMath)
+
+
+def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequence[str] | None = None,
+              grads: bool = True) -> Block:
+    """The library's one call: a graph at the points given as columns,
+    ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points."""
+    batch = Batch(graph, list(columns), wrt, grads)
+    return batch.run([columns[name] for name in batch.columns])
+
+
+# ------------------------------------------------------------ reading points
+
+class Points(NamedTuple):
+    """The names the points give values for, and the points, lazily:
+    (line number, values in column order) for each."""
+
+    columns: list
+    rows: Iterator
+
+
+_NUMBER = _VALUE.pattern
+_CSV_ROW = re.compile(rf"[ \t]*{_NUMBER}[ \t]*(?:,[ \t]*{_NUMBER}[ \t]*)*")
+
+
+def read_points(stream: IO[str], where: str) -> Points:
+    """CSV with a header row of input names, or JSON lines (one object a
+    line: ``{"a": 1, "b": 2}``), told apart by the first non-blank line.
+    ``where`` names the source in errors. Rows come lazily; a bad row raises
+    ``InputError`` when it is reached, naming its line."""
+    stream = _decoded(stream, where)
+    lineno = 0
+    for line in stream:
+        lineno += 1
+        if line.strip():
+            break
+    else:
+        raise InputError(f"{where} has no header row: expected input names, such as `a,b`, "
+                         "or JSON lines such as {\"a\": 1}")
+    if line.lstrip().startswith("{"):
+        first = _json_row(line, lineno, where, None)
+        columns = list(first)
+        return Points(columns, _json_rows(stream, lineno, where, columns, first))
+    columns = [c.strip() for c in line.rstrip("\r\n").split(",")]
+    for name in columns:
+        if not _NAME.fullmatch(name):
+            raise InputError(f"line {lineno} of {where}: `{name}` is not an input name; "
+                             "the first row names the inputs, such as `a,b`")
+    return Points(columns, _csv_rows(stream, lineno, where, len(columns)))
+
+
+def _decoded(stream, where):
+    try:
+        yield from stream
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where} is not valid UTF-8 (byte {e.start} of a block is {e.object[e.start]:#04x})") from None
+
+
+def _csv_rows(stream, lineno, where, width):
+    match = _CSV_ROW.fullmatch
+    for line in stream:
+        lineno += 1
+        text = line.rstrip("\r\n")
+        if match(text):
+            cells = text.split(",")
+            if len(cells) == width:
+                values = [float(c) for c in cells]
+                if math.isfinite(sum(values)) or all(map(math.isfinite, values)):
+                    yield lineno, values
+                    continue
+        elif not text.strip():
+            continue
+        raise _bad_csv(text, lineno, where, width)
+
+
+def _bad_csv(text, lineno, where, width) -> InputError:
+    cells = text.split(",")
+    for cell in cells:
+        if not _VALUE.fullmatch(cell.strip()):
+            return InputError(f"line {lineno} of {where}: `{cell.strip()}` is not a number "
+                              "(write numbers such as 2, -3, 0.5 or 1e-3)")
+        if not math.isfinite(float(cell)):
+            return InputError(f"line {lineno} of {where}: `{cell.strip()}` is too large for a float")
+    return InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
+
+
+def _json_rows(stream, lineno, where, columns, first):
+    yield lineno, [first[c] for c in columns]
+    for line in stream:
+        lineno += 1
+        if not line.strip():
+            continue
+        row = _json_row(line, lineno, where, columns)
+        yield lineno, [row[c] for c in columns]
+
+
+def _json_row(line, lineno, where, columns) -> dict:
+    try:
+        row = json.loads(line)
+    except ValueError as e:
+        raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
+    if not isinstance(row, dict):
+        raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
+    for name, value in row.items():
+        if not _NAME.fullmatch(name):
+            raise InputError(f"line {lineno} of {where}: `{name}` is not an input name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"line {lineno} of {where}: the value of `{name}` is not a finite number")
+    if columns is not None and set(row) != set(columns):
+        missing = [c for c in columns if c not in row]
+        extra = [c for c in row if c not in columns]
+        what = (f"lacks {', '.join(f'`{c}`' for c in missing)}" if missing
+                else f"has {', '.join(f'`{c}`' for c in extra)}, which the first line has not")
+        raise InputError(f"line {lineno} of {where} {what}; every line gives the same names")
+    return row
+
+
+def run_points(batch: Batch, points: Points) -> Iterator[tuple[list, Block]]:
+    """(line numbers, results) block by block: ``read_points`` into
+    ``Batch.blocks``, keeping each row's line for error messages."""
+    lines: list = []
+
+    def values():
+        for lineno, row in points.rows:
+            lines.append(lineno)
+            yield row
+
+    for _, block in batch.blocks(values()):
+        n = len(block.value)
+        done, lines[:] = lines[:n], lines[n:]
+        yield done, block
+
+
+def row_error(e: DomainError, row: int, lineno: int, where: str, names: Sequence[str],
+              values: Sequence[float]) -> DomainError:
+    """A point's math error, saying which point."""
+    from .render import full
+
+    point = ", ".join(f"{n}={full(float(v))}" for n, v in zip(names, values))
+    return DomainError(f"at point {row} (line {lineno} of {where}): {e.message}", e.pos,
+                       [f"the point is {point}", *e.notes], op=e.op, operands=e.operands)

@@ -1,0 +1,100 @@
+"""The console script's front door: plain ``eval`` and ``grad`` without typer.
+
+gradcli is called from shell loops, where its output goes to a pipe. For
+those calls importing typer and building its app costs more than all the
+rest (about 55 ms of 75). So ``main`` first reads the arguments itself; when
+they are a plain ``eval`` or ``grad`` (a program, bindings, ``-f FILE``,
+``--output``, ``--wrt``, ``--json``, ``--plain``; output not for a terminal,
+or ``--json``/``--plain``), it runs the command with the very same helpers
+the typer commands use (cmdline.py). Anything else (help, tables, other
+commands and options, anything odd) goes to the typer app (cli.py), which
+also gives every usage error. Tests run the same arguments both ways and
+compare outputs, errors and exit statuses.
+
+The argument rules are _ProgramFirst's (cli.py): options may come anywhere,
+``--`` ends them, and an argument that starts with ``-`` but is not an
+option (``-a**2``) is the program or a binding.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+_FLAGS = {"--json": "json", "--plain": "plain"}
+_VALUED = {"--wrt": "wrt", "--output": "output", "--file": "file", "-f": "file"}
+
+
+def plan(argv: List[str]) -> Optional[dict]:
+    """The command and its arguments if the fast path can run them exactly
+    as the typer app would; None otherwise."""
+    if not argv or argv[0] not in ("eval", "grad"):
+        return None
+    opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
+                  "file": None, "positionals": []}
+    args = argv[1:]
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            opts["positionals"] += args[i + 1:]
+            break
+        if arg.startswith("-") and arg != "-":
+            name, eq, value = arg.partition("=")
+            if name in _FLAGS and not eq:
+                opts[_FLAGS[name]] = True
+            elif name in _VALUED and (name.startswith("--") or not eq):
+                if not eq:
+                    if i + 1 >= len(args):
+                        return None          # a missing value: click says so
+                    i += 1
+                    value = args[i]
+                if value.startswith("-") and value != "-" or (name == "--wrt" and opts["command"] != "grad"):
+                    return None
+                key = _VALUED[name]
+                if key == "wrt":
+                    opts["wrt"].append(value)
+                else:
+                    opts[key] = value        # the last one wins, as with click
+            elif arg.startswith("--") or arg.startswith("-f") or arg == "-h":
+                return None                  # another option, or one written another way
+            else:
+                opts["positionals"].append(arg)   # a program such as -a**2
+        else:
+            opts["positionals"].append(arg)
+        i += 1
+    if not opts["positionals"] and opts["file"] is None:
+        return None
+    if not (opts["json"] or opts["plain"]) and sys.stdout.isatty():
+        return None                          # a table for people: rich, via typer
+    return opts
+
+
+def run(opts: dict) -> None:
+    """Run a plan; exits like the typer command (SystemExit on failure)."""
+    from .cmdline import Source, emit, errors_to_exit, gradients, load, plain_eval, plain_grad
+
+    positionals = opts["positionals"]
+    program, bindings = (positionals[0], positionals[1:]) if positionals else (None, [])
+    source = Source()
+    with errors_to_exit(source):
+        graph = load(program, opts["file"], bindings, opts["output"], source)
+        if opts["command"] == "eval":
+            emit(plain_eval(graph, opts["json"]))
+        else:
+            wrt = opts["wrt"] or None
+            emit(plain_grad(graph, gradients(graph, wrt), wrt, opts["json"]))
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """The console script."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    opts = plan(args)
+    if opts is None:
+        from .cli import main as full
+
+        full(argv)
+        return
+    from .cmdline import as_script
+
+    as_script(lambda: run(opts))
