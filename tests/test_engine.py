@@ -274,3 +274,15 @@ def test_graph_and_hand_built_values_agree(program, values):
     assert out.data == pytest.approx(graph.value, rel=1e-12, abs=1e-12)
     for name, g in grads.items():
         assert leaves[name].grad == pytest.approx(g, rel=1e-9, abs=1e-12)
+
+
+def test_nodes_the_output_does_not_depend_on_pass_no_gradient():
+    # sqrt'(0) is infinite, but z does not depend on y: x's gradient is 2
+    assert gradcli.grad("y = sqrt(x); z = x*2", x=0) == {"x": 2.0}
+    assert gradcli.grad("y = sqrt(x); z = x*2", x=0, wrt=["x", "y"]) == {"x": 2.0, "y": 0.0}
+    # ... and through hand-built Values too
+    x = Value(0.0, label="x")
+    _ = x.sqrt()
+    z = x * 2
+    z.backward()
+    assert x.grad == 2.0

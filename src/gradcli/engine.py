@@ -212,10 +212,12 @@ def backward(nodes: Sequence[Value], output: Value, check: Iterable[Value] = ())
     output.grad = 1.0
     m = FloatMath
     ops = OPS
+    reached = {id(output)}   # only nodes the output depends on pass a gradient on
     for node in reversed(nodes):
         children = node.children
-        if not children:
+        if not children or id(node) not in reached:
             continue
+        reached.update(map(id, children))
         g = node.grad
         args = [c.data for c in children]
         args.append(node.data)
@@ -241,8 +243,11 @@ def _blame(nodes: Sequence[Value], output: Value, bad: list[Value]) -> DomainErr
         if id(node) in wanted or any(id(c) in leads for c in node.children):
             leads.add(id(node))
     m = FloatMath
+    reached = {id(output)}
     for node in reversed(nodes):
-        if not node.children or not math.isfinite(node.grad) or id(node) not in leads:
+        if id(node) in reached:
+            reached.update(map(id, node.children))
+        if not node.children or not math.isfinite(node.grad) or id(node) not in leads or id(node) not in reached:
             continue
         args = [c.data for c in node.children]
         op = OPS[node.op]
