@@ -107,3 +107,15 @@ def test_fast_path_does_not_import_typer_rich_lark_or_numpy():
             "print(sorted(m for m in ('typer', 'rich', 'lark', 'numpy', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("front", [["-m", "gradcli"], ["-c", "from gradcli.cli import main; main()"]])
+def test_a_reader_that_leaves_early_is_no_error(front, tmp_path):
+    program = tmp_path / "wide.grad"    # 20,000 gradients: far more than a pipe holds
+    program.write_text("".join(f"x{i} = 1\n" for i in range(20_000)) + "s = " + " + ".join(
+        f"x{i}" for i in range(20_000)) + "\n")
+    p = subprocess.run(f"{sys.executable} {' '.join(repr(a) for a in front)} grad -f {program} "
+                       "| head -c 10 > /dev/null; echo ${PIPESTATUS[0]}",
+                       shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
+    assert p.stdout.strip() == "0"

@@ -40,6 +40,8 @@ def errors_to_exit(source: Source) -> Iterator[None]:
         _fail("error: out of memory", 1)
     except KeyboardInterrupt:  # pragma: no cover
         _fail("", 130)
+    except BrokenPipeError:  # the reader left (`| head`): as_script deals with it
+        raise
     except Exception as e:  # a bug: say so plainly, never a traceback
         if _is_click_exit(e):   # typer.Exit / typer.Abort raised on purpose inside
             raise
