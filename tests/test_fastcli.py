@@ -110,12 +110,14 @@ def test_fast_path_does_not_import_typer_rich_lark_or_numpy():
 
 
 @pytest.mark.parametrize("front", [["-m", "gradcli"], ["-c", "from gradcli.cli import main; main()"]])
-def test_a_reader_that_leaves_early_is_no_error(front, tmp_path):
-    program = tmp_path / "wide.grad"    # 20,000 gradients: far more than a pipe holds
-    program.write_text("".join(f"x{i} = 1\n" for i in range(20_000)) + "s = " + " + ".join(
-        f"x{i}" for i in range(20_000)) + "\n")
-    p = subprocess.run(f"{sys.executable} {' '.join(repr(a) for a in front)} grad -f {program} "
-                       "| head -c 10 > /dev/null; echo ${PIPESTATUS[0]}",
-                       shell=True, capture_output=True, text=True, executable="/bin/bash")
-    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
-    assert p.stdout.strip() == "0"
+def test_a_reader_that_left_is_no_error(front):
+    import os
+
+    read, write = os.pipe()
+    os.close(read)                      # the reader is gone before anything is written
+    try:
+        p = subprocess.run([sys.executable, *front, "grad", "x**2", "x=3"], stdout=write,
+                           stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+    assert p.stderr == "" and p.returncode == 0
