@@ -107,3 +107,17 @@ def test_fast_path_does_not_import_typer_rich_lark_or_numpy():
             "print(sorted(m for m in ('typer', 'rich', 'lark', 'numpy', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("front", [["-m", "gradcli"], ["-c", "from gradcli.cli import main; main()"]])
+def test_a_reader_that_left_is_no_error(front):
+    import os
+
+    read, write = os.pipe()
+    os.close(read)                      # the reader is gone before anything is written
+    try:
+        p = subprocess.run([sys.executable, *front, "grad", "x**2", "x=3"], stdout=write,
+                           stderr=subprocess.PIPE, text=True)
+    finally:
+        os.close(write)
+    assert p.stderr == "" and p.returncode == 0

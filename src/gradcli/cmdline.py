@@ -40,6 +40,8 @@ def errors_to_exit(source: Source) -> Iterator[None]:
         _fail("error: out of memory", 1)
     except KeyboardInterrupt:  # pragma: no cover
         _fail("", 130)
+    except BrokenPipeError:  # the reader left (`| head`): that is fine
+        _reader_left()
     except Exception as e:  # a bug: say so plainly, never a traceback
         if _is_click_exit(e):   # typer.Exit / typer.Abort raised on purpose inside
             raise
@@ -182,8 +184,14 @@ def as_script(run: Callable[[], object]) -> None:
     try:
         run()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        _reader_left()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _reader_left() -> None:
+    """Standard output's reader has gone: exit 0, quietly (the output left
+    unwritten goes to /dev/null, so that Python's final flush cannot fail)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
