@@ -121,3 +121,24 @@ def test_a_reader_that_left_is_no_error(front):
     finally:
         os.close(write)
     assert p.stderr == "" and p.returncode == 0
+
+
+def test_fast_path_knows_every_option_of_eval_and_grad():
+    """The fast path splits arguments with typer's option names for eval and
+    grad; a new option in cli.py must be added there too."""
+    import typer.main
+
+    from gradcli.cli import app as typer_app
+
+    group = typer.main.get_command(typer_app)
+    ctx = group.make_context("gradcli", ["eval", "x"], resilient_parsing=True)
+    names = {"flags": set(), "valued": set()}
+    for command in ("eval", "grad"):
+        cmd = group.get_command(ctx, command)
+        for param in cmd.get_params(ctx):
+            if getattr(param, "param_type_name", "") != "option":
+                continue
+            kind = "flags" if param.is_flag or param.count else "valued"
+            names[kind].update(param.opts, param.secondary_opts)
+    assert names["flags"] == fastcli.EVAL_GRAD_FLAGS
+    assert names["valued"] == fastcli.EVAL_GRAD_VALUED

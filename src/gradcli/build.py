@@ -13,10 +13,10 @@ import math
 import re
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value, forward, paused_gc
+from .engine import Graph, Value, paused_gc
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .ops import BINARY, FUNCTIONS, OPS
-from .syntax import Assign, Binary, Call, Expr, Name, Num, Pos, Program, Unary, children, plain_number
+from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
 
 # A NAME=VALUE value: a number of the language with an optional sign.
 _VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")

@@ -8,8 +8,6 @@ nothing is printed on standard output when a command fails.
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 from contextlib import contextmanager
 from typing import List, Optional
@@ -27,40 +25,15 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
-    _OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*")
-
     def parse_args(self, ctx, args):
-        takes_value, flags = set(), set()
+        valued, flags = set(), set()
         for param in self.get_params(ctx):
             if getattr(param, "param_type_name", "") != "option":
                 continue
             names = list(param.opts) + list(param.secondary_opts)
-            (flags if param.is_flag or param.count else takes_value).update(names)
-        options, positionals = [], []
-        i = 0
-        while i < len(args):
-            arg = args[i]
-            if arg == "--":
-                positionals += args[i + 1:]
-                break
-            name = arg.split("=", 1)[0]
-            if arg.startswith("-") and arg != "-":
-                if name in flags:
-                    options.append(arg)
-                elif name in takes_value:
-                    options.append(arg)
-                    if "=" not in arg and i + 1 < len(args):
-                        options.append(args[i + 1])
-                        i += 1
-                elif arg[:2] in takes_value and not arg.startswith("--"):
-                    options.append(arg)          # -fFILE
-                elif self._OPTION.fullmatch(name):
-                    options.append(arg)          # an unknown option: let click say so
-                else:
-                    positionals.append(arg)      # a program such as -a**2
-            else:
-                positionals.append(arg)
-            i += 1
+            (flags if param.is_flag or param.count else valued).update(names)
+        options, positionals = split_args(args, flags, valued)
+        options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
 
 
@@ -101,8 +74,8 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    EXIT_INTERNAL, Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
-    plain_grad, read_program, split_names, wants_table,
+    Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    plain_grad, read_program, split_args, split_names, wants_table,
 )
 
 

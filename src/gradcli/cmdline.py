@@ -10,6 +10,7 @@ module imports nothing heavy.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
@@ -17,6 +18,45 @@ from typing import Callable, Iterator, List, Optional
 from .errors import GradcliError, InputError
 
 EXIT_INTERNAL = 70  # a bug in gradcli (EX_SOFTWARE); never a traceback
+
+_LONG_OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*")
+
+
+def split_args(args: List[str], flags: set, valued: set) -> tuple:
+    """gradcli's argument rules, for both front doors: options may come
+    before or after the arguments, ``--`` ends them, and an argument that
+    starts with ``-`` but is not an option (``-a**2``) is a positional (the
+    program, or a binding). ``flags`` and ``valued`` are the command's option
+    names. Returns ``(options, positionals)``, each option as the list of its
+    raw arguments (``["--wrt", "a"]``, ``["--wrt=a"]``, ``["-fFILE"]``); an
+    unknown long option is kept as an option, for click to reject."""
+    options: List[List[str]] = []
+    positionals: List[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            positionals += args[i + 1:]
+            break
+        name = arg.split("=", 1)[0]
+        if not arg.startswith("-") or arg == "-":
+            positionals.append(arg)
+        elif name in flags:
+            options.append([arg])
+        elif name in valued:
+            if "=" in arg or i + 1 == len(args):
+                options.append([arg])
+            else:
+                options.append([arg, args[i + 1]])
+                i += 1
+        elif arg[:2] in valued and not arg.startswith("--"):
+            options.append([arg])              # -fFILE
+        elif _LONG_OPTION.fullmatch(name):
+            options.append([arg])              # unknown: click says so
+        else:
+            positionals.append(arg)            # a program such as -a**2
+        i += 1
+    return options, positionals
 
 
 class Source:

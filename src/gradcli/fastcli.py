@@ -21,8 +21,13 @@ from __future__ import annotations
 import sys
 from typing import List, Optional
 
+# What the fast path runs; every other option of eval and grad goes to typer.
 _FLAGS = {"--json": "json", "--plain": "plain"}
 _VALUED = {"--wrt": "wrt", "--output": "output", "--file": "file", "-f": "file"}
+# Every option name of the typer eval and grad commands (a test keeps this in
+# step with cli.py), so that arguments are split exactly as typer splits them.
+EVAL_GRAD_FLAGS = {"--json", "--table", "--plain", "--all", "-h", "--help"}
+EVAL_GRAD_VALUED = {"--file", "-f", "--output", "--wrt", "--precision", "--at", "--on-error"}
 
 
 def plan(argv: List[str]) -> Optional[dict]:
@@ -30,39 +35,29 @@ def plan(argv: List[str]) -> Optional[dict]:
     as the typer app would; None otherwise."""
     if not argv or argv[0] not in ("eval", "grad"):
         return None
+    from .cmdline import split_args
+
+    options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
     opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
-                  "file": None, "positionals": []}
-    args = argv[1:]
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            opts["positionals"] += args[i + 1:]
-            break
-        if arg.startswith("-") and arg != "-":
-            name, eq, value = arg.partition("=")
-            if name in _FLAGS and not eq:
-                opts[_FLAGS[name]] = True
-            elif name in _VALUED and (name.startswith("--") or not eq):
-                if not eq:
-                    if i + 1 >= len(args):
-                        return None          # a missing value: click says so
-                    i += 1
-                    value = args[i]
-                if value.startswith("-") and value != "-" or (name == "--wrt" and opts["command"] != "grad"):
-                    return None
-                key = _VALUED[name]
-                if key == "wrt":
-                    opts["wrt"].append(value)
-                else:
-                    opts[key] = value        # the last one wins, as with click
-            elif arg.startswith("--") or arg.startswith("-f") or arg == "-h":
-                return None                  # another option, or one written another way
-            else:
-                opts["positionals"].append(arg)   # a program such as -a**2
+                  "file": None, "positionals": positionals}
+    for option in options:
+        name, eq, value = option[0].partition("=")
+        if name in _FLAGS and not eq and len(option) == 1:
+            opts[_FLAGS[name]] = True
+            continue
+        if name not in _VALUED or (eq and not name.startswith("--")):
+            return None                      # another option, or one written another way
+        if not eq:
+            if len(option) == 1:
+                return None                  # a missing value: click says so
+            value = option[1]
+        if value.startswith("-") and value != "-" or (name == "--wrt" and opts["command"] != "grad"):
+            return None
+        key = _VALUED[name]
+        if key == "wrt":
+            opts["wrt"].append(value)
         else:
-            opts["positionals"].append(arg)
-        i += 1
+            opts[key] = value                # the last one wins, as with click
     if not opts["positionals"] and opts["file"] is None:
         return None
     if not (opts["json"] or opts["plain"]) and sys.stdout.isatty():
