@@ -128,19 +128,6 @@ def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
     return t
 
 
-def grad_table(graph: Graph, grads: Mapping[str, float], precision: int = 6):
-    """The reported gradients alone: name, data and grad."""
-    from rich.table import Table
-
-    t = Table(header_style="bold", box=_box())
-    t.add_column("name", style="cyan", no_wrap=True)
-    t.add_column("data", justify="right", no_wrap=True)
-    t.add_column("grad", justify="right", style="bold yellow", no_wrap=True)
-    for name, g in grads.items():
-        t.add_row(name, short(graph.node(name).data, precision), short(g, precision))
-    return t
-
-
 def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]]) -> str:
     """A square matrix with its names: a header line (an empty corner, then
     the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision;
