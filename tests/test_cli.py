@@ -326,3 +326,8 @@ def test_subprocess_broken_pipe_is_quiet():
     err = p.stderr.read().decode()
     p.wait(timeout=60)
     assert "Traceback" not in err
+
+
+def test_table_marks_a_leaf_that_is_the_output():
+    out = ok("grad", "y = 3", "--table")
+    assert any(line.split() == ["n0", "y", "leaf,", "output", "3", "1"] for line in out.splitlines())

@@ -49,9 +49,21 @@ def test_readme_has_console_examples():
     assert len(console_examples()) >= 5
 
 
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A copy of the files the README's commands read and write, so that
+    running them (`graph ... -o docs/L.svg`) leaves the repository alone."""
+    import shutil
+
+    work = tmp_path_factory.mktemp("readme")
+    for folder in ("examples", "docs"):
+        shutil.copytree(ROOT / folder, work / folder)
+    return work
+
+
 @pytest.mark.parametrize("command,expected", console_examples(), ids=lambda v: v if isinstance(v, str) else "")
-def test_readme_console_example(command, expected):
-    result = shell(command)
+def test_readme_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
     assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
 
 

@@ -86,9 +86,11 @@ def node_rows(graph: Graph, every: bool = False) -> list[Value]:
 
 
 def kind_of(node: Value, graph: Graph) -> str:
+    """input, leaf or const, and output; empty for an intermediate op."""
+    kinds = [node.kind] if node.kind != "op" else []
     if node is graph.output:
-        return "output"
-    return {"input": "input", "leaf": "leaf", "const": "const"}.get(node.kind, "")
+        kinds.append("output")
+    return ", ".join(kinds)
 
 
 def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
