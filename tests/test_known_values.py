@@ -84,3 +84,16 @@ def test_library_shortcuts():
     assert gradcli.evaluate("x**2 + 1", x=3) == 10.0
     assert gradcli.grad("x**2 + y", x=3, y=1) == {"x": 6.0, "y": 1.0}
     assert gradcli.grad("x**2 + y", wrt=["y"], x=3, y=1) == {"y": 1.0}
+
+
+def test_library_docstrings_run():
+    import doctest
+
+    result = doctest.testmod(gradcli)
+    assert result.attempted >= 5 and result.failed == 0
+
+
+def test_library_diff_is_a_program_that_gives_grad():
+    printed = gradcli.diff("tanh(w*x)", "w")
+    assert gradcli.evaluate(printed, w=0.5, x=2) == gradcli.grad("tanh(w*x)", w=0.5, x=2)["w"]
+    assert gradcli.diff("(a*b + c) * f", "a") == "b*f"

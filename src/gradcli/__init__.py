@@ -20,7 +20,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 __all__ = [
-    "parse", "build", "evaluate", "grad", "Value", "Graph", "Program",
+    "parse", "build", "evaluate", "grad", "diff", "Value", "Graph", "Program",
     "GradcliError", "ParseError", "ProgramError", "InputError", "DomainError",
     "OPS", "FUNCTIONS",
 ]
@@ -45,3 +45,19 @@ def grad(program: str, wrt: list[str] | None = None, **inputs: float) -> dict[st
     name in ``wrt``) at the given inputs."""
     graph = build(parse(program), inputs)
     return graph.gradients(None if wrt is None else resolve(graph, wrt))
+
+
+def diff(program: str, wrt: str, order: int = 1) -> str:
+    """The derivative of a program's output with respect to ``wrt``, ``order``
+    times, printed as a program in gradcli's own language (what
+    ``gradcli diff`` prints)::
+
+        >>> import gradcli
+        >>> gradcli.diff("x**3 - 2*x", "x", order=2)
+        '6*x'
+    """
+    from .build import structure
+    from .symbolic import derivative
+    from .unparse import program as unparse
+
+    return unparse(derivative(structure(parse(program)), wrt, order))
