@@ -286,3 +286,14 @@ def test_nodes_the_output_does_not_depend_on_pass_no_gradient():
     z = x * 2
     z.backward()
     assert x.grad == 2.0
+
+
+def test_needed_and_reaches_over_a_tape():
+    from gradcli.engine import needed, reaches
+
+    graph = gradcli.build(gradcli.parse("u = a*2; v = b + 1; w = u*u"), {"a": 1, "b": 2})
+    need = needed(graph.nodes, [graph.output])
+    # w needs u, a and the number 2; not b, v or the number 1
+    assert [(n.label or n.op or n.kind) for n in graph.nodes if need[n.index]] == ["a", "const", "u", "w"]
+    dep = reaches(graph.nodes, [graph.leaves["b"]])
+    assert [n.label for n in graph.nodes if dep[n.index]] == ["b", "v"]

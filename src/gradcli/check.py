@@ -21,10 +21,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .engine import Graph, Value, forward
+from .engine import Graph, Value, forward, reaches
 from .errors import DomainError
 from .explain import expression, live, local, names
-from .render import short as _n
+from .render import json_number, short as _n
 
 H = 1e-6
 RTOL = 1e-5
@@ -115,13 +115,10 @@ def _upstream(kink: Kink) -> set[int]:
     return seen
 
 
-def _varies(graph: Graph) -> list[bool]:
+def _varies(graph: Graph) -> bytearray:
     """For each place on the tape: does the node depend on a leaf? A node
     computed from numbers alone (``2**2``) is a constant, not checked."""
-    flags = [False] * len(graph.nodes)
-    for node in graph.nodes:
-        flags[node.index] = node.is_leaf or any(flags[c.index] for c in node.children)
-    return flags
+    return reaches(graph.nodes, [n for n in graph.nodes if n.is_leaf])
 
 
 def numeric(graph: Graph, node: Value, h: float = H) -> tuple[float, str, float]:
@@ -256,25 +253,22 @@ def kink_lines(report: Report, graph: Graph, precision: int = 6) -> list[str]:
 def as_json(report: Report, graph: Graph) -> str:
     import json
 
-    def num(x: float):
-        return x + 0.0 if math.isfinite(x) else None
-
     shown = names(graph)
     return json.dumps({
-        "value": num(report.value),
+        "value": json_number(report.value),
         "ok": report.ok,
         "failures": report.failures,
         "h": report.h, "rtol": report.rtol, "atol": report.atol,
         "rows": [{
-            "name": r.name, "node": f"n{r.node.index}", "data": num(r.node.data), "grad": num(r.grad),
-            "numeric": num(r.numeric), "method": r.method, "step": r.step,
-            "abs_error": num(r.abs_error), "rel_error": num(r.rel_error), "verdict": r.verdict,
+            "name": r.name, "node": f"n{r.node.index}", "data": json_number(r.node.data), "grad": json_number(r.grad),
+            "numeric": json_number(r.numeric), "method": r.method, "step": r.step,
+            "abs_error": json_number(r.abs_error), "rel_error": json_number(r.rel_error), "verdict": r.verdict,
             "corners": [f"n{k.node.index}" for k in r.kinks],
         } for r in report.rows],
         "corners": [{
             "node": f"n{k.node.index}", "name": shown[k.node.index], "op": k.node.op,
             "at": str(k.node.pos) if k.node.pos else None,
-            "operands": [num(c.data) for c in k.node.children],
-            "used": [num(u) for u in k.used], "convention": k.convention,
+            "operands": [json_number(c.data) for c in k.node.children],
+            "used": [json_number(u) for u in k.used], "convention": k.convention,
         } for k in report.kinks],
     })

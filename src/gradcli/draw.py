@@ -22,7 +22,7 @@ and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
 from __future__ import annotations
 
 from collections import deque
-from .engine import Graph, Value
+from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
 from .render import kind_of, node_id, short
 
@@ -83,13 +83,8 @@ def select(graph: Graph, max_nodes: int | None = None) -> Picture:
     operands beyond the limit are listed in ``cut`` and drawn as stubs.
     """
     nodes = graph.nodes
-    wanted = bytearray(len(nodes))
     out = graph.output
-    wanted[out.index] = 1
-    for node in reversed(nodes[: out.index + 1]):   # operands come first: one pass down
-        if wanted[node.index]:
-            for child in node.children:
-                wanted[child.index] = 1
+    wanted = needed(nodes, [out])
     for leaf in graph.leaves.values():
         wanted[leaf.index] = 1
     total = sum(wanted)

@@ -173,6 +173,38 @@ def forward(nodes: Sequence[Value]) -> None:
             node.data = out
 
 
+# ------------------------------------------------------------ dependencies
+
+def needed(nodes: Sequence[Value], roots: Iterable[Value]) -> bytearray:
+    """For each node of a tape (``node.index`` is its place): 1 if a root
+    depends on it (the roots included), else 0. One pass down the tape."""
+    flags = bytearray(len(nodes))
+    top = -1
+    for root in roots:
+        flags[root.index] = 1
+        top = max(top, root.index)
+    for node in reversed(nodes[:top + 1]):
+        if flags[node.index]:
+            for child in node.children:
+                flags[child.index] = 1
+    return flags
+
+
+def reaches(nodes: Sequence[Value], sources: Iterable[Value]) -> bytearray:
+    """For each node of a tape: 1 if it depends on a source (the sources
+    included), else 0. One pass up the tape."""
+    flags = bytearray(len(nodes))
+    for source in sources:
+        flags[source.index] = 1
+    for node in nodes:
+        if not flags[node.index]:
+            for child in node.children:
+                if flags[child.index]:
+                    flags[node.index] = 1
+                    break
+    return flags
+
+
 # ------------------------------------------------------------------ backward
 
 def topological_order(root: Value) -> list[Value]:

@@ -19,9 +19,9 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .engine import Graph, Value
+from .engine import Graph, Value, needed
 from .ops import OPS, FloatMath
-from .render import short as _n
+from .render import json_number, short as _n
 
 # d out / d operand, as a person writes it, one per operand: {a} and {b} are
 # the operands (also {x} and {y}), {out} the node itself. Text for people
@@ -85,17 +85,9 @@ def local(node: Value, operand: int) -> float:
         return math.nan
 
 
-def live(graph: Graph) -> list[bool]:
-    """For each place on the tape: does the output depend on that node?
-    One pass down the tape from the output."""
-    end = graph.output.index
-    flags = [False] * len(graph.nodes)
-    flags[end] = True
-    for node in reversed(graph.nodes[:end + 1]):
-        if flags[node.index]:
-            for child in node.children:
-                flags[child.index] = True
-    return flags
+def live(graph: Graph) -> bytearray:
+    """For each place on the tape: does the output depend on that node?"""
+    return needed(graph.nodes, [graph.output])
 
 
 def names(graph: Graph) -> dict[int, str]:
@@ -363,24 +355,21 @@ def path_summary(name: str, found: Sequence[Path], total: int, gradient: float, 
 def as_json(ex: Explanation, path_info: dict | None = None) -> str:
     import json
 
-    def num(x: float):
-        return x + 0.0 if math.isfinite(x) else None
-
     shown = ex.shown
     obj: dict[str, object] = {
-        "value": num(ex.graph.output.data),
+        "value": json_number(ex.graph.output.data),
         "output": shown[ex.graph.output.index],
         "steps": [{
             "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
-            "expression": expression(s.node, shown), "grad": num(s.upstream),
+            "expression": expression(s.node, shown), "grad": json_number(s.upstream),
             "contributions": [{
                 "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
                 "rule": c.rule, "local_rule": rule(s.node.op, c.operand,
-                                                   [shown[x.index] for x in s.node.children], shown[s.node.index]), "local": num(c.local), "product": num(c.product),
-                "before": num(c.before), "after": num(c.after), "use": c.use, "uses": c.uses,
+                                                   [shown[x.index] for x in s.node.children], shown[s.node.index]), "local": json_number(c.local), "product": json_number(c.product),
+                "before": json_number(c.before), "after": json_number(c.after), "use": c.use, "uses": c.uses,
             } for c in s.contributions],
         } for s in ex.steps],
-        "grad": {name: num(ex.grads.get(leaf.index, 0.0)) for name, leaf in ex.graph.leaves.items()},
+        "grad": {name: json_number(ex.grads.get(leaf.index, 0.0)) for name, leaf in ex.graph.leaves.items()},
     }
     if path_info is not None:
         obj["paths"] = path_info
@@ -388,11 +377,8 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
 
 
 def paths_json(ex: Explanation, name: str, found: Sequence[Path], total: int, gradient: float) -> dict:
-    def num(x: float):
-        return x + 0.0 if math.isfinite(x) else None
-
     return {
-        "wrt": name, "grad": num(gradient), "total": total,
-        "paths": [{"route": [ex.shown[n.index] for n in p.nodes], "factors": [num(f) for f in p.factors],
-                   "product": num(p.product)} for p in found],
+        "wrt": name, "grad": json_number(gradient), "total": total,
+        "paths": [{"route": [ex.shown[n.index] for n in p.nodes], "factors": [json_number(f) for f in p.factors],
+                   "product": json_number(p.product)} for p in found],
     }

@@ -7,6 +7,7 @@ rich is imported only by the table functions, so piped calls never load it.
 from __future__ import annotations
 
 import json
+import math
 from typing import Mapping, Sequence
 
 from .engine import Graph, Value
@@ -21,6 +22,11 @@ def short(x: float, precision: int = 6) -> str:
     """A number for people: ``precision`` significant digits, no ``-0``."""
     text = f"{x + 0.0:.{precision}g}"
     return "0" if text in ("-0", "0") else text
+
+
+def json_number(x: float) -> float | None:
+    """A number for JSON: finite as itself (no negative zero), else null."""
+    return x + 0.0 if math.isfinite(x) else None
 
 
 def plain_grads(grads: Mapping[str, float]) -> str:

@@ -40,7 +40,7 @@ import math
 from typing import Collection, Sequence
 
 from .build import _names_note, resolve
-from .engine import Graph, Value, backward, forward
+from .engine import Graph, Value, backward, forward, needed, reaches
 from .errors import DomainError, InputError, words
 from .ops import FUNCTIONS, OPS, Undefined
 from .syntax import Pos
@@ -269,11 +269,7 @@ class Tape:
         nodes on this tape. The same rules as ``engine.backward``, in the same
         order, so evaluating the result gives ``grad``'s numbers."""
         order = live(self.nodes, [output])
-        wanted = {t.index for t in targets}
-        leads: set[int] = set()            # nodes that depend on a target
-        for node in order:
-            if node.index in wanted or any(c.index in leads for c in node.children):
-                leads.add(node.index)
+        leads = reaches(self.nodes, targets)   # nodes that depend on a target
         adjoint: dict[int, Sym] = {output.index: self.const(1.0)}
         for node in reversed(order):
             g = adjoint.get(node.index)
@@ -282,7 +278,7 @@ class Tape:
             self.at = node.pos
             args = (*node.children, node)
             for child, d in zip(node.children, OPS[node.op].partials):
-                if child.index not in leads:
+                if not leads[child.index]:
                     continue               # numbers, and nodes no target reaches
                 contribution = self.node("*", g, d(self, *args))
                 before = adjoint.get(child.index)
@@ -308,13 +304,7 @@ for _name in FUNCTIONS:   # the namespace: Tape.exp, Tape.pow, Tape.step, ...
 
 def live(nodes: Sequence[Sym], roots: Sequence[Sym]) -> list[Sym]:
     """The nodes the roots depend on (the roots too), in tape order."""
-    need = bytearray(len(nodes))
-    for root in roots:
-        need[root.index] = 1
-    for node in reversed(nodes):
-        if need[node.index]:
-            for child in node.children:
-                need[child.index] = 1
+    need = needed(nodes, roots)
     return [node for node in nodes if need[node.index]]
 
 
