@@ -74,7 +74,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 
@@ -126,8 +126,7 @@ def eval_(
 
         if not json and wants_table(table):
             c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
+            c.print(render.value_line(graph))
             if every:
                 c.print(render.table(graph, every=True, precision=precision, grads=False))
         else:
@@ -162,8 +161,7 @@ def grad(
         grads = gradients(graph, wrt)
         if not json and wants_table(table):
             c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
+            c.print(render.value_line(graph))
             c.print(render.table(graph, list(grads), every=every, precision=precision))
             if not every and not grads:
                 c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
@@ -228,11 +226,7 @@ def _open_points(at: str):
     if at == "-":
         yield sys.stdin
         return
-    try:
-        f = open(at, encoding="utf-8", newline="")
-    except OSError as e:
-        raise InputError(f"cannot read `{at}`: {e.strerror or e}") from None
-    with f:
+    with open_input(at, encoding="utf-8", newline="") as f:
         yield f
 
 

@@ -136,9 +136,14 @@ def read_program(program: Optional[str], file: Optional[str], bindings: List[str
 def _read_bytes(path: str) -> bytes:
     if path == "-":
         return sys.stdin.buffer.read()
+    with open_input(path, "rb") as f:
+        return f.read()
+
+
+def open_input(path: str, mode: str = "r", **kwargs):
+    """A file the user named, opened; one that cannot be is an InputError."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        return open(path, mode, **kwargs)
     except OSError as e:
         raise InputError(f"cannot read `{path}`: {e.strerror or e}") from None
 

@@ -75,6 +75,12 @@ def points_json(block, grads: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def value_line(graph: Graph) -> str:
+    """The output's name and value, as rich markup, above a table."""
+    name = graph.output_name or "value"
+    return f"[bold]{name}[/bold] = [bold green]{full(graph.value)}[/bold green]"
+
+
 def node_id(node: Value) -> str:
     """A node's id: its place on the tape, as the graph picture names it."""
     return f"n{node.index}"
