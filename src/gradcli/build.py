@@ -48,6 +48,7 @@ class _Builder:
         return node
 
     def op(self, expr: Expr, args: list[Value]) -> Value:
+        """A sign or a call applied to its built operands."""
         if isinstance(expr, Unary):
             arg = args[0]
             if expr.op == "+":
@@ -55,9 +56,7 @@ class _Builder:
             if arg.kind == "const" and arg.index < 0:   # fold the sign of a number
                 return Value(-arg.data, kind="const", pos=expr.pos)
             op = OPS["neg"]
-        elif isinstance(expr, Binary):
-            op = BINARY[expr.op]
-        else:
+        else:   # binary operators are built inline in ``expr``
             assert isinstance(expr, Call)
             op = FUNCTIONS.get(expr.func)
             if op is None:
