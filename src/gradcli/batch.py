@@ -423,11 +423,12 @@ def run_points(batch: Batch, points: Points) -> Iterator[tuple[list, Block]]:
         yield done, block
 
 
-def row_error(e: DomainError, row: int, lineno: int, where: str, names: Sequence[str],
+def row_error(e: DomainError, row: int, place: str, names: Sequence[str],
               values: Sequence[float]) -> DomainError:
-    """A point's math error, saying which point."""
+    """A point's math error, saying which point: its number and ``place``
+    (``line 7 of `p.csv```, ``row 3 of `p.parquet```)."""
     from .render import full
 
     point = ", ".join(f"{n}={full(float(v))}" for n, v in zip(names, values))
-    return DomainError(f"at point {row} (line {lineno} of {where}): {e.message}", e.pos,
+    return DomainError(f"at point {row} ({place}): {e.message}", e.pos,
                        [f"the point is {point}", *e.notes], op=e.op, operands=e.operands)

@@ -94,8 +94,17 @@ TABLE = typer.Option(None, "--table/--plain",
 PRECISION = typer.Option(6, "--precision", min=1, max=17, help="Significant digits in tables.")
 ALL = typer.Option(False, "--all", help="Show every node of the graph, not only the named ones.")
 AT = typer.Option(None, "--at", metavar="POINTS",
-                  help="Run at every point of POINTS (- for standard input): CSV with a header row of "
-                       "input names, or JSON lines; one output row per point, in order.")
+                  help="Run at every point of POINTS: CSV with a header row of input names, JSON lines "
+                       "(.jsonl), Parquet, Arrow (.arrow, .feather), a directory or glob of them, or - "
+                       "for standard input; one output row per point, in order.")
+AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE",
+                      help="With --at, write the results to FILE, in the format of its extension "
+                           "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
+JOBS = typer.Option(1, "--jobs", "-j", metavar="N",
+                    help="With --at, split the points over N processes (0: one per core).")
+SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                         help="With --at, run the points of a Parquet dataset on the Dask cluster at "
+                              "ADDRESS and write a Parquet dataset to -o DIR.")
 ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
                         help="With --at, a math error at a point stops the command (fail) "
                              "or gives that point an empty row (skip).")
@@ -115,10 +124,15 @@ def eval_(
     every: bool = ALL,
     at: Optional[str] = AT,
     on_error: str = ON_ERROR,
+    out: Optional[str] = AT_OUT,
+    jobs: int = JOBS,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Evaluate a program and print its output's value."""
     if at is not None:
-        return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
+        return run_at(program, file, bindings or [], output, None, json, at, on_error, False,
+                      out, jobs, scheduler)
+    _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
         graph = load(program, file, bindings or [], output, source)
@@ -149,10 +163,15 @@ def grad(
     every: bool = ALL,
     at: Optional[str] = AT,
     on_error: str = ON_ERROR,
+    out: Optional[str] = AT_OUT,
+    jobs: int = JOBS,
+    scheduler: Optional[str] = SCHEDULER,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient."""
     if at is not None:
-        return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
+        return run_at(program, file, bindings or [], output, wrt, json, at, on_error, True,
+                      out, jobs, scheduler)
+    _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
         from . import render
@@ -169,65 +188,24 @@ def grad(
             emit(plain_grad(graph, grads, wrt, json))
 
 
-# ------------------------------------------- many points (issue 5: --at, speed)
+# ------------------------------------- many points (issues 5 and 14: --at)
 
-def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
-    """``eval --at`` and ``grad --at``: one output row per point, in order.
-
-    Points are read and computed a block at a time (batch.py), so memory
-    does not grow with their number. The output goes through a spooled
-    temporary file (in memory up to 8 MB, then on disk) and reaches
-    standard output only when every point is done: a command that fails at
-    its millionth point still prints nothing on standard output."""
-    import shutil
-    import tempfile
-
-    source = Source()
-    with errors_to_exit(source):
-        if on_error not in ("fail", "skip"):
-            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
-        from . import batch, render
-        from .build import structure, resolve
-        from .parse import parse
-
-        inputs = parse_bindings(read_program(program, file, bindings, source))
-        if at == "-" and source.filename == "<stdin>":
-            raise InputError("standard input cannot hold both the program and the points: "
-                             "give one of them as a file")
-        graph = structure(parse(source.text), output)
-        names = split_names(wrt)
-        if names is not None:
-            resolve(graph, names)
-        where = "standard input" if at == "-" else f"`{at}`"
-        with _open_points(at) as stream, tempfile.SpooledTemporaryFile(1 << 23, "w+", encoding="utf-8") as out:
-            points = batch.read_points(stream, where)
-            runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
-            if not as_json:
-                out.write(render.points_header(runner.wrt if grads else None))
-            skipped, count = [], 0
-            for lines, block in batch.run_points(runner, points):
-                for r, (e, values) in sorted(block.errors.items()):
-                    if on_error == "fail":
-                        raise batch.row_error(e, count + r + 1, lines[r], where, runner.columns, values)
-                    skipped.append(lines[r])
-                out.write(render.points_json(block, grads) if as_json else render.points_csv(block))
-                count += len(lines)
-            out.seek(0)
-            shutil.copyfileobj(out, sys.stdout)
-            sys.stdout.flush()
-        if skipped:
-            shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
-            typer.echo(f"note: {len(skipped)} of {count} points had a math error and got an empty row "
-                       f"(line{'s' * (len(skipped) > 1)} {shown} of {where})", err=True)
+def _points_only(out, jobs, scheduler) -> None:
+    """-o, --jobs and --scheduler belong to --at."""
+    given = [name for name, v in (("-o", out), ("--scheduler", scheduler)) if v is not None]
+    if jobs != 1:
+        given.append("--jobs")
+    if given:
+        with errors_to_exit(Source()):
+            raise InputError(f"{', '.join(given)} need{'s' * (len(given) == 1)} --at POINTS")
 
 
-@contextmanager
-def _open_points(at: str):
-    if at == "-":
-        yield sys.stdin
-        return
-    with open_input(at, encoding="utf-8", newline="") as f:
-        yield f
+def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
+           scheduler=None):
+    """``eval --at`` and ``grad --at`` (atcmd.py, shared with the fast path)."""
+    from .atcmd import run_at as run
+
+    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
 
 
 # ------------------------------------------------- graph (issue 3: the picture)

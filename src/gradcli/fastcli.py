@@ -5,7 +5,7 @@ those calls importing typer and building its app costs more than all the
 rest (about 55 ms of 75). So ``main`` first reads the arguments itself; when
 they are a plain ``eval`` or ``grad`` (a program, bindings, ``-f FILE``,
 ``--output``, ``--wrt``, ``--json``, ``--plain``; output not for a terminal,
-or ``--json``/``--plain``), it runs the command with the very same helpers
+or ``--json``/``--plain``; or ``--at`` with its options), it runs the command with the very same helpers
 the typer commands use (cmdline.py). Anything else (help, tables, other
 commands and options, anything odd) goes to the typer app (cli.py), which
 also gives every usage error. Tests run the same arguments both ways and
@@ -23,11 +23,14 @@ from typing import List, Optional
 
 # What the fast path runs; every other option of eval and grad goes to typer.
 _FLAGS = {"--json": "json", "--plain": "plain"}
-_VALUED = {"--wrt": "wrt", "--output": "output", "--file": "file", "-f": "file"}
+_VALUED = {"--wrt": "wrt", "--output": "output", "--file": "file", "-f": "file",
+           "--at": "at", "--on-error": "on_error", "-o": "out", "--out": "out", "--jobs": "jobs", "-j": "jobs",
+           "--scheduler": "scheduler"}
 # Every option name of the typer eval and grad commands (a test keeps this in
 # step with cli.py), so that arguments are split exactly as typer splits them.
 EVAL_GRAD_FLAGS = {"--json", "--table", "--plain", "--all", "-h", "--help"}
-EVAL_GRAD_VALUED = {"--file", "-f", "--output", "--wrt", "--precision", "--at", "--on-error"}
+EVAL_GRAD_VALUED = {"--file", "-f", "--output", "--wrt", "--precision", "--at", "--on-error",
+                    "-o", "--out", "--jobs", "-j", "--scheduler"}
 
 
 def plan(argv: List[str]) -> Optional[dict]:
@@ -39,7 +42,8 @@ def plan(argv: List[str]) -> Optional[dict]:
 
     options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
     opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
-                  "file": None, "positionals": positionals}
+                  "file": None, "positionals": positionals, "at": None, "on_error": "fail", "out": None,
+                  "jobs": "1", "scheduler": None}
     for option in options:
         name, eq, value = option[0].partition("=")
         if name in _FLAGS and not eq and len(option) == 1:
@@ -60,6 +64,12 @@ def plan(argv: List[str]) -> Optional[dict]:
             opts[key] = value                # the last one wins, as with click
     if not opts["positionals"] and opts["file"] is None:
         return None
+    if opts["at"] is not None:                # many points: no table either way
+        if opts["plain"] or not opts["jobs"].isdigit():
+            return None
+        return opts
+    if opts["out"] is not None or opts["scheduler"] is not None or opts["jobs"] != "1":
+        return None                          # without --at: typer says what is wrong
     if not (opts["json"] or opts["plain"]) and sys.stdout.isatty():
         return None                          # a table for people: rich, via typer
     return opts
@@ -71,6 +81,12 @@ def run(opts: dict) -> None:
 
     positionals = opts["positionals"]
     program, bindings = (positionals[0], positionals[1:]) if positionals else (None, [])
+    if opts["at"] is not None:
+        from .atcmd import run_at
+
+        run_at(program, opts["file"], bindings, opts["output"], opts["wrt"] or None, opts["json"], opts["at"],
+               opts["on_error"], opts["command"] == "grad", opts["out"], int(opts["jobs"]), opts["scheduler"])
+        return
     source = Source()
     with errors_to_exit(source):
         graph = load(program, opts["file"], bindings, opts["output"], source)

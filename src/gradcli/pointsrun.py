@@ -1,0 +1,355 @@
+"""Running a program at many points: in this process, over ``--jobs N``
+processes, or on a Dask cluster (``--scheduler``).
+
+The unit of work is a chunk of points (pointsio.Chunk): ``compute`` runs it
+through the graph (batch.Batch, in blocks sized to the graph) and encodes the
+results for the output (text for CSV and JSON lines, a record batch for
+Parquet and Arrow), so that workers do the encoding too, which is most of the
+time for text. What comes back is the payload and the rows where an
+operation is undefined, with their values.
+
+Errors are judged in this process: a worker only says which rows failed; the
+point is run again here through the float engine, which raises the very
+``DomainError`` one-point ``grad`` gives (operation, place, operand). So
+``--jobs`` and ``--scheduler`` fail exactly as one process does, with the
+same point number.
+
+``--jobs N`` forks N workers (``0``: one per core) before any point is read;
+each gets the compiled graph once. Chunks go out in order, at most two per
+worker in flight, and results are written in input order: memory stays flat
+and the output is the one-process output, byte for byte.
+
+``--scheduler ADDRESS`` ships the compiled graph to a Dask cluster once
+(``Client.scatter``, broadcast), runs one task per file of a Parquet dataset
+(local paths or any URL fsspec reads), and each task writes its part
+(``part-00000.parquet``, ...) into a temporary directory beside ``-o DIR``,
+which is renamed into place once every task has succeeded: the dataset
+appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Callable, List, NamedTuple, Optional, Sequence
+
+from .errors import DomainError, InputError
+
+CELLS = 1 << 21      # floats alive per block (rows x nodes), as batch.CELLS
+MAX_BLOCK = 1 << 16  # rows per block: fewer NumPy calls per point than batch's 4096
+
+
+class Done(NamedTuple):
+    """What a run did: points written, and the places of skipped points."""
+
+    count: int
+    skipped: list
+
+
+# ------------------------------------------------------- a graph, shipped
+
+def pack(batch) -> tuple:
+    """A Batch as plain data (no recursion: the nodes as a flat list of
+    tuples, operands by index), for pickling to other processes."""
+    graph = batch.graph
+    nodes = [(n.data, n.op, tuple(c.index for c in n.children), n.label, n.kind, n.pos)
+             for n in graph.nodes]
+    names = {k: v.index for k, v in graph.names.items()}
+    leaves = {k: v.index for k, v in graph.leaves.items()}
+    return (nodes, names, leaves, graph.output.index, graph.output_name, graph.source,
+            batch.columns, batch.wrt if batch.grads else None, batch.grads, batch.fixed)
+
+
+def unpack(state: tuple):
+    from .batch import Batch
+    from .engine import Graph, Value, paused_gc
+
+    nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
+    built: list = []
+    with paused_gc():
+        for i, (data, op, children, label, kind, pos) in enumerate(nodes):
+            node = Value(data, tuple(built[c] for c in children), op, label, kind, pos)
+            node.index = i
+            built.append(node)
+    graph = Graph(built, {k: built[i] for k, i in names.items()},
+                  {k: built[i] for k, i in leaves.items()}, built[out], output_name, source)
+    return Batch(graph, columns, wrt, grads, fixed=fixed)
+
+
+def block_rows(batch) -> int:
+    return max(1, min(MAX_BLOCK, CELLS // max(1, len(batch.graph.nodes))))
+
+
+# ------------------------------------------------------------ one chunk
+
+def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: bool):
+    """(payload, error rows as [(row, values)]) for a chunk: with ``skip``
+    false, the payload is None as soon as a row fails (nothing is encoded)."""
+    from . import pointsio
+    from .engine import paused_gc
+
+    np = pointsio._np()
+    n = len(columns[0]) if columns else 0
+    step = block_rows(batch)
+    values, grads = [], []
+    errors: list = []
+    messages: list = []
+    with paused_gc():
+        for s in range(0, n, step):
+            block = batch.run([c[s:s + step] for c in columns])
+            for r, (e, point) in sorted(block.errors.items()):
+                errors.append((s + r, point))
+                messages.append(e.message)
+            if errors and not skip:
+                return None, errors[:1]
+            values.append(block.value)
+            grads.append(list(block.grads.values()))
+    if n == 0:
+        return None, []
+    cols = [np.concatenate(values)] + [np.concatenate([g[j] for g in grads]) for j in range(len(grads[0]))]
+    bad = None
+    if errors:
+        bad = np.zeros(n, bool)
+        bad[[r for r, _ in errors]] = True
+    return pointsio.encode(fmt, names, batch.grads, cols, bad, messages), errors
+
+
+def point_error(batch, values: Sequence[float]) -> DomainError:
+    """The float engine's error at a point (the judge of every failed row)."""
+    graph = batch.graph
+    for name, value in batch.fixed.items():
+        graph.leaves[name].data = float(value)
+    for name, value in zip(batch.columns, values):
+        graph.leaves[name].data = float(value)
+    try:
+        graph.forward()
+        if batch.grads:
+            graph.gradients(batch.wrt)
+    except DomainError as e:
+        return e
+    return DomainError("an operation is not defined at this point")  # pragma: no cover
+
+
+# ------------------------------------------------------- in this process
+
+def run(batch, points, sink, skip: bool, jobs: int = 1,
+        progress: Optional[Callable[[int], None]] = None,
+        fail: Optional[Callable] = None) -> Done:
+    """Every chunk of ``points`` through ``batch`` into ``sink``, in order.
+    ``fail(error, point_number, chunk, row, values)`` makes the exception
+    raised for a failed point without ``skip``; ``progress(rows_done)`` is
+    called after each chunk."""
+    count, skipped = 0, []
+    fmt, names = sink.fmt, sink.names
+
+    def take(chunk, payload, errors):
+        nonlocal count
+        if errors and not skip:
+            r, values = errors[0]
+            raise fail(point_error(batch, values), count + r + 1, chunk, r, values)
+        for r, _ in errors:
+            skipped.append(chunk.locate(r))
+        if payload is not None:
+            sink.write_encoded(payload)
+        count += chunk.rows
+        if progress:
+            progress(count)
+
+    if jobs == 1:
+        for chunk in points.chunks:
+            take(chunk, *compute(batch, chunk.columns, fmt, names, skip))
+        return Done(count, skipped)
+
+    import multiprocessing
+    from collections import deque
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(pack(batch), fmt, names, skip))
+    try:
+        pending: deque = deque()
+        for chunk in points.chunks:
+            pending.append((chunk, pool.apply_async(_worker_compute, (chunk.columns,))))
+            chunk.columns = None            # the worker has them; free ours
+            while len(pending) >= 2 * jobs:
+                c, result = pending.popleft()
+                take(c, *result.get())
+        while pending:
+            c, result = pending.popleft()
+            take(c, *result.get())
+    finally:
+        pool.terminate()
+        pool.join()
+    return Done(count, skipped)
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(state, fmt, names, skip):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip)
+
+
+def _worker_compute(columns):
+    w = _WORKER
+    return compute(w["batch"], columns, w["fmt"], w["names"], w["skip"])
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------- on Dask
+
+def dataset_parts(at: str) -> List[str]:
+    """The files of a Parquet dataset: a local file, directory or glob, or a
+    URL fsspec reads (a file, a directory, or a glob), in sorted order."""
+    from . import pointsio
+
+    if "://" not in at:
+        files = pointsio.expand(at)
+    else:
+        import fsspec
+
+        fs, _, paths = fsspec.get_fs_token_paths(at)
+        if len(paths) == 1 and fs.isdir(paths[0]):
+            paths = [p for p in fs.ls(paths[0], detail=False)
+                     if not os.path.basename(p).startswith((".", "_"))]
+        protocol = at.split("://", 1)[0]
+        files = sorted(p if "://" in p else f"{protocol}://{p}" for p in paths)
+        if not files:
+            raise InputError(f"no file matches {pointsio.label(at)}")
+    for path in files:
+        if pointsio.format_of(path) != "parquet":
+            raise InputError(f"--scheduler reads a Parquet dataset; {pointsio.label(path)} is not a .parquet file")
+    return files
+
+
+def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]):
+    """One partition on a worker: read it, compute, write its part.
+    Returns (rows, error rows as [(row, values)])."""
+    import pyarrow.parquet as pq
+
+    from . import pointsio
+
+    batch = state_or_batch if not isinstance(state_or_batch, tuple) else unpack(state_or_batch)
+    fs = None
+    if "://" in path:
+        import fsspec
+
+        fs = fsspec.core.url_to_fs(path)[0]
+    cols, order, _ = pointsio._parquet(path, [0], fs=fs)
+    index = [cols.index(c) for c in batch.columns]
+    count, errors = 0, []
+    writer = pq.ParquetWriter(out, pointsio.arrow().schema([(n, pointsio.arrow().float64()) for n in names]))
+    try:
+        for chunk in order:
+            payload, errs = compute(batch, [chunk.columns[j] for j in index], "parquet", names, skip)
+            errors += [(count + r, v) for r, v in errs]
+            if errs and not skip:
+                break
+            if payload is not None:
+                writer.write_batch(payload)
+            count += chunk.rows
+    finally:
+        writer.close()
+    if errors and not skip:
+        os.unlink(out)
+    return count, errors
+
+
+class _Batched:
+    """A Batch that pickles as plain data (pack/unpack): how the compiled
+    graph travels to the workers."""
+
+    def __init__(self, batch):
+        self.batch = batch
+
+    def __reduce__(self):
+        return unpack, (pack(self.batch),)
+
+
+def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip: bool,
+             progress: Optional[Callable[[int], None]] = None, fail: Optional[Callable] = None,
+             client=None) -> Done:
+    """The points of the Parquet dataset ``at`` on the Dask cluster at
+    ``address`` (or an existing ``client``), written as a Parquet dataset at
+    ``out_dir``, one part per input file, in order."""
+    from . import pointsio
+
+    pointsio.need_arrow("--scheduler")
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise InputError("--scheduler needs Dask: pip install \"gradcli[dask]\"") from None
+    parts = dataset_parts(at)
+    final = os.path.abspath(out_dir)
+    parent = os.path.dirname(final)
+    if os.path.exists(final) and not os.path.isdir(final):
+        raise InputError(f"cannot write the dataset {pointsio.label(out_dir)}: it is a file, not a directory")
+    try:
+        tmp = tempfile.mkdtemp(prefix="." + os.path.basename(final) + ".", suffix=".tmp", dir=parent)
+    except OSError as e:
+        raise InputError(f"cannot write the dataset {pointsio.label(out_dir)}: {e.strerror or e}") from None
+    own = client is None
+    try:
+        if own:
+            try:
+                client = Client(address, timeout=30)
+            except (OSError, TimeoutError, ValueError) as e:
+                raise InputError(f"cannot reach the Dask scheduler at `{address}`: {e}") from None
+        shipped = client.scatter(_Batched(batch), broadcast=True)
+        targets = [os.path.join(tmp, f"part-{i:05d}.parquet") for i in range(len(parts))]
+        futures = [client.submit(_dask_part, shipped, p, t, skip, names, pure=False, key=f"gradcli-part-{i}-{id(tmp)}")
+                   for i, (p, t) in enumerate(zip(parts, targets))]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(futures)
+        done_rows = 0
+        for future in as_completed(futures):
+            results[index[future.key]] = future.result()
+            done_rows += results[index[future.key]][0]
+            if progress:
+                progress(done_rows)
+        count, skipped = 0, []
+        for path, (rows, errors) in zip(parts, results):
+            if errors and not skip:
+                r, values = errors[0]
+                raise fail(point_error(batch, values), count + r + 1, _Row(pointsio.label(path)), r, values)
+            skipped += [f"row {r + 1} of {pointsio.label(path)}" for r, _ in errors]
+            count += rows
+        _swap_in(tmp, final)
+        return Done(count, skipped)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        if own and client is not None:
+            client.close()
+
+
+class _Row:
+    def __init__(self, where: str):
+        self.where = where
+
+    def locate(self, r: int) -> str:
+        return f"row {r + 1} of {self.where}"
+
+
+def _swap_in(tmp: str, final: str) -> None:
+    """Rename the finished dataset into place; an old one at that path is
+    moved aside first and removed after."""
+    old = None
+    if os.path.exists(final):
+        old = tempfile.mkdtemp(prefix="." + os.path.basename(final) + ".", suffix=".old",
+                               dir=os.path.dirname(final))
+        os.rmdir(old)
+        os.rename(final, old)
+    os.rename(tmp, final)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
