@@ -136,8 +136,9 @@ class Points:
 
 
 def expand(at: str) -> List[str]:
-    """The files of POINTS: itself, a directory's data files, or a glob's
-    matches, in sorted order."""
+    """The files of POINTS: itself, a directory's data files (by extension),
+    or a glob's matches, in sorted order; names that start with ``.`` or
+    ``_`` (``_SUCCESS``, ``_metadata``) are not data."""
     if at == "-":
         return ["-"]
     if os.path.isdir(at):
@@ -148,7 +149,8 @@ def expand(at: str) -> List[str]:
             raise InputError(f"the directory {label(at)} holds no points files ({_KNOWN})")
         return files
     if not os.path.exists(at) and _GLOB & set(at):
-        files = sorted(p for p in globmod.glob(at) if os.path.isfile(p))
+        files = sorted(p for p in globmod.glob(at)
+                       if os.path.isfile(p) and not os.path.basename(p).startswith((".", "_")))
         if not files:
             raise InputError(f"no file matches {label(at)}")
         return files
@@ -582,7 +584,7 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages):
     if fmt == "jsonl":
         import json
 
-        words = [float_lines([c]).split(b"\n") for c in columns]
+        words = [float_lines([c])[:-1].split(b"\n") for c in columns]
         if grads:
             inner = ", ".join(f"{json.dumps(n[5:])}: %s" for n in names[1:])
             template = ('{"value": %s, "grad": {' + inner + "}}").encode()

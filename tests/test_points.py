@@ -1,0 +1,443 @@
+"""Many points at the speed of the data (issue 14): formats, the fast CSV
+path and its Python judge, repr-exact float text, --jobs, Dask, progress.
+
+Every result is compared with one-point `grad` (the float engine), and
+every output with the one-process, pure-Python one."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gradcli import pointsio, pointsrun
+from gradcli.batch import Batch
+from gradcli.build import build, structure
+from gradcli.cli import app
+from gradcli.errors import InputError
+from gradcli.parse import parse
+
+from conftest import EXAMPLES
+
+runner = CliRunner()
+NEURON = (EXAMPLES / "neuron.grad").read_text()
+EVERY_OP = ("y = exp(a*0.1) + log(b) - tanh(a) * relu(a - b) + sigmoid(b) / sqrt(b) + abs(a) "
+            "+ sin(a) * cos(b) + tan(a*0.1) + softplus(a) + log1p(b) + sign(a) + step(a) "
+            "+ max(a, b) * min(a, b) + a ** 2 + b ** a + pow(b, 0.5) + (-a) + relu(a) + abs(a - b)")
+
+
+def one_point(program, point, wrt=None):
+    graph = build(parse(program), point)
+    return graph.value, graph.gradients(wrt)
+
+
+def gradcli(*args, input=None, env=None):
+    return subprocess.run([sys.executable, "-m", "gradcli", *map(str, args)], input=input,
+                          capture_output=True, env=env)
+
+
+def neuron_points(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return {k: rng.normal(size=n) for k in ("x1", "x2", "w1", "w2", "b")}
+
+
+def write_csv(path, cols):
+    names = list(cols)
+    rows = zip(*[cols[k].tolist() for k in names])
+    path.write_text(",".join(names) + "\n" + "".join(",".join(map(repr, r)) + "\n" for r in rows))
+
+
+# ------------------------------------------------------------ float text
+
+def test_float_text_is_repr_at_every_magnitude():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
+    x[:20] = [0.0, -0.0, 1.0, 1e16, 9999999999999998.0, 1e-4, 9.999999999999999e-05, 1e-5, 5e-324,
+              1.7976931348623157e308, -2.5, 123.0, 1e15, 1e22, 0.1, 1 / 3, 2.0 ** 53, -1e-7, 1e300, 2.0 ** -1074]
+    y = -x[::-1].copy()
+    text = pointsio.float_lines([x, y]).decode()
+    assert text == "".join(f"{a + 0.0!r},{b + 0.0!r}\n" for a, b in zip(x.tolist(), y.tolist()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=40),
+       st.integers(1, 4), st.booleans())
+def test_float_text_with_and_without_orjson(values, k, with_orjson):
+    cols = [np.array(values) * (j + 1) for j in range(k)]
+    bad = np.zeros(len(values), bool)
+    bad[::3] = True
+    expected = "".join(("," * (k - 1) if b else ",".join(repr(float(c[r]) + 0.0) for c in cols)) + "\n"
+                       for r, b in enumerate(bad.tolist()))
+    saved = pointsio._orjson
+    if not with_orjson:
+        pointsio._orjson = lambda: None
+    try:
+        assert pointsio.float_lines(cols, bad).decode() == expected
+    finally:
+        pointsio._orjson = saved
+
+
+# ------------------------------------------- the fast CSV path and its judge
+
+CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["1", "-2", "+3", ".5", "5.", "1e3", "1E-3", "007", " 1", "1 ", "inf", "nan", "NaN",
+                     "-inf", "1e999", "", '"1"', "0x10", "1_0", "1.5d3", "--1", "1e", "e5", "null", "N/A",
+                     "\u0661", "1.2.3", "+-1", "true", "Infinity", "1e+308", "4.9e-324"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=2, max_size=2), min_size=1, max_size=6))
+def test_arrow_accepts_exactly_what_the_python_reader_accepts(rows):
+    data = "".join(",".join(r) + "\n" for r in rows).encode()
+    try:
+        python = pointsio._python_chunk(data, 2, "t", ["a", "b"], json=False)
+    except InputError:
+        python = None
+    fast = pointsio._arrow_csv(data, 2, "t", ["a", "b"], data.count(b"\n"))
+    if python is None:
+        assert fast is None
+    elif fast is not None:
+        assert fast.rows == python.rows
+        for f, p in zip(fast.columns, python.columns):
+            assert f.tolist() == p.tolist()
+
+
+def test_errors_name_the_line_across_chunks_and_blank_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 64)
+    body = "".join(f"{i}\n" if i % 7 else "\n" for i in range(1, 400))
+    points = tmp_path / "p.csv"
+    points.write_text("x\n" + body + "-1\n")
+    r = runner.invoke(app, ["grad", "log(x)", "--at", str(points)])
+    lines = ("x\n" + body).count("\n") + 1
+    count = 399 - 399 // 7 + 1
+    assert r.exit_code == 1 and r.stdout == ""
+    assert f"at point {count} (line {lines} of `{points}`)" in r.stderr
+    points.write_text("x\n" + body + "1,2\n")
+    r = runner.invoke(app, ["grad", "log(x)", "--at", str(points)])
+    assert r.exit_code == 2 and f"line {lines} of `{points}` has 2 values" in r.stderr
+    # A chunk Arrow read with blank lines in it: the line is found on demand.
+    points.write_text("x\n1\n\n2\n\n\n0\n3\n")
+    r = runner.invoke(app, ["grad", "log(x)", "--at", str(points)])
+    assert "at point 3 (line 7 of" in r.stderr
+
+
+def test_a_line_longer_than_the_cap_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(pointsio, "MAX_LINE", 100)      # a line never makes a block larger by more
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 16)
+    points = tmp_path / "p.csv"
+    points.write_text("x\n1\n" + "1" * 500 + "\n")
+    r = runner.invoke(app, ["eval", "x", "--at", str(points)])
+    assert r.exit_code == 2 and "line 3 of" in r.stderr and "longer than 100 bytes" in r.stderr
+
+
+# ------------------------------------------------------------- formats
+
+@pytest.fixture(scope="module")
+def neuron_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("neuron")
+    cols = neuron_points(3000)
+    write_csv(d / "p.csv", cols)
+    table = pa.table(cols)
+    pq.write_table(table, d / "p.parquet", row_group_size=700)
+    feather.write_feather(table, d / "p.feather")
+    with pa.OSFile(str(d / "p.arrow"), "wb") as f, pa.ipc.new_stream(f, table.schema) as w:
+        w.write_table(table, max_chunksize=1000)                  # the IPC stream format
+    (d / "p.jsonl").write_text("".join(json.dumps(dict(zip(cols, r))) + "\n"
+                                       for r in zip(*[c.tolist() for c in cols.values()])))
+    (d / "p.data").write_bytes((d / "p.parquet").read_bytes())  # sniffed by its magic
+    return d, cols
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.parquet", "p.feather", "p.arrow", "p.jsonl", "p.data"])
+def test_every_input_format_gives_the_one_point_results(neuron_files, name):
+    d, cols = neuron_files
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / name)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert lines[0] == "value,grad_x1,grad_x2,grad_w1,grad_w2,grad_b"
+    assert len(lines) == 3001
+    reference = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / "p.csv").stdout.decode().splitlines()
+    assert lines == reference
+    for i in (0, 1, 1234, 2999):
+        point = {k: cols[k][i] for k in cols}
+        value, grads = one_point(NEURON, point)
+        row = [float(v) for v in lines[i + 1].split(",")]
+        assert row[0] == pytest.approx(value, rel=1e-12)
+        assert row[1:] == pytest.approx(list(grads.values()), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("ext", ["csv", "jsonl", "parquet", "arrow", "feather"])
+def test_every_output_format_by_extension(neuron_files, tmp_path, ext):
+    d, cols = neuron_files
+    out = tmp_path / f"out.{ext}"
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / "p.parquet", "-o", out)
+    assert r.returncode == 0 and r.stdout == b"" and r.stderr == b""
+    csv_text = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / "p.csv").stdout.decode()
+    header, *rows = csv_text.splitlines()
+    expected = [[float(v) for v in row.split(",")] for row in rows]
+    if ext == "csv":
+        assert out.read_text() == csv_text
+    elif ext == "jsonl":
+        got = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [[g["value"], *g["grad"].values()] for g in got] == expected
+        assert out.read_text() == gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / "p.csv",
+                                          "--json").stdout.decode()
+    else:
+        table = pq.read_table(out) if ext == "parquet" else feather.read_table(out)
+        assert table.column_names == header.split(",")
+        assert [list(r.values()) for r in table.to_pylist()] == expected
+
+
+def test_a_directory_or_glob_is_read_in_sorted_order(tmp_path):
+    d = tmp_path / "parts"
+    d.mkdir()
+    (d / "b.csv").write_text("x,y\n3,4\n")
+    (d / "a.csv").write_text("x,y\n1,2\n")
+    pq.write_table(pa.table({"y": [6.0], "x": [5.0]}), d / "c.parquet")   # columns in another order
+    (d / "_SUCCESS").write_text("")
+    (d / ".hidden.csv").write_text("x,y\nnot,numbers\n")
+    for at in (d, d / "*"):
+        r = runner.invoke(app, ["eval", "x*10 + y", "--at", str(at)])
+        assert r.exit_code == 0, r.stderr
+        assert r.stdout == "value\n12.0\n34.0\n56.0\n"
+    (d / "d.csv").write_text("x,z\n1,2\n")
+    r = runner.invoke(app, ["eval", "x*10 + y", "--at", str(d)])
+    assert r.exit_code == 2 and "d.csv` has the columns x, z" in r.stderr and r.stdout == ""
+    r = runner.invoke(app, ["eval", "x", "--at", str(tmp_path / "nothing*.csv")])
+    assert r.exit_code == 2 and "no file matches" in r.stderr
+
+
+def test_bad_columnar_inputs_name_the_row_and_column(tmp_path):
+    p = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"x": [1.0, None, 3.0]}), p)
+    r = runner.invoke(app, ["eval", "x", "--at", str(p)])
+    assert r.exit_code == 2 and f"row 2 of `{p}`: the value of `x` is missing" in r.stderr
+    pq.write_table(pa.table({"x": [1.0, math.inf]}), p)
+    r = runner.invoke(app, ["eval", "x", "--at", str(p)])
+    assert r.exit_code == 2 and "row 2 of" in r.stderr and "not a finite number" in r.stderr
+    pq.write_table(pa.table({"x": ["a"]}), p)
+    r = runner.invoke(app, ["eval", "x", "--at", str(p)])
+    assert r.exit_code == 2 and "holds string, not numbers" in r.stderr
+    pq.write_table(pa.table({"x": [1, 2], "y": [3, 4]}), p)                 # integers are numbers
+    r = runner.invoke(app, ["eval", "x*y", "--at", str(p)])
+    assert r.stdout == "value\n3.0\n8.0\n"
+    (tmp_path / "junk.parquet").write_text("x\n1\n")
+    r = runner.invoke(app, ["eval", "x", "--at", str(tmp_path / "junk.parquet")])
+    assert r.exit_code == 2 and "cannot read" in r.stderr and "as Parquet" in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-o", "out.txt"], "cannot tell the format of -o `out.txt`"),
+    (["--jobs", "-1"], "--jobs -1"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler writes a Parquet dataset: give its directory as -o DIR"),
+])
+def test_bad_points_options_exit_2(tmp_path, args, message):
+    r = runner.invoke(app, ["eval", "x", "--at", "-", *args], input="x\n1\n")
+    assert r.exit_code == 2 and r.stdout == "" and message in r.stderr
+
+
+def test_points_options_need_at():
+    r = runner.invoke(app, ["eval", "x", "x=1", "-o", "out.csv"])
+    assert r.exit_code == 2 and "-o needs --at POINTS" in r.stderr
+    r = runner.invoke(app, ["grad", "x", "x=1", "--jobs", "2", "--scheduler", "a:1"])
+    assert r.exit_code == 2 and "--scheduler, --jobs need --at POINTS" in r.stderr
+
+
+# -------------------------------------------------- every op, kinks, errors
+
+def test_every_op_with_kinks_and_skipped_errors_agrees_with_one_point_grad(tmp_path):
+    rng = np.random.default_rng(7)
+    a = rng.uniform(-3, 3, 400)
+    b = rng.uniform(-1, 4, 400)
+    a[:8] = [0.0, 0.0, 1.0, 2.0, -1.0, 0.0, 3.0, 0.5]       # relu, abs, sign, step at 0; max/min ties
+    b[:8] = [0.0, 1.0, 1.0, 2.0, -1.0, 2.0, 3.0, 0.5]       # log(0), b <= 0: errors
+    points = tmp_path / "p.csv"
+    write_csv(points, {"a": a, "b": b})
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"out.{fmt}"
+        r = runner.invoke(app, ["grad", EVERY_OP, "--at", str(points), "--on-error", "skip", "-o", str(out)])
+        assert r.exit_code == 0, r.stderr
+        rows = (pq.read_table(out).to_pylist() if fmt == "parquet" else
+                [dict(zip(["value", "grad_a", "grad_b"], [float(v) if v else None for v in line.split(",")]))
+                 for line in out.read_text().splitlines()[1:]])
+        errors = 0
+        for i, row in enumerate(rows):
+            try:
+                value, grads = one_point(EVERY_OP, {"a": a[i], "b": b[i]})
+            except Exception:
+                errors += 1
+                assert row == {"value": None, "grad_a": None, "grad_b": None}
+                continue
+            assert row["value"] == pytest.approx(value, rel=1e-12, abs=1e-14)
+            assert row["grad_a"] == pytest.approx(grads["a"], rel=1e-12, abs=1e-14)
+            assert row["grad_b"] == pytest.approx(grads["b"], rel=1e-12, abs=1e-14)
+        assert errors > 50 and f"note: {errors} of 400 points had a math error" in r.stderr
+        assert "line 2 of" in r.stderr                      # b = 0: log(0)
+
+
+def test_a_failed_point_writes_nothing_anywhere(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x\n" + "1\n" * 70000 + "-1\n")
+    for ext in ("csv", "parquet", "arrow", "jsonl"):
+        out = tmp_path / f"out.{ext}"
+        out.write_bytes(b"before")
+        for jobs in ("1", "2"):
+            r = gradcli("grad", "log(x)", "--at", points, "-o", out, "--jobs", jobs)
+            assert r.returncode == 1 and r.stdout == b""
+            assert b"at point 70001 (line 70002 of" in r.stderr and b"log(-1)" in r.stderr
+            assert out.read_bytes() == b"before"
+    assert sorted(os.listdir(tmp_path)) == ["out.arrow", "out.csv", "out.jsonl", "out.parquet", "p.csv"]
+
+
+# --------------------------------------------------------------- --jobs
+
+def test_jobs_give_the_one_process_output_byte_for_byte(tmp_path, monkeypatch):
+    cols = neuron_points(150_000, seed=3)
+    cols["x1"][77_777] = cols["w1"][77_777] = 1e300     # x1*w1 overflows: an error row
+    points = tmp_path / "p.csv"
+    write_csv(points, cols)
+    base = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip")
+    assert base.returncode == 0 and b"line 77779" in base.stderr
+    for jobs in ("2", "3", "0"):
+        r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip", "--jobs", jobs)
+        assert r.returncode == 0 and r.stdout == base.stdout and r.stderr == base.stderr
+    fail1 = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points)
+    fail2 = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "-j", "2")
+    assert fail1.returncode == fail2.returncode == 1 and fail1.stderr == fail2.stderr and fail2.stdout == b""
+    assert b"at point 77778 (line 77779" in fail2.stderr
+
+
+def test_a_batch_travels_as_flat_data_without_recursion():
+    program = "x = a\n" + "x = x * 1.0001 + b\n" * 100_000
+    batch = Batch(structure(parse(program)), ["a", "b"])
+    again = pickle.loads(pickle.dumps(pointsrun._Batched(batch)))
+    block = again.run([[0.5, 1.0], [0.0, 0.25]])
+    expected = batch.run([[0.5, 1.0], [0.0, 0.25]])
+    assert block.value.tolist() == expected.value.tolist()
+    assert block.grads["a"].tolist() == expected.grads["a"].tolist()
+
+
+# ------------------------------------------------------ no extra installed
+
+BLOCKER = textwrap.dedent("""
+    import sys
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("pyarrow", "orjson", "polars"):
+                raise ImportError("hidden by the test: " + name)
+    sys.meta_path.insert(0, Block())
+    from gradcli.fastcli import main
+    sys.argv[0] = "gradcli"
+    main()
+""")
+
+
+def test_csv_and_json_lines_work_without_pyarrow_or_orjson(tmp_path, neuron_files):
+    d, _ = neuron_files
+
+    def bare(*args, input=None):
+        return subprocess.run([sys.executable, "-c", BLOCKER, *map(str, args)], capture_output=True, input=input)
+
+    probe = BLOCKER.split("from gradcli")[0] + "import gradcli.pointsio as p; print(p.arrow(), p._orjson())"
+    check = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert check.stdout.strip() == "None None"                 # the blocker works
+    for name, extra in (("p.csv", []), ("p.jsonl", ["--json"])):
+        with_all = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / name, *extra)
+        without = bare("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / name, *extra)
+        assert without.returncode == 0 and without.stdout == with_all.stdout
+    r = bare("grad", "-f", EXAMPLES / "neuron.grad", "--at", d / "p.parquet")
+    assert r.returncode == 2 and r.stdout == b""
+    assert b'Parquet needs pyarrow: pip install "gradcli[data]"' in r.stderr
+    r = bare("grad", "a*b", "--at", "-", "-o", tmp_path / "o.feather", input=b"a,b\n1,2\n")
+    assert r.returncode == 2 and b"Arrow IPC needs pyarrow" in r.stderr
+    r = bare("eval", "log(x)", "--at", "-", "--on-error", "skip", input=b"x\n1\n0\n1e-7\n")
+    assert r.stdout == b"value\n0.0\n\n-16.11809565095832\n"
+
+
+# ----------------------------------------------------------- Dask cluster
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                 dashboard_address=None)
+    yield c
+    c.close()
+
+
+def test_dask_cluster_gives_every_row_of_the_single_process_result(cluster, tmp_path):
+    cols = neuron_points(20_000, seed=5)
+    cols["x1"][12_345] = cols["w1"][12_345] = 1e300     # an error row in the third part
+    data = tmp_path / "data"
+    data.mkdir()
+    table = pa.table(cols)
+    for i, start in enumerate(range(0, 20_000, 6000)):
+        pq.write_table(table.slice(start, 6000), data / f"part-{i}.parquet", row_group_size=2500)
+    out = tmp_path / "results"
+    single = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "-o", tmp_path / "single.parquet",
+                     "--on-error", "skip")
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "--scheduler", cluster.scheduler_address,
+                "-o", out, "--on-error", "skip")
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(out)) == [f"part-{i:05d}.parquet" for i in range(4)]
+    assert pq.read_table(tmp_path / "single.parquet").to_pylist() == pq.read_table(out).to_pylist()
+    for i in range(4):
+        assert pq.read_table(out / f"part-{i:05d}.parquet").num_rows == min(6000, 20_000 - 6000 * i)
+    assert b"1 of 20000 points had a math error" in r.stderr and b"row 346 of" in r.stderr
+    # Without skip: the one-process error, and no dataset at all.
+    single = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data)
+    failed = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "--scheduler", cluster.scheduler_address,
+                     "-o", tmp_path / "never")
+    assert failed.returncode == single.returncode == 1 and failed.stdout == b""
+    assert failed.stderr == single.stderr and b"at point 12346 (row 346 of" in failed.stderr
+    assert not (tmp_path / "never").exists()
+    assert sorted(p for p in os.listdir(tmp_path) if p.startswith(".")) == []
+    # An existing dataset is replaced whole.
+    r = gradcli("eval", "x1 + b + 0*(x2 + w1 + w2)", "--at", data / "part-0.parquet",
+                "--scheduler", cluster.scheduler_address, "-o", out)
+    assert r.returncode == 0 and os.listdir(out) == ["part-00000.parquet"]
+    assert pq.read_table(out).column("value").to_pylist() == (table.column("x1")[:6000].to_numpy()
+                                                              + table.column("b")[:6000].to_numpy()).tolist()
+
+
+def test_scheduler_errors_exit_2(tmp_path):
+    data = tmp_path / "p.csv"
+    data.write_text("x\n1\n")
+    r = runner.invoke(app, ["eval", "x", "--at", str(data), "--scheduler", "tcp://127.0.0.1:9", "-o",
+                            str(tmp_path / "o")])
+    assert r.exit_code == 2 and "reads a Parquet dataset" in r.stderr
+
+
+# -------------------------------------------------------------- progress
+
+def test_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    points = tmp_path / "p.csv"
+    write_csv(points, neuron_points(300_000, seed=9))
+    out = tmp_path / "out.csv"
+    child = pexpect.spawn(sys.executable, ["-m", "gradcli", "grad", "-f", str(EXAMPLES / "neuron.grad"),
+                                           "--at", str(points), "-o", str(out)],
+                          env={**os.environ, "COLUMNS": "100"}, timeout=120)
+    child.expect(r"[\d,]+ points")
+    child.expect(r"points/s")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and len(out.read_text().splitlines()) == 300_001
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "-o", out)
+    assert r.returncode == 0 and r.stderr == b""
