@@ -297,7 +297,7 @@ def test_a_failed_point_writes_nothing_anywhere(tmp_path):
     for ext in ("csv", "parquet", "arrow", "jsonl"):
         out = tmp_path / f"out.{ext}"
         out.write_bytes(b"before")
-        for jobs in ("1", "2"):
+        for jobs in ("1", "2") if ext in ("csv", "parquet") else ("1",):
             r = gradcli("grad", "log(x)", "--at", points, "-o", out, "--jobs", jobs)
             assert r.returncode == 1 and r.stdout == b""
             assert b"at point 70001 (line 70002 of" in r.stderr and b"log(-1)" in r.stderr
@@ -308,23 +308,27 @@ def test_a_failed_point_writes_nothing_anywhere(tmp_path):
 # --------------------------------------------------------------- --jobs
 
 def test_jobs_give_the_one_process_output_byte_for_byte(tmp_path, monkeypatch):
-    cols = neuron_points(150_000, seed=3)
-    cols["x1"][77_777] = cols["w1"][77_777] = 1e300     # x1*w1 overflows: an error row
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 1 << 14)     # many chunks in flight
+    cols = neuron_points(20_000, seed=3)
+    cols["x1"][7_777] = cols["w1"][7_777] = 1e300     # x1*w1 overflows: an error row
     points = tmp_path / "p.csv"
     write_csv(points, cols)
-    base = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip")
-    assert base.returncode == 0 and b"line 77779" in base.stderr
+    args = ["grad", "-f", str(EXAMPLES / "neuron.grad"), "--at", str(points)]
+    base = runner.invoke(app, [*args, "--on-error", "skip"])
+    assert base.exit_code == 0 and "line 7779" in base.stderr
     for jobs in ("2", "3", "0"):
-        r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip", "--jobs", jobs)
-        assert r.returncode == 0 and r.stdout == base.stdout and r.stderr == base.stderr
-    fail1 = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points)
-    fail2 = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "-j", "2")
-    assert fail1.returncode == fail2.returncode == 1 and fail1.stderr == fail2.stderr and fail2.stdout == b""
-    assert b"at point 77778 (line 77779" in fail2.stderr
+        r = runner.invoke(app, [*args, "--on-error", "skip", "--jobs", jobs])
+        assert r.exit_code == 0 and r.stdout == base.stdout and r.stderr == base.stderr
+    fail1 = runner.invoke(app, args)
+    fail2 = runner.invoke(app, [*args, "-j", "2"])
+    assert fail1.exit_code == fail2.exit_code == 1 and fail1.stderr == fail2.stderr and fail2.stdout == ""
+    assert "at point 7778 (line 7779" in fail2.stderr
+    r = gradcli(*args, "--jobs", "2")                 # and through the console script, in a real process
+    assert r.returncode == 1 and r.stderr.decode() == fail1.stderr and r.stdout == b""
 
 
 def test_a_batch_travels_as_flat_data_without_recursion():
-    program = "x = a\n" + "x = x * 1.0001 + b\n" * 100_000
+    program = "x = a\n" + "x = x * 1.0001 + b\n" * 5_000      # far deeper than the recursion limit
     batch = Batch(structure(parse(program)), ["a", "b"])
     again = pickle.loads(pickle.dumps(pointsrun._Batched(batch)))
     block = again.run([[0.5, 1.0], [0.0, 0.25]])
@@ -429,7 +433,7 @@ def test_scheduler_errors_exit_2(tmp_path):
 def test_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
     pexpect = pytest.importorskip("pexpect")
     points = tmp_path / "p.csv"
-    write_csv(points, neuron_points(300_000, seed=9))
+    write_csv(points, neuron_points(60_000, seed=9))
     out = tmp_path / "out.csv"
     child = pexpect.spawn(sys.executable, ["-m", "gradcli", "grad", "-f", str(EXAMPLES / "neuron.grad"),
                                            "--at", str(points), "-o", str(out)],
@@ -438,6 +442,6 @@ def test_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
     child.expect(r"points/s")
     child.expect(pexpect.EOF)
     child.close()
-    assert child.exitstatus == 0 and len(out.read_text().splitlines()) == 300_001
+    assert child.exitstatus == 0 and len(out.read_text().splitlines()) == 60_001
     r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "-o", out)
     assert r.returncode == 0 and r.stderr == b""
