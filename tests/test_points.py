@@ -445,3 +445,57 @@ def test_progress_on_a_terminal_and_nothing_when_piped(tmp_path):
     assert child.exitstatus == 0 and len(out.read_text().splitlines()) == 60_001
     r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "-o", out)
     assert r.returncode == 0 and r.stderr == b""
+
+
+def test_the_readme_real_cluster_commands_work(tmp_path):
+    """The README's three commands for a real cluster, as written, with the
+    scheduler's host, the program, the dataset and DIR filled in."""
+    pytest.importorskip("dask.distributed")
+    import re
+    import socket
+    import time
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", readme, flags=re.S) if "dask scheduler" in b)
+    commands = [line.split("#")[0].split() for line in block.strip().splitlines()]
+    assert [c[:2] for c in commands] == [["dask", "scheduler"], ["dask", "worker"], ["gradcli", "grad"]]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path / "points"
+    data.mkdir()
+    cols = neuron_points(5000, seed=11)
+    pq.write_table(pa.table(cols).slice(0, 2000), data / "a.parquet")
+    pq.write_table(pa.table(cols).slice(2000), data / "b.parquet")
+    fill = {"8786": str(port), "SCHEDULER": "127.0.0.1", "model.grad": str(EXAMPLES / "neuron.grad"),
+            "s3://bucket/points/": str(data), "/shared/results": str(tmp_path / "results")}
+
+    def filled(cmd):
+        out = []
+        for word in cmd:
+            for k, v in fill.items():
+                word = word.replace(k, v)
+            out.append(word)
+        return out
+
+    python_m = {"dask": [sys.executable, "-m", "dask"], "gradcli": [sys.executable, "-m", "gradcli"]}
+    procs = [subprocess.Popen(python_m["dask"] + filled(c)[1:] + (["--no-dashboard"] if c[1] == "worker" else
+                                                                   ["--no-dashboard", "--host", "127.0.0.1"]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for c in commands[:2]]
+    try:
+        for _ in range(120):
+            r = subprocess.run(python_m["gradcli"] + filled(commands[2])[1:], capture_output=True)
+            if r.returncode == 0:
+                break
+            time.sleep(1)
+        assert r.returncode == 0, r.stderr
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+    single = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "-o", tmp_path / "single.parquet")
+    assert single.returncode == 0
+    assert pq.read_table(tmp_path / "results").to_pylist() == pq.read_table(tmp_path / "single.parquet").to_pylist()

@@ -239,9 +239,13 @@ def _open_rows(path: str) -> Optional[int]:
 def _readline(f, lineno: int, where: str) -> bytes:
     line = f.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE and not line.endswith(b"\n"):
-        raise InputError(f"line {lineno} of {where} is longer than {MAX_LINE} bytes: "
-                         "one point a line, please")
+        _readline_too_long(lineno, where)
     return line
+
+
+def _readline_too_long(lineno: int, where: str):
+    raise InputError(f"line {lineno} of {where} is longer than {MAX_LINE} bytes: "
+                     "one point a line, please")
 
 
 def _decode(data: bytes, first_line: int, where: str) -> str:
@@ -291,7 +295,10 @@ def _text_chunks(f, where, counter, owned, lineno, columns, first_json):
             if not data:
                 return
             if not data.endswith(b"\n"):
-                data += _readline(f, lineno + data.count(b"\n") + 1, where)
+                rest = f.readline(MAX_LINE + 1)
+                if len(rest) > MAX_LINE and not rest.endswith(b"\n"):
+                    _readline_too_long(lineno + data.count(b"\n") + 1, where)
+                data += rest
             counter[0] += len(data)
             start = lineno + 1
             lines = data.count(b"\n") + (not data.endswith(b"\n"))
@@ -394,7 +401,9 @@ def _columns_of(batch, names, where, first_row: int) -> Chunk:
         if column.null_count:
             r = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
             raise InputError(f"row {first_row + r} of {where}: the value of `{name}` is missing")
-        array = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if column.type != pa.float64():       # (a cast loads pyarrow.compute: only when needed)
+            column = column.cast(pa.float64())
+        array = column.to_numpy(zero_copy_only=False)
         if not np.isfinite(array).all():
             r = int(np.flatnonzero(~np.isfinite(array))[0])
             raise InputError(f"row {first_row + r} of {where}: the value of `{name}` is not a finite number")

@@ -157,7 +157,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
             progress(count)
 
     if jobs == 1:
-        for chunk in points.chunks:
+        for chunk in prefetched(points.chunks):
             take(chunk, *compute(batch, chunk.columns, fmt, names, skip))
         return Done(count, skipped)
 
@@ -181,6 +181,48 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
         pool.terminate()
         pool.join()
     return Done(count, skipped)
+
+
+def prefetched(chunks, depth: int = 2):
+    """The chunks, read ahead by a thread: Arrow parses the next block of
+    text (without the GIL) while this one is computed and written, so one
+    process uses two cores. At most ``depth`` chunks wait: memory stays flat.
+    An error while reading is raised here, in order."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    end = object()
+
+    def feed():
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put((chunk, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((end, None))
+        except BaseException as e:  # handed over to the reading side
+            q.put((end, e))
+
+    thread = threading.Thread(target=feed, daemon=True, name="gradcli-read-ahead")
+    thread.start()
+    try:
+        while True:
+            chunk, error = q.get()
+            if chunk is end:
+                if error is not None:
+                    raise error
+                return
+            yield chunk
+    finally:
+        stop.set()
+        thread.join()
 
 
 _WORKER: dict = {}
