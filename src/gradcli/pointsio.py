@@ -522,27 +522,26 @@ def float_lines(columns: Sequence[object], bad=None, sep: bytes = b",") -> bytes
     flat = m.ravel()
     places = np.flatnonzero(special.ravel())
     if len(places):
-        rows = places // k
-        originals = flat[places].tolist()
-        is_bad = bad[rows] if bad is not None else np.zeros(len(places), bool)
-        words = [b"" if b else repr(x).encode() for x, b in zip(originals, is_bad.tolist())]
-        flat[places] = np.nan                          # orjson writes null: our placeholder
-    body = bytearray(dumps(flat))
-    del body[0], body[-1]
-    body.append(44)                # a comma after the last field: every row ends in one
-    view = np.frombuffer(body, np.uint8)
-    commas = np.flatnonzero(view == 44)
+        is_bad = bad[places // k].tolist() if bad is not None else [False] * len(places)
+        words = [b"" if b else repr(x).encode() for x, b in zip(flat[places].tolist(), is_bad)]
+        flat[places] = np.nan                          # orjson writes null: a placeholder
+    out = np.frombuffer(dumps(flat), np.uint8)[1:].copy()   # without "[", with "]" last
+    out[-1] = 10                                       # "]" -> the last row's newline
+    ends = np.flatnonzero(out == 44)[k - 1::k]         # every k-th comma ends a row
+    out[ends] = 10
     if sep != b",":
-        view[commas] = sep[0]
-    view[commas[k - 1::k]] = 10
-    del view
-    if len(places):
-        parts = bytes(body).split(b"null")
-        out = [b""] * (2 * len(parts) - 1)
-        out[::2] = parts
-        out[1::2] = words
-        return b"".join(out)
-    return bytes(body)
+        out[out == 44] = sep[0]
+    if not len(places):
+        return out.tobytes()
+    view = memoryview(out)
+    starts = np.flatnonzero(out == 110).tolist()       # "n": only in "null"
+    pieces, at = [], 0
+    for start, word in zip(starts, words):
+        pieces.append(view[at:start])
+        pieces.append(word)
+        at = start + 4
+    pieces.append(view[at:])
+    return b"".join(pieces)
 
 
 # ------------------------------------------------------------------- writing
