@@ -43,16 +43,19 @@ GRADCLI = [str(Path(PY).with_name("gradcli"))] if Path(PY).with_name("gradcli").
 
 
 def run(cmd) -> dict:
-    """One whole process: wall seconds, CPU seconds, peak RSS in MB."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{err}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
+    """One whole process: wall seconds, CPU seconds, peak RSS in MB. The
+    command is started by GNU time: Linux carries a process's peak RSS
+    across fork and exec, so a child of this (large) process would report
+    at least this process's size; GNU time's child starts small."""
+    with tempfile.NamedTemporaryFile("r") as f:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-o", f.name, "-f", "%U %S %M", *cmd],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t0
+        if p.returncode != 0:
+            raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{p.stderr.decode()}")
+        user, system, rss = f.read().split()[-3:]
+    return {"wall": wall, "cpu": float(user) + float(system), "rss": int(rss) / 1024}
 
 
 def make_points(d: Path, name: str, names: list, n: int, seed: int) -> None:

@@ -61,6 +61,8 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             _note(done, pointsio.label(at))
             return
         fmt = pointsio.sink_format(out, as_json)
+        if at == "-" and sys.stdin is None:
+            raise InputError("standard input is closed: there are no points to read")
         points = pointsio.open_points(at, sys.stdin.buffer if at == "-" else None)
         columns = points.columns
         batch = Batch(graph, columns, names, grads, fixed=inputs)
