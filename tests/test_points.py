@@ -6,7 +6,6 @@ every output with the one-process, pure-Python one."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os

@@ -20,9 +20,10 @@ suspect row runs again through the float engine, which raises the very
 at that point, or gives the row's results if the vector pass was too
 cautious. So batched and one-point results agree, to rounding.
 
-Reading points: ``read_points`` takes CSV (a header row of input names, one
-point a row) or JSON lines (one object a line), from any text stream, and
-yields rows lazily: memory does not grow with the number of rows.
+Reading points: ``_csv_rows`` and ``_json_row`` are the pure-Python judges
+of a CSV row and a JSON line (the language's numbers, errors naming the
+line and the cell); pointsio.py reads files and streams in blocks with them
+(and with Arrow, when installed, on the fast path).
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ import json
 import math
 import re
 from functools import lru_cache
-from typing import IO, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .build import _NAME, _VALUE, bind
 from .engine import Graph, paused_gc
 from .errors import DomainError, InputError
 from .ops import OPS, FloatMath
+from .safeio import printable
 
 BLOCK = 4096            # points per block, at most
 CELLS = 1 << 21         # at most this many floats alive per block (rows x nodes)
@@ -303,49 +305,8 @@ def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequenc
 
 # ------------------------------------------------------------ reading points
 
-class Points(NamedTuple):
-    """The names the points give values for, and the points, lazily:
-    (line number, values in column order) for each."""
-
-    columns: list
-    rows: Iterator
-
-
 _NUMBER = _VALUE.pattern
 _CSV_ROW = re.compile(rf"[ \t]*{_NUMBER}[ \t]*(?:,[ \t]*{_NUMBER}[ \t]*)*")
-
-
-def read_points(stream: IO[str], where: str) -> Points:
-    """CSV with a header row of input names, or JSON lines (one object a
-    line: ``{"a": 1, "b": 2}``), told apart by the first non-blank line.
-    ``where`` names the source in errors. Rows come lazily; a bad row raises
-    ``InputError`` when it is reached, naming its line."""
-    stream = _decoded(stream, where)
-    lineno = 0
-    for line in stream:
-        lineno += 1
-        if line.strip():
-            break
-    else:
-        raise InputError(f"{where} has no header row: expected input names, such as `a,b`, "
-                         "or JSON lines such as {\"a\": 1}")
-    if line.lstrip().startswith("{"):
-        first = _json_row(line, lineno, where, None)
-        columns = list(first)
-        return Points(columns, _json_rows(stream, lineno, where, columns, first))
-    columns = [c.strip() for c in line.rstrip("\r\n").split(",")]
-    for name in columns:
-        if not _NAME.fullmatch(name):
-            raise InputError(f"line {lineno} of {where}: `{name}` is not an input name; "
-                             "the first row names the inputs, such as `a,b`")
-    return Points(columns, _csv_rows(stream, lineno, where, len(columns)))
-
-
-def _decoded(stream, where):
-    try:
-        yield from stream
-    except UnicodeDecodeError as e:
-        raise InputError(f"{where} is not valid UTF-8 (byte {e.start} of a block is {e.object[e.start]:#04x})") from None
 
 
 def _csv_rows(stream, lineno, where, width):
@@ -369,21 +330,11 @@ def _bad_csv(text, lineno, where, width) -> InputError:
     cells = text.split(",")
     for cell in cells:
         if not _VALUE.fullmatch(cell.strip()):
-            return InputError(f"line {lineno} of {where}: `{cell.strip()}` is not a number "
+            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is not a number "
                               "(write numbers such as 2, -3, 0.5 or 1e-3)")
         if not math.isfinite(float(cell)):
-            return InputError(f"line {lineno} of {where}: `{cell.strip()}` is too large for a float")
+            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is too large for a float")
     return InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
-
-
-def _json_rows(stream, lineno, where, columns, first):
-    yield lineno, [first[c] for c in columns]
-    for line in stream:
-        lineno += 1
-        if not line.strip():
-            continue
-        row = _json_row(line, lineno, where, columns)
-        yield lineno, [row[c] for c in columns]
 
 
 def _json_row(line, lineno, where, columns) -> dict:
@@ -395,7 +346,7 @@ def _json_row(line, lineno, where, columns) -> dict:
         raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
     for name, value in row.items():
         if not _NAME.fullmatch(name):
-            raise InputError(f"line {lineno} of {where}: `{name}` is not an input name")
+            raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not an input name")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise InputError(f"line {lineno} of {where}: the value of `{name}` is not a finite number")
     if columns is not None and set(row) != set(columns):
@@ -405,22 +356,6 @@ def _json_row(line, lineno, where, columns) -> dict:
                 else f"has {', '.join(f'`{c}`' for c in extra)}, which the first line has not")
         raise InputError(f"line {lineno} of {where} {what}; every line gives the same names")
     return row
-
-
-def run_points(batch: Batch, points: Points) -> Iterator[tuple[list, Block]]:
-    """(line numbers, results) block by block: ``read_points`` into
-    ``Batch.blocks``, keeping each row's line for error messages."""
-    lines: list = []
-
-    def values():
-        for lineno, row in points.rows:
-            lines.append(lineno)
-            yield row
-
-    for _, block in batch.blocks(values()):
-        n = len(block.value)
-        done, lines[:] = lines[:n], lines[n:]
-        yield done, block
 
 
 def row_error(e: DomainError, row: int, place: str, names: Sequence[str],

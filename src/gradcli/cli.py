@@ -74,7 +74,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 

@@ -46,7 +46,7 @@ import glob as globmod
 import math
 import os
 from functools import lru_cache
-from typing import IO, Callable, Iterator, List, Optional, Sequence
+from typing import IO, Iterator, List, Optional, Sequence
 
 from .errors import InputError
 from .safeio import printable
