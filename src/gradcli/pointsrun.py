@@ -14,7 +14,8 @@ point is run again here through the float engine, which raises the very
 ``--jobs`` and ``--scheduler`` fail exactly as one process does, with the
 same point number.
 
-``--jobs N`` forks N workers (``0``: one per core) before any point is read;
+``--jobs N`` starts N workers (``0``: one per core), forked by a fresh
+forkserver process (never by this one, which may hold Arrow's threads);
 each gets the compiled graph once. Chunks go out in order, at most two per
 worker in flight, and results are written in input order: memory stays flat
 and the output is the one-process output, byte for byte.
@@ -164,7 +165,12 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
     import multiprocessing
     from collections import deque
 
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    # A fresh server process forks the workers: never a fork of this one,
+    # whose Arrow threads may hold locks a child would wait on for ever.
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        ctx.set_forkserver_preload(["numpy", "gradcli.pointsrun", "gradcli.pointsio", "gradcli.batch"])
     pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(pack(batch), fmt, names, skip))
     try:
         pending: deque = deque()
