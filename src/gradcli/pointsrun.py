@@ -84,9 +84,10 @@ def block_rows(batch) -> int:
 
 # ------------------------------------------------------------ one chunk
 
-def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: bool):
+def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: bool, pieces: bool = False):
     """(payload, error rows as [(row, values)]) for a chunk: with ``skip``
-    false, the payload is None as soon as a row fails (nothing is encoded)."""
+    false, the payload is None as soon as a row fails (nothing is encoded).
+    ``pieces``: text may come as buffers to write in turn (in this process)."""
     from . import pointsio
     from .engine import paused_gc
 
@@ -113,7 +114,7 @@ def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: 
     if errors:
         bad = np.zeros(n, bool)
         bad[[r for r, _ in errors]] = True
-    return pointsio.encode(fmt, names, batch.grads, cols, bad, messages), errors
+    return pointsio.encode(fmt, names, batch.grads, cols, bad, messages, pieces), errors
 
 
 def point_error(batch, values: Sequence[float]) -> DomainError:
@@ -159,7 +160,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
 
     if jobs == 1:
         for chunk in prefetched(points.chunks):
-            take(chunk, *compute(batch, chunk.columns, fmt, names, skip))
+            take(chunk, *compute(batch, chunk.columns, fmt, names, skip, pieces=True))
         return Done(count, skipped)
 
     import multiprocessing
@@ -282,8 +283,6 @@ def dataset_parts(at: str) -> List[str]:
 def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]):
     """One partition on a worker: read it, compute, write its part.
     Returns (rows, error rows as [(row, values)])."""
-    import pyarrow.parquet as pq
-
     from . import pointsio
 
     batch = state_or_batch if not isinstance(state_or_batch, tuple) else unpack(state_or_batch)
@@ -295,7 +294,8 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
     cols, order, _ = pointsio._parquet(path, [0], fs=fs)
     index = [cols.index(c) for c in batch.columns]
     count, errors = 0, []
-    writer = pq.ParquetWriter(out, pointsio.arrow().schema([(n, pointsio.arrow().float64()) for n in names]))
+    pa = pointsio.arrow()
+    writer = pointsio.parquet_writer(out, pa.schema([(n, pa.float64()) for n in names]))
     try:
         for chunk in order:
             payload, errs = compute(batch, [chunk.columns[j] for j in index], "parquet", names, skip)
