@@ -9,7 +9,9 @@ wall time, and CPU time: user + system), with peak RSS from ``wait4``:
 
 - the lecture's neuron (examples/neuron.grad: value and 5 gradients) and
   the 193-node MLP of workloads.small_mlp (value and 71 gradients);
-- CSV -> CSV and Parquet -> Parquet; gradcli with ``--jobs 1`` and ``2``;
+- CSV -> CSV and Parquet -> Parquet; gradcli with ``--jobs 1`` and ``2``,
+  and CSV -> CSV without the ``data`` extra (bench/bare.py hides pyarrow
+  and orjson);
 - against a ten-line Polars script that computes the same numbers from
   derivative expressions written by hand (bench/polars_neuron.py,
   bench/polars_mlp.py; ``pip install polars`` for the bench only).
@@ -122,6 +124,9 @@ def main() -> None:
                                      "-o", d / f"{name}.gradcli.csv"],
                 "gradcli csv->csv --jobs 2": [*GRADCLI, "grad", "-f", program, "--at", d / f"{name}.csv",
                                               "-o", d / f"{name}.gradcli2.csv", "--jobs", "2"],
+                "gradcli csv->csv, no extras (no pyarrow, no orjson)": [
+                    PY, HERE / "bare.py", "grad", "-f", program, "--at", d / f"{name}.csv",
+                    "-o", d / f"{name}.bare.csv"],
                 "polars parquet->parquet": [PY, script, d / f"{name}.parquet", d / f"{name}.polars.parquet"],
                 "gradcli parquet->parquet": [*GRADCLI, "grad", "-f", program, "--at", d / f"{name}.parquet",
                                              "-o", d / f"{name}.gradcli.parquet"],
@@ -144,7 +149,8 @@ def main() -> None:
                       f"| {min(t['cpu'] for t in ts):.2f} | {max(t['rss'] for t in ts):.0f} | {base / best:.2f}x |")
             print(f"\ngradcli vs Polars, CSV: {compare(d / f'{name}.gradcli.csv', d / f'{name}.polars.csv')}")
             same = (d / f"{name}.gradcli.csv").read_bytes() == (d / f"{name}.gradcli2.csv").read_bytes()
-            print(f"--jobs 2 output identical to --jobs 1: {same}\n")
+            bare = (d / f"{name}.gradcli.csv").read_bytes() == (d / f"{name}.bare.csv").read_bytes()
+            print(f"--jobs 2 output identical to --jobs 1: {same}; without extras identical: {bare}\n")
         sizes = [args.n] + ([10 * args.n] if args.big else [])
         print("### peak memory, neuron, CSV -> CSV and Parquet -> Parquet\n")
         print("| points | csv->csv peak MB | parquet->parquet peak MB |")
