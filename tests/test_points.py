@@ -65,15 +65,21 @@ def write_csv(path, cols):
 def test_float_text_is_repr_at_every_magnitude():
     rng = np.random.default_rng(1)
     x = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
+    x[20_000:30_000] = rng.normal(size=10_000) * 10.0 ** rng.integers(-320, 300, size=10_000)
+    x[30_000:40_000] = rng.uniform(-1e-4, 1e-4, size=10_000) * 10.0 ** rng.integers(-6, 1, size=10_000)
     x[:20] = [0.0, -0.0, 1.0, 1e16, 9999999999999998.0, 1e-4, 9.999999999999999e-05, 1e-5, 5e-324,
               1.7976931348623157e308, -2.5, 123.0, 1e15, 1e22, 0.1, 1 / 3, 2.0 ** 53, -1e-7, 1e300, 2.0 ** -1074]
     y = -x[::-1].copy()
     text = pointsio.float_lines([x, y]).decode()
     assert text == "".join(f"{a + 0.0!r},{b + 0.0!r}\n" for a, b in zip(x.tolist(), y.tolist()))
+    bad = rng.uniform(size=len(x)) < 0.1
+    text = pointsio.float_lines([x, y, x], bad).decode()
+    assert text == "".join(",,\n" if e else f"{a + 0.0!r},{b + 0.0!r},{a + 0.0!r}\n"
+                           for a, b, e in zip(x.tolist(), y.tolist(), bad.tolist()))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=40),
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=40),
        st.integers(1, 4), st.booleans())
 def test_float_text_with_and_without_orjson(values, k, with_orjson):
     cols = [np.array(values) * (j + 1) for j in range(k)]

@@ -29,9 +29,9 @@ shortest string that reads back as the same float). ``repr`` one float at a
 time costs about a microsecond; with orjson installed (``gradcli[data]``)
 a block of floats is written by orjson's Ryu-based serializer, which gives
 the very same shortest digits, in the same layout for every magnitude in
-[1e-4, 1e16); outside it, orjson's layout is rewritten to Python's by three
-regular expressions over the bytes (``0.000015`` -> ``1.5e-05``, ``1e-7`` ->
-``1e-07``, ``1e16`` -> ``1e+16``), run only when such numbers are there. A
+[1e-4, 1e16); outside it, orjson's layout is edited into Python's with
+NumPy index arrays over the bytes (``0.000015`` -> ``1.5e-05``, ``1e-7`` ->
+``1e-07``, ``1e16`` -> ``1e+16``), no Python per number. A
 probe at first use checks that orjson agrees with ``repr``; if it does not,
 ``repr`` does all. Measured on this (busy) machine: 1,000,000 points x 6
 columns in 0.7 s of CPU instead of 3.5 s (tests compare with ``repr`` at
@@ -47,7 +47,6 @@ from __future__ import annotations
 import glob as globmod
 import math
 import os
-import re
 from functools import lru_cache
 from typing import IO, Iterator, List, Optional, Sequence
 
@@ -496,19 +495,12 @@ def _orjson():
     except Exception:  # pragma: no cover - an orjson without NumPy support
         return None
     outside = np.array(_PROBE_OUTSIDE)
-    again = _python_layout(orjson.dumps(outside, option=orjson.OPT_SERIALIZE_NUMPY)).decode()
+    again = _layout(np, np.frombuffer(orjson.dumps(outside, option=orjson.OPT_SERIALIZE_NUMPY), np.uint8),
+                    outside, 1).tobytes().decode()
     if text[1:-1].split(",") != [repr(x) for x in _PROBE] or \
-            again[1:-1].split(",") != [repr(x) for x in _PROBE_OUTSIDE]:
+            again.splitlines() != [repr(x) for x in _PROBE_OUTSIDE]:
         return None    # pragma: no cover - an orjson that writes floats otherwise
     return lambda a: orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-# orjson's text -> Python's repr, outside [1e-4, 1e16) (on bytes, in C):
-# 0.000015 -> 1.5e-05 and 0.00001 -> 1e-05; 1.5e-7 -> 1.5e-07; 1e16 -> 1e+16.
-_FIXED_SMALL = re.compile(rb"(?<![\d.])0\.0000([1-9])(\d+)")
-_FIXED_SMALL_ONE = re.compile(rb"(?<![\d.])0\.0000([1-9])(?!\d)")
-_SHORT_EXPONENT = re.compile(rb"e-(\d)(?!\d)")
-_PLUS_EXPONENT = re.compile(rb"e(\d)")
 
 
 def float_lines(columns: Sequence[object], bad=None, pieces: bool = False):
@@ -532,33 +524,68 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False):
             for r in np.flatnonzero(bad).tolist():
                 lines[r] = "," * (k - 1)
         return ("\n".join(lines) + "\n").encode()
-    has_bad = bad is not None and bad.any()
-    if has_bad:
+    if bad is not None and bad.any():
         m[bad] = np.nan                                 # orjson writes null
-    out = np.frombuffer(dumps(m.ravel()), np.uint8)[1:].copy()   # without "[", with "]" last
-    out[-1] = 10                                        # "]" -> the last row's newline
-    out[np.flatnonzero(out == 44)[k - 1::k]] = 10       # every k-th comma ends a row
-    a = np.abs(m)
-    small = a < 1e-4                                    # (nan is neither small nor large)
-    large = a >= 1e16
-    if not (has_bad or large.any() or (small & (a > 0)).any()):
-        return out if pieces else out.tobytes()
-    text = out.tobytes()
-    if has_bad:
-        text = text.replace(b"null", b"")
-    return _python_layout(text, fixed=((a >= 1e-5) & small).any(), short=((a < 1e-5) & (a >= 1e-10)).any(),
-                          plus=large.any())
+    out = _layout(np, np.frombuffer(dumps(m.ravel()), np.uint8), m.ravel(), k)
+    return out if pieces else out.tobytes()
 
 
-def _python_layout(text: bytes, fixed: bool = True, short: bool = True, plus: bool = True) -> bytes:
-    """orjson's numbers outside [1e-4, 1e16) as ``repr`` writes them."""
-    if fixed:
-        text = _FIXED_SMALL_ONE.sub(rb"\1e-05", _FIXED_SMALL.sub(rb"\1.\2e-05", text))
-    if short:
-        text = _SHORT_EXPONENT.sub(rb"e-0\1", text)
-    if plus:
-        text = _PLUS_EXPONENT.sub(rb"e+\1", text)
-    return text
+def _layout(np, text, flat, k: int):
+    """orjson's ``[x,y,...]`` as CSV rows of ``k`` fields in Python's
+    layout: every k-th comma a newline, and each number outside [1e-4, 1e16)
+    edited in place, all at once with index arrays (no Python per number):
+    ``0.000015`` -> ``1.5e-05``, ``0.00001`` -> ``1e-05``, ``1.5e-7`` ->
+    ``1.5e-07``, ``1e16`` -> ``1e+16``, ``null`` (an error row) -> empty."""
+    out = text[1:].copy()                               # without "[", with "]" last
+    ends = np.flatnonzero(out == 44)                    # each number ends at a comma...
+    ends = np.append(ends, len(out) - 1)                # ... or at the final "]"
+    out[ends[k - 1::k]] = 10                            # every k-th: a newline
+    a = np.abs(flat)
+    odd = np.flatnonzero(~((a >= 1e-4) & (a < 1e16)) & (flat != 0.0))   # nan too
+    if not len(odd):
+        return out
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    dels, at, put = [], [], []
+    v = flat[odd]
+    s, t = starts[odd], ends[odd]
+    nan = np.isnan(v)
+    if nan.any():                                       # "null": delete it
+        dels.append((s[nan][:, None] + np.arange(4)).ravel())
+    av = np.abs(v)
+    fixed = (av >= 1e-5) & (av < 1e-4)                  # "0.0000ddd" -> "d.dde-05"
+    if fixed.any():
+        p = s[fixed] + (v[fixed] < 0)
+        dels.append((p[:, None] + np.arange(6)).ravel())
+        more = out[np.minimum(p + 7, len(out) - 1)]
+        dot = p[(p + 7 < t[fixed]) & (more >= 48) & (more <= 57)] + 7
+        at += [dot]
+        put += [np.full(len(dot), 46, np.uint8)]
+        end = np.repeat(t[fixed], 4)
+        at += [end]
+        put += [np.tile(np.frombuffer(b"e-05", np.uint8), fixed.sum())]
+    tiny = (av < 1e-5)                                  # "1.5e-7" -> "1.5e-07"
+    if tiny.any():
+        te = t[tiny]
+        one = (out[te - 3] == 101) & (out[te - 2] == 45)
+        at += [te[one] - 1]
+        put += [np.full(one.sum(), 48, np.uint8)]
+    large = av >= 1e16                                  # "1e16" -> "1e+16"
+    if large.any():
+        te = t[large]
+        e = np.where(out[te - 3] == 101, te - 3, te - 4)
+        at += [e + 1]
+        put += [np.full(len(e), 43, np.uint8)]
+    if dels:
+        keep = np.ones(len(out), bool)
+        keep[np.concatenate(dels)] = False
+        kept_at = np.flatnonzero(keep)
+        out = out[keep]
+        at = [np.searchsorted(kept_at, i) for i in at]
+    if at:
+        out = np.insert(out, np.concatenate(at), np.concatenate(put))
+    return out
 
 
 # ------------------------------------------------------------------- writing
