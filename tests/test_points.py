@@ -401,8 +401,8 @@ def test_dask_cluster_gives_every_row_of_the_single_process_result(cluster, tmp_
     out = tmp_path / "results"
     single = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "-o", tmp_path / "single.parquet",
                      "--on-error", "skip")
-    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "--scheduler", cluster.scheduler_address,
-                "-o", out, "--on-error", "skip")
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data.as_uri() + "/",   # through fsspec
+                "--scheduler", cluster.scheduler_address, "-o", out, "--on-error", "skip")
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(out)) == [f"part-{i:05d}.parquet" for i in range(4)]
     assert pq.read_table(tmp_path / "single.parquet").to_pylist() == pq.read_table(out).to_pylist()
