@@ -62,7 +62,9 @@ def write_csv(path, cols):
 
 # ------------------------------------------------------------ float text
 
-def test_float_text_is_repr_at_every_magnitude():
+@pytest.mark.parametrize("splice", [0.0, 1.0])     # edited with index arrays, or repr'd one by one
+def test_float_text_is_repr_at_every_magnitude(splice, monkeypatch):
+    monkeypatch.setattr(pointsio, "SPLICE", splice)
     rng = np.random.default_rng(1)
     x = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
     x[20_000:30_000] = rng.normal(size=10_000) * 10.0 ** rng.integers(-320, 300, size=10_000)

@@ -56,6 +56,7 @@ from .safeio import printable
 CHUNK_BYTES = 1 << 22      # text read per block (cut at a line end)
 CHUNK_ROWS = 1 << 16       # rows per record batch of Parquet and Arrow
 MAX_LINE = 1 << 20         # one CSV row or JSON line, at most (1 MiB)
+SPLICE = 0.02              # numbers outside [1e-4, 1e16) up to this share: repr'd one by one
 
 TEXT = ("csv", "jsonl")
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
@@ -550,6 +551,17 @@ def _layout(np, text, flat, k: int):
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
+    if len(odd) <= len(flat) * SPLICE:
+        # A few: each one's text from repr, spliced in (a Python step per
+        # number, cheaper than whole-buffer edits when they are rare).
+        view, parts, done = memoryview(out), [], 0
+        for s, t, x in zip(starts[odd].tolist(), ends[odd].tolist(), flat[odd].tolist()):
+            parts.append(view[done:s])
+            if x == x:
+                parts.append(repr(x).encode())
+            done = t
+        parts.append(view[done:])
+        return np.frombuffer(b"".join(parts), np.uint8)
     dels, at, put = [], [], []
     v = flat[odd]
     s, t = starts[odd], ends[odd]
@@ -581,11 +593,9 @@ def _layout(np, text, flat, k: int):
         at += [e + 1]
         put += [np.full(len(e), 43, np.uint8)]
     if dels:
-        keep = np.ones(len(out), bool)
-        keep[np.concatenate(dels)] = False
-        kept_at = np.flatnonzero(keep)
-        out = out[keep]
-        at = [np.searchsorted(kept_at, i) for i in at]
+        gone = np.sort(np.concatenate(dels))
+        out = np.delete(out, gone)
+        at = [i - np.searchsorted(gone, i) for i in at]   # each place, less the bytes deleted before it
     if at:
         out = np.insert(out, np.concatenate(at), np.concatenate(put))
     return out
