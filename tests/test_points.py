@@ -230,6 +230,13 @@ def test_a_directory_or_glob_is_read_in_sorted_order(tmp_path):
     assert r.exit_code == 2 and "no file matches" in r.stderr
 
 
+def test_a_byte_order_mark_before_the_header_is_no_name(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_bytes(b"\xef\xbb\xbfx,y\r\n1,2\r\n")
+    r = runner.invoke(app, ["eval", "x*y", "--at", str(points)])
+    assert r.exit_code == 0 and r.stdout == "value\n2.0\n"
+
+
 def test_bad_columnar_inputs_name_the_row_and_column(tmp_path):
     p = tmp_path / "p.parquet"
     pq.write_table(pa.table({"x": [1.0, None, 3.0]}), p)
@@ -419,6 +426,15 @@ def test_dask_cluster_gives_every_row_of_the_single_process_result(cluster, tmp_
     assert failed.stderr == single.stderr and b"at point 12346 (row 346 of" in failed.stderr
     assert not (tmp_path / "never").exists()
     assert sorted(p for p in os.listdir(tmp_path) if p.startswith(".")) == []
+    # Files that do not give the same names: said as without a cluster, exit 2.
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    pq.write_table(table.slice(0, 10), odd / "a.parquet")
+    pq.write_table(table.slice(0, 10).rename_columns(["x1", "x2", "w1", "w2", "c"]), odd / "b.parquet")
+    r = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", odd, "--scheduler", cluster.scheduler_address,
+                "-o", tmp_path / "never")
+    assert r.returncode == 2 and b"b.parquet` has the columns x1, x2, w1, w2, c" in r.stderr
+    assert not (tmp_path / "never").exists()
     # An existing dataset is replaced whole.
     r = gradcli("eval", "x1 + b + 0*(x2 + w1 + w2)", "--at", data / "part-0.parquet",
                 "--scheduler", cluster.scheduler_address, "-o", out)

@@ -56,7 +56,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             columns = _dataset_columns(files[0])
             batch = Batch(graph, columns, names, grads, fixed=inputs)
             heads = ["value", *(f"grad_{n}" for n in batch.wrt)]
-            with _progress(None, "partitions") as tick:
+            with _progress(None) as tick:
                 done = pointsrun.run_dask(batch, scheduler, at, out, heads, skip, progress=tick, fail=fail)
             _note(done, pointsio.label(at))
             return
@@ -125,7 +125,7 @@ def _output(out: Optional[str]):
 
 
 @contextmanager
-def _progress(points, unit: str = "rows"):
+def _progress(points):
     """A progress bar on standard error when it is a terminal (rows done,
     rows a second, and the time left when the input's size is known);
     yields the hook ``tick(rows_done)``, or None."""

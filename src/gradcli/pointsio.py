@@ -273,6 +273,8 @@ def _text(f, where: str, counter, owned: bool):
             raise InputError(f"{where} has no header row: expected input names, such as `a,b`, "
                              "or JSON lines such as {\"a\": 1}")
         counter[0] += len(line)
+        if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]                  # a byte order mark, as spreadsheets write
         if line.strip():
             break
     text = _decode(line, lineno, where)

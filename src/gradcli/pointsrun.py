@@ -35,7 +35,7 @@ import shutil
 import tempfile
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
-from .errors import DomainError, InputError
+from .errors import DomainError, GradcliError, InputError
 
 CELLS = 1 << 21      # floats alive per block (rows x nodes), as batch.CELLS
 MAX_BLOCK = 1 << 16  # rows per block: fewer NumPy calls per point than batch's 4096
@@ -291,7 +291,13 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
         import fsspec
 
         fs = fsspec.core.url_to_fs(path)[0]
-    cols, order, _ = pointsio._parquet(path, [0], fs=fs)
+    try:
+        cols, order, _ = pointsio._parquet(path, [0], fs=fs)
+        if sorted(cols) != sorted(batch.columns):
+            raise InputError(f"{pointsio.label(path)} has the columns {', '.join(cols)}; "
+                             f"the first file has {', '.join(batch.columns)}")
+    except GradcliError as e:
+        return -1, e.message                # raised again by the client, as an InputError
     index = [cols.index(c) for c in batch.columns]
     count, errors = 0, []
     pa = pointsio.arrow()
@@ -361,11 +367,13 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
         done_rows = 0
         for future in as_completed(futures):
             results[index[future.key]] = future.result()
-            done_rows += results[index[future.key]][0]
+            done_rows += max(0, results[index[future.key]][0])
             if progress:
                 progress(done_rows)
         count, skipped = 0, []
         for path, (rows, errors) in zip(parts, results):
+            if rows < 0:
+                raise InputError(errors)
             if errors and not skip:
                 r, values = errors[0]
                 raise fail(point_error(batch, values), count + r + 1, _Row(pointsio.label(path)), r, values)
