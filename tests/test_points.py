@@ -341,6 +341,24 @@ def test_jobs_give_the_one_process_output_byte_for_byte(tmp_path, monkeypatch):
     assert r.returncode == 1 and r.stderr.decode() == fail1.stderr and r.stdout == b""
 
 
+def test_jobs_count_lines_across_blocks_read_by_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 1 << 10)
+    rows = [f"{i % 13 - 6},{i}\n" + ("\n" if i % 97 == 0 else "") for i in range(3000)]
+    points = tmp_path / "p.csv"
+    points.write_text("\nx,y\n" + "".join(rows))                  # a blank line first
+    args = ["grad", "log(x + 7) * y + sqrt(x + 6)", "--at", str(points)]
+    for extra in (["--on-error", "skip"], []):
+        one = runner.invoke(app, [*args, *extra])
+        two = runner.invoke(app, [*args, *extra, "-j", "2"])
+        assert (one.exit_code, one.stdout, one.stderr) == (two.exit_code, two.stdout, two.stderr)
+    assert "at point 1 (line 3 of" in one.stderr                       # sqrt(0): its gradient
+    points.write_text("x,y\n" + "".join(rows[:2500]) + "1,zz\n" + "".join(rows[2500:]))
+    one = runner.invoke(app, [*args, "--on-error", "skip"])
+    two = runner.invoke(app, [*args, "--on-error", "skip", "-j", "2"])
+    assert one.exit_code == two.exit_code == 2 and one.stderr == two.stderr and two.stdout == ""
+    assert "`zz` is not a number" in two.stderr
+
+
 def test_a_batch_travels_as_flat_data_without_recursion():
     program = "x = a\n" + "x = x * 1.0001 + b\n" * 5_000      # far deeper than the recursion limit
     batch = Batch(structure(parse(program)), ["a", "b"])

@@ -46,8 +46,8 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             resolve(graph, names)
         skip = on_error == "skip"
 
-        def fail(e, number, chunk, r, values):
-            return row_error(e, number, chunk.locate(r), columns, values)
+        def fail(e, number, place, values):
+            return row_error(e, number, place, columns, values)
 
         if scheduler is not None:
             if out is None or out == "-" or pointsio.format_of(out):

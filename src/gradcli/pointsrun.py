@@ -139,7 +139,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
         progress: Optional[Callable[[int], None]] = None,
         fail: Optional[Callable] = None) -> Done:
     """Every chunk of ``points`` through ``batch`` into ``sink``, in order.
-    ``fail(error, point_number, chunk, row, values)`` makes the exception
+    ``fail(error, point_number, place, values)`` makes the exception
     raised for a failed point without ``skip``; ``progress(rows_done)`` is
     called after each chunk."""
     count, skipped = 0, []
@@ -149,7 +149,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
         nonlocal count
         if errors and not skip:
             r, values = errors[0]
-            raise fail(point_error(batch, values), count + r + 1, chunk, r, values)
+            raise fail(point_error(batch, values), count + r + 1, chunk.locate(r), values)
         for r, _ in errors:
             skipped.append(chunk.locate(r))
         if payload is not None:
@@ -166,6 +166,8 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
     import multiprocessing
     from collections import deque
 
+    from . import pointsio
+
     # A fresh server process forks the workers: never a fork of this one,
     # whose Arrow threads may hold locks a child would wait on for ever.
     methods = multiprocessing.get_all_start_methods()
@@ -175,6 +177,18 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
     pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(pack(batch), fmt, names, skip))
     try:
         pending: deque = deque()
+        parts = pointsio.csv_parts(points)
+        if parts is not None:
+            # Workers read and parse their own blocks of the file too: this
+            # process only writes what comes back, in order.
+            lines = {}
+            for part in parts:
+                pending.append((part, pool.apply_async(_worker_part, (part,))))
+                while len(pending) >= 2 * jobs:
+                    take_part(*pending.popleft(), lines, take)
+            while pending:
+                take_part(*pending.popleft(), lines, take)
+            return Done(count, skipped)
         for chunk in points.chunks:
             pending.append((chunk, pool.apply_async(_worker_compute, (chunk.columns,))))
             chunk.columns = None            # the worker has them; free ours
@@ -245,6 +259,50 @@ def _worker_init(state, fmt, names, skip):
 def _worker_compute(columns):
     w = _WORKER
     return compute(w["batch"], columns, w["fmt"], w["names"], w["skip"])
+
+
+def _worker_part(part):
+    """A block of a CSV file, read, parsed, computed and encoded here: (its
+    number of lines, payload, errors with their line counted from 1), or
+    None where the block does not parse (the parent reads it again to say
+    where, with the right line numbers)."""
+    from . import pointsio
+
+    try:
+        chunk, lines = pointsio.read_csv_part(part, 1)
+    except GradcliError:
+        return None
+    payload, errors = _worker_compute(chunk.columns)
+    return lines, chunk.rows, payload, [(r, v, chunk.line_of(r) - 1) for r, v in errors]
+
+
+class _Place:
+    """Where a point of a block read by a worker came from."""
+
+    def __init__(self, places: dict, rows: int):
+        self.places, self.rows = places, rows
+
+    def locate(self, r: int) -> str:
+        return self.places[r]
+
+
+def take_part(part, result, lines: dict, take) -> None:
+    from . import pointsio
+
+    first = lines.setdefault(part.path, None)
+    if first is None:
+        with open(part.path, "rb") as f:           # the header's line, as the reader counts it
+            f.seek(0)
+            head = f.read(part.start)
+        first = lines[part.path] = head.count(b"\n") + 1
+    out = result.get()
+    if out is None:
+        pointsio.read_csv_part(part, first)         # raises the reader's error, with its line
+        raise InputError(f"{part.where} could not be read")   # pragma: no cover
+    n, rows, payload, errors = out
+    places = {r: f"line {first + line} of {part.where}" for r, _, line in errors}
+    lines[part.path] = first + n
+    take(_Place(places, rows), payload, [(r, v) for r, v, _ in errors])
 
 
 def cores() -> int:
@@ -376,7 +434,8 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
                 raise InputError(errors)
             if errors and not skip:
                 r, values = errors[0]
-                raise fail(point_error(batch, values), count + r + 1, _Row(pointsio.label(path)), r, values)
+                raise fail(point_error(batch, values), count + r + 1, f"row {r + 1} of {pointsio.label(path)}",
+                           values)
             skipped += [f"row {r + 1} of {pointsio.label(path)}" for r, _ in errors]
             count += rows
         _swap_in(tmp, final)
@@ -387,14 +446,6 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
     finally:
         if own and client is not None:
             client.close()
-
-
-class _Row:
-    def __init__(self, where: str):
-        self.where = where
-
-    def locate(self, r: int) -> str:
-        return f"row {r + 1} of {self.where}"
 
 
 def _swap_in(tmp: str, final: str) -> None:
