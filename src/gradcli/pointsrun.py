@@ -16,9 +16,15 @@ same point number.
 
 ``--jobs N`` starts N workers (``0``: one per core), forked by a fresh
 forkserver process (never by this one, which may hold Arrow's threads);
-each gets the compiled graph once. Chunks go out in order, at most two per
-worker in flight, and results are written in input order: memory stays flat
-and the output is the one-process output, byte for byte.
+each gets the compiled graph once. For CSV files the workers read too: each
+task is a block of lines (its byte range), which the worker reads, parses,
+computes and encodes, returning its text and its number of lines, so this
+process only writes; line numbers in messages are counted here, in order,
+and a block that does not parse is read again here to say where, exactly as
+one process says it. Other inputs are read here and their chunks sent out.
+Tasks go out in order, at most two per worker in flight, and results are
+written in input order: memory stays flat and the output is the
+one-process output, byte for byte.
 
 ``--scheduler ADDRESS`` ships the compiled graph to a Dask cluster once
 (``Client.scatter``, broadcast), runs one task per file of a Parquet dataset
