@@ -117,11 +117,40 @@ def _output(out: Optional[str]):
     import tempfile
 
     with tempfile.SpooledTemporaryFile(1 << 23, "w+b") as spool:
-        yield spool
+        yield _Held(spool)
         spool.seek(0)
         sys.stdout.flush()
         shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
         sys.stdout.buffer.flush()
+
+
+class _Held:
+    """The spooled results: past 8 MB they go to an unnamed temporary file
+    (nothing another user can see or plant); a full temporary directory is
+    an output that fails while it is written (exit 1)."""
+
+    def __init__(self, spool):
+        self.spool = spool
+
+    def write(self, data) -> None:
+        try:
+            self.spool.write(data)
+        except OSError as e:
+            import tempfile
+
+            from .safeio import WriteFailed, printable
+
+            raise WriteFailed(f"could not hold the results in a temporary file in "
+                              f"`{printable(tempfile.gettempdir())}`: {e.strerror or e}") from None
+
+    def tell(self) -> int:
+        return self.spool.tell()
+
+    def seek(self, *args):
+        return self.spool.seek(*args)
+
+    def flush(self) -> None:
+        self.spool.flush()
 
 
 @contextmanager

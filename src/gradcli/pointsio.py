@@ -309,8 +309,9 @@ def _readline(f, lineno: int, where: str) -> bytes:
 
 
 def _readline_too_long(lineno: int, where: str):
-    raise InputError(f"line {lineno} of {where} is longer than {MAX_LINE} bytes: "
-                     "one point a line, please")
+    size = f"{MAX_LINE >> 20} MiB" if MAX_LINE % (1 << 20) == 0 else f"{MAX_LINE} bytes"
+    raise InputError(f"line {lineno} of {where} is longer than {size}, the most a row of points can be; "
+                     "stopped reading there")
 
 
 def _decode(data: bytes, first_line: int, where: str) -> str:
