@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable, Iterator, List, Optional
 
 from .errors import GradcliError, InputError
@@ -184,7 +185,18 @@ def wants_table(table: Optional[bool]) -> bool:
     return sys.stdout.isatty() if table is None else table
 
 
+# The console the commands print tables to: None means a new one on standard
+# output; the notebook's `%%gradcli` sets a recording console (notebook.py).
+CONSOLE: ContextVar = ContextVar("gradcli_console", default=None)
+# Where a command keeps what it computed (cli._keep): None on the command
+# line; a dict while the notebook's `%%gradcli` runs a command.
+RESULTS: ContextVar = ContextVar("gradcli_results", default=None)
+
+
 def console():
+    override = CONSOLE.get()
+    if override is not None:
+        return override
     from rich.console import Console
 
     return Console(highlight=False)
