@@ -153,6 +153,16 @@ class Value:
         derivative is not finite (``sqrt`` at 0) the gradients it feeds are
         ``inf`` or ``nan``, as in PyTorch; nothing is raised. For a program's
         gradients, checked and zeroed first, use ``Graph.backward``.
+
+        One difference from micrograd remains, in what a *second* call adds
+        to a node in the middle of the graph: micrograd builds ``a - b`` as
+        ``a + b*-1``, ``-a`` as ``a*-1`` and ``a / b`` as ``a * b**-1``, and
+        those hidden nodes keep grads of their own, which a second call adds
+        in again; gradcli's ``-``, ``neg`` and ``/`` are one node each (and
+        ``a / b`` is a true division). One call, and any number of calls on
+        graphs of ``+``, ``*``, ``**`` with a number and ``relu``, give
+        micrograd's numbers, as does a training loop that builds its graph
+        anew each step, ``zero_grad`` forgotten or not.
         """
         nodes = topological_order(self)
         self.grad = 1.0
@@ -193,10 +203,16 @@ def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
             raise InputError(f"a Value's operand must be a Value, not {_shown(child)}")
     entry = OPS.get(op) if type(op) is str else None
     if entry is None:
-        what = "a Value with operands needs the operation that made it" if not op else \
-            f"unknown operation {_shown(op)}"
-        raise InputError(what, notes=(did_you_mean(op, OPS) if type(op) is str else [])
-                         or [f"the operations are {words([f'`{name}`' for name in OPS])}"])
+        if not op:
+            what = "a Value with operands needs the operation that made it"
+        elif type(op) is str:
+            from .safeio import printable
+
+            what = f"unknown operation `{printable(op)}`"
+        else:
+            what = f"an operation is named by a string, not {_shown(op)}"
+        near = did_you_mean(op, OPS) or did_you_mean(op.lower(), OPS) if type(op) is str and op else []
+        raise InputError(what, notes=near or [f"the operations are {words([f'`{name}`' for name in OPS])}"])
     if entry.arity != len(children):
         raise InputError(f"`{op}` takes {entry.arity} operand{'s' * (entry.arity > 1)}, "
                          f"not {len(children)}")
@@ -234,8 +250,9 @@ class Operands(Set):
 
 
 def _propagate(node: Value, m: type) -> None:
-    """One node's backward step: each operand's grad += grad * local derivative
-    (a number's is skipped; a derivative that cannot be computed gives nan)."""
+    """One node's backward step: each operand's grad += grad * local derivative.
+    A number's is skipped. As in PyTorch, a derivative that divides by zero
+    is infinite (``sqrt`` at 0), one that cannot be computed otherwise nan."""
     children = node.children
     if not children:
         return
@@ -247,7 +264,9 @@ def _propagate(node: Value, m: type) -> None:
             continue
         try:
             child.grad += g * d(m, *args)
-        except (ZeroDivisionError, OverflowError, ValueError):
+        except ZeroDivisionError:
+            child.grad += g * math.inf
+        except (OverflowError, ValueError):
             child.grad = math.nan
 
 
