@@ -280,8 +280,9 @@ def graph_(
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
                          warn=lambda message: typer.echo(message, err=True))
-        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if fmt == "dot" else None, file=out)
-        if out is None or out == "-":
+        to_stdout = out is None or out == "-"
+        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
+        if to_stdout:
             emit(data.decode("utf-8"))
         else:
             draw.write(out, data)

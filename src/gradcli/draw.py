@@ -354,7 +354,7 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
           n0 [label="{ a · n0 | data 2 | grad 0 }", fillcolor="#d3f0d0"];
     """
     if format not in PICTURE_FORMATS:
-        raise InputError(f"format `{_printable(format)}` is not one gradcli draws",
+        raise InputError(f"format {_printable(format)} is not one gradcli draws",
                          notes=[f"use one of {', '.join(repr(f) for f in PICTURE_FORMATS)}"])
     if type(precision) is not int or not 1 <= precision <= 17:
         raise InputError(f"precision must be a whole number from 1 to 17, not {_printable(precision)}")
