@@ -497,3 +497,13 @@ def test_lecture_notebook_training_without_zero_grad(lecture):
     assert got[2] != good[2]                   # then the grads pile up
     assert min(got) < 1e-3 and got[-1] > 3.0   # down fast, then back up to about 4
     assert got == pytest.approx(lecture_oracle(zero_grad=False), rel=1e-6)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gradcli.engine
+
+    for module in (gradcli.engine, gradcli.draw, notebook):
+        result = doctest.testmod(module)
+        assert result.attempted >= 1 and result.failed == 0, module.__name__

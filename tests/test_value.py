@@ -28,11 +28,7 @@ MValue = micrograd_engine.Value
 def test_sanity_check():
     torch = pytest.importorskip("torch")
 
-    x = Value(-4.0)
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    y = h + q + q * x
+    x, z, q, h, y = sanity(Value)            # micrograd's lines, in sanity below
     y.backward()
     xmg, ymg = x, y
 
@@ -54,18 +50,7 @@ def test_sanity_check():
 def test_more_ops():
     torch = pytest.importorskip("torch")
 
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
+    a, b, c, d, e, f, g = more_ops(Value)   # micrograd's lines, in more_ops below
     g.backward()
     amg, bmg, gmg = a, b, g
 
@@ -114,6 +99,7 @@ def more_ops(V):
 
 
 def test_more_ops_node_for_node_as_micrograd():
+    """micrograd's README example (also its test_more_ops): every node as micrograd's."""
     ours, theirs = more_ops(Value), more_ops(MValue)
     ours[-1].backward()
     theirs[-1].backward()

@@ -540,7 +540,7 @@ class Graph:
         for i, node in enumerate(topological_order(output)):
             copy = new(Value)
             copy.data, copy.grad, copy.op, copy.label = node.data, node.grad, node.op, node.label
-            copy.children = tuple(copies[id(c)] for c in node.children)
+            copy.children = tuple([copies[id(c)] for c in node.children]) if node.children else ()
             copy.kind, copy.pos, copy.index = node.kind, node.pos, i
             copies[id(node)] = copy
             nodes.append(copy)
