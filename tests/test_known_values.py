@@ -7,7 +7,6 @@ import math
 import pytest
 
 import gradcli
-from gradcli import Value
 from tests.conftest import EXAMPLES
 
 MICROGRAD = (EXAMPLES / "micrograd_readme.grad").read_text()
