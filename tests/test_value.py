@@ -433,3 +433,18 @@ def test_domain_errors_are_gradcli_errors():
         Value(1.0) / 0
     with pytest.raises(GradcliError):
         Value(1000.0).exp()
+
+
+def test_type_hints_name_every_function_method():
+    """py.typed: the methods made from the ops table are declared for type
+    checkers too (engine.py's TYPE_CHECKING block), all of them."""
+    import re
+
+    from gradcli import FUNCTIONS, engine
+
+    source = inspect.getsource(engine.Value)
+    block = source[source.index("if TYPE_CHECKING:"):]
+    declared = set(re.findall(r"def (\w+)\(self", block))
+    assert declared == set(FUNCTIONS)
+    for name in FUNCTIONS:
+        assert callable(getattr(Value(0.5), name))

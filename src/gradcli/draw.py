@@ -372,15 +372,22 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
     return data.decode("utf-8") if format == "svg" else data
 
 
-def page_html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | None = None) -> str:
-    """The live page of a graph (page.py); where this gradcli has none, a
-    page holding the DOT text, with a note saying so."""
+def live_page(graph: Graph, precision: int = 6, grads: bool = True,
+              max_nodes: int | None = None) -> str | None:
+    """The live page of a graph (page.py), or None where this gradcli has none."""
     try:
-        from . import page  # type: ignore[attr-defined]
+        from . import page
     except ImportError:
-        page = None
-    if page is not None:
-        return page.html(graph, precision=precision, grads=grads, max_nodes=max_nodes)
+        return None
+    return page.html(graph, precision=precision, grads=grads, max_nodes=max_nodes)
+
+
+def page_html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | None = None) -> str:
+    """The live page of a graph; where this gradcli has none, a page holding
+    the DOT text, with a note saying so."""
+    live = live_page(graph, precision, grads, max_nodes)
+    if live is not None:
+        return live
     import html
 
     text = to_dot(graph, precision, grads, max_nodes=max_nodes)
@@ -422,4 +429,4 @@ sys.modules[__name__].__class__ = _DrawModule
 
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
-           "PICTURE_FORMATS", "drawable", "picture", "page_html", "dot_block")
+           "PICTURE_FORMATS", "drawable", "picture", "live_page", "page_html", "dot_block")

@@ -21,7 +21,7 @@ from collections import deque
 from contextlib import contextmanager
 from itertools import repeat
 from operator import attrgetter
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import DomainError, InputError, did_you_mean, words
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
@@ -126,19 +126,38 @@ class Value:
         _propagate(self, FloatMath)
 
     # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
-    def __add__(self, other): return _binary("+", self, other)
-    def __radd__(self, other): return _binary("+", other, self)
-    def __sub__(self, other): return _binary("-", self, other)
-    def __rsub__(self, other): return _binary("-", other, self)
-    def __mul__(self, other): return _binary("*", self, other)
-    def __rmul__(self, other): return _binary("*", other, self)
-    def __truediv__(self, other): return _binary("/", self, other)
-    def __rtruediv__(self, other): return _binary("/", other, self)
-    def __pow__(self, other): return _binary("**", self, other)
-    def __rpow__(self, other): return _binary("**", other, self)
-    def __neg__(self): return apply(OPS["neg"], (self,))
-    def __pos__(self): return self
-    def __abs__(self): return apply(OPS["abs"], (self,))
+    def __add__(self, other: Value | float) -> Value: return _binary("+", self, other)
+    def __radd__(self, other: Value | float) -> Value: return _binary("+", other, self)
+    def __sub__(self, other: Value | float) -> Value: return _binary("-", self, other)
+    def __rsub__(self, other: Value | float) -> Value: return _binary("-", other, self)
+    def __mul__(self, other: Value | float) -> Value: return _binary("*", self, other)
+    def __rmul__(self, other: Value | float) -> Value: return _binary("*", other, self)
+    def __truediv__(self, other: Value | float) -> Value: return _binary("/", self, other)
+    def __rtruediv__(self, other: Value | float) -> Value: return _binary("/", other, self)
+    def __pow__(self, other: Value | float) -> Value: return _binary("**", self, other)
+    def __rpow__(self, other: Value | float) -> Value: return _binary("**", other, self)
+    def __neg__(self) -> Value: return apply(OPS["neg"], (self,))
+    def __pos__(self) -> Value: return self
+    def __abs__(self) -> Value: return apply(OPS["abs"], (self,))
+
+    if TYPE_CHECKING:   # the function methods, made from the ops table below
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def sign(self) -> Value: ...
+        def step(self) -> Value: ...
+        def max(self, other: Value | float) -> Value: ...
+        def min(self, other: Value | float) -> Value: ...
+        def pow(self, other: Value | float) -> Value: ...
 
     def backward(self) -> None:
         """Backpropagate from this node, as micrograd does: this node's grad

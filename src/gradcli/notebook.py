@@ -3,7 +3,7 @@
 A ``Value`` (a graph built by hand, micrograd style) and a ``Graph`` (a
 built program) display as their graph, data and grad on every node, as
 ``gradcli graph`` draws a program: SVG when Graphviz's ``dot`` is on PATH,
-otherwise the live page (``draw.page_html``) in a sandboxed frame. A Value
+otherwise the live page (``draw.live_page``) in a sandboxed frame. A Value
 is drawn as it is (grads of 0 until ``backward()``); a Graph with its
 gradients, as ``gradcli graph`` draws it. A picture that Graphviz would take
 long to lay out (``draw.layout_warning``) is cut to the ``DISPLAY_NODES``
@@ -39,8 +39,7 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Optional
 
-from .draw import (GraphvizMissing, dot_block, drawable, layout_warning, page_html, render, select,
-                   to_dot)
+from .draw import GraphvizMissing, dot_block, drawable, layout_warning, live_page, render, select, to_dot
 from .engine import Graph, Value
 from .errors import GradcliError, InputError, did_you_mean, words
 
@@ -71,8 +70,8 @@ def embedded_page(graph: Graph, max_nodes: Optional[int] = None, dot: Optional[s
     """The live page as an HTML fragment for a notebook: a sandboxed
     ``<iframe>`` (its script, styles and Content-Security-Policy stay its
     own). Where this gradcli has no live page: the DOT with a note."""
-    page = page_html(graph, max_nodes=max_nodes)
-    if "<pre" in page and "gradcli-dot" in page:      # the DOT stand-in (draw.page_html)
+    page = live_page(graph, max_nodes=max_nodes)
+    if page is None:
         return dot_block(dot if dot is not None else to_dot(graph, max_nodes=max_nodes))
     return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
             f'style="width:100%;height:{FRAME_HEIGHT}px;border:1px solid #ddd" '
