@@ -448,3 +448,14 @@ def test_type_hints_name_every_function_method():
     assert declared == set(FUNCTIONS)
     for name in FUNCTIONS:
         assert callable(getattr(Value(0.5), name))
+
+
+def test_labels_are_text():
+    assert Value(1.0, label=3).label == "3" and Value(1.0, label=None).label == ""
+    a = Value(1.0)
+    a.label = 7                      # set by hand later, as the lecture sets its labels
+    y = a * 2
+    y.label = None
+    g = gradcli.Graph.of(y)
+    assert [n.label for n in g.nodes] == ["7", "", ""]
+    assert "{ 7 · n0 | data 1 | grad 0 }" in gradcli.draw(y, "dot")

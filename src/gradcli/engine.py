@@ -76,6 +76,8 @@ class Value:
             data = _real(data)
         if _op or _children:
             _children = _checked(_children, _op)
+        if type(label) is not str:
+            label = "" if label is None else str(label)
         self.data = data
         self.grad = 0.0
         self.op = _op
@@ -558,7 +560,9 @@ class Graph:
         new = Value.__new__
         for i, node in enumerate(topological_order(output)):
             copy = new(Value)
-            copy.data, copy.grad, copy.op, copy.label = node.data, node.grad, node.op, node.label
+            label = node.label   # set by hand, as the lecture does: any object, shown as text
+            copy.data, copy.grad, copy.op = node.data, node.grad, node.op
+            copy.label = label if type(label) is str else "" if label is None else str(label)
             copy.children = tuple([copies[id(c)] for c in node.children]) if node.children else ()
             copy.kind, copy.pos, copy.index = node.kind, node.pos, i
             copies[id(node)] = copy
