@@ -241,7 +241,8 @@ def graph_(
     out: Optional[str] = typer.Option(
         None, "-o", metavar="FILE",
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
-             "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
+             "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
+             "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad",
@@ -261,7 +262,7 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True))
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
         if out is None or out == "-":
             emit(data.decode("utf-8"))
         else:
