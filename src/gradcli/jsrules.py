@@ -218,23 +218,41 @@ def _split(fn: Callable, args: list[J], answers: list[bool]) -> str:
     return yes if yes == no else f"({cond} ? {yes} : {no})"
 
 
+_SPACE: list = []
+
+
+def _space() -> tuple[dict, _MathSpace]:
+    if not _SPACE:
+        space = _rebound()
+        _SPACE.append((space, _MathSpace(space)))
+    return _SPACE[0]
+
+
+def forward(name: str) -> str:
+    """The op's forward as a JavaScript expression in ``x0``, ``x1``..."""
+    space, _ = _space()
+    op = OPS[name]
+    return expression(_rebind(op.forward, space), [J(f"x{i}") for i in range(op.arity)])
+
+
+def partial(name: str, k: int) -> str:
+    """d op / d operand ``k`` as a JavaScript expression in ``x0``, ``x1``... and ``o``."""
+    space, m = _space()
+    op = OPS[name]
+    rule = _rebind(op.partials[k], space)
+    return expression(lambda *a: rule(m, *a), [*(J(f"x{i}") for i in range(op.arity)), J("o")])
+
+
 def op_table() -> str:
     """The JavaScript object ``OPS``: for each op of ``ops.OPS``, its forward
     ``f(x0, x1)`` and its partials ``d[i](x0, x1, o)``, all generated."""
-    space = _rebound()
-    m = _MathSpace(space)
     rows = []
     for name, op in OPS.items():
-        xs = [J(f"x{i}") for i in range(op.arity)]
-        params = ", ".join(x.text for x in xs)
-        forward = expression(_rebind(op.forward, space), xs)
-        partials = []
-        for d in op.partials:
-            rule = _rebind(d, space)
-            partials.append(f"function ({params}, o) {{ return {expression(lambda *a, r=rule: r(m, *a), [*xs, J('o')])}; }}")
-        rows.append(f"  {json.dumps(name)}: {{f: function ({params}) {{ return {forward}; }},\n"
+        params = ", ".join(f"x{i}" for i in range(op.arity))
+        partials = [f"function ({params}, o) {{ return {partial(name, k)}; }}" for k in range(op.arity)]
+        rows.append(f"  {json.dumps(name)}: {{f: function ({params}) {{ return {forward(name)}; }},\n"
                     f"    d: [{', '.join(partials)}]}}")
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
-__all__ = ("J", "Cond", "SPELLING", "expression", "op_table")
+__all__ = ("J", "Cond", "SPELLING", "expression", "forward", "partial", "op_table")

@@ -248,6 +248,7 @@ def data(graph: Graph, pic: Picture, ex: _explain.Explanation, precision: int, g
         "precision": precision,
         "startAtEnd": grads,
         "omitted": pic.omitted,
+        "skipped": _explain.skipped_line(ex),
     }
 
 

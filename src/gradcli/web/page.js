@@ -346,6 +346,7 @@ function stepText(k) {
     }
   }
   if (k === NSTEPS) {
+    if (D.skipped) box.append(el("p", "line muted", D.skipped));
     const parts = LEAVES.map(([name, i]) => name + " = " + short(state.acc[i]));
     box.append(el("p", "line leaves", "gradients of the leaves: " + (parts.length ? parts.join(", ") : "none (the program has no leaves)")));
   }
