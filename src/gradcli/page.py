@@ -39,7 +39,7 @@ from .errors import DomainError
 from .jsrules import op_table
 from .layout import layout
 from .ops import OPS
-from .render import kind_of, short
+from .render import short
 
 # Geometry of the boxes (px). Numbers are set in a monospace font so that a
 # cell fits the longest of `%.6g`'s forms (`-1.23457e-05`, 12 characters).
@@ -50,8 +50,6 @@ VALUE_H = 28.0
 SMALL_H = 22.0
 FIELD_PAD = 10.0
 
-# Fills as in draw.STYLE (DOT): blue input, green leaf, white op, gold output.
-FILL = {"input": "#cfe2ff", "leaf": "#d3f0d0", "output": "#ffe08a", "": "#ffffff"}
 
 
 def _asset(name: str) -> str:
@@ -138,10 +136,10 @@ def boxes(pic: Picture, precision: int) -> tuple[list[_Box], list[tuple[int, int
 def _path(points: list[tuple[float, float]]) -> str:
     """A smooth path through the points: a cubic per segment, level at each point."""
     (x0, y0) = points[0]
-    parts = [f"M{x0:.1f},{y0:.1f}"]
+    parts = [f"M{x0:.0f},{y0:.0f}"]
     for (x1, y1) in points[1:]:
         mx = (x0 + x1) / 2
-        parts.append(f"C{mx:.1f},{y0:.1f} {mx:.1f},{y1:.1f} {x1:.1f},{y1:.1f}")
+        parts.append(f"C{mx:.0f},{y0:.0f} {mx:.0f},{y1:.0f} {x1:.0f},{y1:.0f}")
         x0, y0 = x1, y1
     return "".join(parts)
 
@@ -176,34 +174,29 @@ def svg(pic: Picture, precision: int, grads: bool, shown_grads: dict[int, float]
         i = node.index
         left, topy = x - b.w / 2, y - b.h / 2
         if b.shape == "op":
-            add(f'<g id="{b.key}" class="op" data-i="{i}" transform="translate({x:.1f},{y:.1f})">'
+            add(f'<g id="{b.key}" class="op" transform="translate({x:.0f},{y:.0f})">'
                 f'<ellipse rx="{b.w / 2:.1f}" ry="{b.h / 2:.1f}"/><text y="4">{_attr(b.text)}</text></g>')
         elif b.shape == "const":
-            add(f'<g id="{b.key}" class="const" data-i="{i}" transform="translate({x:.1f},{y:.1f})">'
+            add(f'<g id="{b.key}" class="const" transform="translate({x:.0f},{y:.0f})">'
                 f'<ellipse rx="{b.w / 2:.1f}" ry="{b.h / 2:.1f}"/><text y="4">{_attr(b.text)}</text></g>')
         elif b.shape == "stub":
-            add(f'<g id="{b.key}" class="stub" data-i="{i}" transform="translate({left:.1f},{topy:.1f})">'
+            add(f'<g id="{b.key}" class="stub" transform="translate({left:.0f},{topy:.0f})">'
                 f'<rect width="{b.w:.1f}" height="{b.h:.1f}" rx="5"/>'
                 f'<text x="{b.w / 2:.1f}" y="{b.h / 2 + 4:.1f}">{_attr(b.text)}</text></g>')
         else:
-            kind = kind_of(node, graph)
             cls = "v out" if node is graph.output else f"v {node.kind}"
-            fill = FILL["output" if node is graph.output else node.kind if node.kind in FILL else ""]
             name_w = b.w - 2 * numw
             g = shown_grads.get(i)
             gtext = short(g, precision) if grads and g is not None else ""
-            add(f'<g id="{b.key}" class="{cls}" data-i="{i}" tabindex="0" role="button" '
-                f'aria-label="{_attr(b.text)}{", " + kind if kind else ""}" '
-                f'transform="translate({left:.1f},{topy:.1f})">'
-                f'<rect class="box" width="{b.w:.1f}" height="{b.h:.1f}" rx="6" fill="{fill}"/>'
-                f'<path class="sep" d="M{name_w:.1f},0v{b.h:.0f}M{name_w + numw:.1f},0v{b.h:.0f}"/>'
-                f'<text class="name" x="{name_w / 2:.1f}" y="{b.h / 2 + 4:.1f}">{_attr(b.text)}</text>'
-                f'<text class="num" x="{name_w + FIELD_PAD:.1f}" y="{b.h / 2 + 4:.1f}">'
-                f'<tspan class="k">data</tspan><tspan class="d" x="{name_w + FIELD_PAD + 4 * NAME_CH:.1f}">'
+            ty = f"{b.h / 2 + 4:.0f}"
+            add(f'<g id="{b.key}" class="{cls}" tabindex="0" role="button" transform="translate({left:.0f},{topy:.0f})">'
+                f'<rect class="box" width="{b.w:.0f}" height="{b.h:.0f}" rx="6"/>'
+                f'<path class="sep" d="M{name_w:.0f},0v{b.h:.0f}M{name_w + numw:.0f},0v{b.h:.0f}"/>'
+                f'<text x="{name_w / 2:.0f}" y="{ty}">{_attr(b.text)}</text>'
+                f'<text class="num" x="{name_w + FIELD_PAD:.0f}" y="{ty}">data<tspan class="d" x="{name_w + FIELD_PAD + 4 * NAME_CH:.0f}">'
                 f'{_attr(short(node.data, precision))}</tspan></text>'
-                f'<rect class="gcell" x="{name_w + numw:.1f}" width="{numw:.1f}" height="{b.h:.1f}" rx="6"/>'
-                f'<text class="num" x="{name_w + numw + FIELD_PAD:.1f}" y="{b.h / 2 + 4:.1f}">'
-                f'<tspan class="k">grad</tspan><tspan class="g" x="{name_w + numw + FIELD_PAD + 4 * NAME_CH:.1f}">'
+                f'<rect class="gcell" x="{name_w + numw:.0f}" width="{numw:.0f}" height="{b.h:.0f}" rx="6"/>'
+                f'<text class="num" x="{name_w + numw + FIELD_PAD:.0f}" y="{ty}">grad<tspan class="g" x="{name_w + numw + FIELD_PAD + 4 * NAME_CH:.0f}">'
                 f'{_attr(gtext)}</tspan></text></g>')
     add("</g></g></svg>")
     return "".join(out), width, height

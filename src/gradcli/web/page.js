@@ -230,7 +230,7 @@ const svgRoot = $("graph");
 const boxOf = new Map();        // node index -> its value box (g)
 const dText = new Map(), gText = new Map();
 for (const g of svgRoot.querySelectorAll("g.v")) {
-  const i = Number(g.dataset.i);
+  const i = parseInt(g.id.slice(1), 10);
   boxOf.set(i, g);
   dText.set(i, g.querySelector("tspan.d"));
   gText.set(i, g.querySelector("tspan.g"));
@@ -657,8 +657,8 @@ function fit() {
 /* ------------------------------------------------------------ wiring */
 
 function nodeOf(target) {
-  const g = target.closest && target.closest("g[data-i]");
-  return g ? Number(g.dataset.i) : null;
+  const g = target.closest && target.closest("g.v, g.op, g.const, g.stub");
+  return g ? parseInt(g.id.slice(1), 10) : null;
 }
 
 function wire() {
