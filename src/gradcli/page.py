@@ -82,11 +82,21 @@ def _value_name(node: Value) -> str:
     return f"{name} · n{node.index}"
 
 
-def _num_w() -> float:
-    return 2 * FIELD_PAD + 4 * NAME_CH + NUM_CHARS * NUM_CH
+def _num_w(chars: int = NUM_CHARS) -> float:
+    return 2 * FIELD_PAD + 4 * NAME_CH + chars * NUM_CH
 
 
-def boxes(pic: Picture, precision: int) -> tuple[list[_Box], list[tuple[int, int, str]]]:
+def num_chars(pic: Picture, precision: int, grads: dict[int, float]) -> int:
+    """How many characters a data or grad cell holds: the longest number
+    the picture shows now, at least 6 and at most 12 (`-1.23457e-05`). A
+    longer number after a poke is squeezed into the cell by the page."""
+    longest = 6
+    for node in pic.nodes:
+        longest = max(longest, len(short(node.data, precision)), len(short(grads.get(node.index, 0.0), precision)))
+    return min(longest, NUM_CHARS)
+
+
+def boxes(pic: Picture, precision: int, chars: int = NUM_CHARS) -> tuple[list[_Box], list[tuple[int, int, str]]]:
     """The boxes of the picture in topological order (an op's circle just
     before its value) and the edges between them, each with its DOM id:
     ``e<i>_<k>`` for operand k into op i, ``e<i>`` for op i into its value."""
@@ -115,7 +125,7 @@ def boxes(pic: Picture, precision: int) -> tuple[list[_Box], list[tuple[int, int
             box = _Box(f"n{i}", node, "const", NAME_CH * len(text) + 2 * FIELD_PAD, SMALL_H, text)
         else:
             text = _value_name(node)
-            w = max(40.0, NAME_CH * len(text) + 2 * FIELD_PAD) + 2 * _num_w()
+            w = max(40.0, NAME_CH * len(text) + 2 * FIELD_PAD) + 2 * _num_w(chars)
             box = _Box(f"n{i}", node, "value", w, VALUE_H, text)
         where[box.key] = len(result)
         result.append(box)
@@ -147,7 +157,8 @@ def _path(points: list[tuple[float, float]]) -> str:
 def svg(pic: Picture, precision: int, grads: bool, shown_grads: dict[int, float]) -> tuple[str, float, float]:
     """The picture as SVG markup, its width and height."""
     graph = pic.graph
-    bx, edges = boxes(pic, precision)
+    chars = num_chars(pic, precision, shown_grads)
+    bx, edges = boxes(pic, precision, chars)
     lay = layout([b.w for b in bx], [b.h for b in bx], [(u, v) for u, v, _ in edges])
     margin = 16.0
     top = 28.0 if pic.omitted else 0.0
@@ -155,11 +166,11 @@ def svg(pic: Picture, precision: int, grads: bool, shown_grads: dict[int, float]
     height = lay.height + 2 * margin + top
     out = []
     add = out.append
-    add(f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+    add(f'<svg id="graph" data-chars="{chars}" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" role="group" aria-label="the graph">')
     add('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker>'
-        '<marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" '
+        '<marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="3" markerHeight="3" '
         'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker></defs>')
     add(f'<g transform="translate({margin:.0f},{margin + top:.0f})">')
     if pic.omitted:
@@ -168,7 +179,7 @@ def svg(pic: Picture, precision: int, grads: bool, shown_grads: dict[int, float]
     for (u, v, eid), pts in zip(edges, lay.routes):
         add(f'<path id="{eid}" class="e" d="{_path(pts)}"/>')
     add("</g><g class=\"nodes\">")
-    numw = _num_w()
+    numw = _num_w(chars)
     for b, x, y in zip(bx, lay.x, lay.y):
         node = b.node
         i = node.index

@@ -236,6 +236,16 @@ for (const g of svgRoot.querySelectorAll("g.v")) {
   gText.set(i, g.querySelector("tspan.g"));
 }
 const lastD = new Map(), lastG = new Map();
+const CHARS = Number(svgRoot.dataset.chars);
+
+/** A number into its cell: squeezed when it is longer than the cell was made for. */
+function put(el, t) {
+  el.textContent = t;
+  if (t.length > CHARS) {
+    el.setAttribute("textLength", String(CHARS * 6.7));
+    el.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  } else if (el.hasAttribute("textLength")) el.removeAttribute("textLength");
+}
 let hot = [];
 
 function result() {
@@ -270,12 +280,12 @@ function draw() {
   const g = gradsAt(K);
   for (const [i, el] of dText) {
     const t = short(state.data[i]);
-    if (lastD.get(i) !== t) { el.textContent = t; lastD.set(i, t); }
+    if (lastD.get(i) !== t) { put(el, t); lastD.set(i, t); }
   }
   for (const [i, el] of gText) {
     let t = Number.isNaN(g[i]) ? "" : short(g[i]);
     if (quiz && !solved.has(i)) t = "?";
-    if (lastG.get(i) !== t) { el.textContent = t; lastG.set(i, t); }
+    if (lastG.get(i) !== t) { put(el, t); lastG.set(i, t); }
   }
   for (const el of hot) el.classList.remove("hot", "changed", "seed");
   hot = [];
@@ -450,12 +460,15 @@ function recompute() {
     svgRoot.classList.add("stale");
     const where = $("n" + r.node + "op") || boxOf.get(r.node);
     if (where) where.classList.add("bad");
+    $("heading").textContent = D.outName + " is not defined at these values";
+    $("heading").classList.add("stale");
     for (const { input } of controls.values()) input.removeAttribute("aria-invalid");
     return;
   }
   error = null;
   state = r.state;
   $("error").hidden = true;
+  $("heading").classList.remove("stale");
   svgRoot.classList.remove("stale");
   draw();
 }
@@ -651,7 +664,7 @@ function fit() {
   const cw = canvas.clientWidth - 16, ch = canvas.clientHeight - 50;
   let s = cw / W;
   if (ch > 100 && H * s > ch) s = ch / H;
-  zoom(Math.min(1.6, Math.max(0.8, s)));
+  zoom(Math.min(1.6, Math.max(0.6, s)));
 }
 
 /* ------------------------------------------------------------ wiring */
