@@ -450,3 +450,21 @@ def test_page_errors_on_the_command_line(tmp_path):
     assert not (tmp_path / "x.html").exists()
     missing = run("graph", "a*b", "a=1", "b=2", "-o", str(tmp_path / "no" / "x.html"))
     assert missing.returncode == 2 and "cannot write" in missing.stderr
+
+
+@needs_browser
+def test_readme_js_lines_run_on_the_page(browser, pages):
+    """Each line of the README's ```js block, run on the page of L, gives its comment."""
+    readme = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"```js\n(.*?)```", readme, flags=re.S)
+    path, _ = pages["lecture_L"]
+    p = Opened(browser, path)
+    try:
+        lines = [line for line in block.splitlines() if line.strip()]
+        assert len(lines) >= 3
+        for line in lines:
+            code, want = line.split("//")
+            assert p.js("window." + code.strip()) == json.loads(want), line
+        p.clean()
+    finally:
+        p.close()

@@ -25,8 +25,9 @@ the nodes and edges, nothing recursive:
    their neighbours in the previous layer, without overlapping: an isotonic
    regression solved in one pass (pool adjacent violators); a few sweeps.
 
-Measured on this machine (bench/page_bench.py): 1,000 program nodes (2,000
-boxes with the operations) in about 0.1 s, 5,000 in about 0.5 s.
+Measured on this machine (2 shared cores): an unrolled tanh MLP of 1,055
+program nodes (1,742 boxes, 2,021 edges, 1,722 dummies) in 0.55 s, of 5,007
+nodes (8,278 boxes) in 3.4 s; a random DAG of 1,002 nodes in 0.37 s.
 """
 
 from __future__ import annotations
