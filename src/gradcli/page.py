@@ -46,11 +46,11 @@ from .render import short
 # Geometry of the boxes (px). Numbers are set in a monospace font so that a
 # cell fits the longest of `%.6g`'s forms (`-1.23457e-05`, 12 characters).
 NAME_CH = 7.0
-NUM_CH = 6.7
+NUM_CH = 7.3
 NUM_CHARS = 12
 VALUE_H = 28.0
 SMALL_H = 22.0
-FIELD_PAD = 10.0
+FIELD_PAD = 7.0
 
 
 

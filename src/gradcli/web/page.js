@@ -242,7 +242,7 @@ const CHARS = Number(svgRoot.dataset.chars);
 function put(el, t) {
   el.textContent = t;
   if (t.length > CHARS) {
-    el.setAttribute("textLength", String(CHARS * 6.7));
+    el.setAttribute("textLength", String(CHARS * 7.3));
     el.setAttribute("lengthAdjust", "spacingAndGlyphs");
   } else if (el.hasAttribute("textLength")) el.removeAttribute("textLength");
 }
@@ -664,7 +664,7 @@ function fit() {
   const cw = canvas.clientWidth - 16, ch = canvas.clientHeight - 50;
   let s = cw / W;
   if (ch > 100 && H * s > ch) s = ch / H;
-  zoom(Math.min(1.6, Math.max(0.6, s)));
+  zoom(Math.min(1.6, Math.max(0.8, s)));
 }
 
 /* ------------------------------------------------------------ wiring */
