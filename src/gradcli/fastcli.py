@@ -82,7 +82,11 @@ def run(opts: dict) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """The console script."""
+    """The console script (called by gradcli_entry.main, which catches
+    Ctrl-C from the start)."""
+    from .cmdline import guard_streams
+
+    guard_streams()
     args = sys.argv[1:] if argv is None else list(argv)
     opts = plan(args)
     if opts is None:
