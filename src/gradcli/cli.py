@@ -8,6 +8,7 @@ nothing is printed on standard output when a command fails.
 
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import contextmanager
 from typing import List, Optional
@@ -17,6 +18,7 @@ from typer.core import TyperCommand
 
 from . import __version__
 from .errors import InputError
+from .safeio import printable
 
 
 class _ProgramFirst(TyperCommand):
@@ -121,6 +123,7 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
     source = Source()
     with errors_to_exit(source):
+        _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
         from . import render
 
@@ -155,6 +158,7 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
     source = Source()
     with errors_to_exit(source):
+        _on_error_alone(on_error)
         from . import render
 
         graph = load(program, file, bindings or [], output, source)
@@ -171,6 +175,18 @@ def grad(
 
 # ------------------------------------------- many points (issue 5: --at, speed)
 
+def _on_error(on_error: str) -> None:
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
+
+
+def _on_error_alone(on_error: str) -> None:
+    """``--on-error`` without ``--at``: a bad value, or a skip with no points to skip."""
+    _on_error(on_error)
+    if on_error != "fail":
+        raise InputError("--on-error applies to --at POINTS, which is not given")
+
+
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
     """``eval --at`` and ``grad --at``: one output row per point, in order.
 
@@ -184,8 +200,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
 
     source = Source()
     with errors_to_exit(source):
-        if on_error not in ("fail", "skip"):
-            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
+        _on_error(on_error)
         from . import batch, render
         from .build import structure, resolve
         from .parse import parse
@@ -275,7 +290,20 @@ def graph_(
 def _positive(value: float, option: str) -> float:
     if not value > 0:
         raise InputError(f"{option} must be a positive number, not {value:g}")
+    if math.isinf(value):
+        raise InputError(f"{option} must be a finite number, not inf")
     return value
+
+
+def _a_number(value: Optional[float], option: str) -> None:
+    """A tolerance may be anything but nan (every comparison with nan is false)."""
+    if value is not None and math.isnan(value):
+        raise InputError(f"{option} must be a number, not nan")
+
+
+# The smallest --h whose step survives rounding at every x: the step is
+# h * max(1, |x|), and x + step == x once step is below half an ulp of x.
+SMALLEST_H = 2.0 ** -52
 
 
 @app.command("check", cls=_ProgramFirst)
@@ -306,6 +334,10 @@ def check_(
         from .build import resolve
 
         _positive(h, "--h")
+        if h < SMALLEST_H:
+            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+        _a_number(rtol, "--rtol")
+        _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         report = checking.check(graph, every, None if names is None else resolve(graph, names),
@@ -423,6 +455,7 @@ def descend_(
         from . import descend as gd
 
         _positive(lr, "--lr")
+        _a_number(tol, "--tol")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []

@@ -101,6 +101,10 @@ def parser() -> Lark:
 
 def parse(text: str) -> Program:
     """Parse a program. Raises ``ParseError`` for anything that is not one."""
+    if not isinstance(text, str):
+        from .errors import InputError
+
+        raise InputError(f"a program is text (a str), not a {type(text).__name__}")
     if text.startswith("\ufeff"):
         text = text[1:]
     with paused_gc():
