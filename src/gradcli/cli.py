@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import List, Optional
 
 import typer
@@ -76,7 +76,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 
@@ -213,7 +213,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
         names = split_names(wrt)
         if names is not None:
             resolve(graph, names)
-        where = "standard input" if at == "-" else f"`{at}`"
+        where = "standard input" if at == "-" else f"`{printable(at)}`"
         with _open_points(at) as stream, tempfile.SpooledTemporaryFile(1 << 23, "w+", encoding="utf-8") as out:
             points = batch.read_points(stream, where)
             runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
@@ -239,7 +239,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
 @contextmanager
 def _open_points(at: str):
     if at == "-":
-        yield sys.stdin
+        yield stdin()
         return
     with open_input(at, encoding="utf-8", newline="") as f:
         yield f
@@ -459,18 +459,14 @@ def descend_(
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
-        csv = gd.CsvLog(log, names) if log is not None else None
-        if csv is not None:
-            hooks.append(csv)
-        with _progress(steps) as advance:
+        with ExitStack() as stack:
+            if log is not None:
+                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+            advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
-            try:
-                result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
-            finally:
-                if csv is not None:
-                    csv.close()
+            result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
         if sys.stderr.isatty():
             from .render import short
 

@@ -278,7 +278,8 @@ def render(dot_text: str, fmt: str) -> bytes:
 
 
 def write(path: str, data: bytes) -> None:
-    """Write the picture whole or not at all; an unwritable path is bad input (exit 2)."""
+    """Write the picture, whole or not at all (safeio.atomic_write): an
+    unwritable path is bad input (exit 2), a write that fails part way exit 1."""
     from .safeio import atomic_write
 
     atomic_write(path, data)
