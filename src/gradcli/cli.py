@@ -14,6 +14,7 @@ from contextlib import ExitStack, contextmanager
 from typing import List, Optional
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from . import __version__
@@ -34,7 +35,12 @@ class _ProgramFirst(TyperCommand):
                 continue
             names = list(param.opts) + list(param.secondary_opts)
             (flags if param.is_flag or param.count else valued).update(names)
-        options, positionals = split_args(args, flags, valued)
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue as e:
+            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            raise UsageError(f"{e.option} needs a value after it"
+                                   + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
 
@@ -76,7 +82,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 

@@ -23,6 +23,14 @@ EXIT_INTERNAL = 70  # a bug in gradcli (EX_SOFTWARE); never a traceback
 _LONG_OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*")
 
 
+class MissingValue(InputError):
+    """An option that takes a value is the last word of the command line."""
+
+    def __init__(self, option: str):
+        super().__init__(f"{option} needs a value after it")
+        self.option = option
+
+
 def split_args(args: List[str], flags: set, valued: set) -> tuple:
     """gradcli's argument rules, for both front doors: options may come
     before or after the arguments, ``--`` ends them, and an argument that
@@ -30,7 +38,10 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
     program, or a binding). ``flags`` and ``valued`` are the command's option
     names. Returns ``(options, positionals)``, each option as the list of its
     raw arguments (``["--wrt", "a"]``, ``["--wrt=a"]``, ``["-fFILE"]``); an
-    unknown long option is kept as an option, for click to reject."""
+    unknown long option is kept as an option, for click to reject. An
+    option that needs a value but is the last word raises ``MissingValue``
+    (without it, the ``--`` that _ProgramFirst puts before the positionals
+    became the value: a log file named ``--``)."""
     options: List[List[str]] = []
     positionals: List[str] = []
     i = 0
@@ -45,7 +56,9 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
         elif name in flags:
             options.append([arg])
         elif name in valued:
-            if "=" in arg or i + 1 == len(args):
+            if "=" not in arg and i + 1 == len(args):
+                raise MissingValue(arg)
+            if "=" in arg:
                 options.append([arg])
             else:
                 options.append([arg, args[i + 1]])
@@ -86,9 +99,13 @@ def errors_to_exit(source: Source) -> Iterator[None]:
     except Exception as e:  # a bug: say so plainly, never a traceback
         if _is_click_exit(e):   # typer.Exit / typer.Abort raised on purpose inside
             raise
-        _fail(f"internal error: {type(e).__name__}: {e}\n"
-              "this is a bug in gradcli; please report it with the command that caused it",
-              EXIT_INTERNAL)
+        _internal(e)
+
+
+def _internal(e: Exception) -> None:
+    _fail(f"internal error: {type(e).__name__}: {printable(str(e))}\n"
+          "this is a bug in gradcli; please report it with the command that caused it",
+          EXIT_INTERNAL)
 
 
 def _is_click_exit(e: Exception) -> bool:
@@ -262,6 +279,8 @@ def as_script(run: Callable[[], object]) -> None:
         sys.exit(130)
     except GradcliError as e:
         _fail(e.render(), e.exit_code)
+    except Exception as e:  # a bug outside any command (in argument parsing): never a traceback
+        _internal(e)
 
 
 # ------------------------------------------------- the console script's streams
