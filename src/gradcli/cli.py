@@ -224,14 +224,14 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
             points = batch.read_points(stream, where)
             runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
             if not as_json:
-                out.write(render.points_header(runner.wrt if grads else None))
+                _spool(out, render.points_header(runner.wrt if grads else None))
             skipped, count = [], 0
             for lines, block in batch.run_points(runner, points):
                 for r, (e, values) in sorted(block.errors.items()):
                     if on_error == "fail":
                         raise batch.row_error(e, count + r + 1, lines[r], where, runner.columns, values)
                     skipped.append(lines[r])
-                out.write(render.points_json(block, grads) if as_json else render.points_csv(block))
+                _spool(out, render.points_json(block, grads) if as_json else render.points_csv(block))
                 count += len(lines)
             out.seek(0)
             shutil.copyfileobj(out, sys.stdout)
@@ -240,6 +240,21 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
             shown = ", ".join(map(str, skipped[:10])) + (", ..." if len(skipped) > 10 else "")
             typer.echo(f"note: {len(skipped)} of {count} points had a math error and got an empty row "
                        f"(line{'s' * (len(skipped) > 1)} {shown} of {where})", err=True)
+
+
+def _spool(out, text: str) -> None:
+    """Hold results until every point is done. Past 8 MB they go to an
+    unnamed temporary file (nothing another user can see or plant); a full
+    temporary directory is an output that fails while it is written."""
+    try:
+        out.write(text)
+    except OSError as e:
+        import tempfile
+
+        from .safeio import WriteFailed
+
+        raise WriteFailed(f"could not hold the results in a temporary file in "
+                          f"`{printable(tempfile.gettempdir())}`: {e.strerror or e}") from None
 
 
 @contextmanager
