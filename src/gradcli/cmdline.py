@@ -207,9 +207,11 @@ def split_names(values: Optional[List[str]]) -> Optional[List[str]]:
         return None
     names: list[str] = []
     for value in values:
-        for name in value.split(","):
-            name = name.strip()
-            if name and name not in names:
+        given = [name.strip() for name in value.split(",") if name.strip()]
+        if not given:
+            raise InputError(f"--wrt `{value}` names nothing: give a name, such as --wrt a, or a,b")
+        for name in given:
+            if name not in names:
                 names.append(name)
     return names
 
@@ -228,9 +230,17 @@ def wants_table(table: Optional[bool]) -> bool:
 
 
 def console():
+    """rich's Console for standard output. A reader that leaves early
+    (``grad --table | head -1``) ends the command with status 0, as
+    everywhere else (rich's own handler exits 1)."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            _reader_left()
+
+    return _Console(highlight=False)
 
 
 def emit(text: str) -> None:
