@@ -260,19 +260,19 @@ def test_a_full_temp_dir_under_at(tmp_path):
 
 
 def test_explain_counts_more_paths_than_python_prints(tmp_path):
-    # Each line doubles the number of paths: 2**15000 has 4,516 digits, past
-    # Python's 4,300-digit int-to-str limit.
+    # Each line triples the number of paths (x + x - x): 3**9100 has 4,342
+    # digits, past Python's 4,300-digit int-to-str limit.
     from gradcli.explain import path_summary
 
-    program = tmp_path / "diamonds.grad"
-    program.write_text("\n".join(["x = a"] + ["x = (x + x)/2"] * 15000))
+    program = tmp_path / "paths.grad"
+    program.write_text("\n".join(["x = a"] + ["x = x + x - x"] * 9100))
     result = gradcli("explain", "-f", str(program), "a=0.5", "--wrt", "a", "--paths", "1", "--json")
     assert result.returncode == 0, result.stderr
-    assert b'"total": 2.82e4515' in result.stdout
+    assert b'"total": 6.36e4341' in result.stdout
     import json
 
     assert json.loads(result.stdout)["paths"]["total"] == float("inf")   # valid JSON; beyond a double
-    assert path_summary("a", [], 2 ** 15000, 1.0).startswith("about 2.82e4515 paths from the output to a;")
+    assert path_summary("a", [], 3 ** 9100, 1.0).startswith("about 6.36e4341 paths from the output to a;")
     assert path_summary("a", [], 2 ** 100, 1.0).startswith("1267650600228229401496703205376 paths")
 
 
@@ -428,3 +428,88 @@ def test_the_caret_stays_under_the_spot_past_an_escape():
     assert err.splitlines()[3:5] == ["1 | a\\e + )", "  |  ^^"]
     err = assert_clean_failure(gradcli("eval", "a + ) # \x1b"), 2)
     assert err.splitlines()[3:5] == ["1 | a + ) # \\e", "  |     ^"]
+
+
+# ------------------------------------------- the property: no input breaks it
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+COMMANDS = ["eval", "grad", "graph", "check", "explain", "descend", "diff", "hessian"]
+TOKENS = ["a", "b", "x", "y", "1", "2.5", "1e308", "0", "-", "+", "*", "/", "**", "^", "(", ")", "=", "+=",
+          ";", "\n", "#", ",", ".", "exp", "log", "sqrt", "relu", "tanh", "abs", "sin", "a.exp()", " ",
+          "\t", "\x1b", "\x00", "é", "\ufeff", "nan", "inf", "__import__('os')"]
+FILES = ["prog.grad", "points.csv", "points.jsonl", "out.dot", "out.svg", "out.html", "log.csv", "-",
+         "/dev/null", "/nonexistent/x", "sub", ""]
+OPTIONS = {
+    "--json": None, "--table": None, "--plain": None, "--all": None, "--latex": None, "--maximize": None,
+    "--no-grad": None, "--help": None,
+    "--wrt": st.sampled_from(["a", "b", "x", "a,b", "", "zz", "\x1b"]),
+    "--output": st.sampled_from(["a", "y", "zz", ""]),
+    "-f": st.sampled_from(FILES), "--at": st.sampled_from(FILES), "-o": st.sampled_from(FILES),
+    "--log": st.sampled_from(FILES),
+    "--on-error": st.sampled_from(["fail", "skip", "bogus"]),
+    "--precision": st.sampled_from(["1", "6", "17", "0", "x"]),
+    "--rankdir": st.sampled_from(["LR", "TB", "up"]),
+    "--max-nodes": st.sampled_from(["1", "3", "0"]),
+    "--h": st.sampled_from(["1e-6", "1e-300", "inf", "nan", "-1", "1e300"]),
+    "--rtol": st.sampled_from(["1e-5", "nan", "-1", "inf"]),
+    "--atol": st.sampled_from(["1e-8", "nan"]),
+    "--tol": st.sampled_from(["1e-3", "nan", "inf"]),
+    "--lr": st.sampled_from(["0.1", "1e308", "inf", "nan", "0", "-1"]),
+    "--steps": st.sampled_from(["0", "1", "20", "-1"]),
+    "--paths": st.sampled_from(["1", "3", "0"]),
+    "--order": st.sampled_from(["1", "2", "0", "9"]),
+}
+
+
+def _option():
+    return st.sampled_from(sorted(OPTIONS)).flatmap(
+        lambda name: st.just([name]) if OPTIONS[name] is None else OPTIONS[name].map(lambda v: [name, v]))
+
+
+programs = st.lists(st.sampled_from(TOKENS), max_size=12).map("".join)
+bindings = st.tuples(st.sampled_from(["a", "b", "x", "y", "zz", "1a", ""]),
+                     st.sampled_from(["1", "-2.5", "1e308", "1e999", "inf", "nan", "0x10", "", "="])
+                     ).map(lambda t: f"{t[0]}={t[1]}")
+words = st.one_of(programs, bindings, st.text(max_size=8), _option().map(" ".join))
+argument_lists = st.tuples(
+    st.sampled_from(COMMANDS + ["--version", "bogus"]),
+    programs,
+    st.lists(st.one_of(bindings, _option(), words.map(lambda w: [w])).map(
+        lambda w: w if isinstance(w, list) else [w]), max_size=5),
+).map(lambda t: [t[0], t[1], *[a for part in t[2] for a in part]])
+
+
+def _holds(args: list, stdin: bytes, files: dict) -> None:
+    import tempfile
+
+    args = [a.replace("\x00", "") for a in args]     # an argument cannot hold a NUL byte
+    with tempfile.TemporaryDirectory() as where:
+        for name, data in files.items():
+            Path(where, name).write_bytes(data)
+        Path(where, "sub").mkdir()
+        result = subprocess.run([*ENTRY, *args], input=stdin, capture_output=True, cwd=where, timeout=300,
+                                env={**os.environ, "TMPDIR": where})
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode in (0, 1, 2), (args, result.returncode, err)
+    assert "Traceback" not in err and "internal error" not in err, (args, err)
+    if result.returncode != 0 and not (args[0] == "check" and result.returncode == 1):
+        assert result.stdout == b"", (args, result.returncode, result.stdout[:200])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=argument_lists, stdin=st.binary(max_size=64))
+def test_random_argument_lists_never_break_gradcli(args, stdin):
+    files = {"prog.grad": b"y = a*b + exp(x)\n", "points.csv": b"a,b,x\n1,2,3\n0,-1,0.5\n",
+             "points.jsonl": b'{"a": 1, "b": 2, "x": 0}\n', "log.csv": b"old\n"}
+    _holds(args, stdin, files)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(command=st.sampled_from(COMMANDS), data=st.binary(max_size=200), how=st.sampled_from(["-", "-f", "--at"]))
+def test_random_bytes_never_break_gradcli(command, data, how):
+    """Random bytes as the program (from standard input or a file) or as points."""
+    args = {"-": [command, "-", "a=1"], "-f": [command, "-f", "prog.grad", "a=1"],
+            "--at": [command if command in ("eval", "grad") else "grad", "a*b", "--at", "points.csv"]}[how]
+    _holds(args, data, {"prog.grad": data, "points.csv": data})
