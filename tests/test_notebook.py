@@ -31,7 +31,6 @@ from tests.conftest import EXAMPLES, ROOT
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
-HAS_PAGE = (ROOT / "src" / "gradcli" / "page.py").exists()
 
 LECTURE_L = "a = 2.0\nb = -3.0\ne = a*b\nc = 10.0\nd = e + c\nf = -2.0\nL = d * f\n"
 
@@ -101,16 +100,44 @@ def test_draw_svg_png_pdf():
     assert gradcli.draw(L, "pdf").startswith(b"%PDF")
 
 
-def test_draw_html_is_the_live_page_or_the_dot_with_a_note():
+def test_draw_html_is_the_live_page():
     L, _ = lecture_L()
     L.backward()
     page = gradcli.draw(L, "html")
-    assert page.startswith("<!DOCTYPE html>")
-    if HAS_PAGE:
-        assert "window.gradcli" in page or "gradcli" in page
-    else:
-        assert "This gradcli has no live page yet" in page
-        assert "{ a · n0 | data 2 | grad 6 }" in page and "n0 -&gt; n2op;" in page
+    assert page.startswith("<!DOCTYPE html>") and "window.gradcli" in page
+    with pytest.raises(InputError) as e:
+        gradcli.draw(L, "html", rankdir="TB")
+    assert "the live page is drawn left to right" in e.value.message
+
+
+def test_live_page_of_a_hand_built_graph_in_a_browser(tmp_path):
+    """The page of a hand-built neuron recomputes as the engine does."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no browser: /usr/bin/chromium is not installed")
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + b
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    target = tmp_path / "o.html"
+    target.write_text(gradcli.draw(o, "html"), encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(target.as_uri())
+        shown = page.evaluate("window.gradcli.result()")
+        moved = page.evaluate("window.gradcli.set('x1', 1.0)")
+        browser.close()
+    assert shown["value"] == pytest.approx(o.data, rel=1e-12)
+    assert shown["grad"] == pytest.approx({"x1": x1.grad, "w1": w1.grad, "b": b.grad}, rel=1e-12)
+    x1.data = 1.0
+    again = x1 * w1 + b
+    again = again.tanh()
+    again.backward()
+    assert moved["value"] == pytest.approx(again.data, rel=1e-12)
 
 
 def test_draw_of_a_built_program_computes_its_gradients():
@@ -200,16 +227,13 @@ def test_value_and_graph_display_as_svg():
     assert graph._repr_mimebundle_(include={"text/plain"}) == {"text/plain": repr(graph)}
 
 
-def test_display_without_graphviz_is_html(no_graphviz):
+def test_display_without_graphviz_is_the_live_page(no_graphviz):
     L, _ = lecture_L()
     bundle = L._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
-    if HAS_PAGE:
-        assert bundle["text/html"].startswith('<iframe class="gradcli-page"')
-        assert 'sandbox="allow-scripts"' in bundle["text/html"]
-    else:
-        assert "This gradcli has no live page yet" in bundle["text/html"]
-        assert "digraph gradcli {" in bundle["text/html"]
+    frame = bundle["text/html"]
+    assert frame.startswith('<iframe class="gradcli-page"') and 'sandbox="allow-scripts"' in frame
+    assert "window.gradcli" in frame and "&lt;!DOCTYPE html&gt;" in frame      # the page, escaped into srcdoc
     assert L._repr_svg_() is None
 
 
@@ -220,9 +244,7 @@ def test_a_large_graph_displays_only_the_nodes_near_the_output(no_graphviz):
         y = (y * x + 0.5).tanh()
     graph = Graph.of(y)
     assert notebook._limit(graph) == notebook.DISPLAY_NODES
-    html = notebook.mimebundle(y)["text/html"]
-    if not HAS_PAGE:
-        assert "more nodes not drawn" in html
+    assert "more nodes not drawn" in notebook.mimebundle(y)["text/html"]
     assert notebook._limit(Graph.of(x * x)) is None
 
 
@@ -265,7 +287,7 @@ def test_magic_graph_shows_the_picture():
     assert bundle["text/plain"] == cli.stdout
     if HAS_DOT:
         assert set(bundle) == {"text/plain", "image/svg+xml"} and "grad 6" in bundle["image/svg+xml"]
-    else:  # pragma: no cover
+    else:  # pragma: no cover - Graphviz is a test dependency (.ci/run installs it)
         assert set(bundle) == {"text/plain", "text/html"}
 
 

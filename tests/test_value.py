@@ -389,9 +389,10 @@ def test_non_finite_derivative_is_ieee_as_in_pytorch():
 # ------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: Value("x"), "a Value holds a real number, not str `'x'`"),
-    (lambda: Value(None), "a Value holds a real number, not NoneType `None`"),
-    (lambda: Value(10 ** 400), "a Value holds a real number, not int"),
+    (lambda: Value("x"), "a Value's data is a number that fits a float, not 'x'"),
+    (lambda: Value("2"), "a Value's data is a number that fits a float, not '2'"),
+    (lambda: Value(None), "a Value's data is a number that fits a float, not None"),
+    (lambda: Value(10 ** 400), "a Value's data is a number that fits a float, not 1000000"),
     (lambda: Value(1.0, (Value(1.0),), "ReLU"), "unknown operation `ReLU`"),
     (lambda: Value(1.0, (Value(1.0), 2.0), "+"), "a Value's operand must be a Value, not float `2.0`"),
     (lambda: Value(1.0, (Value(1.0),), "+"), "`+` takes 2 operands, not 1"),

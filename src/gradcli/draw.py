@@ -34,7 +34,7 @@ from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
 from .render import kind_of, node_id, short
 
-FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html"}
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 # Graphviz's layout time grows fast with the size of the layout (nodes, plus
@@ -286,18 +286,26 @@ def render(dot_text: str, fmt: str) -> bytes:
 
 
 def write(path: str, data: bytes) -> None:
-    """Write the picture; an unwritable path is bad input (exit 2)."""
-    try:
-        with open(path, "wb") as f:
-            f.write(data)
-    except OSError as e:
-        raise InputError(f"cannot write `{path}`: {e.strerror or e}") from None
+    """Write the picture, whole or not at all (safeio.atomic_write): an
+    unwritable path is bad input (exit 2), a write that fails part way exit 1."""
+    from .safeio import atomic_write
+
+    atomic_write(path, data)
 
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-         max_nodes: int | None = None, warn=None) -> bytes:
+         max_nodes: int | None = None, warn=None, filename: str | None = None) -> bytes:
     """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
-    callable taking a message) hears about layouts that will be slow."""
+    callable taking a message) hears about layouts that will be slow.
+    ``html`` is the live page (page.py; ``filename`` names the program's
+    file in its error messages)."""
+    if fmt == "html":
+        if rankdir != "LR":
+            raise InputError(f"--rankdir {rankdir}: the live page is drawn left to right (LR); "
+                             "--rankdir applies to DOT, SVG, PNG and PDF")
+        from .page import html
+
+        return html(graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:
@@ -362,50 +370,8 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
         raise InputError(f"max_nodes must be a positive whole number or None, not {_printable(max_nodes)}")
     if rankdir not in RANKDIRS:
         raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
-    graph = drawable(thing, bool(grads))
-    if format == "html":
-        return page_html(graph, precision, bool(grads), max_nodes)
-    text = to_dot(graph, precision, bool(grads), rankdir, max_nodes)
-    if format == "dot":
-        return text
-    data = render(text, format)
-    return data.decode("utf-8") if format == "svg" else data
-
-
-def live_page(graph: Graph, precision: int = 6, grads: bool = True,
-              max_nodes: int | None = None) -> str | None:
-    """The live page of a graph (page.py), or None where this gradcli has none."""
-    try:
-        from . import page
-    except ImportError:
-        return None
-    return page.html(graph, precision=precision, grads=grads, max_nodes=max_nodes)
-
-
-def page_html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | None = None) -> str:
-    """The live page of a graph; where this gradcli has none, a page holding
-    the DOT text, with a note saying so."""
-    live = live_page(graph, precision, grads, max_nodes)
-    if live is not None:
-        return live
-    import html
-
-    text = to_dot(graph, precision, grads, max_nodes=max_nodes)
-    title = html.escape(f"{graph.output_name or 'value'} = {short(graph.value, precision)}")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>gradcli · {title}</title>\n</head>\n<body>\n{dot_block(text)}</body>\n</html>\n")
-
-
-NO_PAGE_NOTE = ("This gradcli has no live page yet, and Graphviz's <code>dot</code> was not found: "
-                "here is the graph as DOT. Install Graphviz to see it drawn.")
-
-
-def dot_block(text: str) -> str:
-    """DOT text as an HTML fragment: a note, then the text in a ``<pre>``."""
-    import html
-
-    return (f'<div class="gradcli-dot"><p><em>{NO_PAGE_NOTE}</em></p>\n'
-            f'<pre style="white-space:pre;overflow-x:auto">{html.escape(text)}</pre></div>\n')
+    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
+    return data if format in ("png", "pdf") else data.decode("utf-8")
 
 
 def _printable(x: object) -> str:
@@ -429,4 +395,4 @@ sys.modules[__name__].__class__ = _DrawModule
 
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
-           "PICTURE_FORMATS", "drawable", "picture", "live_page", "page_html", "dot_block")
+           "PICTURE_FORMATS", "drawable", "picture")

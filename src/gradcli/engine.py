@@ -201,7 +201,9 @@ def _real(x: object) -> float:
             return float(x)
         except (OverflowError, ValueError):
             pass
-    raise InputError(f"a Value holds a real number, not {_shown(x)}")
+    from .safeio import printable   # only on the error path
+
+    raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
 
 
 def _shown(x: object) -> str:
@@ -346,7 +348,8 @@ def describe(op: Op, operands: Sequence[float]) -> str:
 
 
 def _num(v: float) -> str:
-    return repr(int(v)) if v == int(v) and abs(v) < 1e16 else repr(v)
+    # inf and nan are shown as Python writes them (int() of either raises)
+    return repr(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e16 else repr(v)
 
 
 def evaluate(op: Op, operands: Sequence[float], pos: Pos | None = None) -> float:
@@ -606,7 +609,12 @@ class Graph:
     def node(self, name: str) -> Value:
         """The node a name means for ``--wrt``: a leaf's name means the leaf,
         any other name the node it refers to at the end of the program."""
-        return self.leaves.get(name) or self.names[name]
+        node = self.leaves.get(name) or self.names.get(name)
+        if node is None:
+            from .build import resolve  # an unknown name: the same InputError as --wrt
+
+            resolve(self, [name], "")
+        return node
 
     def forward(self) -> float:
         """Recompute every node's data from the leaves (see ``FlatTape``)."""

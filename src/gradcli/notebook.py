@@ -3,7 +3,7 @@
 A ``Value`` (a graph built by hand, micrograd style) and a ``Graph`` (a
 built program) display as their graph, data and grad on every node, as
 ``gradcli graph`` draws a program: SVG when Graphviz's ``dot`` is on PATH,
-otherwise the live page (``draw.live_page``) in a sandboxed frame. A Value
+otherwise the live page (page.py) in a sandboxed frame. A Value
 is drawn as it is (grads of 0 until ``backward()``); a Graph with its
 gradients, as ``gradcli graph`` draws it. A picture that Graphviz would take
 long to lay out (``draw.layout_warning``) is cut to the ``DISPLAY_NODES``
@@ -39,9 +39,10 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Optional
 
-from .draw import GraphvizMissing, dot_block, drawable, layout_warning, live_page, render, select, to_dot
+from .draw import GraphvizMissing, drawable, layout_warning, render, select, to_dot
 from .engine import Graph, Value
 from .errors import GradcliError, InputError, did_you_mean, words
+from .page import html as html_page
 
 # A display of a graph Graphviz would take long to lay out shows only this
 # many value nodes, the nearest to the output.
@@ -56,23 +57,20 @@ NOTEBOOK_COLUMNS = 115
 
 def _picture(graph: Graph, max_nodes: Optional[int] = None, dot: Optional[str] = None) -> dict:
     """The picture of a graph for a notebook: ``image/svg+xml`` laid out by
-    Graphviz, or without it ``text/html``: the live page in a frame (or,
-    where this gradcli has no live page, the DOT with a note)."""
+    Graphviz, or without it ``text/html``: the live page in a frame."""
     if dot is None:
         dot = to_dot(graph, max_nodes=max_nodes)
     try:
         return {"image/svg+xml": render(dot, "svg").decode("utf-8")}
     except GraphvizMissing:
-        return {"text/html": embedded_page(graph, max_nodes, dot)}
+        return {"text/html": embedded_page(graph, max_nodes)}
 
 
-def embedded_page(graph: Graph, max_nodes: Optional[int] = None, dot: Optional[str] = None) -> str:
-    """The live page as an HTML fragment for a notebook: a sandboxed
-    ``<iframe>`` (its script, styles and Content-Security-Policy stay its
-    own). Where this gradcli has no live page: the DOT with a note."""
-    page = live_page(graph, max_nodes=max_nodes)
-    if page is None:
-        return dot_block(dot if dot is not None else to_dot(graph, max_nodes=max_nodes))
+def embedded_page(graph: Graph, max_nodes: Optional[int] = None) -> str:
+    """The live page (page.py) as an HTML fragment for a notebook: a
+    sandboxed ``<iframe>``, so that its script, styles and
+    Content-Security-Policy stay its own."""
+    page = html_page(graph, max_nodes=max_nodes)
     return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
             f'style="width:100%;height:{FRAME_HEIGHT}px;border:1px solid #ddd" '
             f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
