@@ -19,8 +19,9 @@ import time
 from contextlib import contextmanager
 from typing import Optional
 
-from .cmdline import Source, errors_to_exit, parse_bindings, read_program, split_names
+from .cmdline import Source, errors_to_exit, parse_bindings, read_program, split_names, stdin
 from .errors import InputError
+from .safeio import printable
 
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
@@ -28,7 +29,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
     source = Source()
     with errors_to_exit(source):
         if on_error not in ("fail", "skip"):
-            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
+            raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
         if jobs < 0:
             raise InputError(f"--jobs {jobs}: expected a number of processes, or 0 for every core")
         from . import pointsio, pointsrun
@@ -61,9 +62,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             _note(done, pointsio.label(at))
             return
         fmt = pointsio.sink_format(out, as_json)
-        if at == "-" and sys.stdin is None:
-            raise InputError("standard input is closed: there are no points to read")
-        points = pointsio.open_points(at, sys.stdin.buffer if at == "-" else None)
+        points = pointsio.open_points(at, stdin().buffer if at == "-" else None)
         columns = points.columns
         batch = Batch(graph, columns, names, grads, fixed=inputs)
         heads = ["value", *(f"grad_{n}" for n in batch.wrt)]

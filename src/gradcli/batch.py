@@ -339,7 +339,10 @@ def _bad_csv(text, lineno, where, width) -> InputError:
 
 def _json_row(line, lineno, where, columns) -> dict:
     try:
-        row = json.loads(line)
+        # Integers as floats, from their text: a number of hundreds of
+        # digits is too large for a float (rejected below), not an error
+        # of Python's int conversion.
+        row = json.loads(line, parse_int=float)
     except ValueError as e:
         raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
     if not isinstance(row, dict):

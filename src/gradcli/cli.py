@@ -8,15 +8,18 @@ nothing is printed on standard output when a command fails.
 
 from __future__ import annotations
 
+import math
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import List, Optional
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from . import __version__
 from .errors import InputError
+from .safeio import printable
 
 
 class _ProgramFirst(TyperCommand):
@@ -26,15 +29,36 @@ class _ProgramFirst(TyperCommand):
     after ``--`` in its place among the arguments."""
 
     def parse_args(self, ctx, args):
-        valued, flags = set(), set()
-        for param in self.get_params(ctx):
-            if getattr(param, "param_type_name", "") != "option":
-                continue
-            names = list(param.opts) + list(param.secondary_opts)
-            (flags if param.is_flag or param.count else valued).update(names)
-        options, positionals = split_args(args, flags, valued)
+        flags, valued = option_names(self.get_params(ctx))
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue as e:
+            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            raise UsageError(f"{e.option} needs a value after it"
+                                   + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def option_names(params) -> tuple:
+    """A command's option names: ``(flags, options that take a value)``."""
+    valued, flags = set(), set()
+    for param in params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        names = list(param.opts) + list(param.secondary_opts)
+        (flags if param.is_flag or param.count else valued).update(names)
+    return flags, valued
+
+
+def _keep(**parts) -> None:
+    """What a command computed, by name (``graph``, ``value``, ``grad``, ...),
+    for the notebook's ``%%gradcli`` (notebook.py), which sets
+    ``cmdline.RESULTS`` to a dict while it runs a command and returns these
+    in its result. On the command line it is None: nothing is kept."""
+    kept = RESULTS.get()
+    if kept is not None:
+        kept.update(parts)
 
 
 app = typer.Typer(
@@ -74,7 +98,8 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    RESULTS, MissingValue, Source, as_script, console, emit, errors_to_exit, gradients, load,
+    parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 
@@ -135,7 +160,9 @@ def eval_(
     _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
+        _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
+        _keep(graph=graph, value=graph.value)
         from . import render
 
         if not json and wants_table(table):
@@ -174,10 +201,12 @@ def grad(
     _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
+        _on_error_alone(on_error)
         from . import render
 
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
+        _keep(graph=graph, value=graph.value, grad=grads)
         if not json and wants_table(table):
             c = console()
             c.print(render.value_line(graph))
@@ -189,6 +218,18 @@ def grad(
 
 
 # ------------------------------------- many points (issues 5 and 14: --at)
+
+def _on_error(on_error: str) -> None:
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
+
+
+def _on_error_alone(on_error: str) -> None:
+    """``--on-error`` without ``--at``: a bad value, or a skip with no points to skip."""
+    _on_error(on_error)
+    if on_error != "fail":
+        raise InputError("--on-error applies to --at POINTS, which is not given")
+
 
 def _points_only(out, jobs, scheduler) -> None:
     """-o, --jobs and --scheduler belong to --at."""
@@ -219,7 +260,8 @@ def graph_(
     out: Optional[str] = typer.Option(
         None, "-o", metavar="FILE",
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
-             "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
+             "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
+             "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad",
@@ -239,8 +281,10 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True))
-        if out is None or out == "-":
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
+        to_stdout = out is None or out == "-"
+        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
+        if to_stdout:
             emit(data.decode("utf-8"))
         else:
             draw.write(out, data)
@@ -252,7 +296,20 @@ def graph_(
 def _positive(value: float, option: str) -> float:
     if not value > 0:
         raise InputError(f"{option} must be a positive number, not {value:g}")
+    if math.isinf(value):
+        raise InputError(f"{option} must be a finite number, not inf")
     return value
+
+
+def _a_number(value: Optional[float], option: str) -> None:
+    """A tolerance may be anything but nan (every comparison with nan is false)."""
+    if value is not None and math.isnan(value):
+        raise InputError(f"{option} must be a number, not nan")
+
+
+# The smallest --h whose step survives rounding at every x: the step is
+# h * max(1, |x|), and x + step == x once step is below half an ulp of x.
+SMALLEST_H = 2.0 ** -52
 
 
 @app.command("check", cls=_ProgramFirst)
@@ -283,10 +340,15 @@ def check_(
         from .build import resolve
 
         _positive(h, "--h")
+        if h < SMALLEST_H:
+            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+        _a_number(rtol, "--rtol")
+        _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         report = checking.check(graph, every, None if names is None else resolve(graph, names),
                                 h, rtol, atol)
+        _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
         rows = checking.rows(report, precision)
         notes = checking.kink_lines(report, graph, precision)
         if json:
@@ -334,6 +396,7 @@ def explain_(
 
         graph = load(program, file, bindings or [], output, source)
         told = ex.steps(graph)
+        _keep(graph=graph, value=graph.value, steps=told)
         path_info = None
         if wrt is not None:
             target = graph.node(resolve(graph, [wrt])[0])
@@ -400,21 +463,19 @@ def descend_(
         from . import descend as gd
 
         _positive(lr, "--lr")
+        _a_number(tol, "--tol")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
-        csv = gd.CsvLog(log, names) if log is not None else None
-        if csv is not None:
-            hooks.append(csv)
-        with _progress(steps) as advance:
+        with ExitStack() as stack:
+            if log is not None:
+                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+            advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
-            try:
-                result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
-            finally:
-                if csv is not None:
-                    csv.close()
+            result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+        _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
 
@@ -498,6 +559,7 @@ def diff(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         root = derivative(graph, _one_name(graph, wrt), order, defaults=inputs)
+        _keep(program=unparse.program(root), latex=unparse.latex(root))
         if json:
             import json as json_module
 
@@ -527,6 +589,7 @@ def hessian(
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
+        _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
         if json:
             emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
         elif wants_table(table):
