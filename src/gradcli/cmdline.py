@@ -330,6 +330,11 @@ class _Closed:
     def fileno(self) -> int:
         raise OSError(9, "it is closed")
 
+    @property
+    def buffer(self) -> "_Closed":
+        """Bytes fail the same way (``--at`` writes its results as bytes)."""
+        return self
+
 
 class _Output:
     """Standard output for the console script: a write or flush that fails
