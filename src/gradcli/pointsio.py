@@ -54,7 +54,8 @@ from .errors import InputError
 from .safeio import printable
 
 CHUNK_BYTES = 1 << 22      # text read per block (cut at a line end)
-CHUNK_ROWS = 1 << 16       # rows per record batch of Parquet and Arrow
+CHUNK_CELLS = 1 << 19      # numbers per record batch of Parquet and Arrow (4 MB) ...
+CHUNK_ROWS = 1 << 16       # ... and rows, at most
 MAX_LINE = 1 << 20         # one CSV row or JSON line, at most (1 MiB)
 SPLICE = 0.02              # numbers outside [1e-4, 1e16) up to this share: repr'd one by one
 
@@ -496,7 +497,7 @@ def _parquet(path: str, counter, fs=None):
     def chunks():
         row = 1
         try:
-            for batch in pf.iter_batches(batch_size=CHUNK_ROWS, columns=names, use_threads=True):
+            for batch in pf.iter_batches(batch_size=_rows_for(names), columns=names, use_threads=True):
                 chunk = _columns_of(batch, names, where, row)
                 row += batch.num_rows
                 yield chunk
@@ -528,15 +529,22 @@ def _arrow_ipc(path: str, counter):
     def chunks():
         row = 1
         try:
+            step = _rows_for(names)
             for batch in batches:
-                for start in range(0, batch.num_rows, CHUNK_ROWS):
-                    part = batch.slice(start, CHUNK_ROWS)
+                for start in range(0, batch.num_rows, step):
+                    part = batch.slice(start, step)
                     yield _columns_of(part, names, where, row)
                     row += part.num_rows
         finally:
             source.close()
 
     return names, chunks(), "arrow"
+
+
+def _rows_for(names) -> int:
+    """Rows per chunk: fewer for wide tables, so that a chunk (and the
+    results computed from it) stays a few megabytes."""
+    return max(1024, min(CHUNK_ROWS, CHUNK_CELLS // max(1, len(names))))
 
 
 def _arrow_why(e: Exception) -> str:
