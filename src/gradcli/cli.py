@@ -552,14 +552,14 @@ WRT_LEAVES = typer.Option(
 
 def _one_name(graph, wrt: Optional[List[str]]) -> str:
     """The one --wrt name of `diff` (the only leaf when there is one)."""
-    from .build import _names_note, resolve
+    from .build import names_note, resolve
 
     names = split_names(wrt)
     if names is None:
         if len(graph.leaves) == 1:
             return next(iter(graph.leaves))
         raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     if len(names) > 1:
         raise InputError("diff takes one --wrt name",
                          notes=["for every second derivative at a point, use `gradcli hessian`"])

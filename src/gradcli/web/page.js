@@ -77,7 +77,7 @@ function short(x, p) {
   return sign + m + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
 }
 
-/** engine._num: an operand as an error message writes it. */
+/** engine.literal: an operand as an error message writes it. */
 function num(v) {
   if (Number.isFinite(v) && Number.isInteger(v) && Math.abs(v) < 1e16) return String(v === 0 ? 0 : v);
   return full(v);
