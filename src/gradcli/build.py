@@ -32,7 +32,7 @@ class _Builder:
 
     def push(self, node: Value) -> Value:
         """Put a node on the tape (once)."""
-        if node.index < 0:
+        if node.index is None:
             node.index = len(self.nodes)
             self.nodes.append(node)
         return node
@@ -54,7 +54,7 @@ class _Builder:
             arg = args[0]
             if expr.op == "+":
                 return arg
-            if arg.kind == "const" and arg.index < 0:   # fold the sign of a number
+            if arg.kind == "const" and arg.index is None:   # fold the sign of a number
                 return Value(-arg.data, kind="const", pos=expr.pos)
             op = OPS["neg"]
         else:   # binary operators are built inline in ``expr``
@@ -95,10 +95,10 @@ class _Builder:
                 if type(expr) is Binary:
                     right = out.pop()
                     left = out[-1]
-                    if left.index < 0:
+                    if left.index is None:
                         left.index = len(nodes)
                         nodes.append(left)
-                    if right.index < 0:
+                    if right.index is None:
                         right.index = len(nodes)
                         nodes.append(right)
                     node = Value(0.0, (left, right), BINARY[expr.op].name, pos=expr.pos)

@@ -69,7 +69,7 @@ class Value:
         self.label = label
         self.kind = kind or ("op" if _op else "leaf")
         self.pos = pos
-        self.index = -1   # place on a Graph's tape; -1 until it has one
+        self.index: int | None = None   # place on a Graph's tape; None until it has one
 
     def __repr__(self) -> str:
         name = f"{self.label}, " if self.label else ""
