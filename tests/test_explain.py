@@ -214,3 +214,14 @@ def test_errors(args, code, message):
     result = runner.invoke(app, ["explain", *args])
     assert result.exit_code == code
     assert message in result.stderr and result.stdout == ""
+
+
+def test_a_step_on_a_corner_says_its_rows_convention():
+    result = runner.invoke(app, ["explain", "relu(x)*y", "x=0", "y=2", "--plain"])
+    assert result.exit_code == 0
+    assert ("    (at a corner: relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right)"
+            in result.output.splitlines())
+    obj = json.loads(runner.invoke(app, ["explain", "relu(x)*y", "x=0", "y=2", "--json"]).output)
+    assert [s["corner"] for s in obj["steps"]] == [None, OPS["relu"].corner.convention]
+    away = runner.invoke(app, ["explain", "relu(x)*y", "x=1", "y=2", "--plain"])
+    assert "corner" not in away.output

@@ -94,6 +94,15 @@ def passed(node: Value, operand: int, upstream: float) -> float:
         return math.nan
 
 
+def corner(node: Value) -> str | None:
+    """The row's convention when ``node`` sits on its op's corner (relu at
+    0, a tie in max...), else None."""
+    row = OPS.get(node.op) if node.children else None
+    if row is None or row.corner is None or not row.corner.at(*(c.data for c in node.children)):
+        return None
+    return row.corner.convention
+
+
 def live(graph: Graph) -> bytearray:
     """For each place on the tape: does the output depend on that node?"""
     return needed(graph.nodes, [graph.output])
@@ -158,6 +167,7 @@ class Step:
     node: Value
     upstream: float
     contributions: list[Contribution]
+    corner: str | None = None   # the convention used, when the node sits on its op's corner
 
 
 @dataclass
@@ -204,7 +214,7 @@ def steps(graph: Graph) -> Explanation:
             seen[child.index] += 1
             contributions.append(Contribution(child, i, rule(node.op, i), d, product, before,
                                               acc[child.index], seen[child.index], uses[child.index]))
-        out.append(Step(node, g, contributions))
+        out.append(Step(node, g, contributions, corner(node)))
     grads = {node.index: acc[node.index] for node in tape if flags[node.index] and node.kind != "const"}
     return Explanation(graph, out, grads, skipped, names(graph))
 
@@ -299,6 +309,8 @@ def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
         seed = " (the seed)" if step.node is ex.graph.output else ""
         out.append([(f"{k}. {node} = {expression(step.node, shown)}", "bold"),
                     (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
+        if step.corner:
+            out.append([(f"    (at a corner: {step.corner})", "yellow")])
         if not step.contributions:
             out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
         for _ in step.contributions:
@@ -386,7 +398,7 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
         "output": shown[ex.graph.output.index],
         "steps": [{
             "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
-            "expression": expression(s.node, shown), "grad": json_number(s.upstream),
+            "expression": expression(s.node, shown), "grad": json_number(s.upstream), "corner": s.corner,
             "contributions": [{
                 "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
                 "rule": c.rule, "local_rule": rule(s.node.op, c.operand,
