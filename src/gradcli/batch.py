@@ -72,6 +72,13 @@ class ArrayMath:
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
     @staticmethod
+    def sech2(x):
+        np = _np()
+        e = np.exp(-2.0 * np.abs(x))   # 4*sigmoid(2x)*sigmoid(-2x), as FloatMath.sech2, in fewer array steps
+        r = 1.0 / (1.0 + e)
+        return 4.0 * r * (e * r)
+
+    @staticmethod
     def step(x):
         return _np().where(x > 0, 1.0, 0.0)
 

@@ -767,7 +767,7 @@ class FlatTape:
                     g[gx] += gi
                     g[gy] += -gi
                 elif k == _TANH:
-                    # 4*sigmoid(2x)*sigmoid(-2x): both sigmoids from one exp
+                    # ops.FloatMath.sech2, inline
                     z = 2.0 * v[x]
                     e = exp(-abs(z))
                     q = 1.0 + e

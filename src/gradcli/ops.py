@@ -21,7 +21,10 @@ A row (``Op``) holds, side by side:
   ``unparse``) reads worse.
 
 The rules use only ``+ - * /``, comparisons with ``==``/``!=`` in a
-``m.where`` condition, and the functions of ``m``. So one row serves every
+``m.where`` condition, and the functions of ``m``: the language's functions,
+``where``, ``floor`` (in domains) and ``sech2(x)``, tanh's derivative,
+which is ``4*sigmoid(2x)*sigmoid(-2x)`` (the symbolic tape builds exactly
+that; FloatMath computes the same bits with one exp). So one row serves every
 number type, each with a namespace of its own, and those namespaces are the
 only number-type-specific code: ``FloatMath`` here (``grad``, IEEE results,
 never an exception but for ``/`` by zero), ``batch.ArrayMath`` (NumPy arrays,
@@ -31,7 +34,7 @@ plus its tests; the namespaces need a new function only if the row uses one
 they lack.
 
 Accuracy: the rules are written to keep the tails that the textbook forms
-lose (measured against 60-digit mpmath, tests/test_accuracy.py):
+lose (measured against 60-digit mpmath, tests/test_ops.py):
 ``tanh'`` is ``4*sigmoid(2x)*sigmoid(-2x)``, not ``1 - tanh(x)**2`` (which is
 exactly 0 past |x| = 19, where the truth is 1e-17 .. 1e-300); ``sigmoid'``
 is ``s*sigmoid(-x)``, not ``s*(1 - s)`` (0 past x = 36.7); ``log'`` and
@@ -90,6 +93,15 @@ def _where(cond: object, a: object, b: object) -> object:
     return a if cond else b
 
 
+def _sech2(x: float) -> float:
+    # 4*sigmoid(2x)*sigmoid(-2x), bit for bit, with one exp: both sigmoids
+    # share exp(-|2x|) (see _sigmoid), one is 1/q and the other e/q.
+    z = 2.0 * x
+    e = math.exp(-abs(z))
+    q = 1.0 + e
+    return 4.0 * (1.0 / q) * (e / q) if z >= 0 else 4.0 * (e / q) * (1.0 / q)
+
+
 class FloatMath:
     """The namespace ``m`` of the rows, on floats.
 
@@ -115,6 +127,7 @@ class FloatMath:
     hypot = staticmethod(math.hypot)
     pow = staticmethod(_pow)
     sigmoid = staticmethod(_sigmoid)
+    sech2 = staticmethod(_sech2)
     sign = staticmethod(_sign)
     step = staticmethod(_step)
     floor = staticmethod(math.floor)
@@ -200,7 +213,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("log", 1, lambda m, x: m.log(x), (lambda m, g, x, o: g / x,),
        undefined=((lambda m, x: x <= 0, "log needs a positive number"),)),
     Op("tanh", 1, lambda m, x: m.tanh(x),
-       (lambda m, g, x, o: g * (4.0 * m.sigmoid(2.0 * x) * m.sigmoid(-2.0 * x)),),
+       (lambda m, g, x, o: g * m.sech2(x),),
        text=("1 - {out}**2, as 4*sigmoid(2*{x})*sigmoid(-2*{x})",)),
     Op("relu", 1, lambda m, x: m.where(x > 0, x, 0.0), (lambda m, g, x, o: g * m.step(x),),
        corner=Corner(_CORNER_AT_ZERO, "relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right"),
@@ -219,7 +232,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("tan", 1, lambda m, x: m.tan(x), (lambda m, g, x, o: g * (1.0 + o * o),)),
     Op("softplus", 1, lambda m, x: m.log1p(m.exp(-abs(x))) + m.where(x >= 0, x, 0.0),
        (lambda m, g, x, o: g * m.sigmoid(x),)),
-    Op("log1p", 1, lambda m, x: m.log1p(x), (lambda m, g, x, o: g / (1.0 + x),),
+    Op("log1p", 1, lambda m, x: m.log1p(x), (lambda m, g, x, o: g * (1.0 / (1.0 + x)),),
        undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),)),
     Op("sign", 1, lambda m, x: m.sign(x), (lambda m, g, x, o: g * 0.0,),
        corner=Corner(_CORNER_AT_ZERO, "sign jumps at 0; its derivative is taken as 0")),

@@ -164,6 +164,11 @@ class Tape:
         is not known to fail."""
         return self.lift(a if known else b)
 
+    def sech2(self, x: Sym) -> Sym:
+        """tanh's derivative as the language writes it (ops.FloatMath.sech2
+        computes these bits): 4*sigmoid(2*x)*sigmoid(-2*x)."""
+        return 4.0 * self.sigmoid(2.0 * x) * self.sigmoid(-2.0 * x)
+
     def node(self, name: str, *operands: object) -> Sym:
         """The node ``name(operands)`` (``name`` as in ``OPS``), simplified."""
         args = tuple(self.lift(a) for a in operands)
