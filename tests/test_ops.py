@@ -327,3 +327,23 @@ def test_readme_lists_every_function_and_every_corner():
     assert listed == set(FUNCTIONS)
     for name, convention in conventions():
         assert f"- `{name}`: {convention}" in readme
+
+
+@pytest.mark.parametrize("program,point,exact", [
+    ("tanh(x)", {"x": 30.0}, lambda: mpmath.sech(mpmath.mpf(30)) ** 2),
+    ("sigmoid(x)", {"x": 40.0}, lambda: mpmath.exp(-40) / (1 + mpmath.exp(-40)) ** 2),
+    ("x**y", {"x": -1.0, "y": 1e16}, lambda: mpmath.mpf(-1e16)),
+    ("x**y", {"x": 3.4e304, "y": 1 / 3},
+     lambda: mpmath.mpf(1 / 3) * mpmath.mpf(3.4e304) ** (mpmath.mpf(1 / 3) - 1)),
+])
+def test_closer_to_mpmath_than_torch_float64(program, point, exact):
+    torch = pytest.importorskip("torch")
+    mp.dps = 60
+    truth = exact()
+    ours = gradcli.grad(program, wrt=["x"], **point)["x"]
+    x = torch.tensor(point["x"], dtype=torch.float64, requires_grad=True)
+    out = {"tanh(x)": lambda: torch.tanh(x), "sigmoid(x)": lambda: torch.sigmoid(x),
+           "x**y": lambda: x ** torch.tensor(point.get("y", 0.0), dtype=torch.float64)}[program]()
+    out.backward()
+    theirs = x.grad.item()
+    assert ulps(ours, truth) <= 2 < ulps(theirs, truth)

@@ -1,8 +1,9 @@
 """The engine: scalar Value nodes, forward and backward, in the spirit of micrograd.
 
 A ``Value`` holds its data and grad, the op that made it and its operands in
-order. Every op comes from one table (ops.py), where the forward function and
-the local derivatives sit side by side; no node keeps a closure.
+order. Every op comes from one table (ops.py), where the forward function,
+the chain rules, the domain and the corner sit side by side; no node keeps
+a closure.
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one

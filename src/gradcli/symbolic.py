@@ -1,7 +1,8 @@
 """Symbolic derivatives: the backward pass run on nodes instead of floats.
 
-``ops.py`` writes each op's local derivatives once, as ``d(m, *operands, out)``
-over a namespace ``m`` of elementary functions. ``grad`` runs them with
+``ops.py`` writes each op's chain rules once, as ``d(m, g, *operands, out)``
+(what an operand's gradient receives from an upstream gradient ``g``) over
+a namespace ``m`` of elementary functions. ``grad`` runs them with
 ``m = FloatMath`` on floats. Here they run with ``m = Tape``, whose functions
 and arithmetic build new nodes: the backward pass then *builds a graph*, the
 derivative, made of the same ``Value`` nodes and the same ops as any program.
