@@ -751,12 +751,23 @@ class FlatTape:
         v = list(map(_DATA, self.nodes))
         g = [0.0] * (self.size + 1)
         g[out] = 1.0
+        # only nodes the output depends on pass a gradient on, as in the
+        # reference loop (an unreached node's 0 times an infinite local
+        # derivative would be nan); every user of a node comes later on the
+        # tape, so marking operands on the way down finds them all
+        reached = bytearray(self.size + 1)
+        reached[out] = 1
         m = FloatMath
         exp = math.exp
         try:
             for i, k, x, y, chain, gx, gy, gall in self.backward_steps:
-                if i > out:
+                if i > out or not reached[i]:
                     continue
+                if k == _CALLN:
+                    for j in x:
+                        reached[j] = 1
+                else:
+                    reached[x] = reached[y] = 1   # y is 0 for one operand: node 0 has none to pass on
                 gi = g[i]
                 if k == _MUL:
                     g[gx] += gi * v[y]
