@@ -37,7 +37,7 @@ pass is a loop over it.
 from __future__ import annotations
 
 import math
-from typing import Collection, Sequence
+from typing import Callable, Collection, Sequence
 
 from .build import _names_note, resolve
 from .engine import Graph, Value, backward, forward, needed, reaches
@@ -264,23 +264,34 @@ class Tape:
             copies.append(copy)
         return copies
 
-    def differentiate(self, output: Sym, targets: Sequence[Sym]) -> list[Sym]:
+    def differentiate(self, output: Sym, targets: Sequence[Sym], adjoint: dict[int, Sym] | None = None,
+                      local: Callable[[Sym, int, Sym], Sym] | None = None) -> list[Sym]:
         """Reverse mode on nodes: ``d output / d target`` for each target, as
         nodes on this tape. The same rules as ``engine.backward``, in the same
-        order, so evaluating the result gives ``grad``'s numbers."""
+        order, so evaluating the result gives ``grad``'s numbers.
+
+        ``adjoint``, if given, is filled with every node's adjoint (by tape
+        index); ``local(node, i, d)``, if given, may replace the local
+        derivative ``d`` of ``node`` with respect to operand ``i`` (codegen.py
+        puts the rules' corner conventions back in as conditionals)."""
         order = live(self.nodes, [output])
         leads = reaches(self.nodes, targets)   # nodes that depend on a target
-        adjoint: dict[int, Sym] = {output.index: self.const(1.0)}
+        if adjoint is None:
+            adjoint = {}
+        adjoint[output.index] = self.const(1.0)
         for node in reversed(order):
             g = adjoint.get(node.index)
             if g is None or not node.children or _const(g, 0):
                 continue
             self.at = node.pos
             args = (*node.children, node)
-            for child, d in zip(node.children, OPS[node.op].partials):
+            for i, (child, d) in enumerate(zip(node.children, OPS[node.op].partials)):
                 if not leads[child.index]:
                     continue               # numbers, and nodes no target reaches
-                contribution = self.node("*", g, d(self, *args))
+                derivative = d(self, *args)
+                if local is not None:
+                    derivative = local(node, i, self.lift(derivative))
+                contribution = self.node("*", g, derivative)
                 before = adjoint.get(child.index)
                 adjoint[child.index] = contribution if before is None else self.node("+", before, contribution)
         zero = self.const(0.0)
