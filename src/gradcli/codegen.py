@@ -285,7 +285,7 @@ class Plan:
         names = list(graph.leaves) if wrt is None else resolve(graph, list(wrt))
         self.graph = graph
         self.wrt = names
-        self.tape = tape = Tape()
+        self.tape = tape = Tape(keep_nan=True)
         copies = tape.copy(graph, defaults)
         self.program = copies[:]          # index in graph.nodes -> copy
         self.is_program = bytearray(len(copies) + 1)
@@ -335,7 +335,7 @@ class Plan:
         named_adjoints: dict[int, int] = {}    # adjoint node -> program node
         for node in reversed(copies):
             a = self.adjoint.get(node.index)
-            if a is not None and a.kind == "op" and (node.label or node.is_leaf):
+            if a is not None and a.kind == "op" and not self.is_program[a.index] and (node.label or node.is_leaf):
                 keep[a.index] = 1
                 named_adjoints.setdefault(a.index, node.index)
         self.keep = keep
@@ -514,6 +514,7 @@ class _Writer:
     """The parts every language shares: the sweeps, statement by statement."""
 
     comment = "#"
+    unguarded = False     # True: no guards, an undefined operation gives inf or NaN, the checks see it
 
     def __init__(self, plan: Plan, lang: str, func: str):
         self.plan = plan
@@ -527,6 +528,10 @@ class _Writer:
     def assign(self, name: str, text: str) -> str: raise NotImplementedError
     def guard(self, node: Sym, guard: Guard, cond: str) -> list[str]: raise NotImplementedError
     def check(self, name: str, node: Sym, statement: _Statement | None) -> list[str]: raise NotImplementedError
+
+    def unused(self, name: str) -> list[str]:
+        """A value nothing reads (a statement computed only for its guards)."""
+        return []
 
     def comment_line(self, statement: _Statement) -> str:
         return f"{self.comment} {statement.pos}  {statement.text}"
@@ -577,8 +582,10 @@ class _Writer:
                         lines += self.guard(op, g, cond)
             name = self.p.names[node.index]
             lines += self.compute(name, node, inner, statement)
-            if any(SPELLINGS[op.op].overflows for op in inner):
+            if any(SPELLINGS[op.op].overflows or self.unguarded and can_fail(op) for op in inner):
                 lines += self.check(name, node, statement)
+            elif plan.uses[node.index] == 0:
+                lines += self.unused(name)
         return lines
 
     def compute(self, name: str, node: Sym, inner: list[Sym], statement) -> list[str]:
@@ -752,6 +759,7 @@ class _Python(_Writer):
 
 
 class _NumPy(_Python):
+    unguarded = True
     def imports(self):
         return "import numpy as np"
 
@@ -805,6 +813,9 @@ class _NumPy(_Python):
 class _C(_Writer):
     comment = "//"
 
+    def unused(self, name):
+        return [f"(void){name};   // not used: computed for its guards, as grad computes it"]
+
     def assign(self, name, text):
         return f"const double {name} = {text};"
 
@@ -832,6 +843,8 @@ class _C(_Writer):
         body = []
         for k, leaf in enumerate(plan.leaves):
             body.append(f"const double {self.p.names[leaf.index]} = in[{k}];")
+            if not plan.uses[leaf.index]:
+                body.append(f"(void){self.p.names[leaf.index]};   // not used")
         fwd = self.forward()
         if fwd:
             body += ["// forward"] + fwd

@@ -118,7 +118,11 @@ class Tape:
     ``pow(x, y)``, ``step(x)``... each builds a node (every function of the
     language is here, so any rule can use any of them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_nan: bool = False) -> None:
+        # keep_nan: no simplification that would turn a NaN or an infinity
+        # into a number (``x*0``, ``x - x``, skipping a zero adjoint), so a
+        # gradient that ``grad`` finds not finite stays so (codegen.py)
+        self.keep_nan = keep_nan
         self.nodes: list[Sym] = []
         self._shared: dict[tuple, Sym] = {}
         self.at: Pos | None = None    # the place new nodes are blamed on
@@ -201,7 +205,7 @@ class Tape:
                 return a
             if _const(a, 0):
                 return self.node("neg", b)
-            if a is b:
+            if a is b and not self.keep_nan:
                 return self.const(0.0)
             if b.op == "neg":
                 return self.node("+", a, b.children[0])
@@ -222,7 +226,7 @@ class Tape:
             if b.op == "neg":
                 return self.node("neg", self.node(name, a, b.children[0]))
         if name == "*":
-            if _const(a, 0) or _const(b, 0):
+            if (_const(a, 0) or _const(b, 0)) and not self.keep_nan:
                 return self.const(0.0)
             if _rank(b) < _rank(a):
                 a, b = b, a                       # numbers, then leaves, then the rest
@@ -281,7 +285,7 @@ class Tape:
         adjoint[output.index] = self.const(1.0)
         for node in reversed(order):
             g = adjoint.get(node.index)
-            if g is None or not node.children or _const(g, 0):
+            if g is None or not node.children or _const(g, 0) and not self.keep_nan:
                 continue
             self.at = node.pos
             args = (*node.children, node)
