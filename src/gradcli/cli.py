@@ -564,6 +564,45 @@ def hessian(
 
 
 
+# ------------------------------------------------------------ codegen (issue 11)
+
+@app.command("codegen", cls=_ProgramFirst)
+def codegen_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = typer.Option(
+        None, "--wrt", metavar="NAME",
+        help="The gradients to compute (repeat it, or a,b), as `grad --wrt` means them; default: every leaf."),
+    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language."),
+    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name."),
+    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql)."),
+    out: Optional[str] = typer.Option(None, "-o", metavar="FILE",
+                                      help="Write the code to FILE (whole or not at all) instead of printing it."),
+) -> None:
+    """Print code that computes the output's value and its gradient by reverse
+    mode, in Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
+    NAME=VALUE gives an input a default (a Python or JavaScript default argument)."""
+    source = Source()
+    with errors_to_exit(source):
+        from .build import bind, structure
+        from .codegen import generate
+        from .parse import parse
+
+        inputs = parse_bindings(read_program(program, file, bindings or [], source))
+        graph = structure(parse(source.text), output)
+        bind(graph, inputs, complete=False)
+        names = split_names(wrt)
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        if out is None or out == "-":
+            emit(code)
+        else:
+            from .safeio import atomic_write
+
+            atomic_write(out, code)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script."""
     as_script(lambda: app(args=argv, prog_name="gradcli"))

@@ -201,6 +201,12 @@ SPELLINGS: dict[str, Spelling] = {
 # codegen puts the condition back (key: (op, i), value: j).
 _CORNERS = {("**", 0): 1, ("**", 1): 0}
 
+# GCC rewrites pow(x, 2.0) as x*x and pow(x, -1.0) as 1/x even without
+# -ffast-math; glibc's pow is not correctly rounded (0.52 ulp), so the two can
+# differ in the last bit (pow(0.20842058207626302, 2.0)). A volatile
+# exponent keeps the call to libm's pow, which is what grad (math.pow) calls.
+_C_FOLDED_POWERS = (2.0, -1.0)
+
 _INFIX = {"+": (1, 1, 2), "-": (1, 1, 2), "*": (2, 2, 3), "/": (2, 2, 3)}   # level, left, right
 _ATOM, _SIGN = 5, 3
 
@@ -223,11 +229,21 @@ _JS_WORDS = set("""break case catch class const continue debugger default delete
 false finally for function if implements import in instanceof interface let new null package private protected
 public return static super switch this throw true try typeof var void while with yield await arguments eval
 undefined NaN Infinity Math Number RangeError""".split())
-_SQL_WORDS = set("""all and any as asc between by case cast check collate column constraint create cross current
-default desc distinct do else end except false fetch for foreign from full grant group having in inner
-intersect into is join lateral leading left like limit natural not null offset on only or order outer
-primary references right select some table then to trailing true union unique user using when where window
-with value""".split())
+# DuckDB's reserved, type and column-name keywords, PostgreSQL's and Spark's
+# reserved words, and the generated query's own column names
+_SQL_WORDS = set("""all analyse analyze and anti any array as asc asof asymmetric at authorization between bigint
+binary bit boolean both by case cast char character check coalesce collate collation column columns
+concurrently constraint create cross current_date current_time current_timestamp current_user dec decimal
+default deferrable desc describe distinct do double else end except exists extract false fetch float for
+foreign freeze from full generated glob grant group grouping grouping_id having ilike in initially inner inout
+int integer intersect interval into is isnull join lambda lateral leading left like limit localtime
+localtimestamp map national natural nchar none not notnull null nullif numeric offset on only or order out outer
+over overlaps overlay partition pivot pivot_longer pivot_wider placing position positional precision primary
+qualify range real references returning right row rows select semi session_user setof show similar smallint
+some struct substring summarize symmetric table tablesample then time timestamp to trailing treat trim true
+try_cast tuple union unique unpack unpivot user using values varchar variadic verbose when where window with
+xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize
+xmltable value ok""".split())
 _PY_WORDS = set(keyword.kwlist) | {"math", "np", "bad", "abs", "max", "min"}
 RESERVED = {"python": _PY_WORDS, "numpy": _PY_WORDS, "c": _C_WORDS, "js": _JS_WORDS, "sql": _SQL_WORDS}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -410,6 +426,7 @@ def _pieces(template: str) -> list:
 
 
 _TEMPLATES = {(op, lang): _pieces(form) for op, s in SPELLINGS.items() for lang, form in s.forms.items()}
+_C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
 _PLAIN_SQL = {op: _pieces(s.plain_sql) for op, s in SPELLINGS.items() if s.plain_sql}
 
 
@@ -460,6 +477,9 @@ class Printer:
             return ["-", (0, _SIGN + 1)]
         if self.lang == "sql" and node.op in _PLAIN_SQL and not can_fail(node):
             return _PLAIN_SQL[node.op]
+        if self.lang == "c" and node.op == "**" and node.children[1].kind == "const" \
+                and node.children[1].data in _C_FOLDED_POWERS:
+            return _C_LIBM_POW
         return _TEMPLATES[node.op, self.lang]
 
     def expr(self, root: Sym, inline_root: bool = True) -> str:
@@ -618,6 +638,11 @@ class _Writer:
             out.append(text)
         return out
 
+    def checked(self, g: Sym) -> bool:
+        """Whether a reported gradient needs a check: one the adjoint sweep
+        computed (a forward value or a number is finite already)."""
+        return g.kind == "op" and not self.plan.is_program[g.index]
+
     def gradient_failure(self, k: int | None) -> str:
         """What a non-finite gradient (the k-th, or any) is blamed on, in words."""
         ks = range(len(self.plan.wrt)) if k is None else [k]
@@ -750,7 +775,7 @@ class _Python(_Writer):
         plan = self.plan
         results = self.results()
         for k, g in enumerate(plan.gradients):
-            if g.kind != "const":
+            if self.checked(g):
                 name = self.p.atom(g)
                 lines += [f"if not math.isfinite({name}):",
                           "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
@@ -801,7 +826,7 @@ class _NumPy(_Python):
         lines = []
         plan = self.plan
         for g in plan.gradients:
-            if g.kind != "const":
+            if self.checked(g):
                 lines.append(f"bad |= ~np.isfinite({self.p.atom(g)})")
         results = self.results()
         lines.append(f"return tuple(np.where(bad, np.nan, v) for v in ({', '.join(results)}{',' if len(results) == 1 else ''}))")
@@ -852,11 +877,16 @@ class _C(_Writer):
         if bwd:
             body += ["// adjoint"] + bwd
         for k, g in enumerate(plan.gradients):
-            if g.kind != "const":
+            if self.checked(g):
                 body.append(f"if (!isfinite({self.p.atom(g)})) {self.code(None, self.gradient_failure(k))}")
         for k, text in enumerate(self.results()):
             body.append(f"out[{k}] = {text};")
         body.append("return 0;")
+        if any("(volatile double)" in line for line in body):
+            at = lines.index(f"int {self.func}(const double *in, double *out)")
+            lines[at:at] = [
+                "// pow(x, (volatile double){2.0}) calls libm's pow, as grad does; GCC would write x*x,",
+                "// which can differ from it in the last bit."]
         lines += ["    " + line for line in body] + ["}"]
         return "\n".join(lines) + "\n"
 
@@ -901,7 +931,7 @@ class _JS(_Writer):
         if bwd:
             body += ["// adjoint"] + bwd
         for k, g in enumerate(plan.gradients):
-            if g.kind != "const":
+            if self.checked(g):
                 body.append(f"if (!Number.isFinite({self.p.atom(g)})) {self.throw(self.gradient_failure(k), [])}")
         body.append(f"return [{', '.join(self.results())}];")
         lines += ["  " + line for line in body] + ["}"]
@@ -941,12 +971,12 @@ class _SQL(_Writer):
         for node in plan.statements:
             layers[level[node.index] - 1].append(node)
         checked = [n for n in plan.statements if plan.is_program[n.index]]
-        checked += [g for g in plan.gradients if g.kind == "op"]
+        checked += [g for g in plan.gradients if self.checked(g)]
         inputs = [leaf for leaf in plan.leaves if leaf.kind == "input"]
         header = _header_lines(plan, self.func)
         header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
                    "value and grad_NAME are NULL where grad fails.",
-                   "Tried on DuckDB; the functions are common to DuckDB, PostgreSQL and Spark SQL."]
+                   "Tried on DuckDB. The functions used are common to DuckDB, PostgreSQL and Spark SQL."]
         lines = [f"-- {h}" for h in header]
         ctes = []
         source = self.table_ref(table)
