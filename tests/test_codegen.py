@@ -553,7 +553,12 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
     except gradcli.GradcliError:
         assume(False)
     plan = generate(graph).plan
-    assert plan.op_count() <= 4 * plan.program_op_count(), text
+    costly = [n for n in graph.nodes if n.op in ("max", "min") or n.op == "**" and n.children[1].kind != "const"]
+    if not costly:
+        assert plan.op_count() <= 4 * plan.program_op_count(), text
+    # grad's rules for max/min, (1 ± sign(a - b)) / 2, and for a variable
+    # exponent (y*x**(y-1) and x**y*log(x)) take more; linear all the same
+    assert plan.op_count() <= 10 * plan.program_op_count(), text
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES + [None], ids=lambda p: p.name if p else "micrograd")
