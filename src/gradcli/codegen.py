@@ -345,9 +345,11 @@ class Plan:
         for root in [self.output, *self.gradients]:
             uses[root.index] += 1
         keep = bytearray(self.size)
+        for root in [self.output, *self.gradients]:
+            keep[root.index] = root.kind == "op"
         for node in ops:
             i = node.index
-            if uses[i] > 1 or atom[i] or node is self.output or any(node is g for g in self.gradients):
+            if uses[i] > 1 or atom[i]:
                 keep[i] = 1
             elif self.is_program[i] and (node.label or uses[i] == 0):
                 keep[i] = 1
@@ -371,15 +373,22 @@ class Plan:
         given: dict[int, str] = {}
         used: set[str] = set()
 
+        next_k: dict[str, int] = {}    # the next suffix to try for a name (no rescans: linear)
+
+        def free(name: str, wanted: str) -> bool:
+            key = fold(name)
+            return key not in used and key not in reserved and (name == wanted or key not in taken)
+
         def claim(index: int, wanted: str) -> None:
-            name, k = wanted, 2
-            while fold(name) in used or (fold(name) in taken and name != wanted) or fold(name) in reserved:
-                if fold(wanted) in reserved and k == 2 and fold(wanted + "_") not in used | taken:
-                    name = wanted + "_"
-                    k = 3
-                    continue
-                name = f"{wanted}_{k}"
-                k += 1
+            name = wanted
+            if not free(name, wanted):
+                name = wanted + "_"              # a keyword: `lambda` -> `lambda_`
+                if fold(wanted) not in reserved or not free(name, name):
+                    k = next_k.get(wanted, 2)
+                    while not free(f"{wanted}_{k}", ""):
+                        k += 1
+                    next_k[wanted] = k + 1
+                    name = f"{wanted}_{k}"
             used.add(fold(name))
             given[index] = name
 
@@ -403,7 +412,7 @@ class Plan:
                 claim(i, "d_" + given.get(source, self.tape.nodes[source].label))
                 continue
             counter += 1
-            while fold(f"t{counter}") in used | taken:
+            while not free(f"t{counter}", ""):
                 counter += 1
             claim(i, f"t{counter}")
         return given
@@ -550,6 +559,7 @@ class _Writer:
         self.p = Printer(plan, lang)
         self.find = _statements(plan.graph.source)
         self.checks = 0
+        self._suspects: list[tuple[str, Pos]] | None = None
 
     # -- pieces every language spells its own way
     def assign(self, name: str, text: str) -> str: raise NotImplementedError
@@ -652,8 +662,9 @@ class _Writer:
 
     def gradient_failure(self, k: int | None) -> str:
         """What a non-finite gradient (the k-th, or any) is blamed on, in words."""
-        ks = range(len(self.plan.wrt)) if k is None else [k]
-        suspects = list(dict.fromkeys(s for j in ks for s in _suspects(self.plan, j)))
+        if self._suspects is None:
+            self._suspects = _suspects(self.plan)
+        suspects = self._suspects
         where = ", ".join(f"`{op}` at {pos}" for op, pos in suspects[:6])
         more = "" if len(suspects) <= 6 else ", ..."
         tail = f": a derivative is not finite or overflows ({where}{more})" if suspects else ": an overflow"
@@ -679,16 +690,20 @@ def _negative_zero(plan: Plan) -> bytearray:
     return maybe
 
 
-def _suspects(plan: Plan, k: int) -> list[tuple[str, Pos]]:
-    from .engine import reaches
+def _suspects(plan: Plan) -> list[tuple[str, Pos]]:
+    """The operations whose derivatives can be non-finite at finite operands,
+    among those the output depends on, last first (one pass: the same list
+    serves every gradient)."""
+    from .engine import needed
 
-    target = plan.program[plan.graph.node(plan.wrt[k]).index]
-    leads = reaches(plan.tape.nodes, [target])
+    need = needed(plan.tape.nodes, [plan.output])
     found = []
     for node in reversed(plan.program):
-        if node.kind == "op" and leads[node.index] and node.op in ("/", "**", "sqrt", "log", "log1p") \
+        if node.kind == "op" and need[node.index] and node.op in ("/", "**", "sqrt", "log", "log1p") \
                 and node.pos is not None:
             found.append((node.op, node.pos))
+            if len(found) > 6:
+                break
     return found
 
 
@@ -1039,9 +1054,12 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
                          "use letters, digits and `_` (not first a digit), and not a keyword")
     if lang == "sql" and not all(_IDENT.fullmatch(part) for part in table.split(".")):
         raise InputError(f"--table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
-    plan = Plan(graph, wrt, defaults)
-    writer = _WRITERS[lang](plan, lang, name)
-    code = writer.write(table) if lang == "sql" else writer.write()
+    from .engine import paused_gc
+
+    with paused_gc():      # millions of small objects and no cycles
+        plan = Plan(graph, wrt, defaults)
+        writer = _WRITERS[lang](plan, lang, name)
+        code = writer.write(table) if lang == "sql" else writer.write()
     return Generated(code, plan)
 
 
