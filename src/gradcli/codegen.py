@@ -478,13 +478,15 @@ class Printer:
             return _SIGN if node.data < 0 or math.copysign(1, node.data) < 0 else _ATOM
         if self.atom(node) is not None:
             return _ATOM
-        if node.op in _INFIX:
+        if node.op in _INFIX and not (self.lang == "sql" and node.op == "/" and can_fail(node)):
             return _INFIX[node.op][0]
         if node.op == "neg":
             return _SIGN
         return _ATOM
 
     def layout(self, node: Sym) -> list:
+        if self.lang == "sql" and node.op == "/" and can_fail(node):
+            return _TEMPLATES["/", "sql"]            # CASE WHEN b <> 0 THEN a / b END
         if node.op in _INFIX:
             _, left, right = _INFIX[node.op]
             sign = node.op
@@ -1012,21 +1014,22 @@ class _SQL(_Writer):
             last = None
             for node in layer:
                 statement = self.find(node.pos)
-                if statement is not None and statement != last:
+                key = (statement, plan.is_program[node.index])
+                if statement is not None and key != last:
                     cols.append(f"    -- {statement.pos}  {statement.text}" + ("" if plan.is_program[node.index] else " (adjoint)"))
-                    last = statement
+                    last = key
                 cols.append(f"    {p.expr(node)} AS {p.ident(p.names[node.index])},")
             cols[-1] = cols[-1].rstrip(",")
             ctes.append(f"step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
             source = f"step{k + 1}"
-        ok = " AND ".join(_FINITE.format(p.ident(p.names[n.index])) for n in checked) or "TRUE"
+        ok = "\n      AND ".join(_FINITE.format(p.ident(p.names[n.index])) for n in checked) or "TRUE"
         results = self.results()
         select = [p.ident(leaf.label) for leaf in inputs]
         cast = lambda t: f"CAST(CASE WHEN ok THEN {t} END AS DOUBLE)"   # noqa: E731
         select.append(f"{cast(results[0])} AS value")
         for name, text in zip(plan.wrt, results[1:]):
             select.append(f"{cast(text)} AS {p.ident('grad_' + name)}")
-        ctes.append(f"checked AS (\n  SELECT *, {ok} AS ok\n  FROM {source}\n)")
+        ctes.append(f"checked AS (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
         lines.append("WITH\n" + ",\n".join(ctes))
         lines.append("SELECT " + ",\n       ".join(select))
         lines.append("FROM checked")
