@@ -618,3 +618,63 @@ def test_js_rules_shape():
     assert rules["exp"] == {"forward": "Math.exp(x)", "partials": ["out"]}
     assert rules["*"] == {"forward": "x * y", "partials": ["y", "x"]}
     assert len(rules["**"]["partials"]) == 2
+
+
+# ------------------------------------------------------------------ the command line
+
+def cli(*args: str, input: str | None = None):
+    from typer.testing import CliRunner
+
+    from gradcli.cli import app
+
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def test_cli_prints_the_library_code_and_reads_files_and_stdin():
+    path = EXAMPLES / "micrograd_readme.grad"
+    graph = structure(parse(path.read_text()))
+    for lang in LANGS:
+        result = cli("codegen", "-f", str(path), "--lang", lang)
+        assert result.exit_code == 0 and result.stderr == ""
+        assert result.stdout == generate(graph, lang).code
+    piped = cli("codegen", "-", "--lang", "c", input=path.read_text())
+    assert piped.stdout == generate(graph, "c").code
+
+
+def test_cli_options_name_table_wrt_output_and_defaults():
+    out = cli("codegen", "y = a * b; z = y + c", "--output", "y", "--wrt", "a,y", "--name", "f", "b=3").stdout
+    assert "def f(a, b=3.0, c):" not in out          # Python: defaults only on the trailing leaves
+    assert "def f(a, b, c):" in out and "return (y, b + 0.0, 1.0)" in out
+    js = cli("codegen", "y = a * b", "b=3", "--lang", "js").stdout
+    assert "function gradient(a, b = 3) {" in js
+    sql = cli("codegen", "y = a * b", "--lang", "sql", "--table", "lake.pts").stdout
+    assert "FROM lake.pts" in sql
+
+
+@pytest.mark.parametrize("args,message", [
+    (["y = a*b", "--lang", "rust"], "error: --lang `rust` is not a target: the targets are python, numpy, c, js, sql\n"),
+    (["y = a*b", "--name", "2f"], "error: --name `2f` cannot name a function in python"),
+    (["y = a*b", "--name", "for", "--lang", "js"], "error: --name `for` cannot name a function in js"),
+    (["y = a*b", "--lang", "sql", "--table", "pts; DROP"], "error: --table `pts; DROP` is not a table name"),
+    (["y = a*b", "--wrt", "q"], "error: --wrt `q` is not a name in the program\n"),
+    (["y = a*b", "q=1"], "error: `q` is not a name in the program"),
+    (["y = a*"], "syntax error"),
+])
+def test_cli_bad_input_exits_2_with_nothing_on_stdout(args, message):
+    result = cli("codegen", *args)
+    assert result.exit_code == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_writes_the_file_whole(tmp_path):
+    target = tmp_path / "g.c"
+    result = cli("codegen", "y = a*b", "--lang", "c", "-o", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text() == generate(structure(parse("y = a*b")), "c").code
+    target.write_text("before")
+    bad = cli("codegen", "y = a*", "--lang", "c", "-o", str(target))
+    assert bad.exit_code == 2 and target.read_text() == "before"
+    missing = cli("codegen", "y = a*b", "-o", str(tmp_path / "no" / "g.py"))
+    assert missing.exit_code == 2 and "no such file or directory" in missing.stderr.lower()
