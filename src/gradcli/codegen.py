@@ -64,6 +64,7 @@ from .errors import InputError
 from .ops import OPS
 from .safeio import printable
 from .symbolic import Sym, Tape
+from .unparse import _write
 from .syntax import Pos
 
 LANGS = ("python", "numpy", "c", "js", "sql")
@@ -443,6 +444,8 @@ def _pieces(template: str) -> list:
 
 _TEMPLATES = {(op, lang): _pieces(form) for op, s in SPELLINGS.items() for lang, form in s.forms.items()}
 _C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
+# SPELLINGS["/"]'s SQL with the operands' precedence of an infix `/`
+_SQL_DIVISION = ["CASE WHEN ", (1, _ATOM), " <> 0e0 THEN ", (0, 2), " / ", (1, 3), " END"]
 _PLAIN_SQL = {op: _pieces(s.plain_sql) for op, s in SPELLINGS.items() if s.plain_sql}
 
 
@@ -486,7 +489,7 @@ class Printer:
 
     def layout(self, node: Sym) -> list:
         if self.lang == "sql" and node.op == "/" and can_fail(node):
-            return _TEMPLATES["/", "sql"]            # CASE WHEN b <> 0 THEN a / b END
+            return _SQL_DIVISION
         if node.op in _INFIX:
             _, left, right = _INFIX[node.op]
             sign = node.op
@@ -502,31 +505,9 @@ class Printer:
 
     def expr(self, root: Sym, inline_root: bool = True) -> str:
         """The text of ``root``, every node without a name written inline
-        (an explicit stack: no recursion however deep the expression)."""
-        out: list[str] = []
-        stack: list[object] = [root]
-        first = True
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                out.append(item)
-                continue
-            node = item
-            text = None if (first and inline_root) else self.atom(node)
-            first = False
-            if text is not None:
-                out.append(text)
-                continue
-            for piece in reversed(self.layout(node)):
-                if isinstance(piece, str):
-                    stack.append(piece)
-                    continue
-                child = node.children[piece[0]]
-                if self.level(child) < piece[1]:
-                    stack.extend((")", child, "("))
-                else:
-                    stack.append(child)
-        return "".join(out)
+        (unparse's writer: an explicit stack, no recursion however deep)."""
+        atom = (lambda n: None if n is root else self.atom(n)) if inline_root else self.atom
+        return _write(root, atom, self.layout, self.level)
 
     def operand(self, node: Sym) -> str:
         text = self.expr(node, inline_root=False)
@@ -661,6 +642,22 @@ class _Writer:
         """Whether a reported gradient needs a check: one the adjoint sweep
         computed (a forward value or a number is finite already)."""
         return g.kind == "op" and not self.plan.is_program[g.index]
+
+    def sweeps(self) -> list[str]:
+        """The forward sweep, the adjoint sweep, and the gradients' checks."""
+        lines: list[str] = []
+        forward, backward = self.forward(), self.backward()
+        if forward:
+            lines += [f"{self.comment} forward"] + forward
+        if backward:
+            lines += [f"{self.comment} adjoint"] + backward
+        for k, g in enumerate(self.plan.gradients):
+            if self.checked(g):
+                lines += self.gradient_check(k, self.p.atom(g))
+        return lines
+
+    def gradient_check(self, k: int, name: str) -> list[str]:
+        raise NotImplementedError
 
     def gradient_failure(self, k: int | None) -> str:
         """What a non-finite gradient (the k-th, or any) is blamed on, in words."""
@@ -862,6 +859,9 @@ class _NumPy(_Python):
 class _C(_Writer):
     comment = "//"
 
+    def gradient_check(self, k, name):
+        return [f"if (!isfinite({name})) {self.code(None, self.gradient_failure(k))}"]
+
     def unused(self, name):
         return [f"(void){name};   // not used: computed for its guards, as grad computes it"]
 
@@ -894,15 +894,7 @@ class _C(_Writer):
             body.append(f"const double {self.p.names[leaf.index]} = in[{k}];")
             if not plan.uses[leaf.index]:
                 body.append(f"(void){self.p.names[leaf.index]};   // not used")
-        fwd = self.forward()
-        if fwd:
-            body += ["// forward"] + fwd
-        bwd = self.backward()
-        if bwd:
-            body += ["// adjoint"] + bwd
-        for k, g in enumerate(plan.gradients):
-            if self.checked(g):
-                body.append(f"if (!isfinite({self.p.atom(g)})) {self.code(None, self.gradient_failure(k))}")
+        body += self.sweeps()
         for k, text in enumerate(self.results()):
             body.append(f"out[{k}] = {text};")
         body.append("return 0;")
@@ -919,6 +911,9 @@ class _C(_Writer):
 
 class _JS(_Writer):
     comment = "//"
+
+    def gradient_check(self, k, name):
+        return [f"if (!Number.isFinite({name})) {self.throw(self.gradient_failure(k), [])}"]
 
     def assign(self, name, text):
         return f"const {name} = {text};"
@@ -947,16 +942,7 @@ class _JS(_Writer):
         params = ", ".join(self.p.names[leaf.index] + (f" = {_number(leaf.data, 'js')}" if leaf.kind == "leaf" else "")
                            for leaf in plan.leaves)
         lines = [f"// {h}" for h in header] + [f"function {self.func}({params}) {{"]
-        body = []
-        fwd = self.forward()
-        if fwd:
-            body += ["// forward"] + fwd
-        bwd = self.backward()
-        if bwd:
-            body += ["// adjoint"] + bwd
-        for k, g in enumerate(plan.gradients):
-            if self.checked(g):
-                body.append(f"if (!Number.isFinite({self.p.atom(g)})) {self.throw(self.gradient_failure(k), [])}")
+        body = self.sweeps()
         body.append(f"return [{', '.join(self.results())}];")
         lines += ["  " + line for line in body] + ["}"]
         return "\n".join(lines) + "\n"
