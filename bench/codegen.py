@@ -57,13 +57,15 @@ def gradcli_run(text: str) -> dict:
     from gradcli.codegen import generate
     from gradcli.parse import parse
 
-    start = time.perf_counter()
-    graph = structure(parse(text))
-    result = generate(graph, "python")
-    python_s = time.perf_counter() - start
-    start = time.perf_counter()
-    generate(structure(parse(text)), "c")
-    c_s = time.perf_counter() - start
+    python_s = c_s = float("inf")
+    for _ in range(3 if len(text) < 1_000_000 else 1):    # the best of three: the machine is shared
+        start = time.perf_counter()
+        graph = structure(parse(text))
+        result = generate(graph, "python")
+        python_s = min(python_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        generate(structure(parse(text)), "c")
+        c_s = min(c_s, time.perf_counter() - start)
     plan = result.plan
     return {"program_ops": plan.program_op_count(), "leaves": len(graph.leaves), "ops": plan.op_count(),
             "python_s": python_s, "c_s": c_s, "lines": result.code.count("\n"), "bytes": len(result.code)}
@@ -124,9 +126,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-nodes", type=int, default=100_000)
     parser.add_argument("--sympy-timeout", type=float, default=300.0)
+    parser.add_argument("--no-sympy", action="store_true", help="gradcli's columns only")
     args = parser.parse_args()
     print("| program | nodes | leaves | gradcli ops (x program) | gradcli Python s | gradcli C s | Python lines / KB "
-          "| SymPy ops: raw -> cse (x program) | SymPy diff+cse+print s | SymPy KB |")
+          "| SymPy ops: diff -> cse (x program) | SymPy diff+cse+print s | SymPy KB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for shape, make in SHAPES.items():
         sympy_gave_up = ""
@@ -136,7 +139,9 @@ def main() -> None:
             n = g["program_ops"]
             row = [shape, f"{n:,}", f"{g['leaves']:,}", f"{g['ops']:,} ({g['ops'] / n:.1f}x)", f"{g['python_s']:.3f}",
                    f"{g['c_s']:.3f}", f"{g['lines']:,} / {g['bytes'] / 1024:,.1f}"]
-            if sympy_gave_up:
+            if args.no_sympy:
+                row += ["", "", ""]
+            elif sympy_gave_up:
                 row += ["not tried", sympy_gave_up, ""]
             else:
                 s = sympy_run(text, args.sympy_timeout)

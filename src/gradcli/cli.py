@@ -88,6 +88,9 @@ FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program
 OUTPUT = typer.Option(None, "--output", metavar="NAME",
                       help="Report this assigned name instead of the last statement.")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
+WRT = typer.Option(None, "--wrt", metavar="NAME",
+                   help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
+                        "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain",
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
@@ -139,10 +142,7 @@ def grad(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
-             "another assigned name means its node at the end of the program."),
+    wrt: Optional[List[str]] = WRT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
@@ -572,9 +572,7 @@ def codegen_(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="The gradients to compute (repeat it, or a,b), as `grad --wrt` means them; default: every leaf."),
+    wrt: Optional[List[str]] = WRT,
     lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language."),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name."),
     table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql)."),
