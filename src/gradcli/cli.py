@@ -271,6 +271,23 @@ def graph_(
 
 # ------------------------------------- check / explain / descend (issue 4)
 
+@contextmanager
+def _check_progress():
+    """A progress bar for ``check`` on standard error when it is a
+    terminal (rich hides it again at the end); yields the ``(done, total)``
+    hook, or None when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("check"), BarColumn(), MofNCompleteColumn(), TextColumn("gradients"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _positive(value: float, option: str) -> float:
     if not value > 0:
         raise InputError(f"{option} must be a positive number, not {value:g}")
@@ -292,12 +309,18 @@ def check_(
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast",
+                             help="full: one finite difference per gradient; fast: the gradients' dot products "
+                                  "with a few random directions; auto: fast when full would be long."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions."),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
-    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+    On big programs (--mode auto) the gradients are checked together along
+    random directions, as PyTorch's gradcheck does in its fast mode."""
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
@@ -305,12 +328,15 @@ def check_(
         from .build import resolve
 
         _positive(h, "--h")
+        if mode not in checking.MODES:
+            raise InputError(f"--mode must be one of {', '.join(checking.MODES)}, not `{mode}`")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
-        report = checking.check(graph, every, None if names is None else resolve(graph, names),
-                                h, rtol, atol)
+        with _check_progress() as progress:
+            report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                    h, rtol, atol, mode, seed, progress)
         rows = checking.rows(report, precision)
-        notes = checking.kink_lines(report, graph, precision)
+        notes = checking.mode_lines(report) + checking.kink_lines(report, graph, precision)
         if json:
             emit(checking.as_json(report, graph) + "\n")
         elif wants_table(table):
