@@ -249,6 +249,8 @@ def graph_(
     max_nodes: Optional[int] = typer.Option(
         None, "--max-nodes", min=1, metavar="N",
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS",
+                                  help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
     precision: int = PRECISION,
 ) -> None:
     """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
@@ -261,7 +263,7 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True))
+                         warn=lambda message: typer.echo(message, err=True), timeout=timeout)
         if out is None or out == "-":
             emit(data.decode("utf-8"))
         else:

@@ -36,6 +36,9 @@ RANKDIRS = ("LR", "TB", "RL", "BT")
 # Above this size the command says so on stderr before the layout starts.
 WARN_SIZE = 4000
 
+# Seconds ``dot`` may take before it is stopped (graph --timeout; 0: no limit).
+TIMEOUT = 60.0
+
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
     "input": 'fillcolor="#cfe2ff"',
@@ -52,6 +55,12 @@ class GraphvizMissing(GradcliError):
 
 class GraphvizFailed(GradcliError):
     """``dot`` ran and failed (it should not: gradcli writes the DOT)."""
+
+    exit_code = 1
+
+
+class GraphvizTimeout(GradcliError):
+    """``dot`` took longer than the time limit and was stopped."""
 
     exit_code = 1
 
@@ -256,25 +265,47 @@ def layout_warning(pic: Picture) -> str | None:
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
 
-def render(dot_text: str, fmt: str) -> bytes:
-    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF."""
+def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str = "the picture") -> bytes:
+    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF.
+
+    ``dot`` runs as a subprocess for at most ``timeout`` seconds (None or 0:
+    no limit); past that it is killed and ``GraphvizTimeout`` says what to
+    do instead. ``what`` names the picture in that message."""
     if fmt == "dot":
         return dot_text.encode("utf-8")
-    import graphviz
+    import shutil
+    import subprocess
 
+    exe = shutil.which("dot")
+    if exe is None:
+        raise _missing(fmt)
     try:
-        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(
-            f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
-            notes=["install it from https://graphviz.org/download/ "
-                   "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
-                   "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"],
-        ) from None
-    except graphviz.CalledProcessError as e:
-        detail = (e.stderr or b"").decode("utf-8", "replace").strip()
+        done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True,
+                              timeout=timeout or None)
+    except FileNotFoundError:   # removed between which() and run()
+        raise _missing(fmt) from None
+    except subprocess.TimeoutExpired:   # run() has killed dot and waited for it
+        raise GraphvizTimeout(
+            f"Graphviz's `dot` did not finish laying out {what} within {timeout:g} s; nothing was written",
+            notes=["-o FILE.dot writes the DOT at once, with no layout "
+                   "(`dot -Tsvg FILE.dot -o FILE.svg` then takes as long as it needs)",
+                   "--max-nodes N draws only the N value nodes nearest the output",
+                   "--timeout SECONDS gives `dot` longer (0: no limit)"]) from None
+    except OSError as e:
+        raise GraphvizFailed(f"Graphviz's `dot` could not be run: {e.strerror or e}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
         raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
-                             + (f": {detail}" if detail else "")) from None
+                             + (f": {detail}" if detail else ""))
+    return done.stdout
+
+
+def _missing(fmt: str) -> GraphvizMissing:
+    return GraphvizMissing(
+        f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
+        notes=["install it from https://graphviz.org/download/ "
+               "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
+               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"])
 
 
 def write(path: str, data: bytes) -> None:
@@ -287,17 +318,20 @@ def write(path: str, data: bytes) -> None:
 
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-         max_nodes: int | None = None, warn=None) -> bytes:
-    """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
-    callable taking a message) hears about layouts that will be slow."""
+         max_nodes: int | None = None, warn=None, timeout: float | None = TIMEOUT) -> bytes:
+    """The whole stage: choose nodes, write DOT, render it (``dot`` for at
+    most ``timeout`` seconds). ``warn`` (a callable taking a message) hears
+    about layouts that will be slow."""
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:
         message = layout_warning(pic)
         if message:
             warn(message)
-    return render(text, fmt)
+    what = f"the picture of {len(pic.nodes):,} value nodes (a layout size of {layout_size(pic):,})"
+    return render(text, fmt, timeout, what if fmt != "dot" else "the picture")
 
 
-__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
+__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "GraphvizMissing", "GraphvizFailed", "GraphvizTimeout",
+           "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw")

@@ -104,6 +104,7 @@ class _Plan:
         # (`x = x*a + b` in a loop) takes x_2, x_3, ... without starting over
         # at x_2 each time (which made 40k steps take 70 s)
         suffix: dict[str, int] = {}
+        self.probes = 0     # names tried: at most one per node plus one per name taken (the tests count them)
         for node in self.nodes:
             if node.kind != "op":
                 continue
@@ -113,6 +114,8 @@ class _Plan:
                     k = suffix.get(name, 2)
                     while f"{name}_{k}" in taken:
                         k += 1
+                        self.probes += 1
+                    self.probes += 1
                     suffix[name] = k + 1
                     name = f"{name}_{k}"
                     taken.add(name)
@@ -120,6 +123,8 @@ class _Plan:
                     counter += 1
                     while f"t{counter}" in taken:
                         counter += 1
+                        self.probes += 1
+                    self.probes += 1
                     name = f"t{counter}"
                     taken.add(name)
                 self.names[node.index] = name
