@@ -39,6 +39,17 @@ WARN_SIZE = 4000
 # Seconds ``dot`` may take before it is stopped (graph --timeout; 0: no limit).
 TIMEOUT = 60.0
 
+# Bounds on Graphviz's layout, in every DOT header (so a user's own `dot` run
+# on gradcli's DOT is bounded too). nslimit caps the network simplex that
+# places the nodes, the phase that ran for minutes: on a running sum reading
+# ten shared inputs at each of 50 steps (211 values, 13,411 layout nodes with
+# the long edges' virtual nodes) dot took 10.6 s alone and >90 s on a busy
+# machine; with these, about 0.4 s. nslimit1 caps the ranking's simplex,
+# mclimit halves the crossing minimisation's passes. Small pictures come out
+# identical (every example's SVG is byte for byte what it was without them).
+# Measured by bench/graph_limits.py; figures in bench/README.md.
+LAYOUT_LIMITS = "nslimit=1, nslimit1=1, mclimit=0.5"
+
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
     "input": 'fillcolor="#cfe2ff"',
@@ -157,7 +168,7 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
     lines = [
         "digraph gradcli {",
         f'  graph [rankdir={rankdir}, label="{_escape(title)}", labelloc=t, fontname="Helvetica", '
-        "fontsize=16, nodesep=0.25, ranksep=0.45];",
+        f"fontsize=16, nodesep=0.25, ranksep=0.45, {LAYOUT_LIMITS}];",
         '  edge [color="#555555", arrowsize=0.7];',
         "  // values: blue input, green leaf with a default, white intermediate, gold output",
         '  node [shape=record, style="filled,rounded", fillcolor="#ffffff", fontname="Helvetica", '
