@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .engine import Graph, Value, forward, reaches
-from .errors import DomainError
+from .errors import DomainError, InputError
 from .explain import expression, live, local, names
 from .ops import OPS
 from .render import json_number, short as _n
@@ -246,7 +246,7 @@ def _compare(g: float, est: float, rtol: float, atol: float) -> tuple[float, flo
 
 
 def check(graph: Graph, every: bool = False, wrt: Sequence[str] | None = None,
-          h: float = H, rtol: float = RTOL, atol: float = ATOL, mode: str = "full",
+          h: float = H, rtol: float = RTOL, atol: float = ATOL, mode: str = "auto",
           seed: int = SEED, progress: Callable[[int, int], None] | None = None) -> Report:
     """Backprop against finite differences for the leaves (or ``wrt``, or
     with ``every`` each node up to the output that depends on a leaf).
@@ -256,7 +256,9 @@ def check(graph: Graph, every: bool = False, wrt: Sequence[str] | None = None,
     check would take more than ``FULL_WORK`` node evaluations).
     ``progress(done, total)`` hears how far the check has got."""
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        from .safeio import printable
+
+        raise InputError(f"--mode must be one of {', '.join(MODES)}, not `{printable(str(mode))}`")
     graph.backward(check=())          # non-finite gradients are reported, not raised
     shown = names(graph)
     varies = _varies(graph)

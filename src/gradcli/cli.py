@@ -330,8 +330,6 @@ def check_(
         from .build import resolve
 
         _positive(h, "--h")
-        if mode not in checking.MODES:
-            raise InputError(f"--mode must be one of {', '.join(checking.MODES)}, not `{mode}`")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         with _check_progress() as progress:

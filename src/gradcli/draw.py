@@ -15,8 +15,8 @@ Node ids come from the tape (``n0``, ``n1``, ... as in ``grad --all``; an
 operation's node is its result's id with ``op`` after it), so the same program
 gives byte-identical DOT on every run. The DOT is written here, by string
 building in one pass over the tape, so 100,000 nodes take well under a second
-and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
-``graphviz`` package, imported only then).
+and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (a subprocess,
+bounded by the header's ``LAYOUT_LIMITS`` and stopped after ``TIMEOUT`` seconds).
 """
 
 from __future__ import annotations
