@@ -20,8 +20,10 @@ import subprocess
 import sys
 import tempfile
 
+from gradcli.draw import LAYOUT_LIMITS
+
 sys.path.insert(0, os.path.dirname(__file__))
-from graph_layout import chain, shared  # noqa: E402
+from graph_layout import programs  # noqa: E402
 
 SETS = [
     "",                                        # Graphviz's defaults
@@ -49,31 +51,25 @@ def main() -> None:
     sets = SETS if a.sets is None else [SETS[int(i)] for i in a.sets.split(",")]
     gradcli = os.path.join(os.path.dirname(sys.executable), "gradcli")
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in a.shapes.split(","):
-            for n in map(int, a.sizes.split(",")):
-                text, args = {"chain": chain, "shared": shared}[shape](n)
-                prog = os.path.join(tmp, "p.grad")
-                with open(prog, "w") as f:
-                    f.write(text)
-                dot = subprocess.run([gradcli, "graph", "-f", prog, *args], check=True,
-                                     capture_output=True, text=True).stdout
-                # gradcli's own header, with its limits taken out, then each set put in
-                from gradcli.draw import LAYOUT_LIMITS
-                base = dot.replace(", " + LAYOUT_LIMITS, "")
-                values = sum(1 for line in base.splitlines() if line.startswith("  n") and '[label="{' in line)
-                for attrs in sets:
-                    head = base.replace("graph [rankdir=LR,", f"graph [rankdir=LR, {attrs}," if attrs else
-                                        "graph [rankdir=LR,", 1)
-                    path = os.path.join(tmp, "p.dot")
-                    with open(path, "w") as f:
-                        f.write(head)
-                    before = cpu()
-                    try:
-                        subprocess.run(["dot", "-Tsvg", "-o", os.devnull, path], check=True, timeout=a.timeout)
-                        took = f"{cpu() - before:7.2f} s"
-                    except subprocess.TimeoutExpired:
-                        took = f"> {a.timeout:.0f} s (wall)"
-                    print(f"{shape:7} n={n:5} values {values:5}  [{attrs or 'defaults'}]  dot CPU {took}", flush=True)
+        for shape, n, prog, args in programs(a.shapes, a.sizes, tmp):
+            dot = subprocess.run([gradcli, "graph", "-f", prog, *args], check=True,
+                                 capture_output=True, text=True).stdout
+            # gradcli's own header, with its limits taken out, then each set put in
+            base = dot.replace(", " + LAYOUT_LIMITS, "")
+            values = sum(1 for line in base.splitlines() if line.startswith("  n") and '[label="{' in line)
+            for attrs in sets:
+                head = base.replace("graph [rankdir=LR,", f"graph [rankdir=LR, {attrs}," if attrs else
+                                    "graph [rankdir=LR,", 1)
+                path = os.path.join(tmp, "p.dot")
+                with open(path, "w") as f:
+                    f.write(head)
+                before = cpu()
+                try:
+                    subprocess.run(["dot", "-Tsvg", "-o", os.devnull, path], check=True, timeout=a.timeout)
+                    took = f"{cpu() - before:7.2f} s"
+                except subprocess.TimeoutExpired:
+                    took = f"> {a.timeout:.0f} s (wall)"
+                print(f"{shape:7} n={n:5} values {values:5}  [{attrs or 'defaults'}]  dot CPU {took}", flush=True)
 
 
 if __name__ == "__main__":
