@@ -29,6 +29,8 @@ from gradcli.errors import ParseError
 from gradcli.ops import OPS
 from gradcli.symbolic import derivative
 
+from tests.test_check import _expr
+
 GRADCLI = str(Path(sys.executable).with_name("gradcli"))
 parsing = importlib.import_module("gradcli.parse")    # gradcli.parse is the function
 
@@ -425,3 +427,40 @@ def test_missing_inputs_get_a_bounded_number_of_suggestions(monkeypatch):
     assert len(calls) == module.SUGGESTED
     assert e.value.message.startswith("missing inputs: `x0`, `x1`, ")
     assert any(note.startswith("for `x0`, did you mean `xs0`") for note in e.value.notes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_expr(), st.floats(-2, 2), st.floats(-2, 2))
+def test_fast_mode_passes_on_generated_programs(src, x, y):
+    """The programs test_check.py checks row by row pass in fast mode too
+    (every node nudged at once, with the same tolerances)."""
+    inputs = {n: v for n, v in (("x", x), ("y", y)) if n in src}
+    g = build(gradcli.parse(f"out = {src}"), inputs)
+    report = checking.check(g, every=True, rtol=1e-4, atol=1e-6, mode="fast")
+    assert report.ok, [(r.name, r.grad, r.numeric) for r in report.rows if r.verdict != "ok"]
+
+
+def test_a_direction_no_gradient_explains_is_cleared(monkeypatch):
+    """A direction whose products cancel (a dot product smaller than the
+    difference's rounding error: seen on 8,000 leaves) may disagree while
+    every gradient agrees on its own; halving it finds no gradient at
+    fault, and it is not counted as a failure, but said."""
+    real = checking._direction_row
+
+    def noisy(graph, name, *rest):
+        row = real(graph, name, *rest)
+        if name == "dir 1":                      # as if the rounding error were larger than the dot product
+            row.numeric += 1e-3 * max(1.0, abs(row.grad))
+            row.abs_error, row.rel_error, agree = checking._compare(row.grad, row.numeric, 1e-5, 1e-8)
+            row.verdict = "ok" if agree else "FAIL"
+        return row
+
+    monkeypatch.setattr(checking, "_direction_row", noisy)
+    src, inputs = _wide(100)
+    report = checking.check(graph(src, **inputs), mode="fast")
+    assert report.ok
+    first = report.directions[0]
+    assert first.verdict == "ok" and first.rel_error > 1e-5
+    assert first.note.startswith("dir 1 disagrees by ")
+    assert "yet no gradient along it does on its own" in checking.mode_lines(report)[1]
+    assert all(r.node is None for r in report.rows)          # no gradient's row: none is at fault
