@@ -69,6 +69,11 @@ def draw_dot(n: int):
     return ["graph", "-f", "{prog}"], "x = a\n" + "x = tanh(x*a + b)\n" * n, ["a=0.5", "b=0.1"]
 
 
+def missing_inputs(n: int):
+    """n missing inputs, each next to a computed name (each once got a "did you mean")."""
+    return ["eval", "-f", "{prog}"], "".join(f"y{i} = x{i} * 2\n" for i in range(n)), []
+
+
 def unknown_name(n: int):
     """an unknown name in a program of n names (the closest are suggested)."""
     return ["eval", "-f", "{prog}"], "".join(f"v{i} = {i}\n" for i in range(n)) + "v = vv + 1\n", []
@@ -85,6 +90,7 @@ CASES = {
     "explain": (explain, 10_000),
     "graph-dot": (draw_dot, 25_000),
     "unknown-name": (unknown_name, 25_000),
+    "missing-inputs": (missing_inputs, 2_000),   # 2,000 took 47 s
 }
 
 

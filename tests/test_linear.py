@@ -376,9 +376,28 @@ def test_progress_on_a_terminal_only(tmp_path):
 
 def test_dot_header_bounds_the_layout():
     dot = draw.to_dot(graph("a*b + c", a=1, b=2, c=3))
-    header = dot.splitlines()[1]
-    for attr in draw.LAYOUT_LIMITS.split(", "):
-        assert attr in header
+    assert dot.splitlines()[1].endswith(f"ranksep=0.45, nslimit=1, {draw.LAYOUT_LIMITS}];")
+
+
+def _nslimit(dot: str) -> float:
+    return float(dot.splitlines()[1].split("nslimit=")[1].split(",")[0])
+
+
+def test_nslimit_shrinks_as_the_layout_grows():
+    """The network simplex's iterations (nslimit times the nodes, each
+    costing about the layout's size) are kept near LAYOUT_WORK: nslimit
+    times nodes times layout size stays put as the picture grows."""
+    work = []
+    for n in (100, 200, 400):
+        src = "s = 0.0\n" + "".join(f"s += tanh(x{i % 10} * {i + 1}.5 + s)\n" for i in range(n))
+        g = graph(src, **{f"x{i}": 0.1 * i for i in range(10)})
+        pic = draw.select(g)
+        dot = draw.to_dot(g, picture=pic)
+        nodes = len(pic.nodes) + sum(1 for node in pic.nodes if node.children)
+        work.append(_nslimit(dot) * nodes * draw.layout_size(pic))
+        assert _nslimit(dot) < 1
+    for w in work:
+        assert w == pytest.approx(draw.LAYOUT_WORK, rel=0.06)   # nslimit has 2 digits
 
 
 def test_dot_that_takes_too_long_is_stopped(tmp_path):
@@ -464,3 +483,15 @@ def test_a_direction_no_gradient_explains_is_cleared(monkeypatch):
     assert first.note.startswith("dir 1 disagrees by ")
     assert "yet no gradient along it does on its own" in checking.mode_lines(report)[1]
     assert all(r.node is None for r in report.rows)          # no gradient's row: none is at fault
+
+
+def test_dot_that_crashes_is_an_error_with_the_ways_out(tmp_path, monkeypatch):
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    result = invoke("graph", "a*b", "a=1", "b=2", "-o", str(tmp_path / "x.svg"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "Graphviz's `dot` crashed (SIGSEGV) laying out the picture of 3 value nodes" in result.stderr
+    assert "--max-nodes N" in result.stderr
+    assert not (tmp_path / "x.svg").exists()

@@ -16,7 +16,7 @@ operation's node is its result's id with ``op`` after it), so the same program
 gives byte-identical DOT on every run. The DOT is written here, by string
 building in one pass over the tape, so 100,000 nodes take well under a second
 and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (a subprocess,
-bounded by the header's ``LAYOUT_LIMITS`` and stopped after ``TIMEOUT`` seconds).
+bounded by the header's ``layout_limits`` and stopped after ``TIMEOUT`` seconds).
 """
 
 from __future__ import annotations
@@ -40,22 +40,19 @@ WARN_SIZE = 4000
 TIMEOUT = 60.0
 
 # Bounds on Graphviz's layout, in every DOT header (so a user's own `dot` run
-# on gradcli's DOT is bounded too). nslimit caps the network simplex that
-# places the nodes, the phase that ran for minutes: on a running sum reading
-# ten shared inputs at each of 50 steps (211 values, 13,411 layout nodes with
-# the long edges' virtual nodes) dot took 10.6 s alone and >90 s on a busy
-# machine; with these, about 0.4 s. nslimit1 caps the ranking's simplex,
-# mclimit halves the crossing minimisation's passes. Small pictures come out
-# identical (every example's SVG is byte for byte what it was without them).
-# Measured by bench/graph_limits.py; figures in bench/README.md.
-LAYOUT_LIMITS = "nslimit=1, nslimit1=1, mclimit=0.5"
-
-# Fill colours by kind (see the module docstring and the README's key).
-STYLE = {
-    "input": 'fillcolor="#cfe2ff"',
-    "leaf": 'fillcolor="#d3f0d0"',
-    "output": 'fillcolor="#ffe08a", penwidth=2',
-}
+# on gradcli's DOT is bounded too); bench/graph_limits.py measures them and
+# bench/README.md has the figures. What took minutes is the network simplex
+# that places the nodes (x in a left-to-right picture): on a running sum
+# reading ten shared inputs at each of 50 steps (211 values; 13,411 nodes for
+# dot with the long edges' virtual nodes) dot used 26.7 s of CPU on a busy
+# machine (>90 s of wall time), 0.9 s with nslimit=1. Its iterations are
+# nslimit times the number of nodes, each costing about the layout's size, so
+# nslimit shrinks with nodes x layout size past LAYOUT_WORK: the simplex then
+# takes about a second at any size. mclimit=0.5 halves the crossing
+# minimisation's passes (1.1 -> 0.8 s at 100 steps, the same crossings).
+# Small pictures (every example) come out byte for byte as without them.
+LAYOUT_LIMITS = "mclimit=0.5"
+LAYOUT_WORK = 10_000_000
 
 
 class GraphvizMissing(GradcliError):
@@ -168,7 +165,7 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
     lines = [
         "digraph gradcli {",
         f'  graph [rankdir={rankdir}, label="{_escape(title)}", labelloc=t, fontname="Helvetica", '
-        f"fontsize=16, nodesep=0.25, ranksep=0.45, {LAYOUT_LIMITS}];",
+        f"fontsize=16, nodesep=0.25, ranksep=0.45, {layout_limits(pic)}];",
         '  edge [color="#555555", arrowsize=0.7];',
         "  // values: blue input, green leaf with a default, white intermediate, gold output",
         '  node [shape=record, style="filled,rounded", fillcolor="#ffffff", fontname="Helvetica", '
@@ -264,6 +261,22 @@ def layout_size(pic: Picture) -> int:
     return len(pic.nodes) + len(pic.cut) + ops + virtual
 
 
+def layout_limits(pic: Picture) -> str:
+    """The header's bounds for this picture: ``nslimit`` (1, or less for a
+    big layout) and ``LAYOUT_LIMITS``."""
+    ops = sum(1 for node in pic.nodes if node.children)
+    work = (len(pic.nodes) + ops + len(pic.cut)) * layout_size(pic)
+    nslimit = 1.0 if work <= LAYOUT_WORK else LAYOUT_WORK / work
+    return f"nslimit={nslimit:.2g}, {LAYOUT_LIMITS}"
+
+# Fill colours by kind (see the module docstring and the README's key).
+STYLE = {
+    "input": 'fillcolor="#cfe2ff"',
+    "leaf": 'fillcolor="#d3f0d0"',
+    "output": 'fillcolor="#ffe08a", penwidth=2',
+}
+
+
 def layout_warning(pic: Picture) -> str | None:
     """A warning for stderr when Graphviz's layout will take a long time."""
     size = layout_size(pic)
@@ -304,6 +317,16 @@ def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str =
                    "--timeout SECONDS gives `dot` longer (0: no limit)"]) from None
     except OSError as e:
         raise GraphvizFailed(f"Graphviz's `dot` could not be run: {e.strerror or e}") from None
+    if done.returncode < 0:     # killed by a signal: Graphviz 2.43 overflows its stack on some big layouts
+        import signal
+
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        raise GraphvizFailed(f"Graphviz's `dot` crashed ({name}) laying out {what}; nothing was written",
+                             notes=["-o FILE.dot writes the DOT at once, with no layout",
+                                    "--max-nodes N draws only the N value nodes nearest the output"])
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip()
         raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
@@ -343,6 +366,6 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     return render(text, fmt, timeout, what if fmt != "dot" else "the picture")
 
 
-__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "GraphvizMissing", "GraphvizFailed", "GraphvizTimeout",
+__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "LAYOUT_LIMITS", "layout_limits", "GraphvizMissing", "GraphvizFailed", "GraphvizTimeout",
            "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw")
