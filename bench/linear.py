@@ -39,7 +39,7 @@ def reassigned(n: int):
 
 def kinks(n: int):
     """check of a chain through n relu corners (relu at 0), two leaves, row by row."""
-    return (["check", "-f", "{prog}", "x=0.5", "y=1", "--mode", "full", "--plain"],
+    return (["check", "-f", "{prog}", "x=0.5", "y=1", "--plain"],   # two leaves: row by row
             "s = x\n" + "s = relu(s*0) + s*y\n" * n, [])
 
 

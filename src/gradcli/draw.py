@@ -30,10 +30,13 @@ FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "p
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 # Graphviz's layout time grows fast with the size of the layout (nodes, plus
-# the virtual nodes of edges spanning many ranks; see ``layout_size``): for a
-# chain of neurons about 2 s at a size of 3,000 and 45 s at 7,000, and minutes
-# for 400 values whose few inputs are read at every step (bench/graph_layout.py).
-# Above this size the command says so on stderr before the layout starts.
+# the virtual nodes of edges spanning many ranks; see ``layout_size``): with
+# the header's bounds (``layout_limits``) about 2 s at a size of 2,200 for a
+# chain of neurons and 30 s at 8,800 (the initial spanning trees of Graphviz
+# 2.43's network simplex, which no attribute bounds), 0.7 s at 8,000 and 4 s
+# at 31,000 for a running sum reading ten inputs at every step
+# (bench/graph_layout.py, bench/graph_limits.py). Above this size the command
+# says so on stderr before the layout starts.
 WARN_SIZE = 4000
 
 # Seconds ``dot`` may take before it is stopped (graph --timeout; 0: no limit).
@@ -277,14 +280,15 @@ STYLE = {
 }
 
 
-def layout_warning(pic: Picture) -> str | None:
+def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
     """A warning for stderr when Graphviz's layout will take a long time."""
     size = layout_size(pic)
     if size <= WARN_SIZE:
         return None
+    limit = f"it is stopped after {timeout:g} s (--timeout)" if timeout else "--timeout 0: it has no time limit"
     return (f"warning: the picture has {len(pic.nodes):,} value nodes (a layout size of {size:,} with "
-            f"its operations and long edges), and Graphviz's layout time grows fast: "
-            f"about 2 s at a size of 3,000, 45 s at 7,700, often minutes beyond\n"
+            f"its operations and long edges), and Graphviz's layout time grows faster than that: "
+            f"seconds to minutes from here on; {limit}\n"
             f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
@@ -359,7 +363,7 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:
-        message = layout_warning(pic)
+        message = layout_warning(pic, timeout)
         if message:
             warn(message)
     what = f"the picture of {len(pic.nodes):,} value nodes (a layout size of {layout_size(pic):,})"
