@@ -9,8 +9,8 @@ step shrinks tenfold a few times; failing that, a one-sided difference is
 used, and said.
 
 Some nodes sit exactly where calculus leaves the derivative to a convention
-(``relu`` or ``abs`` at 0, ``sqrt`` at 0, a tie in ``max``...). ``KINKS``
-recognises them; the report names each one with the value backprop used,
+(``relu`` or ``abs`` at 0, ``sqrt`` at 0, a tie in ``max``...): each op's
+row in ops.py says where (``Op.corner``) and what the convention is; the report names each one with the value backprop used,
 and a disagreement on a gradient that flows through one is a ``kink``, not
 a failure, because the finite difference straddles the corner.
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .engine import Graph, Value, forward, reaches
 from .errors import DomainError, InputError
@@ -59,23 +59,6 @@ LISTED = 8              # corners listed per gradient, gradients listed per corn
 CULPRITS = 8            # fast mode: at most this many gradients at fault are looked for per direction
 HALVINGS = 16           # fast mode: halves looked at per level of a failing direction's search
 CORNERED = " corners"   # fast mode: the name's end of a direction over gradients through corners
-
-
-def _base_zero(x: float, y: float) -> bool:
-    return x == 0.0
-
-
-# op name -> (is this node at a corner?, what the convention is)
-KINKS: dict[str, tuple[Callable[..., bool], str]] = {
-    "relu": (lambda x: x == 0.0, "relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right"),
-    "abs": (lambda x: x == 0.0, "abs'(0) = 0 by convention: the slope is -1 on the left, 1 on the right"),
-    "sqrt": (lambda x: x == 0.0, "sqrt'(0) = 1/(2*sqrt(0)) is not finite"),
-    "sign": (lambda x: x == 0.0, "sign jumps at 0; its derivative is taken as 0"),
-    "step": (lambda x: x == 0.0, "step jumps at 0; its derivative is taken as 0"),
-    "max": (lambda a, b: a == b, "at a tie max splits the gradient evenly, 1/2 to each operand"),
-    "min": (lambda a, b: a == b, "at a tie min splits the gradient evenly, 1/2 to each operand"),
-    "**": (_base_zero, "x**y at x = 0: d/dx may not be finite, and d/dy = out*log(0) is taken as 0"),
-}
 
 
 @dataclass
@@ -134,12 +117,12 @@ def kinks(graph: Graph, flags: Sequence[bool] | None = None) -> list[Kink]:
     flags = live(graph) if flags is None else flags
     found = []
     for node in graph.nodes[:graph.output.index + 1]:
-        test = KINKS.get(node.op)
-        if test is None or not flags[node.index]:
+        corner = OPS[node.op].corner if node.children else None
+        if corner is None or not flags[node.index]:
             continue
-        if test[0](*(c.data for c in node.children)):
+        if corner.at(*(c.data for c in node.children)):
             used = [local(node, i) for i in range(len(node.children))]
-            found.append(Kink(node, test[1], used))
+            found.append(Kink(node, corner.convention, used))
     return found
 
 

@@ -1,9 +1,13 @@
-"""The command line: argv in, text out. The only module that prints or exits.
+"""The command line: argv in, text out; the typer app.
 
-Each command reads the program, hands it to the library (parse -> build ->
-engine -> render) and prints the result. Errors are converted once, here:
-a ``GradcliError`` becomes its message on standard error and its exit status;
-nothing is printed on standard output when a command fails.
+The command-line layer is the only one that prints or exits: this module,
+fastcli.py (the console script's fast path for plain eval and grad) and the
+helpers both share in cmdline.py (``emit`` writes, ``errors_to_exit``
+turns a ``GradcliError`` into its message on standard error and its exit
+status, ``as_script`` exits). Each command reads the program, hands it to
+the library (parse -> build -> engine), gets a report back (reports.py),
+and ``show`` prints the report's plain, JSON or rich rendering. Nothing is
+printed on standard output when a command fails.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from . import __version__
+from .check import ATOL, H, RTOL
+from .descend import LR, STEPS
 from .errors import InputError
 from .safeio import printable
 
@@ -29,12 +35,7 @@ class _ProgramFirst(TyperCommand):
     after ``--`` in its place among the arguments."""
 
     def parse_args(self, ctx, args):
-        valued, flags = set(), set()
-        for param in self.get_params(ctx):
-            if getattr(param, "param_type_name", "") != "option":
-                continue
-            names = list(param.opts) + list(param.secondary_opts)
-            (flags if param.is_flag or param.count else valued).update(names)
+        flags, valued = option_names(self.get_params(ctx))
         try:
             options, positionals = split_args(args, flags, valued)
         except MissingValue as e:
@@ -43,6 +44,27 @@ class _ProgramFirst(TyperCommand):
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def option_names(params) -> tuple:
+    """A command's option names: ``(flags, options that take a value)``."""
+    valued, flags = set(), set()
+    for param in params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        names = list(param.opts) + list(param.secondary_opts)
+        (flags if param.is_flag or param.count else valued).update(names)
+    return flags, valued
+
+
+def _keep(**parts) -> None:
+    """What a command computed, by name (``graph``, ``value``, ``grad``, ...),
+    for the notebook's ``%%gradcli`` (notebook.py), which sets
+    ``cmdline.RESULTS`` to a dict while it runs a command and returns these
+    in its result. On the command line it is None: nothing is kept."""
+    kept = RESULTS.get()
+    if kept is not None:
+        kept.update(parts)
 
 
 app = typer.Typer(
@@ -82,8 +104,8 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
-    plain_grad, read_program, split_args, split_names, wants_table,
+    RESULTS, MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load,
+    parse_bindings, read_program, split_args, split_names, wants_table,
 )
 
 
@@ -109,6 +131,22 @@ ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
                              "or gives that point an empty row (skip).")
 
 
+def show(report, json: bool, table: Optional[bool]) -> None:
+    """Print a report (reports.py): JSON, the rich rendering on a terminal
+    (or with --table), else plain text; a report that is not ``ok`` (a
+    failed check) exits 1 after it is printed."""
+    if json:
+        emit(report.json())
+    elif wants_table(table):
+        c = console()
+        for line in report.rich():
+            c.print(line.item, style=line.style, soft_wrap=line.soft_wrap)
+    else:
+        emit(report.plain())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ----------------------------------------------------------------- commands
 
 @app.command("eval", cls=_ProgramFirst)
@@ -129,17 +167,12 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
     source = Source()
     with errors_to_exit(source):
+        from .reports import EvalReport
+
         _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
-        from . import render
-
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            if every:
-                c.print(render.table(graph, every=True, precision=precision, grads=False))
-        else:
-            emit(plain_eval(graph, json))
+        _keep(graph=graph, value=graph.value)
+        show(EvalReport(graph, every, precision), json, table)
 
 
 @app.command("grad", cls=_ProgramFirst)
@@ -164,19 +197,13 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
     source = Source()
     with errors_to_exit(source):
-        _on_error_alone(on_error)
-        from . import render
+        from .reports import GradReport
 
+        _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            c.print(render.table(graph, list(grads), every=every, precision=precision))
-            if not every and not grads:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(plain_grad(graph, grads, wrt, json))
+        _keep(graph=graph, value=graph.value, grad=grads)
+        show(GradReport(graph, grads, wrt, every, precision), json, table)
 
 
 # ------------------------------------------- many points (issue 5: --at, speed)
@@ -302,7 +329,9 @@ def graph_(
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
                          warn=lambda message: typer.echo(message, err=True), filename=source.filename,
                          timeout=timeout)
-        if out is None or out == "-":
+        to_stdout = out is None or out == "-"
+        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
+        if to_stdout:
             emit(data.decode("utf-8"))
         else:
             draw.write(out, data)
@@ -355,9 +384,9 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
-    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
-    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
+    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
+    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance."),
+    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
@@ -377,8 +406,8 @@ def check_(
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
-        from . import columns, render
         from .build import resolve
+        from .reports import CheckReport
 
         _positive(h, "--h")
         if h < SMALLEST_H:
@@ -390,24 +419,8 @@ def check_(
         with _check_progress() as progress:
             report = checking.check(graph, every, None if names is None else resolve(graph, names),
                                     h, rtol, atol, mode, seed, progress)
-        rows = checking.rows(report, precision)
-        notes = checking.mode_lines(report) + checking.kink_lines(report, graph, precision)
-        if json:
-            emit(checking.as_json(report, graph) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(f"[bold]{graph.output_name or 'value'}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
-            styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
-            c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
-                                       [styles[r.verdict] for r in report.rows]))
-            c.print(checking.summary(report), style="green" if report.ok else "bold red")
-            for note in notes:
-                c.print(note, style="yellow")
-        else:
-            emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
-                 + "".join(line + "\n" for line in [checking.summary(report), *notes]))
-        if not report.ok:
-            raise typer.Exit(1)
+        _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
+        show(CheckReport(report, graph, precision), json, table)
 
 
 @app.command("explain", cls=_ProgramFirst)
@@ -431,49 +444,12 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME."""
     source = Source()
     with errors_to_exit(source):
-        from . import columns
-        from . import explain as ex
-        from .build import resolve
+        from .reports import ExplainReport
 
         graph = load(program, file, bindings or [], output, source)
-        told = ex.steps(graph)
-        path_info = None
-        if wrt is not None:
-            target = graph.node(resolve(graph, [wrt])[0])
-            found, total = ex.paths(graph, target, paths)
-            gradient = told.grads.get(target.index, 0.0)
-        told_lines = ex.lines(told, precision)
-        extra = [line for line in (ex.skipped_line(told),) if line]
-        if wrt is not None:
-            path_head = ex.path_summary(wrt, found, total, gradient, precision)
-            path_rows = ex.path_rows(told, found, gradient, precision)
-        if json:
-            if wrt is not None:
-                path_info = ex.paths_json(told, wrt, found, total, gradient)
-            emit(ex.as_json(told, path_info) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(ex.seed_line(told, precision), style="dim")
-            from rich.text import Text
-
-            for line in told_lines:
-                c.print(Text.assemble(*line), soft_wrap=True)
-            for line in extra:
-                c.print(line, style="dim")
-            c.print(ex.leaf_line(told, precision), style="bold green")
-            if wrt is not None:
-                c.print()
-                c.print(path_head)
-                c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
-        else:
-            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
-                    ex.leaf_line(told, precision)]
-            if wrt is not None:
-                text += ["", path_head]
-            out = "".join(line + "\n" for line in text)
-            if wrt is not None:
-                out += columns.plain_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT)
-            emit(out)
+        told = ExplainReport(graph, wrt, paths, precision)
+        _keep(graph=graph, value=graph.value, steps=told.told)
+        show(told, json, table)
 
 
 @app.command("descend", cls=_ProgramFirst)
@@ -484,8 +460,8 @@ def descend_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
-    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
-    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most."),
+    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
+    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most."),
     tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
                                         help="Stop early once every gradient is at most TOL in size."),
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
@@ -515,6 +491,7 @@ def descend_(
                 hooks.append(advance)
             result = gd.descend(graph, names, lr, steps, tol, maximize,
                                 lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+        _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
 
@@ -555,14 +532,14 @@ WRT_LEAVES = typer.Option(
 
 def _one_name(graph, wrt: Optional[List[str]]) -> str:
     """The one --wrt name of `diff` (the only leaf when there is one)."""
-    from .build import _names_note, resolve
+    from .build import names_note, resolve
 
     names = split_names(wrt)
     if names is None:
         if len(graph.leaves) == 1:
             return next(iter(graph.leaves))
         raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     if len(names) > 1:
         raise InputError("diff takes one --wrt name",
                          notes=["for every second derivative at a point, use `gradcli hessian`"])
@@ -598,6 +575,7 @@ def diff(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         root = derivative(graph, _one_name(graph, wrt), order, defaults=inputs)
+        _keep(program=unparse.program(root), latex=unparse.latex(root))
         if json:
             import json as json_module
 
@@ -620,25 +598,15 @@ def hessian(
     """Evaluate a program and print its matrix of second derivatives at the point."""
     source = Source()
     with errors_to_exit(source):
-        from . import render
         from .build import resolve
+        from .reports import HessianReport
         from .symbolic import hessian as second_derivatives
 
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
-        if json:
-            emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
-        elif wants_table(table):
-            c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-            if h.names:
-                c.print(render.matrix_table(h.names, h.matrix, precision))
-            else:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(render.matrix_tsv(h.names, h.matrix))
+        _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
+        show(HessianReport(h, graph, precision), json, table)
 
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .engine import paused_gc
+from .syntax import paused_gc
 from .errors import ParseError, words
 from .fastparse import parse_fast
 from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Program, Unary
