@@ -44,7 +44,7 @@ from typing import Sequence
 from .engine import Graph, Value, forward, reaches
 from .errors import DomainError, InputError
 from .explain import expression, live, local, names
-from .ops import OPS
+from .ops import OPS, compute
 from .render import json_number, short as _n
 
 H = 1e-6
@@ -317,7 +317,7 @@ def _nudged(graph: Graph, start: int, bumps: dict[int, float], t: float) -> floa
             children = node.children
             if children:
                 try:
-                    out = OPS[node.op].forward(*[c.data for c in children])
+                    out = compute(OPS[node.op], [c.data for c in children])
                 except (ArithmeticError, ValueError):
                     return None
                 if not math.isfinite(out):
