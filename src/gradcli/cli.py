@@ -1,22 +1,31 @@
-"""The command line: argv in, text out. The only module that prints or exits.
+"""The command line: argv in, text out; the typer app.
 
-Each command reads the program, hands it to the library (parse -> build ->
-engine -> render) and prints the result. Errors are converted once, here:
-a ``GradcliError`` becomes its message on standard error and its exit status;
-nothing is printed on standard output when a command fails.
+The command-line layer is the only one that prints or exits: this module,
+fastcli.py (the console script's fast path for plain eval and grad) and the
+helpers both share in cmdline.py (``emit`` writes, ``errors_to_exit``
+turns a ``GradcliError`` into its message on standard error and its exit
+status, ``as_script`` exits). Each command reads the program, hands it to
+the library (parse -> build -> engine), gets a report back (reports.py),
+and ``show`` prints the report's plain, JSON or rich rendering. Nothing is
+printed on standard output when a command fails.
 """
 
 from __future__ import annotations
 
+import math
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import List, Optional
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from . import __version__
+from .check import ATOL, H, RTOL
+from .descend import LR, STEPS
 from .errors import InputError
+from .safeio import printable
 
 
 class _ProgramFirst(TyperCommand):
@@ -26,15 +35,36 @@ class _ProgramFirst(TyperCommand):
     after ``--`` in its place among the arguments."""
 
     def parse_args(self, ctx, args):
-        valued, flags = set(), set()
-        for param in self.get_params(ctx):
-            if getattr(param, "param_type_name", "") != "option":
-                continue
-            names = list(param.opts) + list(param.secondary_opts)
-            (flags if param.is_flag or param.count else valued).update(names)
-        options, positionals = split_args(args, flags, valued)
+        flags, valued = option_names(self.get_params(ctx))
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue as e:
+            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            raise UsageError(f"{e.option} needs a value after it"
+                                   + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def option_names(params) -> tuple:
+    """A command's option names: ``(flags, options that take a value)``."""
+    valued, flags = set(), set()
+    for param in params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        names = list(param.opts) + list(param.secondary_opts)
+        (flags if param.is_flag or param.count else valued).update(names)
+    return flags, valued
+
+
+def _keep(**parts) -> None:
+    """What a command computed, by name (``graph``, ``value``, ``grad``, ...),
+    for the notebook's ``%%gradcli`` (notebook.py), which sets
+    ``cmdline.RESULTS`` to a dict while it runs a command and returns these
+    in its result. On the command line it is None: nothing is kept."""
+    kept = RESULTS.get()
+    if kept is not None:
+        kept.update(parts)
 
 
 app = typer.Typer(
@@ -74,8 +104,8 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
-    plain_grad, read_program, split_args, split_names, wants_table,
+    RESULTS, MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load,
+    parse_bindings, read_program, split_args, split_names, wants_table,
 )
 
 
@@ -104,6 +134,22 @@ ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
                              "or gives that point an empty row (skip).")
 
 
+def show(report, json: bool, table: Optional[bool]) -> None:
+    """Print a report (reports.py): JSON, the rich rendering on a terminal
+    (or with --table), else plain text; a report that is not ``ok`` (a
+    failed check) exits 1 after it is printed."""
+    if json:
+        emit(report.json())
+    elif wants_table(table):
+        c = console()
+        for line in report.rich():
+            c.print(line.item, style=line.style, soft_wrap=line.soft_wrap)
+    else:
+        emit(report.plain())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ----------------------------------------------------------------- commands
 
 @app.command("eval", cls=_ProgramFirst)
@@ -124,16 +170,12 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
     source = Source()
     with errors_to_exit(source):
-        graph = load(program, file, bindings or [], output, source)
-        from . import render
+        from .reports import EvalReport
 
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            if every:
-                c.print(render.table(graph, every=True, precision=precision, grads=False))
-        else:
-            emit(plain_eval(graph, json))
+        _on_error_alone(on_error)
+        graph = load(program, file, bindings or [], output, source)
+        _keep(graph=graph, value=graph.value)
+        show(EvalReport(graph, every, precision), json, table)
 
 
 @app.command("grad", cls=_ProgramFirst)
@@ -155,21 +197,28 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
     source = Source()
     with errors_to_exit(source):
-        from . import render
+        from .reports import GradReport
 
+        _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            c.print(render.table(graph, list(grads), every=every, precision=precision))
-            if not every and not grads:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(plain_grad(graph, grads, wrt, json))
+        _keep(graph=graph, value=graph.value, grad=grads)
+        show(GradReport(graph, grads, wrt, every, precision), json, table)
 
 
 # ------------------------------------------- many points (issue 5: --at, speed)
+
+def _on_error(on_error: str) -> None:
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
+
+
+def _on_error_alone(on_error: str) -> None:
+    """``--on-error`` without ``--at``: a bad value, or a skip with no points to skip."""
+    _on_error(on_error)
+    if on_error != "fail":
+        raise InputError("--on-error applies to --at POINTS, which is not given")
+
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
     """``eval --at`` and ``grad --at``: one output row per point, in order.
@@ -184,8 +233,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
 
     source = Source()
     with errors_to_exit(source):
-        if on_error not in ("fail", "skip"):
-            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
+        _on_error(on_error)
         from . import batch, render
         from .build import structure, resolve
         from .parse import parse
@@ -198,19 +246,19 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
         names = split_names(wrt)
         if names is not None:
             resolve(graph, names)
-        where = "standard input" if at == "-" else f"`{at}`"
+        where = "standard input" if at == "-" else f"`{printable(at)}`"
         with _open_points(at) as stream, tempfile.SpooledTemporaryFile(1 << 23, "w+", encoding="utf-8") as out:
             points = batch.read_points(stream, where)
             runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
             if not as_json:
-                out.write(render.points_header(runner.wrt if grads else None))
+                _spool(out, render.points_header(runner.wrt if grads else None))
             skipped, count = [], 0
             for lines, block in batch.run_points(runner, points):
                 for r, (e, values) in sorted(block.errors.items()):
                     if on_error == "fail":
                         raise batch.row_error(e, count + r + 1, lines[r], where, runner.columns, values)
                     skipped.append(lines[r])
-                out.write(render.points_json(block, grads) if as_json else render.points_csv(block))
+                _spool(out, render.points_json(block, grads) if as_json else render.points_csv(block))
                 count += len(lines)
             out.seek(0)
             shutil.copyfileobj(out, sys.stdout)
@@ -221,10 +269,25 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
                        f"(line{'s' * (len(skipped) > 1)} {shown} of {where})", err=True)
 
 
+def _spool(out, text: str) -> None:
+    """Hold results until every point is done. Past 8 MB they go to an
+    unnamed temporary file (nothing another user can see or plant); a full
+    temporary directory is an output that fails while it is written."""
+    try:
+        out.write(text)
+    except OSError as e:
+        import tempfile
+
+        from .safeio import WriteFailed
+
+        raise WriteFailed(f"could not hold the results in a temporary file in "
+                          f"`{printable(tempfile.gettempdir())}`: {e.strerror or e}") from None
+
+
 @contextmanager
 def _open_points(at: str):
     if at == "-":
-        yield sys.stdin
+        yield stdin()
         return
     with open_input(at, encoding="utf-8", newline="") as f:
         yield f
@@ -241,7 +304,8 @@ def graph_(
     out: Optional[str] = typer.Option(
         None, "-o", metavar="FILE",
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
-             "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
+             "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
+             "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad",
@@ -249,6 +313,8 @@ def graph_(
     max_nodes: Optional[int] = typer.Option(
         None, "--max-nodes", min=1, metavar="N",
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS",
+                                  help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
     precision: int = PRECISION,
 ) -> None:
     """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
@@ -261,8 +327,11 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True))
-        if out is None or out == "-":
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename,
+                         timeout=timeout)
+        to_stdout = out is None or out == "-"
+        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
+        if to_stdout:
             emit(data.decode("utf-8"))
         else:
             draw.write(out, data)
@@ -271,10 +340,40 @@ def graph_(
 
 # ------------------------------------- check / explain / descend (issue 4)
 
+@contextmanager
+def _check_progress():
+    """A progress bar for ``check`` on standard error when it is a
+    terminal (rich hides it again at the end); yields the ``(done, total)``
+    hook, or None when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("check"), BarColumn(), MofNCompleteColumn(), TextColumn("gradients"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _positive(value: float, option: str) -> float:
     if not value > 0:
         raise InputError(f"{option} must be a positive number, not {value:g}")
+    if math.isinf(value):
+        raise InputError(f"{option} must be a finite number, not inf")
     return value
+
+
+def _a_number(value: Optional[float], option: str) -> None:
+    """A tolerance may be anything but nan (every comparison with nan is false)."""
+    if value is not None and math.isnan(value):
+        raise InputError(f"{option} must be a number, not nan")
+
+
+# The smallest --h whose step survives rounding at every x: the step is
+# h * max(1, |x|), and x + step == x once step is below half an ulp of x.
+SMALLEST_H = 2.0 ** -52
 
 
 @app.command("check", cls=_ProgramFirst)
@@ -285,48 +384,43 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
-    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
-    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
+    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
+    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance."),
+    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast",
+                             help="full: one finite difference per gradient; fast: the gradients' dot products "
+                                  "with a few random directions; auto: fast when full would be long."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions."),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
-    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+    On big programs (--mode auto) the gradients are checked together along
+    random directions, as PyTorch's gradcheck does in its fast mode."""
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
-        from . import columns, render
         from .build import resolve
+        from .reports import CheckReport
 
         _positive(h, "--h")
+        if h < SMALLEST_H:
+            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+        _a_number(rtol, "--rtol")
+        _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
-        report = checking.check(graph, every, None if names is None else resolve(graph, names),
-                                h, rtol, atol)
-        rows = checking.rows(report, precision)
-        notes = checking.kink_lines(report, graph, precision)
-        if json:
-            emit(checking.as_json(report, graph) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(f"[bold]{graph.output_name or 'value'}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
-            styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
-            c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
-                                       [styles[r.verdict] for r in report.rows]))
-            c.print(checking.summary(report), style="green" if report.ok else "bold red")
-            for note in notes:
-                c.print(note, style="yellow")
-        else:
-            emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
-                 + "".join(line + "\n" for line in [checking.summary(report), *notes]))
-        if not report.ok:
-            raise typer.Exit(1)
+        with _check_progress() as progress:
+            report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                    h, rtol, atol, mode, seed, progress)
+        _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
+        show(CheckReport(report, graph, precision), json, table)
 
 
 @app.command("explain", cls=_ProgramFirst)
@@ -350,49 +444,12 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME."""
     source = Source()
     with errors_to_exit(source):
-        from . import columns
-        from . import explain as ex
-        from .build import resolve
+        from .reports import ExplainReport
 
         graph = load(program, file, bindings or [], output, source)
-        told = ex.steps(graph)
-        path_info = None
-        if wrt is not None:
-            target = graph.node(resolve(graph, [wrt])[0])
-            found, total = ex.paths(graph, target, paths)
-            gradient = told.grads.get(target.index, 0.0)
-        told_lines = ex.lines(told, precision)
-        extra = [line for line in (ex.skipped_line(told),) if line]
-        if wrt is not None:
-            path_head = ex.path_summary(wrt, found, total, gradient, precision)
-            path_rows = ex.path_rows(told, found, gradient, precision)
-        if json:
-            if wrt is not None:
-                path_info = ex.paths_json(told, wrt, found, total, gradient)
-            emit(ex.as_json(told, path_info) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(ex.seed_line(told, precision), style="dim")
-            from rich.text import Text
-
-            for line in told_lines:
-                c.print(Text.assemble(*line), soft_wrap=True)
-            for line in extra:
-                c.print(line, style="dim")
-            c.print(ex.leaf_line(told, precision), style="bold green")
-            if wrt is not None:
-                c.print()
-                c.print(path_head)
-                c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
-        else:
-            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
-                    ex.leaf_line(told, precision)]
-            if wrt is not None:
-                text += ["", path_head]
-            out = "".join(line + "\n" for line in text)
-            if wrt is not None:
-                out += columns.plain_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT)
-            emit(out)
+        told = ExplainReport(graph, wrt, paths, precision)
+        _keep(graph=graph, value=graph.value, steps=told.told)
+        show(told, json, table)
 
 
 @app.command("descend", cls=_ProgramFirst)
@@ -403,8 +460,8 @@ def descend_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
-    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
-    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most."),
+    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
+    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most."),
     tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
                                         help="Stop early once every gradient is at most TOL in size."),
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
@@ -422,21 +479,19 @@ def descend_(
         from . import descend as gd
 
         _positive(lr, "--lr")
+        _a_number(tol, "--tol")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
-        csv = gd.CsvLog(log, names) if log is not None else None
-        if csv is not None:
-            hooks.append(csv)
-        with _progress(steps) as advance:
+        with ExitStack() as stack:
+            if log is not None:
+                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+            advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
-            try:
-                result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
-            finally:
-                if csv is not None:
-                    csv.close()
+            result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+        _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
 
@@ -477,14 +532,14 @@ WRT_LEAVES = typer.Option(
 
 def _one_name(graph, wrt: Optional[List[str]]) -> str:
     """The one --wrt name of `diff` (the only leaf when there is one)."""
-    from .build import _names_note, resolve
+    from .build import names_note, resolve
 
     names = split_names(wrt)
     if names is None:
         if len(graph.leaves) == 1:
             return next(iter(graph.leaves))
         raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     if len(names) > 1:
         raise InputError("diff takes one --wrt name",
                          notes=["for every second derivative at a point, use `gradcli hessian`"])
@@ -520,6 +575,7 @@ def diff(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         root = derivative(graph, _one_name(graph, wrt), order, defaults=inputs)
+        _keep(program=unparse.program(root), latex=unparse.latex(root))
         if json:
             import json as json_module
 
@@ -542,25 +598,15 @@ def hessian(
     """Evaluate a program and print its matrix of second derivatives at the point."""
     source = Source()
     with errors_to_exit(source):
-        from . import render
         from .build import resolve
+        from .reports import HessianReport
         from .symbolic import hessian as second_derivatives
 
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
-        if json:
-            emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
-        elif wants_table(table):
-            c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-            if h.names:
-                c.print(render.matrix_table(h.names, h.matrix, precision))
-            else:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(render.matrix_tsv(h.names, h.matrix))
+        _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
+        show(HessianReport(h, graph, precision), json, table)
 
 
 

@@ -123,6 +123,21 @@ def _calls(py: str, c: str | None = None, js: str | None = None, sql: str | None
 _C_LIKE = ("c", "js")
 _LOG1P_SQL = ("CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * {0} / ((1e0 + {0}) - 1e0) END")
 
+def _erf_series(x: str, terms: int) -> str:
+    """erf for |x| < 6 where no library has it (JavaScript, SQL):
+    2/sqrt(pi) * exp(-x^2) * x * sum (2x^2)^n / (1*3*...*(2n+1)), whose terms
+    are all positive (no cancellation), in Horner form; within 1e-14."""
+    text = "1e0"
+    for n in range(terms, 0, -1):
+        text = f"(1e0 + 2e0 * {x} * {x} / {2 * n + 1}e0 * {text})"
+    return f"1.1283791670955126e0 * exp(-({x} * {x})) * {x} * {text}"
+
+
+_ERF_JS = ("((x) => { if (!(Math.abs(x) < 6)) return Math.sign(x); let t = x, s = x; "
+           "for (let n = 1; n < 160; n++) { t *= 2 * x * x / (2 * n + 1); s += t; } "
+           "return 1.1283791670955126 * Math.exp(-x * x) * s; })({0})")
+_ERF_SQL = "CASE WHEN abs({0}) >= 6e0 THEN sign({0}) ELSE " + _erf_series("{0}", 160) + " END"
+
 # The one table: each op's spelling in every target, keyed by op name as in ops.OPS.
 # (Infix ops are "{0} op {1}" in every language; their levels are in _INFIX.)
 SPELLINGS: dict[str, Spelling] = {
@@ -194,6 +209,13 @@ SPELLINGS: dict[str, Spelling] = {
     "min": Spelling({"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
                      "c": "({0} <= {1} ? {0} : {1})", "js": "({0} <= {1} ? {0} : {1})",
                      "sql": "CASE WHEN {0} <= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
+    "atan": Spelling({**_calls("atan"), "numpy": "np.arctan({0})"}, atoms=(0,)),
+    "asinh": Spelling({**_calls("asinh"), "numpy": "np.arcsinh({0})"}),
+    "erf": Spelling({**_calls("erf"), "numpy": "np.vectorize(math.erf, otypes=[np.float64])({0})",
+                     "js": _ERF_JS, "sql": _ERF_SQL}, atoms=(0,)),
+    "hypot": Spelling({"python": "math.hypot({0}, {1})", "numpy": "np.hypot({0}, {1})", "c": "hypot({0}, {1})",
+                       "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
+                      atoms=(0, 1), overflows=True),
     # Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
     # carries the corner conventions of the rules (``_CORNERS``).
     "ifnz": Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
@@ -201,10 +223,10 @@ SPELLINGS: dict[str, Spelling] = {
                       "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"}),
 }
 
-# Where a rule of ops.py says "... if y != 0 else 0.0": derivative i of op is
-# 0 where operand j is 0. Symbolically the rule takes its general branch, so
-# codegen puts the condition back (key: (op, i), value: j).
-_CORNERS = {("**", 0): 1, ("**", 1): 0}
+# Where a rule of ops.py says ``m.where(y != 0, ..., 0.0)``: the contribution
+# to operand i is 0 where operand j is 0. The symbolic tape takes the general
+# branch, so codegen puts the condition back (key: (op, i), value: j).
+_CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0, ...) in ops.py's rows
 
 # GCC rewrites pow(x, 2.0) as x*x and pow(x, -1.0) as 1/x even without
 # -ffast-math; glibc's pow is not correctly rounded (0.52 ulp), so the two can
@@ -321,7 +343,7 @@ class Plan:
             self.is_program[c.index] = 1
         self._plan(copies)
 
-    def _corner(self, node: Sym, i: int, d: Sym) -> Sym:
+    def _corner(self, node: Sym, i: int, d: Sym) -> Sym:   # d: the contribution g * local
         j = _CORNERS.get((node.op, i))
         if j is None or node.children[j].kind == "const" or d.kind == "const":
             return d
@@ -835,6 +857,8 @@ class _NumPy(_Python):
 
     def write(self):
         text = super().write()
+        if "math.erf" in text:
+            text = "import math\n" + text
         # the sweeps run with floating-point warnings off: bad rows become NaN at the end
         lines = text.split("\n")
         start = next(i for i, line in enumerate(lines) if line.startswith("    bad = "))

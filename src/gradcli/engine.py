@@ -1,8 +1,9 @@
 """The engine: scalar Value nodes, forward and backward, in the spirit of micrograd.
 
 A ``Value`` holds its data and grad, the op that made it and its operands in
-order. Every op comes from one table (ops.py), where the forward function and
-the local derivatives sit side by side; no node keeps a closure.
+order. Every op comes from one table (ops.py), where the forward function,
+the chain rules, the domain and the corner sit side by side; no node keeps
+a closure.
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one
@@ -13,56 +14,63 @@ so a chain a million nodes deep is as fine as a wide one.
 
 from __future__ import annotations
 
-import gc
 import math
+import numbers
+from collections.abc import Set
 from collections import deque
-from contextlib import contextmanager
+from functools import cached_property
 from itertools import repeat
 from operator import attrgetter
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from .errors import DomainError
-from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
-from .syntax import Pos
+from .errors import DomainError, InputError, did_you_mean, words
+from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
+from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
 LEAF_KINDS = ("input", "leaf")
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection inside: building a graph makes millions
-    of objects and no cycles (children point only to older nodes, syntax
-    nodes only to their operands), so the collector would only walk the
-    growing heap again and again. Re-entrant; restores the previous state."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Value:
-    """One scalar node of the graph.
+    """One scalar node of the graph, and micrograd's ``Value``, drop-in.
 
-    ``kind`` is ``"input"`` (a name read before it is assigned), ``"leaf"``
-    (a name given a number first: a leaf with a default, or a Value made by
-    hand), ``"const"`` (a number in the program) or ``"op"``.
+    ``Value(data, _children=(), _op='', label='')`` as in micrograd and the
+    lecture: ``.data``, ``.grad``, ``._prev`` (the distinct operands, in
+    order), ``._op``, ``.label``; ``+ - * / **`` with a number or a Value on
+    either side; the function methods (``exp log tanh relu sigmoid sqrt abs
+    sin cos tan softplus log1p sign step atan asinh erf``, and ``max min
+    hypot pow`` of another operand); ``backward()`` with micrograd's semantics (see there).
+
+    gradcli's own code reads ``children`` (the operands in order, repeats
+    kept: ``a + a`` has two) and ``op`` (a key of ``ops.OPS``), and gives
+    two more arguments: ``kind`` is ``"input"`` (a name read before it is
+    assigned), ``"leaf"`` (a name given a number first: a leaf with a
+    default, or a Value made by hand), ``"const"`` (a number in the program,
+    or a number in ``Value(2) * 3``) or ``"op"``; ``pos`` is the place in
+    the source. ``index`` is the node's place on a Graph's tape.
+
+    Bad arguments raise ``InputError``: data that is not a real number, an
+    ``_op`` that is not one of gradcli's operations or does not take that
+    many operands, an operand that is not a Value.
     """
 
     __slots__ = ("data", "grad", "op", "children", "label", "kind", "pos", "index")
 
-    def __init__(self, data: float, children: tuple[Value, ...] = (), op: str = "",
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "",
                  label: str = "", kind: str = "", pos: Pos | None = None):
-        self.data = float(data)
+        if type(data) is not float:
+            data = _real(data)
+        if _op or _children:
+            _children = _checked(_children, _op)
+        if type(label) is not str:
+            label = "" if label is None else str(label)
+        self.data = data
         self.grad = 0.0
-        self.op = op
-        self.children = children
+        self.op = _op
+        self.children = _children
         self.label = label
-        self.kind = kind or ("op" if op else "leaf")
+        self.kind = kind or ("op" if _op else "leaf")
         self.pos = pos
-        self.index = -1   # place on a Graph's tape; -1 until it has one
+        self.index: int | None = None   # place on a Graph's tape; None until it has one
 
     def __repr__(self) -> str:
         name = f"{self.label}, " if self.label else ""
@@ -72,37 +80,236 @@ class Value:
     def is_leaf(self) -> bool:
         return self.kind in LEAF_KINDS
 
-    # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
-    def _apply(self, op: str, *others: object) -> Value:
-        return apply(OPS[op], (self, *(_lift(o) for o in others)))
+    # -- micrograd's names for the graph's structure
+    @property
+    def _prev(self) -> Operands:
+        """The operands, each once, in order: what micrograd keeps as the set
+        ``_prev`` (``(a + a)._prev`` has one member), iterated in a fixed order."""
+        return Operands(self.children)
 
-    def __add__(self, other): return self._apply("+", other)
-    def __radd__(self, other): return _lift(other)._apply("+", self)
-    def __sub__(self, other): return self._apply("-", other)
-    def __rsub__(self, other): return _lift(other)._apply("-", self)
-    def __mul__(self, other): return self._apply("*", other)
-    def __rmul__(self, other): return _lift(other)._apply("*", self)
-    def __truediv__(self, other): return self._apply("/", other)
-    def __rtruediv__(self, other): return _lift(other)._apply("/", self)
-    def __pow__(self, other): return self._apply("**", other)
-    def __rpow__(self, other): return _lift(other)._apply("**", self)
-    def __neg__(self): return self._apply("neg")
-    def __pos__(self): return self
-    def __abs__(self): return self._apply("abs")
+    @property
+    def _op(self) -> str:
+        """The operation that made this node (``""`` for a leaf): ``+ - * / **
+        neg`` or a function's name."""
+        return self.op
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows a Value as the graph that made it, data and grad on
+        every node (as they are: run ``backward()`` to fill in the grads):
+        SVG with Graphviz, else the live page."""
+        from .notebook import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG, or None without Graphviz."""
+        from .notebook import svg
+
+        return svg(self)
+
+    def _backward(self) -> None:
+        """micrograd's step for this one node: add ``grad`` times each local
+        derivative to each operand's ``grad``."""
+        _propagate(self, FloatMath)
+
+    # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
+    def __add__(self, other: Value | float) -> Value: return _binary("+", self, other)
+    def __radd__(self, other: Value | float) -> Value: return _binary("+", other, self)
+    def __sub__(self, other: Value | float) -> Value: return _binary("-", self, other)
+    def __rsub__(self, other: Value | float) -> Value: return _binary("-", other, self)
+    def __mul__(self, other: Value | float) -> Value: return _binary("*", self, other)
+    def __rmul__(self, other: Value | float) -> Value: return _binary("*", other, self)
+    def __truediv__(self, other: Value | float) -> Value: return _binary("/", self, other)
+    def __rtruediv__(self, other: Value | float) -> Value: return _binary("/", other, self)
+    def __pow__(self, other: Value | float) -> Value: return _binary("**", self, other)
+    def __rpow__(self, other: Value | float) -> Value: return _binary("**", other, self)
+    def __neg__(self) -> Value: return apply(OPS["neg"], (self,))
+    def __pos__(self) -> Value: return self
+    def __abs__(self) -> Value: return apply(OPS["abs"], (self,))
+
+    if TYPE_CHECKING:   # the function methods, made from the ops table below
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def sign(self) -> Value: ...
+        def step(self) -> Value: ...
+        def atan(self) -> Value: ...
+        def asinh(self) -> Value: ...
+        def erf(self) -> Value: ...
+        def max(self, other: Value | float) -> Value: ...
+        def min(self, other: Value | float) -> Value: ...
+        def hypot(self, other: Value | float) -> Value: ...
+        def pow(self, other: Value | float) -> Value: ...
 
     def backward(self) -> None:
-        """Fill in ``grad`` for every node this one depends on: d self / d node."""
-        backward(topological_order(self), self)
+        """Backpropagate from this node, as micrograd does: this node's grad
+        is set to 1; then, going down a topological order, every node adds
+        its grad times each local derivative to its operands' grads. Nothing
+        is zeroed, so gradients add up across calls until they are set back
+        to 0 (micrograd's ``zero_grad``): call it twice on ``w * w`` at
+        ``w = 2`` and ``w.grad`` is 8, as in micrograd and the lecture. A
+        number's grad (the 3 of ``w * 3``) is left alone.
+
+        Nothing recurses: a chain 100,000 nodes deep is fine. Where a local
+        derivative is not finite (``sqrt`` at 0) the gradients it feeds are
+        ``inf`` or ``nan``, as in PyTorch; nothing is raised. For a program's
+        gradients, checked and zeroed first, use ``Graph.backward``.
+
+        One difference from micrograd remains, in what a *second* call adds
+        to a node in the middle of the graph: micrograd builds ``a - b`` as
+        ``a + b*-1``, ``-a`` as ``a*-1`` and ``a / b`` as ``a * b**-1``, and
+        those hidden nodes keep grads of their own, which a second call adds
+        in again; gradcli's ``-``, ``neg`` and ``/`` are one node each (and
+        ``a / b`` is a true division). One call, and any number of calls on
+        graphs of ``+``, ``*``, ``**`` with a number and ``relu``, give
+        micrograd's numbers, as does a training loop that builds its graph
+        anew each step, ``zero_grad`` forgotten or not.
+        """
+        nodes = topological_order(self)
+        self.grad = 1.0
+        m = FloatMath
+        with paused_gc():
+            for node in reversed(nodes):
+                if node.children:
+                    _propagate(node, m)
+
+
+def _real(x: object) -> float:
+    """A Value's data: a real number as a float (micrograd takes ints too)."""
+    if isinstance(x, numbers.Real):
+        try:
+            return float(x)
+        except (OverflowError, ValueError):
+            pass
+    from .safeio import printable   # only on the error path
+
+    raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
+
+
+def _shown(x: object) -> str:
+    from .safeio import printable   # only on the error path
+
+    text = repr(x)
+    return f"{type(x).__name__} `{printable(text if len(text) <= 40 else text[:37] + '...')}`"
+
+
+def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
+    """The operands of a node made with ``Value(data, _children, _op)``: each
+    a Value, as many as the op takes."""
+    if type(children) is not tuple:
+        try:
+            children = tuple(children)
+        except TypeError:
+            raise InputError(f"a Value's operands are a tuple of Values, not {_shown(children)}") from None
+    for child in children:
+        if not isinstance(child, Value):
+            raise InputError(f"a Value's operand must be a Value, not {_shown(child)}")
+    entry = OPS.get(op) if type(op) is str else None
+    if entry is None:
+        if not op:
+            what = "a Value with operands needs the operation that made it"
+        elif type(op) is str:
+            from .safeio import printable
+
+            what = f"unknown operation `{printable(op)}`"
+        else:
+            what = f"an operation is named by a string, not {_shown(op)}"
+        near = did_you_mean(op, OPS) or did_you_mean(op.lower(), OPS) if type(op) is str and op else []
+        raise InputError(what, notes=near or [f"the operations are {words([f'`{name}`' for name in OPS])}"])
+    if entry.arity != len(children):
+        raise InputError(f"`{op}` takes {entry.arity} operand{'s' * (entry.arity > 1)}, "
+                         f"not {len(children)}")
+    return children
+
+
+class Operands(Set):
+    """``Value._prev``: a node's distinct operands in their order; a set in
+    every other way (``len``, ``in``, ``==`` with a set, ``|``, ``&``)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, children: Sequence[Value] = ()):
+        items: list[Value] = []
+        for child in children:
+            if not any(child is seen for seen in items):
+                items.append(child)
+        self._items = tuple(items)
+
+    def __iter__(self) -> Iterator[Value]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, x: object) -> bool:
+        return any(x is item for item in self._items)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(map(repr, self._items)) + "}" if self._items else "set()"
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[Value]) -> Operands:
+        return cls(tuple(it))
+
+
+def _propagate(node: Value, m: type) -> None:
+    """One node's backward step: each operand's grad += what the row's chain
+    rule passes it (grad * local derivative, or grad / x for the rules that
+    divide). A number's is skipped. As in PyTorch, a derivative that divides
+    by zero is infinite (``sqrt`` at 0), one that cannot be computed
+    otherwise nan."""
+    children = node.children
+    if not children:
+        return
+    g = node.grad
+    args = [c.data for c in children]
+    args.append(node.data)
+    for child, d in zip(children, OPS[node.op].chain):
+        if child.kind == "const":
+            continue
+        try:
+            child.grad += d(m, g, *args)
+        except ZeroDivisionError:
+            child.grad += g * math.inf
+        except (OverflowError, ValueError):
+            child.grad = math.nan
+
+
+def _binary(name: str, left: object, right: object) -> Value:
+    """``left <op> right`` where one side is a Value and the other a Value or
+    a real number; anything else is not ours to handle (NotImplemented, so
+    Python raises its TypeError, as for numbers)."""
+    a, b = _lift(left), _lift(right)
+    if a is NotImplemented or b is NotImplemented:
+        return NotImplemented  # type: ignore[return-value]
+    return apply(OPS[name], (a, b))
 
 
 def _function_method(name: str):
-    op = FUNCTIONS[name]
+    arity = FUNCTIONS[name].arity
+    op_name = FUNCTIONS[name].name
 
-    def method(self: Value, *others: object) -> Value:
-        return apply(op, (self, *(_lift(o) for o in others)))
-
-    method.__name__ = name
-    method.__doc__ = f"{name}() of this value, as a new node."
+    if arity == 1:
+        def method(self: Value) -> Value:
+            return apply(OPS[op_name], (self,))
+        method.__doc__ = f"{name}() of this value, as a new node."
+    else:
+        def method(self: Value, other: Value | float) -> Value:  # type: ignore[misc]
+            lifted = _lift(other)
+            if lifted is NotImplemented:
+                raise TypeError(f"{name}() takes a Value or a real number, not {type(other).__name__}")
+            return apply(OPS[op_name], (self, lifted))
+        method.__doc__ = f"{name}(this value, other), as a new node."
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -113,7 +320,7 @@ for _name in FUNCTIONS:
 def _lift(x: object) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float)) or isinstance(x, numbers.Real):
         return Value(float(x), kind="const")
     return NotImplemented  # type: ignore[return-value]
 
@@ -122,7 +329,7 @@ def _lift(x: object) -> Value:
 
 def describe(op: Op, operands: Sequence[float]) -> str:
     """An operation with its operand values, as it would be written: `4 / 0`."""
-    shown = [_num(v) for v in operands]
+    shown = [literal(v) for v in operands]
     if op.infix:
         left, right = (f"({s})" if s.startswith("-") else s for s in shown)
         return f"{left} {op.name} {right}"
@@ -131,15 +338,18 @@ def describe(op: Op, operands: Sequence[float]) -> str:
     return f"{op.name}({', '.join(shown)})"
 
 
-def _num(v: float) -> str:
-    return repr(int(v)) if v == int(v) and abs(v) < 1e16 else repr(v)
+def literal(v: float) -> str:
+    """A float as a number of the language: ``2`` for 2.0, else its repr
+    (inf and nan as Python writes them: int() of either raises)."""
+    return repr(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e16 else repr(v)
 
 
 def evaluate(op: Op, operands: Sequence[float], pos: Pos | None = None) -> float:
-    """One op on floats; a domain error, an overflow or a result that is not a
-    number raises ``DomainError`` naming the op, its place and its operands."""
+    """One op on floats; outside the row's domain (``op.undefined``), an
+    overflow or a result that is not a number raises ``DomainError`` naming
+    the op, its place and its operands."""
     try:
-        out = op.forward(*operands)
+        out = compute(op, operands)
         if math.isfinite(out):
             return out
         reason = "the result overflows" if math.isinf(out) else "the result is not a number"
@@ -165,8 +375,8 @@ def forward(nodes: Sequence[Value]) -> None:
             op = ops[node.op]
             args = [c.data for c in children]
             try:
-                out = op.forward(*args)
-            except (Undefined, OverflowError, ZeroDivisionError, ValueError):
+                out = compute(op, args)
+            except ArithmeticError:
                 out = math.nan
             if not math.isfinite(out):
                 evaluate(op, args, node.pos)  # raises with the reason
@@ -253,11 +463,11 @@ def backward(nodes: Sequence[Value], output: Value, check: Iterable[Value] = ())
         g = node.grad
         args = [c.data for c in children]
         args.append(node.data)
-        for child, d in zip(children, ops[node.op].partials):
+        for child, d in zip(children, ops[node.op].chain):
             if child.kind == "const":
                 continue   # a number's gradient is never needed
             try:
-                child.grad += g * d(m, *args)
+                child.grad += d(m, g, *args)
             except (ZeroDivisionError, OverflowError, ValueError):
                 child.grad = math.nan
     for node in check:
@@ -283,14 +493,15 @@ def _blame(nodes: Sequence[Value], output: Value, bad: list[Value]) -> DomainErr
             continue
         args = [c.data for c in node.children]
         op = OPS[node.op]
-        for i, (child, d) in enumerate(zip(node.children, op.partials)):
+        for i, (child, d) in enumerate(zip(node.children, op.chain)):
             if child.kind == "const" or id(child) not in leads:
                 continue
             try:
-                local = d(m, *args, node.data)
+                local = d(m, 1.0, *args, node.data)
+                passed = d(m, node.grad, *args, node.data)
             except (ZeroDivisionError, OverflowError, ValueError):
-                local = math.nan
-            if not math.isfinite(local) or not math.isfinite(node.grad * local):
+                local = passed = math.nan
+            if not math.isfinite(passed):
                 which = f" with respect to operand {i + 1}" if len(args) > 1 else ""
                 what = "is not finite" if not math.isfinite(local) else "overflows"
                 names = ", ".join(f"`{n.label}`" for n in bad if n.label)
@@ -319,40 +530,109 @@ class Graph:
         self.output_name = output_name
         self.source = source
 
+    @classmethod
+    def of(cls, output: Value) -> Graph:
+        """The graph of a Value built by hand (or any Value): every node it
+        depends on, operands first (``topological_order``), as a snapshot.
+
+        The nodes are copies, with the same data, grad, label, op and kind,
+        so the Values given are left as they are (a node of a program keeps
+        its place on its own tape). Each leaf is named by its label, or by
+        its id (``n3``) when it has none or shares it; ``names`` has every
+        labelled node (the last of a label) and the leaves; the output's
+        label is the output's name. What ``draw`` and the live page draw::
+
+            >>> from gradcli import Graph, Value
+            >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+            >>> g = Graph.of(a * b + a)
+            >>> [n.label or n.op for n in g.nodes], list(g.leaves)
+            (['a', 'b', '*', '+'], ['a', 'b'])
+            >>> g.gradients()
+            {'a': -2.0, 'b': 2.0}
+        """
+        if not isinstance(output, Value):
+            raise InputError(f"a graph is made from a Value, not {_shown(output)}")
+        copies: dict[int, Value] = {}
+        nodes: list[Value] = []
+        new = Value.__new__
+        for i, node in enumerate(topological_order(output)):
+            copy = new(Value)
+            label = node.label   # set by hand, as the lecture does: any object, shown as text
+            copy.data, copy.grad, copy.op = node.data, node.grad, node.op
+            copy.label = label if type(label) is str else "" if label is None else str(label)
+            copy.children = tuple([copies[id(c)] for c in node.children]) if node.children else ()
+            copy.kind, copy.pos, copy.index = node.kind, node.pos, i
+            copies[id(node)] = copy
+            nodes.append(copy)
+        names: dict[str, Value] = {}
+        for node in nodes:
+            if node.label.isidentifier():
+                names[node.label] = node
+        leaves: dict[str, Value] = {}
+        for node in nodes:
+            if node.is_leaf:
+                name = node.label
+                if not name.isidentifier() or name in leaves or names.get(name) is not node:
+                    name = f"n{node.index}"
+                leaves[name] = names[name] = node
+        root = nodes[-1]
+        return cls(nodes, names, leaves, root, root.label or None)
+
     @property
     def value(self) -> float:
         return self.output.data
 
+    def __repr__(self) -> str:
+        name = self.output_name or "value"
+        return (f"<Graph {name} = {self.value!r}: {len(self.nodes)} node{'s' * (len(self.nodes) != 1)}, "
+                f"leaves {', '.join(self.leaves) or 'none'}>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows a program's graph as ``gradcli graph`` draws it:
+        the gradients computed, SVG with Graphviz, else the live page."""
+        from .notebook import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG, or None without Graphviz."""
+        from .notebook import svg
+
+        return svg(self)
+
     def node(self, name: str) -> Value:
         """The node a name means for ``--wrt``: a leaf's name means the leaf,
         any other name the node it refers to at the end of the program."""
-        return self.leaves.get(name) or self.names[name]
+        node = self.leaves.get(name) or self.names.get(name)
+        if node is None:
+            from .build import resolve  # an unknown name: the same InputError as --wrt
+
+            resolve(self, [name], "")
+        return node
 
     def forward(self) -> float:
         """Recompute every node's data from the leaves (see ``FlatTape``)."""
-        tape = self._flat()
-        if not tape.forward():
+        if not self.flat.forward():
             forward(self.nodes)   # the reference loop: it raises the DomainError
         return self.output.data
 
-    def _flat(self) -> FlatTape:
-        tape = getattr(self, "_tape", None)
-        if tape is None or tape.size != len(self.nodes):
-            tape = self._tape = FlatTape(self.nodes)
-        return tape
+    @cached_property
+    def flat(self) -> FlatTape:
+        """The tape as flat lists, made on first use (a Graph's nodes never
+        change once it is made; their data and grads do)."""
+        return FlatTape(self.nodes)
 
     def backward(self, check: Iterable[Value] | None = None) -> None:
-        """Gradients of the output with respect to every node; the leaves'
-        (or ``check``'s) gradients must come out finite. They are taken at
-        the values of the last ``forward``: after changing a leaf's data,
-        run ``forward`` first (``build`` does)."""
+        """Gradients of the output with respect to every node, at the nodes'
+        current data (``forward`` first after changing a leaf: ``build``
+        does); the leaves' (or ``check``'s) gradients must come out finite."""
         end = self.output.index + 1
         nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
         for node in self.nodes[end:]:
             node.grad = 0.0
         check = list(self.leaves.values()) if check is None else list(check)
         with paused_gc():
-            if not self._flat().backward(self.output.index, check):
+            if not self.flat.backward(self.output.index, check):
                 backward(nodes, self.output, check)   # the reference loop: it raises the DomainError
 
     def gradients(self, wrt: Sequence[str] | None = None) -> dict[str, float]:
@@ -368,14 +648,14 @@ class Graph:
 _DATA = attrgetter("data")
 _consume = deque(maxlen=0).extend     # run an iterator for its effects
 
-# Op codes of the flat tape's inline cases; every other op calls its table entry.
+# Op codes of the flat tape's inline cases; every other op calls its row.
 _ADD, _SUB, _MUL, _DIV, _NEG, _TANH, _EXP, _CALL1, _CALL2, _CALLN = range(10)
-_INLINE = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "neg": _NEG, "tanh": _TANH, "exp": _EXP}
-# The inline cases are a hand-compiled copy of these table entries, for speed
-# (backward runs about 3x faster than calling the table's functions); the
-# tests check them bit for bit against the table. Should an entry be replaced
-# at run time, the tape calls the table instead of the copy.
-_INLINED_OPS = {name: OPS[name] for name in _INLINE}
+INLINE = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "neg": _NEG, "tanh": _TANH, "exp": _EXP}
+"""The ops the flat tape computes inline: a hand-compiled copy of their rows,
+for speed (backward runs about 3x faster than calling the rows' functions).
+tests/test_flat_tape.py checks each against its row, bit for bit, over
+values from 0 to the tails (a test that replaces a row uses an op of its
+own, never one of these)."""
 
 
 class FlatTape:
@@ -383,26 +663,27 @@ class FlatTape:
     for the forward and backward loops of programs with millions of nodes.
 
     One loop per pass, no attribute look-ups, the common ops inline. The
-    inline cases compute exactly what the ops table computes, in the same
-    order (``g * (1.0 / b)``, not ``g / b``), so results are bit for bit
-    those of the reference loops (``forward``, ``backward`` above). The tape
-    never explains a failure: when an op raises or a value is not finite,
-    it says so (returns False) and the Graph runs the reference loop, which
-    raises the ``DomainError`` with its reason and place.
+    inline cases compute exactly what the rows compute, in the same order,
+    so results are bit for bit those of the reference loops (``forward``,
+    ``backward`` above). The tape never explains a failure: when an op
+    raises or a value is not finite, it says so (returns False) and the
+    Graph runs the reference loop, which raises the ``DomainError`` with its
+    reason and place. It checks no domain either: outside its domain every
+    row's float forward is inf or nan (tests/test_ops.py), which the tape
+    sees.
     """
 
     def __init__(self, nodes: Sequence[Value]):
         self.nodes = nodes
         self.size = n = len(nodes)
-        steps = []
-        append = steps.append
-        inline = _INLINE
+        forward_steps = []
+        backward_steps = []
         for node in nodes:
             children = node.children
             if not children:
                 continue
             op = OPS[node.op]
-            code = inline.get(node.op) if _INLINED_OPS.get(node.op) is op else None
+            code = INLINE.get(node.op)
             # a constant's gradient is never needed: it goes to slot n, never read
             if len(children) == 2:
                 a, b = children
@@ -413,30 +694,30 @@ class FlatTape:
                 if code is None:
                     code = _CALL2
             elif len(children) == 1:
-                x, y = children[0].index, -1
+                x, y = children[0].index, 0
                 gx = gy = n if children[0].kind == "const" else x
                 gall = (gx,)
                 if code is None:
                     code = _CALL1
             else:
-                x, y, code = tuple(c.index for c in children), -1, _CALLN
+                x, y, code = tuple(c.index for c in children), 0, _CALLN
                 gall = tuple(n if c.kind == "const" else c.index for c in children)
                 gx = gy = n
-            append((node.index, code, x, y, op.forward, op.partials, gx, gy, gall))
-        # the forward loop unpacks only what it needs; the backward loop runs down the tape
-        self.values: list[float] | None = None
-        self.forward_steps = [(i, k, x, y, f) for i, k, x, y, f, *_ in steps]
-        self.backward_steps = [(i, k, x, y, p, gx, gy, gall) for i, k, x, y, _, p, gx, gy, gall in reversed(steps)]
-        self.steps = steps
-        self.op_index = [step[0] for step in steps]
+            forward_steps.append((node.index, code, x, y, op.forward))
+            backward_steps.append((node.index, code, x, y, op.chain, gx, gy, gall))
+        # the forward loop runs up the tape, the backward loop down it
+        self.forward_steps = forward_steps
+        backward_steps.reverse()
+        self.backward_steps = backward_steps
+        self.op_index = [step[0] for step in forward_steps]
         self.op_nodes = [nodes[i] for i in self.op_index]
 
     def forward(self) -> bool:
         """Every node's data; False (nothing written) if an op failed or a
         value is not finite."""
-        self.values = None     # until this pass succeeds
         v = list(map(_DATA, self.nodes))
         tanh, exp = math.tanh, math.exp
+        m = FloatMath
         try:
             for i, k, x, y, f in self.forward_steps:
                 if k == _MUL:
@@ -448,9 +729,9 @@ class FlatTape:
                 elif k == _TANH:
                     v[i] = tanh(v[x])
                 elif k == _CALL1:
-                    v[i] = f(v[x])
+                    v[i] = f(m, v[x])
                 elif k == _CALL2:
-                    v[i] = f(v[x], v[y])
+                    v[i] = f(m, v[x], v[y])
                 elif k == _DIV:
                     v[i] = v[x] / v[y]
                 elif k == _NEG:
@@ -458,55 +739,71 @@ class FlatTape:
                 elif k == _EXP:
                     v[i] = exp(v[x])
                 else:
-                    v[i] = f(*[v[j] for j in x])
+                    v[i] = f(m, *[v[j] for j in x])
         except (ArithmeticError, ValueError):
             return False
         if not math.isfinite(sum(v)):   # a value that is inf or nan makes the sum so
             return False
         # leaves and numbers are unchanged; map() runs the loop in C
         _consume(map(setattr, self.op_nodes, repeat("data"), map(v.__getitem__, self.op_index)))
-        self.values = v
         return True
 
     def backward(self, out: int, check: Sequence[Value]) -> bool:
-        """d node[out] / d node for every node up to ``out``; False (nothing
-        written) if a derivative failed or a ``check`` node's is not finite."""
-        v = self.values    # the last forward pass's values (Graph.forward runs it first)
-        if v is None:
-            v = list(map(_DATA, self.nodes))
+        """d node[out] / d node for every node up to ``out``, at the nodes'
+        current data; False (nothing written) if a derivative failed or a
+        ``check`` node's is not finite."""
+        v = list(map(_DATA, self.nodes))
         g = [0.0] * (self.size + 1)
         g[out] = 1.0
+        # only nodes the output depends on pass a gradient on, as in the
+        # reference loop (an unreached node's 0 times an infinite local
+        # derivative would be nan); every user of a node comes later on the
+        # tape, so marking operands on the way down finds them all
+        reached = bytearray(self.size + 1)
+        reached[out] = 1
         m = FloatMath
+        exp = math.exp
         try:
-            for i, k, x, y, partials, gx, gy, gall in self.backward_steps:
-                if i > out:
+            for i, k, x, y, chain, gx, gy, gall in self.backward_steps:
+                if i > out or not reached[i]:
                     continue
+                if k == _CALLN:
+                    for j in x:
+                        reached[j] = 1
+                else:
+                    reached[x] = reached[y] = 1   # y is 0 for one operand: node 0 has none to pass on
                 gi = g[i]
                 if k == _MUL:
                     g[gx] += gi * v[y]
                     g[gy] += gi * v[x]
                 elif k == _ADD:
-                    g[gx] += gi * 1.0
-                    g[gy] += gi * 1.0
+                    g[gx] += gi
+                    g[gy] += gi
                 elif k == _SUB:
-                    g[gx] += gi * 1.0
-                    g[gy] += gi * -1.0
+                    g[gx] += gi
+                    g[gy] += -gi
                 elif k == _TANH:
-                    o = v[i]
-                    g[gx] += gi * (1.0 - o * o)
+                    # ops.FloatMath.sech2, inline
+                    z = 2.0 * v[x]
+                    e = exp(-abs(z))
+                    q = 1.0 + e
+                    if z >= 0:
+                        g[gx] += gi * (4.0 * (1.0 / q) * (e / q))
+                    else:
+                        g[gx] += gi * (4.0 * (e / q) * (1.0 / q))
                 elif k == _DIV:
                     b = v[y]
-                    g[gx] += gi * (1.0 / b)
+                    g[gx] += gi / b
                     g[gy] += gi * (-v[i] / b)
                 elif k == _NEG:
-                    g[gx] += gi * -1.0
+                    g[gx] += -gi
                 elif k == _EXP:
                     g[gx] += gi * v[i]
                 else:
                     args = [v[j] for j in x] if k == _CALLN else [v[x]] if k == _CALL1 else [v[x], v[y]]
                     args.append(v[i])
-                    for j, d in zip(gall, partials):
-                        g[j] += gi * d(m, *args)
+                    for j, d in zip(gall, chain):
+                        g[j] += d(m, gi, *args)
         except (ArithmeticError, ValueError):
             return False
         if not math.isfinite(sum(g)):   # else look closer: only reported gradients must be finite
