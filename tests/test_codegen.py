@@ -262,7 +262,13 @@ def compare_many(cases, tmp: Path, rnd: random.Random, n: int = 12, langs=LANGS,
     return expected_all
 
 
+# CPython's math.hypot is its own algorithm, not the C library's hypot: C's
+# hypot (and asinh's derivative, g / hypot(1, x)) can differ in the last bit.
+NOT_LIBM = ("hypot", "asinh")
+
+
 def check(case, lang, code, points, expected, results):
+    exact = lang == "python" or lang == "c" and not any(n.op in NOT_LIBM for n in case.graph.nodes)
     for point, want, have in zip(points, expected, results):
         where = f"{lang} at {point}:\n{case.text}\n{code}"
         if want[0] == FAIL:
@@ -276,8 +282,10 @@ def check(case, lang, code, points, expected, results):
         assert have[0] != FAIL, f"grad gives {want} but {where} fails: {have}"
         assert len(have) == len(want), where
         for w, h in zip(want, have):
-            if lang in ("python", "c"):
+            if exact:
                 assert same(w, h), f"{w!r} != {h!r}: {where}"
+            elif lang == "c":
+                assert close(w, h, 1e-15), f"{w!r} !~ {h!r}: {where}"
             else:
                 assert close(w, h, 1e-13 if lang == "numpy" else 1e-12), f"{w!r} !~ {h!r}: {where}"
 
@@ -543,11 +551,13 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
     except gradcli.GradcliError:
         assume(False)
     plan = generate(graph).plan
-    costly = [n for n in graph.nodes if n.op in ("max", "min") or n.op == "**" and n.children[1].kind != "const"]
+    costly = [n for n in graph.nodes
+              if n.op in ("max", "min", "tanh", "erf") or n.op == "**" and n.children[1].kind != "const"]
     if not costly:
         assert plan.op_count() <= 4 * plan.program_op_count(), text
-    # grad's rules for max/min, (1 ± sign(a - b)) / 2, and for a variable
-    # exponent (y*x**(y-1) and x**y*log(x)) take more; linear all the same
+    # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh, 4*sigmoid(2x)*sigmoid(-2x),
+    # and a variable exponent (TwoSum-corrected y*x**(y-1), and x**y*log(x)) take
+    # more; linear all the same
     assert plan.op_count() <= 10 * plan.program_op_count(), text
 
 
@@ -555,7 +565,7 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
 def test_operation_count_of_the_examples(path):
     text = path.read_text() if path else MICROGRAD
     plan = generate(structure(parse(text))).plan
-    assert plan.op_count() <= 4 * plan.program_op_count()
+    assert plan.op_count() <= (5 if "tanh" in text else 4) * plan.program_op_count()
 
 
 def chain(n: int) -> str:
