@@ -1,9 +1,13 @@
-"""The command line: argv in, text out. The only module that prints or exits.
+"""The command line: argv in, text out; the typer app.
 
-Each command reads the program, hands it to the library (parse -> build ->
-engine -> render) and prints the result. Errors are converted once, here:
-a ``GradcliError`` becomes its message on standard error and its exit status;
-nothing is printed on standard output when a command fails.
+The command-line layer is the only one that prints or exits: this module,
+fastcli.py (the console script's fast path for plain eval and grad) and the
+helpers both share in cmdline.py (``emit`` writes, ``errors_to_exit``
+turns a ``GradcliError`` into its message on standard error and its exit
+status, ``as_script`` exits). Each command reads the program, hands it to
+the library (parse -> build -> engine), gets a report back (reports.py),
+and ``show`` prints the report's plain, JSON or rich rendering. Nothing is
+printed on standard output when a command fails.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand
 
 from . import __version__
+from .check import ATOL, H, RTOL
+from .descend import LR, STEPS
 from .errors import InputError
 from .safeio import printable
 
@@ -99,8 +105,7 @@ def _root(
 
 from .cmdline import (  # noqa: E402
     RESULTS, MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load,
-    parse_bindings, plain_eval,
-    plain_grad, read_program, split_args, split_names, wants_table,
+    parse_bindings, read_program, split_args, split_names, wants_table,
 )
 
 
@@ -113,6 +118,9 @@ FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program
 OUTPUT = typer.Option(None, "--output", metavar="NAME",
                       help="Report this assigned name instead of the last statement.")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
+WRT = typer.Option(None, "--wrt", metavar="NAME",
+                   help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
+                        "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain",
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
@@ -124,6 +132,22 @@ AT = typer.Option(None, "--at", metavar="POINTS",
 ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
                         help="With --at, a math error at a point stops the command (fail) "
                              "or gives that point an empty row (skip).")
+
+
+def show(report, json: bool, table: Optional[bool]) -> None:
+    """Print a report (reports.py): JSON, the rich rendering on a terminal
+    (or with --table), else plain text; a report that is not ``ok`` (a
+    failed check) exits 1 after it is printed."""
+    if json:
+        emit(report.json())
+    elif wants_table(table):
+        c = console()
+        for line in report.rich():
+            c.print(line.item, style=line.style, soft_wrap=line.soft_wrap)
+    else:
+        emit(report.plain())
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 # ----------------------------------------------------------------- commands
@@ -146,18 +170,12 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
     source = Source()
     with errors_to_exit(source):
+        from .reports import EvalReport
+
         _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
         _keep(graph=graph, value=graph.value)
-        from . import render
-
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            if every:
-                c.print(render.table(graph, every=True, precision=precision, grads=False))
-        else:
-            emit(plain_eval(graph, json))
+        show(EvalReport(graph, every, precision), json, table)
 
 
 @app.command("grad", cls=_ProgramFirst)
@@ -166,10 +184,7 @@ def grad(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
-             "another assigned name means its node at the end of the program."),
+    wrt: Optional[List[str]] = WRT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
@@ -182,20 +197,13 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
     source = Source()
     with errors_to_exit(source):
-        _on_error_alone(on_error)
-        from . import render
+        from .reports import GradReport
 
+        _on_error_alone(on_error)
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
         _keep(graph=graph, value=graph.value, grad=grads)
-        if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            c.print(render.table(graph, list(grads), every=every, precision=precision))
-            if not every and not grads:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(plain_grad(graph, grads, wrt, json))
+        show(GradReport(graph, grads, wrt, every, precision), json, table)
 
 
 # ------------------------------------------- many points (issue 5: --at, speed)
@@ -305,6 +313,8 @@ def graph_(
     max_nodes: Optional[int] = typer.Option(
         None, "--max-nodes", min=1, metavar="N",
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS",
+                                  help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
     precision: int = PRECISION,
 ) -> None:
     """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
@@ -317,7 +327,8 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename,
+                         timeout=timeout)
         to_stdout = out is None or out == "-"
         _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
         if to_stdout:
@@ -328,6 +339,23 @@ def graph_(
 
 
 # ------------------------------------- check / explain / descend (issue 4)
+
+@contextmanager
+def _check_progress():
+    """A progress bar for ``check`` on standard error when it is a
+    terminal (rich hides it again at the end); yields the ``(done, total)``
+    hook, or None when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("check"), BarColumn(), MofNCompleteColumn(), TextColumn("gradients"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
 
 def _positive(value: float, option: str) -> float:
     if not value > 0:
@@ -356,24 +384,30 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
-    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
-    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
+    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
+    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance."),
+    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast",
+                             help="full: one finite difference per gradient; fast: the gradients' dot products "
+                                  "with a few random directions; auto: fast when full would be long."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions."),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
-    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+    On big programs (--mode auto) the gradients are checked together along
+    random directions, as PyTorch's gradcheck does in its fast mode."""
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
-        from . import columns, render
         from .build import resolve
+        from .reports import CheckReport
 
         _positive(h, "--h")
         if h < SMALLEST_H:
@@ -382,27 +416,11 @@ def check_(
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
-        report = checking.check(graph, every, None if names is None else resolve(graph, names),
-                                h, rtol, atol)
+        with _check_progress() as progress:
+            report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                    h, rtol, atol, mode, seed, progress)
         _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
-        rows = checking.rows(report, precision)
-        notes = checking.kink_lines(report, graph, precision)
-        if json:
-            emit(checking.as_json(report, graph) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(f"[bold]{graph.output_name or 'value'}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
-            styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
-            c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
-                                       [styles[r.verdict] for r in report.rows]))
-            c.print(checking.summary(report), style="green" if report.ok else "bold red")
-            for note in notes:
-                c.print(note, style="yellow")
-        else:
-            emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
-                 + "".join(line + "\n" for line in [checking.summary(report), *notes]))
-        if not report.ok:
-            raise typer.Exit(1)
+        show(CheckReport(report, graph, precision), json, table)
 
 
 @app.command("explain", cls=_ProgramFirst)
@@ -426,50 +444,12 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME."""
     source = Source()
     with errors_to_exit(source):
-        from . import columns
-        from . import explain as ex
-        from .build import resolve
+        from .reports import ExplainReport
 
         graph = load(program, file, bindings or [], output, source)
-        told = ex.steps(graph)
-        _keep(graph=graph, value=graph.value, steps=told)
-        path_info = None
-        if wrt is not None:
-            target = graph.node(resolve(graph, [wrt])[0])
-            found, total = ex.paths(graph, target, paths)
-            gradient = told.grads.get(target.index, 0.0)
-        told_lines = ex.lines(told, precision)
-        extra = [line for line in (ex.skipped_line(told),) if line]
-        if wrt is not None:
-            path_head = ex.path_summary(wrt, found, total, gradient, precision)
-            path_rows = ex.path_rows(told, found, gradient, precision)
-        if json:
-            if wrt is not None:
-                path_info = ex.paths_json(told, wrt, found, total, gradient)
-            emit(ex.as_json(told, path_info) + "\n")
-        elif wants_table(table):
-            c = console()
-            c.print(ex.seed_line(told, precision), style="dim")
-            from rich.text import Text
-
-            for line in told_lines:
-                c.print(Text.assemble(*line), soft_wrap=True)
-            for line in extra:
-                c.print(line, style="dim")
-            c.print(ex.leaf_line(told, precision), style="bold green")
-            if wrt is not None:
-                c.print()
-                c.print(path_head)
-                c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
-        else:
-            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
-                    ex.leaf_line(told, precision)]
-            if wrt is not None:
-                text += ["", path_head]
-            out = "".join(line + "\n" for line in text)
-            if wrt is not None:
-                out += columns.plain_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT)
-            emit(out)
+        told = ExplainReport(graph, wrt, paths, precision)
+        _keep(graph=graph, value=graph.value, steps=told.told)
+        show(told, json, table)
 
 
 @app.command("descend", cls=_ProgramFirst)
@@ -480,8 +460,8 @@ def descend_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
-    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
-    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most."),
+    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
+    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most."),
     tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
                                         help="Stop early once every gradient is at most TOL in size."),
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
@@ -552,14 +532,14 @@ WRT_LEAVES = typer.Option(
 
 def _one_name(graph, wrt: Optional[List[str]]) -> str:
     """The one --wrt name of `diff` (the only leaf when there is one)."""
-    from .build import _names_note, resolve
+    from .build import names_note, resolve
 
     names = split_names(wrt)
     if names is None:
         if len(graph.leaves) == 1:
             return next(iter(graph.leaves))
         raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     if len(names) > 1:
         raise InputError("diff takes one --wrt name",
                          notes=["for every second derivative at a point, use `gradcli hessian`"])
@@ -618,27 +598,53 @@ def hessian(
     """Evaluate a program and print its matrix of second derivatives at the point."""
     source = Source()
     with errors_to_exit(source):
-        from . import render
         from .build import resolve
+        from .reports import HessianReport
         from .symbolic import hessian as second_derivatives
 
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
         _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
-        if json:
-            emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
-        elif wants_table(table):
-            c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-            if h.names:
-                c.print(render.matrix_table(h.names, h.matrix, precision))
-            else:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(render.matrix_tsv(h.names, h.matrix))
+        show(HessianReport(h, graph, precision), json, table)
 
+
+
+# ------------------------------------------------------------ codegen (issue 11)
+
+@app.command("codegen", cls=_ProgramFirst)
+def codegen_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = WRT,
+    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language."),
+    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name."),
+    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql)."),
+    out: Optional[str] = typer.Option(None, "-o", metavar="FILE",
+                                      help="Write the code to FILE (whole or not at all) instead of printing it."),
+) -> None:
+    """Print code that computes the output's value and its gradient by reverse
+    mode, in Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
+    NAME=VALUE gives an input a default (a Python or JavaScript default argument)."""
+    source = Source()
+    with errors_to_exit(source):
+        from .build import bind, structure
+        from .codegen import generate
+        from .parse import parse
+
+        inputs = parse_bindings(read_program(program, file, bindings or [], source))
+        graph = structure(parse(source.text), output)
+        bind(graph, inputs, complete=False)
+        names = split_names(wrt)
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        if out is None or out == "-":
+            emit(code)
+        else:
+            from .safeio import atomic_write
+
+            atomic_write(out, code)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

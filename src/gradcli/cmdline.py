@@ -369,6 +369,11 @@ class _Output:
         except OSError as e:
             raise self._failed(e) from None
 
+    @property
+    def buffer(self) -> "_Output":
+        """The binary stream under it, guarded the same way."""
+        return _Output(self._stream.buffer)
+
     def __getattr__(self, name):
         return getattr(self._stream, name)
 

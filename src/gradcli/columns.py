@@ -35,19 +35,16 @@ def plain_table(header: Row, rows: Sequence[Row], right: Sequence[int] = ()) -> 
 
 
 def rich_table(header: Row, rows: Sequence[Row], right: Sequence[int] = (),
-               styles: Mapping[int, str] | None = None, row_styles: Sequence[str] | None = None,
-               title: str | None = None, sections: Sequence[int] = ()):
+               styles: Mapping[int, str] | None = None, row_styles: Sequence[str] | None = None):
     """The same rows as a rich Table: ``styles`` colours whole columns,
-    ``row_styles`` whole rows; a line is drawn before each row in ``sections``."""
+    ``row_styles`` whole rows."""
     from rich import box
     from rich.table import Table
 
-    t = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    t = Table(header_style="bold", box=box.SIMPLE_HEAD)
     for i, h in enumerate(header):
         t.add_column(h, justify="right" if i in right else "left",
                      style=(styles or {}).get(i, ""), no_wrap=i in right)
-    starts = set(sections)
     for k, row in enumerate(rows):
-        t.add_row(*row, style=row_styles[k] if row_styles else None,
-                  end_section=(k + 1) in starts)
+        t.add_row(*row, style=row_styles[k] if row_styles else None)
     return t

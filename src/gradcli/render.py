@@ -106,14 +106,14 @@ def kind_of(node: Value, graph: Graph) -> str:
 
 
 def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
-          precision: int = 6, grads: bool = True, title: str | None = None):
+          precision: int = 6, grads: bool = True):
     """A rich Table of nodes: id, name, op, (inputs), data and grad. Leaves and
     the output are marked; the reported gradients stand out."""
     from rich.table import Table
     from rich.text import Text
 
     wanted = {id(graph.node(n)) for n in reported}
-    t = Table(title=title, title_justify="left", header_style="bold", box=_box())
+    t = Table(header_style="bold", box=_box())
     t.add_column("id", style="dim", no_wrap=True)
     t.add_column("name", no_wrap=True)
     t.add_column("op", no_wrap=True)
