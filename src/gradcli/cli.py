@@ -118,6 +118,9 @@ FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program
 OUTPUT = typer.Option(None, "--output", metavar="NAME",
                       help="Report this assigned name instead of the last statement.")
 JSON = typer.Option(False, "--json", help="Print one JSON object.")
+WRT = typer.Option(None, "--wrt", metavar="NAME",
+                   help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
+                        "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain",
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
@@ -195,10 +198,7 @@ def grad(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
-             "another assigned name means its node at the end of the program."),
+    wrt: Optional[List[str]] = WRT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
@@ -277,6 +277,8 @@ def graph_(
     max_nodes: Optional[int] = typer.Option(
         None, "--max-nodes", min=1, metavar="N",
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS",
+                                  help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
     precision: int = PRECISION,
 ) -> None:
     """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
@@ -289,7 +291,8 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename,
+                         timeout=timeout)
         to_stdout = out is None or out == "-"
         _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
         if to_stdout:
@@ -300,6 +303,23 @@ def graph_(
 
 
 # ------------------------------------- check / explain / descend (issue 4)
+
+@contextmanager
+def _check_progress():
+    """A progress bar for ``check`` on standard error when it is a
+    terminal (rich hides it again at the end); yields the ``(done, total)``
+    hook, or None when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("check"), BarColumn(), MofNCompleteColumn(), TextColumn("gradients"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
 
 def _positive(value: float, option: str) -> float:
     if not value > 0:
@@ -335,12 +355,18 @@ def check_(
     table: Optional[bool] = TABLE,
     precision: int = PRECISION,
     every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast",
+                             help="full: one finite difference per gradient; fast: the gradients' dot products "
+                                  "with a few random directions; auto: fast when full would be long."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions."),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
-    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+    On big programs (--mode auto) the gradients are checked together along
+    random directions, as PyTorch's gradcheck does in its fast mode."""
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
@@ -354,8 +380,9 @@ def check_(
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
-        report = checking.check(graph, every, None if names is None else resolve(graph, names),
-                                h, rtol, atol)
+        with _check_progress() as progress:
+            report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                    h, rtol, atol, mode, seed, progress)
         _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
         show(CheckReport(report, graph, precision), json, table)
 
@@ -545,6 +572,43 @@ def hessian(
         _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
         show(HessianReport(h, graph, precision), json, table)
 
+
+
+# ------------------------------------------------------------ codegen (issue 11)
+
+@app.command("codegen", cls=_ProgramFirst)
+def codegen_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = WRT,
+    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language."),
+    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name."),
+    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql)."),
+    out: Optional[str] = typer.Option(None, "-o", metavar="FILE",
+                                      help="Write the code to FILE (whole or not at all) instead of printing it."),
+) -> None:
+    """Print code that computes the output's value and its gradient by reverse
+    mode, in Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
+    NAME=VALUE gives an input a default (a Python or JavaScript default argument)."""
+    source = Source()
+    with errors_to_exit(source):
+        from .build import bind, structure
+        from .codegen import generate
+        from .parse import parse
+
+        inputs = parse_bindings(read_program(program, file, bindings or [], source))
+        graph = structure(parse(source.text), output)
+        bind(graph, inputs, complete=False)
+        names = split_names(wrt)
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        if out is None or out == "-":
+            emit(code)
+        else:
+            from .safeio import atomic_write
+
+            atomic_write(out, code)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

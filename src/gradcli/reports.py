@@ -102,7 +102,7 @@ class CheckReport(Report):
         self.report, self.graph, self.precision = report, graph, precision
         self.ok = report.ok
         self.rows = check.rows(report, precision)
-        self.notes = check.kink_lines(report, graph, precision)
+        self.notes = check.mode_lines(report) + check.kink_lines(report, graph, precision)
 
     def plain(self) -> str:
         from . import check, columns
