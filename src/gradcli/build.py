@@ -62,7 +62,10 @@ class _Builder:
             if op is None:
                 hint = (f"`{expr.func}` is a value, not a function" if expr.func in self.env
                         else f"unknown function `{expr.func}`")
+                from .hints import unknown_function
+
                 raise ProgramError(hint, expr.pos,
+                                   unknown_function(expr.func, FUNCTIONS) or
                                    did_you_mean(expr.func, FUNCTIONS) or
                                    [f"the functions are {words(sorted(FUNCTIONS))}"])
             if len(args) != op.arity:
@@ -192,14 +195,29 @@ def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> No
         leaf.data = float(value)
     missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
     if missing and complete:
-        names = words([f"`{leaf.label}`" for leaf in missing])
-        s = "s" if len(missing) > 1 else ""
-        notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing] if len(missing) > 1 else []
-        notes.append("give " + " ".join(f"{leaf.label}=VALUE" for leaf in missing) + " after the program")
-        known = [n for n in graph.names if graph.leaves.get(n) not in missing]
-        for leaf in missing:
-            notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
-        raise InputError(f"missing input{s}: {names}", missing[0].pos, notes)
+        raise _missing(graph, missing)
+
+
+SHOWN_MISSING = 5   # a program with 798 inputs names the first few and the count
+
+
+def _missing(graph: Graph, missing: list[Value]) -> InputError:
+    """The error for missing inputs: every name when there are a few; the
+    first ``SHOWN_MISSING`` and the count when there are more."""
+    from .hints import missing_inputs
+
+    shown = missing[:SHOWN_MISSING]
+    more = len(missing) - len(shown)
+    names = words([f"`{leaf.label}`" for leaf in shown] + ([f"{more:,} more"] if more else []))
+    s = "s" if len(missing) > 1 else ""
+    notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
+    give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
+    notes.append(f"give {give} after the program")
+    known = [n for n in graph.names if graph.leaves.get(n) not in missing]
+    for leaf in shown:
+        notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
+    notes += missing_inputs([leaf.label for leaf in missing])
+    return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
 
 
 def _names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import List, Optional
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import InputError
@@ -37,14 +37,47 @@ class _ProgramFirst(TyperCommand):
         return super().parse_args(ctx, options + ["--"] + positionals)
 
 
+class _Gradcli(TyperGroup):
+    """The app's group: usage errors (an unknown option or command, an
+    option without its value, a bad option value) are printed in gradcli's
+    own error style, as every other error is, with exit status 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as e:
+            e.show()
+            raise SystemExit(e.exit_code) from None
+        except ClickException as e:
+            from .cmdline import _fail
+            from .usage import message
+
+            _fail(message(e), e.exit_code)
+        if not standalone_mode:
+            return rv
+        raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
+EXIT_STATUSES = """Exit status:
+  0    success; `check`: every gradient agrees with its finite difference
+  1    a math domain error (log or sqrt outside its domain, division by
+       zero, overflow, a gradient that is not finite); `check`: a gradient
+       disagrees; Graphviz missing for SVG/PNG/PDF; a failed write
+  2    bad input: a syntax error, an unknown name or function, a missing
+       input, a bad NAME=VALUE or option, an unreadable file or -o path
+  130  interrupted (Ctrl-C)
+"""
+
 app = typer.Typer(
     name="gradcli",
-    help="Differentiate expressions and small scalar programs with a reverse-mode autograd engine.",
-    add_completion=False,
+    cls=_Gradcli,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
 
 
@@ -54,17 +87,25 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog=EXIT_STATUSES)
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Differentiate expressions and small scalar programs.
+    """Differentiate expressions and small scalar programs with a reverse-mode autograd engine.
 
-    A program is one or more statements (`y = a*b + c`, `y += 1`, a bare
-    expression) separated by newlines or `;`. Names read before they are
-    assigned are inputs, bound as NAME=VALUE; `name = number` gives a leaf a
-    default. See the README for the language.
+    A program is one or more statements separated by newlines or `;`:
+    `y = a*b + c`, `y += 1`, or a bare expression. Names read before they are
+    assigned are inputs, bound as NAME=VALUE after the program; `a = 2.0`
+    gives a leaf a default. The last statement is the output.
+
+    Examples:
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
+      gradcli eval -f examples/micrograd_readme.grad
+      gradcli graph -f examples/lecture_L.grad -o L.svg
+
+    `gradcli COMMAND --help` shows each command's options and examples;
+    `man gradcli` shows them all.
     """
 
 
@@ -77,28 +118,51 @@ from .cmdline import (  # noqa: E402
     Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
+from .terminal import paged  # noqa: E402
 
 
-# Shared parameters, declared once.
+# Shared parameters, declared once; the help groups them in panels.
+IN, OUT, POINTS, PICTURE = "Program and inputs", "Output", "Many points", "Picture"
+CHECK, DESCENT, SYMBOLIC = "Finite differences", "Descent", "Derivative"
 PROGRAM = typer.Argument(None, metavar="PROGRAM", show_default=False,
                          help="The program's text, or - to read it from standard input.")
 BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
-FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.")
-OUTPUT = typer.Option(None, "--output", metavar="NAME",
-                      help="Report this assigned name instead of the last statement.")
-JSON = typer.Option(False, "--json", help="Print one JSON object.")
-TABLE = typer.Option(None, "--table/--plain",
+FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
+                    rich_help_panel=IN)
+OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
+                      help="Report this assigned name instead of the last statement "
+                           "(a node of the program, not a file).")
+JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
+                    rich_help_panel=OUT)
+TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
-PRECISION = typer.Option(6, "--precision", min=1, max=17, help="Significant digits in tables.")
-ALL = typer.Option(False, "--all", help="Show every node of the graph, not only the named ones.")
-AT = typer.Option(None, "--at", metavar="POINTS",
+PRECISION = typer.Option(None, "--precision", min=1, max=17, metavar="DIGITS", show_default=False,
+                         rich_help_panel=OUT,
+                         help="Significant digits of the numbers shown (default: 6 in tables, "
+                              "full precision in plain lines; --json is always full).")
+ALL = typer.Option(False, "--all", rich_help_panel=OUT,
+                   help="Every node of the graph: all rows in the table, a `nodes` list with --json, "
+                        "one tab-separated line per node in plain output.")
+AT = typer.Option(None, "--at", metavar="POINTS", rich_help_panel=POINTS,
                   help="Run at every point of POINTS (- for standard input): CSV with a header row of "
                        "input names, or JSON lines; one output row per point, in order.")
-ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
-                        help="With --at, a math error at a point stops the command (fail) "
+ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
+                        help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
+WRT_HELP = "Report only these names (repeat it, or a,b). A leaf means the leaf; " \
+           "another assigned name means its node at the end of the program."
+
+
+def _digits(precision: Optional[int]) -> int:
+    """Digits for a table: --precision, else 6."""
+    return 6 if precision is None else precision
+
+
+def _no_on_error_without_at(at: Optional[str], on_error: Optional[str]) -> None:
+    if at is None and on_error is not None:
+        raise InputError("--on-error applies to --at only: without --at a math error always stops the command")
 
 
 # ----------------------------------------------------------------- commands
@@ -111,24 +175,35 @@ def eval_(
     output: Optional[str] = OUTPUT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
     every: bool = ALL,
     at: Optional[str] = AT,
-    on_error: str = ON_ERROR,
+    on_error: Optional[str] = ON_ERROR,
 ) -> None:
-    """Evaluate a program and print its output's value."""
+    """Evaluate a program and print its output's value.
+
+    Examples:
+      gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
+      gradcli eval -f examples/micrograd_readme.grad
+      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+    """
     if at is not None:
-        return run_at(program, file, bindings or [], output, None, json, at, on_error, grads=False)
+        return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", grads=False)
     source = Source()
     with errors_to_exit(source):
+        _no_on_error_without_at(at, on_error)
         graph = load(program, file, bindings or [], output, source)
         from . import render
 
         if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            if every:
-                c.print(render.table(graph, every=True, precision=precision, grads=False))
+            with paged() as c:
+                c.print(render.value_line(graph, precision))
+                if every:
+                    c.print(render.table(graph, every=True, precision=_digits(precision), grads=False))
+        elif every:
+            emit(render.nodes_json(graph, grads=False) if json else render.nodes_tsv(graph, False, precision))
+        elif precision is not None and not json:
+            emit(render.short(graph.value, precision) + "\n")
         else:
             emit(plain_eval(graph, json))
 
@@ -139,32 +214,50 @@ def grad(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
-        help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
-             "another assigned name means its node at the end of the program."),
+    wrt: Optional[List[str]] = typer.Option(None, "--wrt", metavar="NAME", help=WRT_HELP, rich_help_panel=IN),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
     every: bool = ALL,
     at: Optional[str] = AT,
-    on_error: str = ON_ERROR,
+    on_error: Optional[str] = ON_ERROR,
 ) -> None:
-    """Evaluate a program, backpropagate, and print every gradient."""
+    """Evaluate a program, backpropagate, and print every gradient.
+
+    On a terminal: a table of the leaves and the output with their data and
+    grad (--all: every node). In a pipe: one NAME<TAB>GRADIENT line per leaf.
+
+    Examples:
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
+      gradcli grad -f examples/lecture_L.grad --all --json
+    """
     if at is not None:
-        return run_at(program, file, bindings or [], output, wrt, json, at, on_error, grads=True)
+        return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", grads=True)
     source = Source()
     with errors_to_exit(source):
+        _no_on_error_without_at(at, on_error)
         from . import render
 
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
         if not json and wants_table(table):
-            c = console()
-            c.print(render.value_line(graph))
-            c.print(render.table(graph, list(grads), every=every, precision=precision))
-            if not every and not grads:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
+            with paged() as c:
+                c.print(render.value_line(graph, precision))
+                c.print(render.table(graph, list(grads), every=every, precision=_digits(precision)))
+                note = "" if every else render.hidden(graph, render.node_rows(graph, False, list(grads)))
+                if note:
+                    c.print(note, style="dim")
+                if not every and not grads:
+                    c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
+        elif every:
+            emit(render.nodes_json(graph, grads=grads) if json else render.nodes_tsv(graph, True, precision))
+        elif precision is not None and not json:
+            names = split_names(wrt)
+            if names is not None and len(names) == 1:
+                emit(render.short(grads[names[0]], precision) + "\n")
+            else:
+                emit("".join(f"{name}\t{render.short(g, precision)}\n" for name, g in grads.items()))
         else:
             emit(plain_grad(graph, grads, wrt, json))
 
@@ -239,25 +332,40 @@ def graph_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     out: Optional[str] = typer.Option(
-        None, "-o", metavar="FILE",
+        None, "-o", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
              "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
-    rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
+    rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
-    grads: bool = typer.Option(True, "--grad/--no-grad",
+    grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
                                help="Show each node's grad (--no-grad draws the forward pass only)."),
     max_nodes: Optional[int] = typer.Option(
-        None, "--max-nodes", min=1, metavar="N",
+        None, "--max-nodes", min=1, metavar="N", rich_help_panel=PICTURE,
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
-    precision: int = PRECISION,
+    precision: int = typer.Option(6, "--precision", min=1, max=17, metavar="DIGITS", rich_help_panel=PICTURE,
+                                  help="Significant digits of the data and grad in each node's label."),
 ) -> None:
-    """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
+    """Draw the graph: values with data and grad, and the operations between them.
+
+    Left to right, as micrograd's draw_dot draws it; -o FILE.html writes
+    the live page.
+
+    Examples:
+      gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
+      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
+      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+    """
     source = Source()
     with errors_to_exit(source):
         from . import draw
 
         fmt = draw.format_for(out)                 # a bad extension fails before any work
-        graph = load(program, file, bindings or [], output, source)
+        try:
+            graph = load(program, file, bindings or [], output, source)
+        except InputError as e:
+            if output is not None and e.message.startswith("--output") and "." in output:
+                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {output}`")
+            raise
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
@@ -284,20 +392,29 @@ def check_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
-    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
-    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance."),
+        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
+    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|).",
+                            rich_help_panel=CHECK),
+    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
+    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
-    every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
+    precision: Optional[int] = PRECISION,
+    every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
+                               help="Check every node up to the output, not only the leaves."),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
-    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed."""
+    corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+
+    Examples:
+      gradcli check -f examples/micrograd_readme.grad
+      gradcli check "relu(x)*y + abs(x)" x=0 y=2
+      gradcli check -f examples/neuron.grad --all --json
+    """
+    precision = _digits(precision)
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
@@ -314,14 +431,14 @@ def check_(
         if json:
             emit(checking.as_json(report, graph) + "\n")
         elif wants_table(table):
-            c = console()
-            c.print(f"[bold]{graph.output_name or 'value'}[/bold] = [bold green]{render.full(graph.value)}[/bold green]")
-            styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
-            c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
-                                       [styles[r.verdict] for r in report.rows]))
-            c.print(checking.summary(report), style="green" if report.ok else "bold red")
-            for note in notes:
-                c.print(note, style="yellow")
+            with paged() as c:
+                c.print(render.value_line(graph))
+                styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
+                c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
+                                           [styles[r.verdict] for r in report.rows]))
+                c.print(checking.summary(report), style="green" if report.ok else "bold red")
+                for note in notes:
+                    c.print(note, style="yellow")
         else:
             emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
                  + "".join(line + "\n" for line in [checking.summary(report), *notes]))
@@ -336,18 +453,26 @@ def explain_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[str] = typer.Option(
-        None, "--wrt", metavar="NAME",
+        None, "--wrt", metavar="NAME", rich_help_panel=IN,
         help="Also list each path from the output to NAME and the share of the gradient it carries."),
-    paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths."),
+    paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths (with --wrt).",
+                              rich_help_panel=OUT),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
 ) -> None:
     """Explain the backward pass step by step.
 
     For each operation, in the order the engine runs them: its gradient, the
     local derivative for each operand, the product, and the operand's
-    running sum. --wrt NAME also lists the paths from the output to NAME."""
+    running sum. --wrt NAME also lists the paths from the output to NAME.
+
+    Examples:
+      gradcli explain -f examples/lecture_L.grad
+      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli explain "tanh(w*x)" w=0.5 x=2 --json
+    """
+    precision = _digits(precision)
     source = Source()
     with errors_to_exit(source):
         from . import columns
@@ -371,19 +496,20 @@ def explain_(
                 path_info = ex.paths_json(told, wrt, found, total, gradient)
             emit(ex.as_json(told, path_info) + "\n")
         elif wants_table(table):
-            c = console()
-            c.print(ex.seed_line(told, precision), style="dim")
-            from rich.text import Text
+            with paged() as c:
+                c.print(ex.seed_line(told, precision), style="dim")
+                from rich.text import Text
 
-            for line in told_lines:
-                c.print(Text.assemble(*line), soft_wrap=True)
-            for line in extra:
-                c.print(line, style="dim")
-            c.print(ex.leaf_line(told, precision), style="bold green")
-            if wrt is not None:
-                c.print()
-                c.print(path_head)
-                c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))
+                for line in told_lines:
+                    c.print(Text.assemble(*line), soft_wrap=True)
+                for line in extra:
+                    c.print(line, style="dim")
+                c.print(ex.leaf_line(told, precision), style="bold green")
+                if wrt is not None:
+                    c.print()
+                    c.print(path_head)
+                    c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT,
+                                               {1: "cyan", 3: "bold yellow"}))
         else:
             text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
                     ex.leaf_line(told, precision)]
@@ -402,13 +528,16 @@ def descend_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
-    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
-    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most."),
-    tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
+        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
+        rich_help_panel=IN),
+    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
+                             rich_help_panel=DESCENT),
+    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most.", rich_help_panel=DESCENT),
+    tol: Optional[float] = typer.Option(None, "--tol", min=0.0, rich_help_panel=DESCENT,
                                         help="Stop early once every gradient is at most TOL in size."),
-    maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
-    log: Optional[str] = typer.Option(None, "--log", metavar="FILE",
+    maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
+                                  rich_help_panel=DESCENT),
+    log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
                                       help="Write a CSV of step, loss and each parameter to FILE."),
     json: bool = JSON,
 ) -> None:
@@ -416,7 +545,13 @@ def descend_(
 
     Each step: forward, zero the grads, backward, move every parameter by
     -lr * grad. Prints the final NAME=VALUE bindings, which any gradcli
-    command takes back."""
+    command takes back.
+
+    Examples:
+      gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
+      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+    """
     source = Source()
     with errors_to_exit(source):
         from . import descend as gd
@@ -471,7 +606,7 @@ def _progress(steps: int):
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
 WRT_LEAVES = typer.Option(
-    None, "--wrt", metavar="NAME",
+    None, "--wrt", metavar="NAME", rich_help_panel=IN,
     help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
 
 
@@ -498,17 +633,26 @@ def diff(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
+        None, "--wrt", metavar="NAME", rich_help_panel=SYMBOLIC,
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
-    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N",
+    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N", rich_help_panel=SYMBOLIC,
                               help="Differentiate N times (1 to 8)."),
-    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program."),
-    json: bool = JSON,
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program.", rich_help_panel=OUT),
+    json: bool = typer.Option(False, "--json", rich_help_panel=OUT,
+                              help="Print one JSON object: the program, its LaTeX, and its value "
+                                   "where every input is bound (else null)."),
 ) -> None:
-    """Print the derivative as a program: gradcli's own language, shared parts
-    named once, names from the source kept. NAME=VALUE gives a leaf its default
-    in the printed program."""
+    """Print the derivative as a program, in gradcli's own language.
+
+    Shared parts are named once, names from the source kept. NAME=VALUE
+    gives a leaf its default in the printed program.
+
+    Examples:
+      gradcli diff "(a*b+c)*f" --wrt a                 # b*f
+      gradcli diff "x**3 - 2*x" --wrt x --order 2
+      gradcli diff 'tanh(w*x)' --wrt w w=0.5 x=2 --json
+    """
     source = Source()
     with errors_to_exit(source):
         from .build import bind, structure
@@ -523,9 +667,30 @@ def diff(
         if json:
             import json as json_module
 
-            emit(json_module.dumps({"program": unparse.program(root), "latex": unparse.latex(root)}) + "\n")
+            text = unparse.program(root)
+            emit(json_module.dumps({"program": text, "latex": unparse.latex(root),
+                                    **_derivative_value(text, graph, inputs)}) + "\n")
         else:
             emit((unparse.latex(root) if latex else unparse.program(root)) + "\n")
+
+
+def _derivative_value(text: str, graph, inputs: dict) -> dict:
+    """``diff --json``'s value: the printed derivative run at the bindings
+    (the leaves' defaults and NAME=VALUE), as `gradcli eval` would run it;
+    null, with the reason, when an input is unbound or the value is not defined."""
+    from .build import build
+    from .errors import GradcliError
+    from .parse import parse
+    from .render import json_number
+
+    unbound = [name for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
+    if unbound:
+        return {"value": None, "unbound": unbound}
+    try:
+        derivative = build(parse(text), {k: v for k, v in inputs.items() if k in graph.leaves})
+    except GradcliError as e:
+        return {"value": None, "error": e.message}
+    return {"value": json_number(derivative.value)}
 
 
 @app.command("hessian", cls=_ProgramFirst)
@@ -537,9 +702,18 @@ def hessian(
     wrt: Optional[List[str]] = WRT_LEAVES,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
 ) -> None:
-    """Evaluate a program and print its matrix of second derivatives at the point."""
+    """Evaluate a program and print its matrix of second derivatives at the point.
+
+    On a terminal, a matrix too wide for it wraps into blocks of columns;
+    in a pipe, tab-separated lines with a header of names.
+
+    Examples:
+      gradcli hessian "x**2*y + y**3" x=1 y=2
+      gradcli hessian "x**2*y + y**3" x=1 y=2 --json
+      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+    """
     source = Source()
     with errors_to_exit(source):
         from . import render
@@ -552,15 +726,15 @@ def hessian(
         if json:
             emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
         elif wants_table(table):
-            c = console()
-            name = graph.output_name or "value"
-            c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-            if h.names:
-                c.print(render.matrix_table(h.names, h.matrix, precision))
-            else:
-                c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
+            with paged() as c:
+                name = graph.output_name or "value"
+                c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
+                if h.names:
+                    c.print(render.matrix_table(h.names, h.matrix, _digits(precision)))
+                else:
+                    c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
         else:
-            emit(render.matrix_tsv(h.names, h.matrix))
+            emit(render.matrix_tsv(h.names, h.matrix, precision))
 
 
 
