@@ -17,9 +17,9 @@ shows every number whole (the order matters and is pinned by golden tests at
    columns wrapped into blocks that each fit, as NumPy prints wide arrays;
 4. the ``fold`` columns (names, text) wrapped onto more lines, at spaces
    when they have them; numbers are never folded;
-5. records: one block per row, ``header  value`` per line, long values
-   folded (the layout of last resort; at any width at least as wide as the
-   longest number, no number is split).
+5. records: one block per row, ``header  value`` per line, a value too
+   long for that on lines of its own (the layout of last resort; at 28
+   columns or more, room for the longest number there is, none is split).
 
 It draws exactly what rich's ``box.SIMPLE_HEAD`` table draws (a blank line,
 the bold header, a rule, the rows, a blank line), so a table that fits looks
@@ -247,10 +247,8 @@ class Grid:
             return
         if self.title:
             yield [(self.title, "italic")]
-        for b, cols in enumerate(layout.blocks):
+        for cols in layout.blocks:
             if len(layout.blocks) > 1:
-                if b:
-                    yield []
                 first = cols[1] if len(cols) > 1 else cols[0]
                 yield [(f"columns {first} to {cols[-1]} of {len(self.header) - 1}", "dim")]
             yield from self._table(cols, layout.folded)
@@ -323,11 +321,15 @@ class Grid:
             for i in others:
                 if not row[i]:
                     continue
-                pieces = _fold(row[i], room)
                 own = self.cell_styles(k, i) if self.cell_styles else ""
-                for p, piece in enumerate(pieces):
-                    name = self.header[i] if p == 0 else ""
-                    yield [("  " + name.ljust(label) + "  ", "dim"), (piece, own or self.styles.get(i, ""))]
+                style = own or self.styles.get(i, "")
+                if _len(row[i]) <= room:
+                    yield [("  " + self.header[i].ljust(label) + "  ", "dim"), (row[i], style)]
+                    continue
+                # too long beside its header: on lines of its own, under it
+                yield [("  " + self.header[i], "dim")]
+                for piece in _fold(row[i], max(1, width - 4)):
+                    yield [("    ", ""), (piece, style)]
 
     def __rich_console__(self, console, options):
         from rich.segment import Segment
