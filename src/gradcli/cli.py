@@ -118,7 +118,7 @@ from .cmdline import (  # noqa: E402
     Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
-from .terminal import paged  # noqa: E402
+from .terminal import paged, show  # noqa: E402
 
 
 # Shared parameters, declared once; the help groups them in panels.
@@ -199,7 +199,7 @@ def eval_(
             with paged() as c:
                 c.print(render.value_line(graph, precision))
                 if every:
-                    c.print(render.table(graph, every=True, precision=_digits(precision), grads=False))
+                    show(c, render.table(graph, every=True, precision=_digits(precision), grads=False))
         elif every:
             emit(render.nodes_json(graph, grads=False) if json else render.nodes_tsv(graph, False, precision))
         elif precision is not None and not json:
@@ -244,7 +244,7 @@ def grad(
         if not json and wants_table(table):
             with paged() as c:
                 c.print(render.value_line(graph, precision))
-                c.print(render.table(graph, list(grads), every=every, precision=_digits(precision)))
+                show(c, render.table(graph, list(grads), every=every, precision=_digits(precision)))
                 note = "" if every else render.hidden(graph, render.node_rows(graph, False, list(grads)))
                 if note:
                     c.print(note, style="dim")

@@ -30,6 +30,7 @@ about the time the rows take to format (rich's ``Table`` took 9 s).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
@@ -73,7 +74,7 @@ def rich_table(header: Row, rows: Sequence[Row], right: Sequence[int] = (),
 
 # ------------------------------------------------------------- the grid
 
-MIN_FOLD = 8          # a folded column is never narrower than this
+MIN_FOLD = 6          # a folded column is never narrower than this
 FOLD = -1             # in ``drop``: from here on, the fold columns may fold
 
 
@@ -91,6 +92,9 @@ def _is_number(token: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_NUMBER_TOKEN = re.compile(r"(?<!\S)[-+]?[0-9.][^\s]*")
 
 
 def _fold(text: str, width: int) -> list[str]:
@@ -147,19 +151,19 @@ class Grid:
         self.repeat = repeat
         self.key = list(key)
         n = len(self.header)
-        widths = [_len(h) for h in self.header]
+        # One pass per column, in C where it can be: a 300,000-row --all
+        # table is measured in about 0.1 s.
+        columns = list(zip(*rows)) if rows else [()] * n
+        self.ascii = all("".join(col).isascii() for col in columns)
+        measure = len if self.ascii else _len
+        widths = [max(_len(h), max(map(measure, col), default=0)) for h, col in zip(self.header, columns)]
         least = [0] * n      # the narrowest a folded column may be
         for i in self.fold:
             least[i] = max([MIN_FOLD, *(_len(w) for w in self.header[i].split())])
-        for row in rows:
-            for i, cell in enumerate(row):
-                w = _len(cell)
-                if w > widths[i]:
-                    widths[i] = w
-                if i in self.fold and " " in cell:
-                    for token in cell.split():
-                        if _is_number(token) and _len(token) > least[i]:
-                            least[i] = _len(token)
+            # a number inside a text cell (explain's "2 * -3") is never split
+            for token in _NUMBER_TOKEN.findall("\n".join(columns[i])):
+                if _len(token) > least[i] and _is_number(token):
+                    least[i] = _len(token)
         self.widths = widths
         self.least = [min(least[i], widths[i]) for i in range(n)]
 
@@ -330,6 +334,29 @@ class Grid:
                 yield [("  " + self.header[i], "dim")]
                 for piece in _fold(row[i], max(1, width - 4)):
                     yield [("    ", ""), (piece, style)]
+
+    def text(self, width: int) -> str | None:
+        """The grid at ``width`` as plain text, when it has no colour to
+        show and fits as one table: written as it is, a 300,000-row table
+        takes a third of the time rich's console takes for the same lines.
+        None otherwise (print it as a renderable)."""
+        if self.styles or self.cell_styles or self.row_styles or self.title or not self.ascii:
+            return None
+        layout = self.layout(width)
+        if layout.records or len(layout.blocks) != 1 or layout.folded or layout.dropped or self.sections:
+            return None
+        cols = layout.blocks[0]
+        widths = [self.widths[i] for i in cols]
+        total = sum(widths) + 3 * len(cols) + 1
+        template = "  " + "   ".join(("{:>%d}" if i in self.right else "{:<%d}") % w
+                                     for i, w in zip(cols, widths)) + "  \n"
+        blank = " " * total + "\n"
+        if len(cols) == len(self.header):
+            body = "".join(template.format(*row) for row in self.rows)
+        else:
+            body = "".join(template.format(*(row[i] for i in cols)) for row in self.rows)
+        head = template.format(*(self.header[i] for i in cols))
+        return blank + head + " " + "─" * (total - 2) + " \n" + body + blank
 
     def __rich_console__(self, console, options):
         from rich.segment import Segment

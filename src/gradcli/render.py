@@ -10,7 +10,7 @@ import json
 import math
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value
+from .engine import Graph, Value, paused_gc
 
 
 def full(x: float) -> str:
@@ -92,6 +92,11 @@ def nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None = None) ->
     """``--all --json``: the usual object plus ``nodes``, every node in tape
     order with its id, name, op, inputs (ids), kind, data and (for ``grad``)
     grad; a number's grad, never computed, is null."""
+    with paused_gc():
+        return _nodes_json(graph, grads)
+
+
+def _nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None) -> str:
     with_grads = grads is not False
     nodes = []
     for node in graph.nodes:
@@ -108,6 +113,11 @@ def nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None = None) ->
 def nodes_tsv(graph: Graph, grads: bool, precision: int | None = None) -> str:
     """``--all`` in plain output: a header line, then one tab-separated line
     per node in tape order (id, name, op, inputs, kind, data, grad)."""
+    with paused_gc():
+        return _nodes_tsv(graph, grads, precision)
+
+
+def _nodes_tsv(graph: Graph, grads: bool, precision: int | None) -> str:
     number = full if precision is None else (lambda x: short(x, precision))
     header = ["id", "name", "op", "inputs", "kind", "data"] + (["grad"] if grads else [])
     lines = ["\t".join(header)]
@@ -182,20 +192,32 @@ def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
     are never cut."""
     from .columns import FOLD, Grid
 
+    with paused_gc():      # a million new lists: the collector would walk the graph each time
+        return _table(graph, reported, every, precision, grads, title)
+
+
+def _table(graph: Graph, reported: Sequence[str], every: bool, precision: int, grads: bool, title: str | None):
+    from .columns import FOLD, Grid
+
     nodes = node_rows(graph, every, reported)
     wanted = {graph.node(n).index for n in reported}
     header = [h for h in NODE_HEADER if (every or h != "inputs") and (grads or h != "grad")]
     col = {h: i for i, h in enumerate(header)}
     output = graph.output
     rows = []
-    for node in nodes:
-        row = [node_id(node), node.label or "", node.op or ("number" if node.kind == "const" else "")]
+    spec = f".{precision}g"
+    for node in nodes:     # one row per node, inline: --all on 300,000 nodes
+        kind = node.kind
+        row = [f"n{node.index}", node.label, node.op or ("number" if kind == "const" else "")]
         if every:
-            row.append(" ".join(node_id(c) for c in node.children))
-        row += [kind_of(node, graph), short(node.data, precision)]
+            row.append(" ".join([f"n{c.index}" for c in node.children]))
+        shown = format(node.data + 0.0, spec)
+        row += [kind_of(node, graph) if kind != "op" or node is graph.output else "",
+                "0" if shown == "-0" else shown]
         if grads:
             # a number's gradient is never computed: show none rather than a false 0
-            row.append("" if node.kind == "const" else short(node.grad, precision))
+            shown = "" if kind == "const" else format(node.grad + 0.0, spec)
+            row.append("0" if shown == "-0" else shown)
         rows.append(row)
     plain = len(rows) > LONG_TABLE
     name_col, grad_col = col["name"], col.get("grad")

@@ -147,6 +147,17 @@ def paged() -> Iterator[object]:
     page(text, command)
 
 
+def show(console, renderable) -> None:
+    """Print ``renderable`` on ``console``; a long table without colour
+    (columns.Grid.text) is written as text, the same characters, faster."""
+    text = getattr(renderable, "text", None)
+    plain = text(console.width) if callable(text) else None
+    if plain is None:
+        console.print(renderable)
+    else:
+        console.file.write(plain)
+
+
 def page(text: str, command: str) -> None:
     """``text`` through the pager ``command`` (run by the shell, as git
     does); a pager that quits early (``q`` in less) is no error."""
