@@ -55,8 +55,10 @@ def unknown_function(name: str, known: Iterable[str]) -> list[str]:
         return [f"gradcli calls it `{target}`: write `{target}(x)`"]
     if name in SPELLED or (target is None and name in ALIASES and name in SPELLED):
         return [f"gradcli has no `{name}`: write `{SPELLED[name]}`"]
-    if name in ALIASES and ALIASES[name] is not None:
-        return [f"gradcli has no `{name}` (its name would be `{ALIASES[name]}`)"]
+    if name in ALIASES:
+        from .errors import words
+
+        return [f"gradcli has no `{name}` under any name; the functions are {words(sorted(known))}"]
     if name in CONSTANTS:
         return [f"`{name}` is not a function; gradcli has no built-in constants: bind "
                 f"{name}={CONSTANTS[name]!r}"]
