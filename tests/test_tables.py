@@ -436,3 +436,121 @@ def test_in_tmux(tmp_path, width):
     assert "-1.23456e-07" in screen and "3.5e-12" in screen and "1e-300" in screen
     joined = "".join(screen.split())
     assert LONG in joined or LONG[:20] in joined
+
+
+# ------------------------------------------ what the table shows by default
+
+ACCUMULATOR = "x = 1.5\ns = 0\n" + "".join(f"s += x*{k % 7}\n" for k in range(5000))
+
+
+def test_accumulator_table_shows_the_leaves_and_the_output_and_says_what_it_hid():
+    out = run("grad", ACCUMULATOR, "--table").stdout
+    rows = [line.split() for line in out.splitlines() if re.match(r"\s+n\d+\s", line)]
+    assert [r[0] for r in rows] == ["n0", "n1", "n15001"]
+    assert [r[1] for r in rows] == ["x", "s", "s"]
+    assert rows[0][-1] == render.short(sum(k % 7 for k in range(5000)))
+    assert "4,999 named nodes and 5,000 operations not shown (--all shows every node)" in out
+    assert len(out.splitlines()) < 15
+
+
+def test_all_shows_every_node():
+    out = run("grad", ACCUMULATOR, "--table", "--all").stdout
+    rows = [line for line in out.splitlines() if re.match(r"\s+n\d+\s", line)]
+    g = gradcli.build(gradcli.parse(ACCUMULATOR))
+    assert len(rows) == len(g.nodes) == 15002
+    assert "not shown" not in out
+
+
+def test_wrt_names_are_shown_with_the_leaves():
+    out = run("grad", "d = a*b; e = d + c; L = e*f", "a=2", "b=-3", "c=10", "f=-2", "--wrt", "d,a",
+              "--table").stdout
+    names = [line.split()[1] for line in out.splitlines() if re.match(r"\s+n\d+\s", line)]
+    assert names == ["a", "b", "d", "c", "f", "L"]
+    assert "1 named node and" not in out and "1 named node not shown" in out
+
+
+def test_small_programs_have_no_note():
+    out = run("grad", "(a*b+c)*f", "a=2", "b=-3", "c=10", "f=-2", "--table").stdout
+    assert "not shown" not in out
+
+
+def test_a_long_table_drawn_as_plain_text_is_what_rich_draws():
+    """The fast path for long tables without colour (Grid.text) writes the
+    same characters as the renderable."""
+    g = gradcli.build(gradcli.parse(ACCUMULATOR))
+    grads = g.gradients()
+    table = render.table(g, list(grads), every=True)
+    assert table.text(80) is not None
+    assert table.text(80).splitlines() == show(table, 80) or \
+        [line.rstrip() for line in table.text(80).splitlines()] == show(table, 80)
+
+
+# ------------------------------------------------------------------ paging
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def spawn(args, rows=24, **env):
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "PAGER",
+                                                              "GRADCLI_PAGER", "LESS")}
+    environ.update({"TERM": "xterm", **env})
+    child = pexpect.spawn(GRADCLI, args, env=environ, encoding="utf-8", timeout=60, dimensions=(rows, 80))
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.before.replace("\r\n", "\n"), child.exitstatus
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+COLOUR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|9[0-7])(?:;[0-9]+)*m")
+
+
+def plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture()
+def long_program(tmp_path):
+    path = tmp_path / "acc.grad"
+    path.write_text(ACCUMULATOR[:2000])
+    return str(path)
+
+
+def test_long_output_on_a_terminal_goes_through_the_pager(long_program, tmp_path):
+    out, status = spawn(["grad", "-f", long_program, "--all"], PAGER="sed s/^/PAGED:/", NO_COLOR="1")
+    assert status == 0
+    out = plain(out)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines and all(line.startswith("PAGED:") for line in lines)
+    assert any(re.match(r"PAGED:\s+n10\s", line) for line in lines)
+
+
+def test_gradcli_pager_wins_and_less_gets_frx(long_program):
+    out, _ = spawn(["grad", "-f", long_program, "--all"], PAGER="sed s/^/WRONG:/",
+                   GRADCLI_PAGER='sh -c "echo LESS=\\$LESS; cat"', NO_COLOR="1")
+    assert "LESS=FRX" in out and "WRONG:" not in out
+
+
+def test_short_output_is_not_paged(long_program):
+    out, status = spawn(["grad", "a*b", "a=1", "b=2"], PAGER="sed s/^/PAGED:/", NO_COLOR="1")
+    assert status == 0 and "PAGED:" not in out and "a" in out
+
+
+def test_empty_pager_or_cat_means_no_pager(long_program):
+    for pager in ("", "cat"):
+        out, status = spawn(["grad", "-f", long_program, "--all"], PAGER=pager, NO_COLOR="1")
+        out = plain(out)
+        assert status == 0 and "PAGED:" not in out and re.search(r"^\s+n10\s", out, re.M)
+
+
+def test_pipes_are_never_paged(long_program):
+    r = subprocess.run([GRADCLI, "grad", "-f", long_program, "--all", "--table"], capture_output=True, text=True,
+                       env={**os.environ, "PAGER": "sed s/^/PAGED:/", "COLUMNS": "80"})
+    assert r.returncode == 0 and "PAGED:" not in r.stdout and re.search(r"^\s+n10\s", r.stdout, re.M)
+
+
+def test_tables_are_coloured_on_a_terminal_unless_no_color():
+    out, _ = spawn(["grad", "(a*b+c)*f", "a=2", "b=-3", "c=10", "f=-2"])
+    assert COLOUR.search(out)
+    out, _ = spawn(["grad", "(a*b+c)*f", "a=2", "b=-3", "c=10", "f=-2"], NO_COLOR="1")
+    # NO_COLOR: no colour (bold and dim stay, as rich and no-color.org allow)
+    assert not COLOUR.search(out) and re.search(r"n0\s+a\s+input\s+2\s+6", plain(out))

@@ -84,8 +84,10 @@ def value_line(graph: Graph, precision: int | None = None) -> str:
 
 
 def _node_fields(graph: Graph, node: Value) -> tuple[str, str, str, str, str]:
+    """id, name, op, inputs and kind (``op`` for an unnamed operation) as
+    ``--all`` writes them for scripts."""
     return (node_id(node), node.label or "", node.op or ("number" if node.kind == "const" else ""),
-            " ".join(node_id(c) for c in node.children), kind_of(node, graph))
+            " ".join(node_id(c) for c in node.children), kind_of(node, graph) or "op")
 
 
 def nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None = None) -> str:
@@ -102,7 +104,7 @@ def _nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None) -> str:
     for node in graph.nodes:
         ident, name, op, inputs, kind = _node_fields(graph, node)
         item: dict[str, object] = {"id": ident, "name": name or None, "op": op or None,
-                                   "inputs": inputs.split() if inputs else [], "kind": kind or "op",
+                                   "inputs": inputs.split() if inputs else [], "kind": kind,
                                    "data": json_number(node.data)}
         if with_grads:
             item["grad"] = None if node.kind == "const" else json_number(node.grad)
