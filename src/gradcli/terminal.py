@@ -20,16 +20,14 @@ so pipes, files and ``$(...)`` see exactly the bytes they always did:
   reading standard input (Ctrl-D to end) when it is a terminal, where it
   would otherwise seem to hang.
 
-Importing this module imports nothing heavy; rich only when a console is made.
+Importing this module imports nothing heavy (rich when a console is made,
+subprocess when a pager runs): cli.py imports it at start-up.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
-import shutil
-import subprocess
 import sys
 from contextlib import contextmanager
 from typing import Iterator
@@ -108,6 +106,9 @@ def pager_command(environ=None) -> str | None:
         command = "less"
     if not command or command == "cat":
         return None
+    import shlex
+    import shutil
+
     try:
         program = shlex.split(command)[0]
     except (ValueError, IndexError):
@@ -161,6 +162,8 @@ def show(console, renderable) -> None:
 def page(text: str, command: str) -> None:
     """``text`` through the pager ``command`` (run by the shell, as git
     does); a pager that quits early (``q`` in less) is no error."""
+    import subprocess
+
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")
     env.setdefault("LV", "-c")
