@@ -36,7 +36,7 @@ def _escape(text: str) -> str:
     """Plain text as roff: backslashes, hyphens in options, and lines that
     would start with a control character."""
     text = text.replace("\\", "\\e")
-    text = re.sub(r"(?<![\w-])-", r"\\-", text)
+    text = re.sub(r"(?<![\w-])(-+)(?=[\w\s*(]|$)", lambda m: "\\-" * len(m.group(1)), text)
     text = re.sub(r"`([^`]+)`", lambda m: "\\fB" + m.group(1) + "\\fR", text)
     return text
 
@@ -92,7 +92,8 @@ def _option_lines(command, ctx) -> List[str]:
     for panel in order:
         out += [".PP", f"\\fB{_escape(panel)}\\fR"]
         for param in panels[panel]:
-            names = list(param.opts) + list(param.secondary_opts)
+            # short names first, then long ones (-f, --file), the same on every build
+            names = sorted([*param.opts, *param.secondary_opts], key=lambda n: (n.startswith("--"), n))
             head = ", ".join(f"\\fB{_escape(n)}\\fR" for n in names)
             if not param.is_flag and param.metavar:
                 head += f" \\fI{_escape(param.metavar)}\\fR"
