@@ -6,6 +6,9 @@
   beside it (COMMAND below); tests/test_graph.py checks the file is current.
 - tests/golden/*.dot, the DOT of every example, which the tests compare byte
   for byte.
+- docs/page.png, the README's screenshot of the live page (the page of
+  examples/lecture_L.grad two steps into the backward pass, the pointer on
+  `d`), taken with headless Chromium through Playwright when both are there.
 """
 
 from __future__ import annotations
@@ -34,6 +37,30 @@ def main() -> None:
         target = ROOT / "tests" / "golden" / (example.stem + ".dot")
         target.write_bytes(dot)
         print(f"wrote {target.relative_to(ROOT)}")
+    page_picture()
+
+
+def page_picture() -> None:
+    import tempfile
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("skipped docs/page.png: Playwright for Python is not installed")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "L.html"
+        subprocess.run([*GRADCLI, "graph", "-f", "examples/lecture_L.grad", "-o", str(page)], cwd=ROOT, check=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--headless", "--disable-gpu"])
+            tab = browser.new_page(viewport={"width": 1280, "height": 560})
+            tab.goto(page.as_uri())
+            tab.evaluate("window.gradcli.step(2)")
+            tab.hover("#n4")
+            tab.screenshot(path=str(ROOT / "docs" / "page.png"))
+            browser.close()
+    print("wrote docs/page.png")
 
 
 if __name__ == "__main__":

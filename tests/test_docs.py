@@ -109,6 +109,8 @@ def test_package_ships_the_grammar(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "gradcli/grammar/gradcli.lark" in names
     assert "gradcli/grammar/__init__.py" in names
+    # the live page's script and style (graph -o FILE.html)
+    assert "gradcli/web/page.js" in names and "gradcli/web/page.css" in names
 
 
 def test_readme_python_blocks_run_and_print_what_they_say():

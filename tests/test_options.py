@@ -91,8 +91,7 @@ def test_hessian_precision_in_plain_output():
 def test_on_error_without_at_is_an_error(command):
     result = CliRunner().invoke(app, [command, "x", "x=1", "--on-error", "skip"])
     assert result.exit_code == 2 and result.stdout == ""
-    assert result.stderr == ("error: --on-error applies to --at only: "
-                             "without --at a math error always stops the command\n")
+    assert result.stderr == "error: --on-error applies to --at POINTS, which is not given\n"
 
 
 def test_precision_never_shows_negative_zero():

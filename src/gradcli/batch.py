@@ -341,11 +341,30 @@ def read_points(stream: IO[str], where: str) -> Points:
     return Points(columns, _csv_rows(stream, lineno, where, len(columns)))
 
 
+LINE_LIMIT = 1 << 20    # characters in one record (a CSV row, a JSON line)
+
+
 def _decoded(stream, where):
+    """The stream's lines, each at most LINE_LIMIT characters: a longer one
+    (``--at /dev/zero``) stops the command without reading on. A UTF-8 byte
+    order mark before the first line is dropped, as spreadsheets write one."""
+    lineno = 0
     try:
-        yield from stream
+        while True:
+            line = stream.readline(LINE_LIMIT + 1)
+            if not line:
+                return
+            lineno += 1
+            if len(line) > LINE_LIMIT and not line.endswith("\n"):
+                raise InputError(f"line {lineno} of {where} is longer than {LINE_LIMIT >> 20} MiB, "
+                                 "the most a row of points can be; stopped reading there")
+            if lineno == 1 and line.startswith("\ufeff"):
+                line = line[1:]
+            yield line
     except UnicodeDecodeError as e:
         raise InputError(f"{where} is not valid UTF-8 (byte {e.start} of a block is {e.object[e.start]:#04x})") from None
+    except OSError as e:
+        raise InputError(f"cannot read {where}: {e.strerror or e}") from None
 
 
 def _csv_rows(stream, lineno, where, width):
@@ -388,7 +407,10 @@ def _json_rows(stream, lineno, where, columns, first):
 
 def _json_row(line, lineno, where, columns) -> dict:
     try:
-        row = json.loads(line)
+        # Integers as floats, from their text: a number of hundreds of
+        # digits is too large for a float (rejected below), not an error
+        # of Python's int conversion.
+        row = json.loads(line, parse_int=float)
     except ValueError as e:
         raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
     if not isinstance(row, dict):

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 from .engine import Graph, Value, paused_gc
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
+from .safeio import printable
 from .ops import BINARY, FUNCTIONS, OPS
 from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
 
@@ -190,9 +191,9 @@ def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> No
             if name in graph.names:
                 what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
             else:
-                what = f"`{name}` is not a name in the program"
+                what = f"`{printable(name)}` is not a name in the program"
             raise InputError(what, notes=did_you_mean(name, graph.leaves) or _names_note(graph.leaves, "leaves"))
-        leaf.data = float(value)
+        leaf.data = _number(name, value)
     missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
     if missing and complete:
         raise _missing(graph, missing)
@@ -220,6 +221,23 @@ def _missing(graph: Graph, missing: list[Value]) -> InputError:
     return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
 
 
+def _number(name: str, value: object) -> float:
+    """A leaf's value from Python code: a real, finite number (a str, None,
+    an int too large for a float, inf or nan is an InputError, as on the
+    command line)."""
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"`{printable(name)}`: {printable(repr(value)[:40])} is not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise InputError(f"`{printable(name)}`: the value is too large for a float") from None
+    except (TypeError, ValueError):
+        raise InputError(f"`{printable(name)}`: a {type(value).__name__} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"`{printable(name)}`: {number!r} is not a finite number")
+    return number
+
+
 def _names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
     names = list(names)
     if not names:
@@ -232,11 +250,13 @@ def parse_binding(text: str) -> tuple[str, float]:
     language with an optional sign (no inf, nan, hex or underscores)."""
     name, eq, value = text.partition("=")
     if not eq:
-        raise InputError(f"`{text}` is not a binding: expected NAME=VALUE, such as a=2 or b=-3")
+        raise InputError(f"`{printable(text)}` is not a binding: expected NAME=VALUE, such as a=2 or b=-3")
     if not _NAME.fullmatch(name):
-        raise InputError(f"`{text}`: `{name}` is not a name (letters, digits and `_`, not starting with a digit)")
+        raise InputError(f"`{printable(text)}`: `{printable(name)}` is not a name "
+                         "(letters, digits and `_`, not starting with a digit)")
     if not _VALUE.fullmatch(value):
-        raise InputError(f"`{text}`: `{value}` is not a number (write numbers such as 2, -3, 0.5 or 1e-3)")
+        raise InputError(f"`{printable(text)}`: `{printable(value)}` is not a number "
+                         "(write numbers such as 2, -3, 0.5 or 1e-3)")
     number = float(value)
     if not math.isfinite(number):
         raise InputError(f"`{text}`: `{value}` is too large for a float")
@@ -244,9 +264,14 @@ def parse_binding(text: str) -> tuple[str, float]:
 
 
 def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
-    """Check names given on the command line against the graph."""
+    """Check names given on the command line (or by Python code: one name
+    alone is a list of one) against the graph."""
+    if isinstance(names, str):
+        names = [names]
     for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
         if name not in graph.leaves and name not in graph.names:
-            raise InputError(f"{option} `{name}` is not a name in the program",
+            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
                              notes=did_you_mean(name, graph.names) or _names_note(graph.names))
     return list(names)

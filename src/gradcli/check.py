@@ -142,7 +142,7 @@ def numeric(graph: Graph, node: Value, h: float = H) -> tuple[float, str, float]
         plus, minus = at(x + step), at(x - step)
         trial = step
         for _ in range(SHRINK):
-            if plus is not None and minus is not None:
+            if plus is not None and minus is not None and (x + trial) - (x - trial):
                 return (plus - minus) / ((x + trial) - (x - trial)), "central", trial
             trial /= 10.0     # a side left the domain (log near 0): try closer in
             plus, minus = at(x + trial), at(x - trial)
@@ -152,9 +152,11 @@ def numeric(graph: Graph, node: Value, h: float = H) -> tuple[float, str, float]
         node.data = x
         forward(tail)
         base = graph.output.data
-        if plus is not None:
+        if plus is not None and (x + step) - x:
             return (plus - base) / ((x + step) - x), "forward", step
-        return (base - minus) / (x - (x - step)), "backward", step
+        if minus is not None and x - (x - step):
+            return (base - minus) / (x - (x - step)), "backward", step
+        return math.nan, "none", step       # the step is lost in rounding
     finally:
         node.data = x
         forward(tail)

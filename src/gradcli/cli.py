@@ -8,15 +8,18 @@ nothing is printed on standard output when a command fails.
 
 from __future__ import annotations
 
+import math
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import List, Optional
 
 import typer
+from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import InputError
+from .safeio import printable
 
 
 class _ProgramFirst(TyperCommand):
@@ -32,7 +35,12 @@ class _ProgramFirst(TyperCommand):
                 continue
             names = list(param.opts) + list(param.secondary_opts)
             (flags if param.is_flag or param.count else valued).update(names)
-        options, positionals = split_args(args, flags, valued)
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue as e:
+            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            raise UsageError(f"{e.option} needs a value after it"
+                                   + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
 
@@ -115,7 +123,7 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    Source, as_script, open_input, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 from .terminal import paged, show  # noqa: E402
@@ -160,11 +168,6 @@ def _digits(precision: Optional[int]) -> int:
     return 6 if precision is None else precision
 
 
-def _no_on_error_without_at(at: Optional[str], on_error: Optional[str]) -> None:
-    if at is None and on_error is not None:
-        raise InputError("--on-error applies to --at only: without --at a math error always stops the command")
-
-
 # ----------------------------------------------------------------- commands
 
 @app.command("eval", cls=_ProgramFirst)
@@ -191,7 +194,7 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", grads=False)
     source = Source()
     with errors_to_exit(source):
-        _no_on_error_without_at(at, on_error)
+        _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
         from . import render
 
@@ -236,7 +239,7 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", grads=True)
     source = Source()
     with errors_to_exit(source):
-        _no_on_error_without_at(at, on_error)
+        _on_error_alone(on_error or "fail")
         from . import render
 
         graph = load(program, file, bindings or [], output, source)
@@ -264,6 +267,18 @@ def grad(
 
 # ------------------------------------------- many points (issue 5: --at, speed)
 
+def _on_error(on_error: str) -> None:
+    if on_error not in ("fail", "skip"):
+        raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
+
+
+def _on_error_alone(on_error: str) -> None:
+    """``--on-error`` without ``--at``: a bad value, or a skip with no points to skip."""
+    _on_error(on_error)
+    if on_error != "fail":
+        raise InputError("--on-error applies to --at POINTS, which is not given")
+
+
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
     """``eval --at`` and ``grad --at``: one output row per point, in order.
 
@@ -277,8 +292,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
 
     source = Source()
     with errors_to_exit(source):
-        if on_error not in ("fail", "skip"):
-            raise InputError(f"--on-error `{on_error}`: expected `fail` or `skip`")
+        _on_error(on_error)
         from . import batch, render
         from .build import structure, resolve
         from .parse import parse
@@ -291,19 +305,19 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
         names = split_names(wrt)
         if names is not None:
             resolve(graph, names)
-        where = "standard input" if at == "-" else f"`{at}`"
+        where = "standard input" if at == "-" else f"`{printable(at)}`"
         with _open_points(at) as stream, tempfile.SpooledTemporaryFile(1 << 23, "w+", encoding="utf-8") as out:
             points = batch.read_points(stream, where)
             runner = batch.Batch(graph, points.columns, names, grads, fixed=inputs)
             if not as_json:
-                out.write(render.points_header(runner.wrt if grads else None))
+                _spool(out, render.points_header(runner.wrt if grads else None))
             skipped, count = [], 0
             for lines, block in batch.run_points(runner, points):
                 for r, (e, values) in sorted(block.errors.items()):
                     if on_error == "fail":
                         raise batch.row_error(e, count + r + 1, lines[r], where, runner.columns, values)
                     skipped.append(lines[r])
-                out.write(render.points_json(block, grads) if as_json else render.points_csv(block))
+                _spool(out, render.points_json(block, grads) if as_json else render.points_csv(block))
                 count += len(lines)
             out.seek(0)
             shutil.copyfileobj(out, sys.stdout)
@@ -314,10 +328,25 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads):
                        f"(line{'s' * (len(skipped) > 1)} {shown} of {where})", err=True)
 
 
+def _spool(out, text: str) -> None:
+    """Hold results until every point is done. Past 8 MB they go to an
+    unnamed temporary file (nothing another user can see or plant); a full
+    temporary directory is an output that fails while it is written."""
+    try:
+        out.write(text)
+    except OSError as e:
+        import tempfile
+
+        from .safeio import WriteFailed
+
+        raise WriteFailed(f"could not hold the results in a temporary file in "
+                          f"`{printable(tempfile.gettempdir())}`: {e.strerror or e}") from None
+
+
 @contextmanager
 def _open_points(at: str):
     if at == "-":
-        yield sys.stdin
+        yield stdin()
         return
     with open_input(at, encoding="utf-8", newline="") as f:
         yield f
@@ -334,7 +363,8 @@ def graph_(
     out: Optional[str] = typer.Option(
         None, "-o", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
-             "Graphviz). Without -o, or with -o -, DOT goes to standard output."),
+             "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
+             "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
@@ -364,12 +394,12 @@ def graph_(
             graph = load(program, file, bindings or [], output, source)
         except InputError as e:
             if output is not None and e.message.startswith("--output") and "." in output:
-                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {output}`")
+                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {printable(output)}`")
             raise
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True))
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
         if out is None or out == "-":
             emit(data.decode("utf-8"))
         else:
@@ -382,7 +412,20 @@ def graph_(
 def _positive(value: float, option: str) -> float:
     if not value > 0:
         raise InputError(f"{option} must be a positive number, not {value:g}")
+    if math.isinf(value):
+        raise InputError(f"{option} must be a finite number, not inf")
     return value
+
+
+def _a_number(value: Optional[float], option: str) -> None:
+    """A tolerance may be anything but nan (every comparison with nan is false)."""
+    if value is not None and math.isnan(value):
+        raise InputError(f"{option} must be a number, not nan")
+
+
+# The smallest --h whose step survives rounding at every x: the step is
+# h * max(1, |x|), and x + step == x once step is below half an ulp of x.
+SMALLEST_H = 2.0 ** -52
 
 
 @app.command("check", cls=_ProgramFirst)
@@ -422,6 +465,10 @@ def check_(
         from .build import resolve
 
         _positive(h, "--h")
+        if h < SMALLEST_H:
+            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+        _a_number(rtol, "--rtol")
+        _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         report = checking.check(graph, every, None if names is None else resolve(graph, names),
@@ -557,21 +604,18 @@ def descend_(
         from . import descend as gd
 
         _positive(lr, "--lr")
+        _a_number(tol, "--tol")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
-        csv = gd.CsvLog(log, names) if log is not None else None
-        if csv is not None:
-            hooks.append(csv)
-        with _progress(steps) as advance:
+        with ExitStack() as stack:
+            if log is not None:
+                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+            advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
-            try:
-                result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
-            finally:
-                if csv is not None:
-                    csv.close()
+            result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
         if sys.stderr.isatty():
             from .render import short
 

@@ -16,10 +16,19 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, List, Optional
 
 from .errors import GradcliError, InputError
+from .safeio import WriteFailed, printable
 
 EXIT_INTERNAL = 70  # a bug in gradcli (EX_SOFTWARE); never a traceback
 
 _LONG_OPTION = re.compile(r"--[A-Za-z][-A-Za-z0-9]*")
+
+
+class MissingValue(InputError):
+    """An option that takes a value is the last word of the command line."""
+
+    def __init__(self, option: str):
+        super().__init__(f"{option} needs a value after it")
+        self.option = option
 
 
 def split_args(args: List[str], flags: set, valued: set) -> tuple:
@@ -29,7 +38,10 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
     program, or a binding). ``flags`` and ``valued`` are the command's option
     names. Returns ``(options, positionals)``, each option as the list of its
     raw arguments (``["--wrt", "a"]``, ``["--wrt=a"]``, ``["-fFILE"]``); an
-    unknown long option is kept as an option, for click to reject."""
+    unknown long option is kept as an option, for click to reject. An
+    option that needs a value but is the last word raises ``MissingValue``
+    (without it, the ``--`` that _ProgramFirst puts before the positionals
+    became the value: a log file named ``--``)."""
     options: List[List[str]] = []
     positionals: List[str] = []
     i = 0
@@ -44,7 +56,9 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
         elif name in flags:
             options.append([arg])
         elif name in valued:
-            if "=" in arg or i + 1 == len(args):
+            if "=" not in arg and i + 1 == len(args):
+                raise MissingValue(arg)
+            if "=" in arg:
                 options.append([arg])
             else:
                 options.append([arg, args[i + 1]])
@@ -89,9 +103,13 @@ def errors_to_exit(source: Source) -> Iterator[None]:
     except Exception as e:  # a bug: say so plainly, never a traceback
         if _is_click_exit(e):   # typer.Exit / typer.Abort raised on purpose inside
             raise
-        _fail(f"internal error: {type(e).__name__}: {e}\n"
-              "this is a bug in gradcli; please report it with the command that caused it",
-              EXIT_INTERNAL)
+        _internal(e)
+
+
+def _internal(e: Exception) -> None:
+    _fail(f"internal error: {type(e).__name__}: {printable(str(e))}\n"
+          "this is a bug in gradcli; please report it with the command that caused it",
+          EXIT_INTERNAL)
 
 
 def _is_click_exit(e: Exception) -> bool:
@@ -101,13 +119,20 @@ def _is_click_exit(e: Exception) -> bool:
 
 def _fail(message: str, code: int) -> None:
     """The message on standard error, then exit with ``code`` (SystemExit,
-    which typer/click let through unchanged, as CliRunner records it)."""
+    which typer/click let through unchanged, as CliRunner records it). A
+    standard error that cannot take the message does not change the status."""
     if message:
         from .terminal import paint_error
 
-        sys.stderr.write(paint_error(message) + "\n")
-        sys.stderr.flush()
+        try:
+            sys.stderr.write(paint_error(message) + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
     raise SystemExit(code)
+
+
+PROGRAM_LIMIT = 256 << 20   # bytes of program text (the contract's 256 MiB)
 
 
 def read_program(program: Optional[str], file: Optional[str], bindings: List[str],
@@ -131,22 +156,41 @@ def read_program(program: Optional[str], file: Optional[str], bindings: List[str
             raise InputError("the program is not valid UTF-8") from None
         source.text = program
         return bindings
+    where = "standard input" if file is None else f"`{printable(file)}`"
     try:
         source.text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        where = "standard input" if file is None else f"`{file}`"
         raise InputError(f"{where} is not valid UTF-8 (byte {e.start} is {data[e.start]:#04x})") from None
     return bindings
 
 
 def _read_bytes(path: str) -> bytes:
-    if path == "-":
-        from .terminal import waiting_for_stdin
+    """The program's bytes, at most PROGRAM_LIMIT of them: a longer text (or
+    an endless one, ``-f /dev/zero``) stops the command without reading on."""
+    where = "standard input" if path == "-" else f"`{printable(path)}`"
+    try:
+        if path == "-":
+            from .terminal import waiting_for_stdin
 
-        waiting_for_stdin()
-        return sys.stdin.buffer.read()
-    with open_input(path, "rb") as f:
-        return f.read()
+            source = stdin()
+            waiting_for_stdin()
+            data = source.buffer.read(PROGRAM_LIMIT + 1)
+        else:
+            with open_input(path, "rb") as f:
+                data = f.read(PROGRAM_LIMIT + 1)
+    except OSError as e:
+        raise InputError(f"cannot read {where}: {e.strerror or e}") from None
+    if len(data) > PROGRAM_LIMIT:
+        raise InputError(f"{where} is longer than {PROGRAM_LIMIT >> 20} MiB, the most a program can be; "
+                         "stopped reading there")
+    return data
+
+
+def stdin():
+    """Standard input; a closed one (``<&-``) is an unreadable file."""
+    if sys.stdin is None:
+        raise InputError("cannot read standard input: it is closed")
+    return sys.stdin
 
 
 def open_input(path: str, mode: str = "r", **kwargs):
@@ -154,7 +198,7 @@ def open_input(path: str, mode: str = "r", **kwargs):
     try:
         return open(path, mode, **kwargs)
     except OSError as e:
-        raise InputError(f"cannot read `{path}`: {e.strerror or e}") from None
+        raise InputError(f"cannot read `{printable(path)}`: {e.strerror or e}") from None
 
 
 def parse_bindings(bindings: List[str]) -> dict:
@@ -179,9 +223,11 @@ def split_names(values: Optional[List[str]]) -> Optional[List[str]]:
         return None
     names: list[str] = []
     for value in values:
-        for name in value.split(","):
-            name = name.strip()
-            if name and name not in names:
+        given = [name.strip() for name in value.split(",") if name.strip()]
+        if not given:
+            raise InputError(f"--wrt `{value}` names nothing: give a name, such as --wrt a, or a,b")
+        for name in given:
+            if name not in names:
                 names.append(name)
     return names
 
@@ -214,9 +260,17 @@ def wants_table(table: Optional[bool]) -> bool:
 
 
 def console():
+    """rich's Console for standard output. A reader that leaves early
+    (``grad --table | head -1``) ends the command with status 0, as
+    everywhere else (rich's own handler exits 1)."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            _reader_left()
+
+    return _Console(highlight=False)
 
 
 def emit(text: str) -> None:
@@ -254,13 +308,109 @@ def plain_grad(graph, grads: dict, wrt: Optional[List[str]], as_json: bool) -> s
 
 def as_script(run: Callable[[], object]) -> None:
     """Run the console script's work: a reader that leaves early
-    (`gradcli ... | head`) is fine, and Ctrl-C exits 130, never a traceback."""
+    (`gradcli ... | head`) is fine, Ctrl-C exits 130, and an output that
+    fails outside a command (``--help`` or ``--version`` on a full standard
+    output) exits 1 with one line; never a traceback."""
     try:
         run()
     except BrokenPipeError:
         _reader_left()
     except KeyboardInterrupt:
         sys.exit(130)
+    except GradcliError as e:
+        _fail(e.render(), e.exit_code)
+    except Exception as e:  # a bug outside any command (in argument parsing): never a traceback
+        _internal(e)
+
+
+# ------------------------------------------------- the console script's streams
+
+class _Closed:
+    """Stands for a standard stream that was closed when gradcli started
+    (``>&-``): writing to it fails as writing to a closed descriptor does."""
+
+    encoding = "utf-8"
+    errors = "strict"
+    closed = False
+
+    def write(self, text):
+        if text:
+            raise OSError(9, "it is closed")
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, "it is closed")
+
+
+class _Output:
+    """Standard output for the console script: a write or flush that fails
+    (a full disk, ``/dev/full``, a closed descriptor) raises ``WriteFailed``
+    (exit 1, saying why) wherever it happens, in gradcli, rich or click; a
+    reader that has left still raises ``BrokenPipeError`` (exit 0). After a
+    failure, what Python still holds is sent to /dev/null, so that its
+    final flush cannot fail again."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _failed(self, e: OSError) -> WriteFailed:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        except OSError:  # pragma: no cover
+            pass
+        return WriteFailed(f"could not write standard output: {e.strerror or e}")
+
+    def write(self, text):
+        if isinstance(text, str) and not text:
+            return 0        # click probes with "": /dev/full fails even that
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def guard_streams() -> None:
+    """Make the console script safe from its standard streams: a closed
+    descriptor 0, 1 or 2 is held open on /dev/null (so that no file gradcli
+    opens lands on it, and no child inherits a surprise), a closed standard
+    output fails on its first write, and writes to standard output fail as
+    ``WriteFailed`` rather than a raw ``OSError``."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                held = os.open(os.devnull, os.O_RDWR)
+                if held != fd:
+                    os.dup2(held, fd)
+                    os.close(held)
+            except OSError:  # pragma: no cover
+                pass
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")
+    if not isinstance(sys.stdout, _Output):
+        sys.stdout = _Output(sys.stdout if sys.stdout is not None else _Closed())
 
 
 def _reader_left() -> None:

@@ -110,20 +110,26 @@ def as_json(result: Result) -> str:
 
 class CsvLog:
     """``--log FILE``: a CSV of step, loss and each parameter, one row per
-    step (the values before that step's update) and one for the end."""
+    step (the values before that step's update) and one for the end. A
+    context manager: the log is written whole when the run ends well, and a
+    failed or interrupted run leaves what was at FILE before
+    (``safeio.atomic_open``)."""
 
     def __init__(self, path: str, names: Sequence[str]):
+        self.path, self.names = path, list(names)
+
+    def __enter__(self) -> "CsvLog":
         import csv
 
-        try:
-            self.file = open(path, "w", newline="", encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"cannot write the log `{path}`: {e.strerror or e}") from None
-        self.writer = csv.writer(self.file)
-        self.writer.writerow(["step", "loss", *names])
+        from .safeio import atomic_open
+
+        self._open = atomic_open(self.path, "w", "the log", newline="")
+        self.writer = csv.writer(self._open.__enter__())
+        self.writer.writerow(["step", "loss", *self.names])
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._open.__exit__(*exc)
 
     def __call__(self, k: int, loss: float, values: Sequence[float]) -> None:
         self.writer.writerow([k, repr(loss), *(repr(v) for v in values)])
-
-    def close(self) -> None:
-        self.file.close()

@@ -26,7 +26,7 @@ from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
 from .render import kind_of, node_id, short
 
-FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html"}
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 # Graphviz's layout time grows fast with the size of the layout (nodes, plus
@@ -278,18 +278,26 @@ def render(dot_text: str, fmt: str) -> bytes:
 
 
 def write(path: str, data: bytes) -> None:
-    """Write the picture; an unwritable path is bad input (exit 2)."""
-    try:
-        with open(path, "wb") as f:
-            f.write(data)
-    except OSError as e:
-        raise InputError(f"cannot write `{path}`: {e.strerror or e}") from None
+    """Write the picture, whole or not at all (safeio.atomic_write): an
+    unwritable path is bad input (exit 2), a write that fails part way exit 1."""
+    from .safeio import atomic_write
+
+    atomic_write(path, data)
 
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-         max_nodes: int | None = None, warn=None) -> bytes:
+         max_nodes: int | None = None, warn=None, filename: str | None = None) -> bytes:
     """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
-    callable taking a message) hears about layouts that will be slow."""
+    callable taking a message) hears about layouts that will be slow.
+    ``html`` is the live page (page.py; ``filename`` names the program's
+    file in its error messages)."""
+    if fmt == "html":
+        if rankdir != "LR":
+            raise InputError(f"--rankdir {rankdir}: the live page is drawn left to right (LR); "
+                             "--rankdir applies to DOT, SVG, PNG and PDF")
+        from .page import html
+
+        return html(graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:

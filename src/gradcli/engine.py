@@ -55,7 +55,12 @@ class Value:
 
     def __init__(self, data: float, children: tuple[Value, ...] = (), op: str = "",
                  label: str = "", kind: str = "", pos: Pos | None = None):
-        self.data = float(data)
+        try:
+            self.data = float(data)
+        except (OverflowError, TypeError, ValueError):
+            from .errors import InputError
+
+            raise InputError(f"a Value's data is a number that fits a float, not {repr(data)[:40]}") from None
         self.grad = 0.0
         self.op = op
         self.children = children
@@ -74,7 +79,10 @@ class Value:
 
     # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
     def _apply(self, op: str, *others: object) -> Value:
-        return apply(OPS[op], (self, *(_lift(o) for o in others)))
+        operands = (self, *(_lift(o) for o in others))
+        if any(o is NotImplemented for o in operands):
+            return NotImplemented        # Python's TypeError: unsupported operand types
+        return apply(OPS[op], operands)
 
     def __add__(self, other): return self._apply("+", other)
     def __radd__(self, other): return _lift(other)._apply("+", self)
@@ -132,7 +140,8 @@ def describe(op: Op, operands: Sequence[float]) -> str:
 
 
 def _num(v: float) -> str:
-    return repr(int(v)) if v == int(v) and abs(v) < 1e16 else repr(v)
+    # inf and nan are shown as Python writes them (int() of either raises)
+    return repr(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e16 else repr(v)
 
 
 def evaluate(op: Op, operands: Sequence[float], pos: Pos | None = None) -> float:
@@ -326,7 +335,12 @@ class Graph:
     def node(self, name: str) -> Value:
         """The node a name means for ``--wrt``: a leaf's name means the leaf,
         any other name the node it refers to at the end of the program."""
-        return self.leaves.get(name) or self.names[name]
+        node = self.leaves.get(name) or self.names.get(name)
+        if node is None:
+            from .build import resolve  # an unknown name: the same InputError as --wrt
+
+            resolve(self, [name], "")
+        return node
 
     def forward(self) -> float:
         """Recompute every node's data from the leaves (see ``FlatTape``)."""

@@ -34,22 +34,30 @@ class GradcliError(Exception):
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         """The error as a person reads it: message, place, the source line with
         a caret under the spot, and notes."""
-        lines = [f"{self.kind}: {self.message}"]
+        # User text (the source line, names, file names, bindings) is shown
+        # with control characters escaped (safeio.printable): no terminal
+        # escape reaches the terminal and no newline forges a line.
+        from .safeio import printable
+
+        lines = [f"{self.kind}: {printable(self.message)}"]
         if self.pos is not None:
-            where = f"{filename}:{self.pos}" if filename else str(self.pos)
+            where = f"{printable(filename)}:{self.pos}" if filename else str(self.pos)
             lines.append(f" --> {where}")
             text = _source_line(source, self.pos.line) if source is not None else None
             if text is not None:
                 gutter = str(self.pos.line)
                 pad = " " * len(gutter)
+                start = self.pos.column - 1
+                before = printable(text[:start], keep_tabs=True)
+                spot = printable(text[start:start + max(1, self.pos.length)], keep_tabs=True)
                 # Tabs keep their width so the caret stays under the spot.
-                indent = "".join(c if c == "\t" else " " for c in text[: self.pos.column - 1])
-                width = max(1, min(self.pos.length, len(text) - self.pos.column + 1))
+                indent = "".join(c if c == "\t" else " " for c in before)
+                width = max(1, len(spot))
                 lines.append(f"{pad} |")
-                lines.append(f"{gutter} | {text}")
+                lines.append(f"{gutter} | {printable(text, keep_tabs=True)}")
                 lines.append(f"{pad} | {indent}{'^' * width}")
         for note in self.notes:
-            lines.append(f"  = note: {note}")
+            lines.append(f"  = note: {printable(note)}")
         return "\n".join(lines)
 
 

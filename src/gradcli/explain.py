@@ -343,9 +343,25 @@ PATH_HEADER = ("path", "route (output first)", "local derivatives", "product", "
 PATH_RIGHT = (0, 3, 4)
 
 
+# Counts of paths double with each diamond in a program, so they can have
+# more digits than Python converts to text (4,300 by default, a guard against
+# slow conversions). Past EXACT_BITS a count is shown rounded: about 1.23e4567.
+EXACT_BITS = 10_000      # about 3,010 digits
+
+
+def count_text(total: int) -> str:
+    """A count of paths as text: exact, or rounded to 3 digits when huge."""
+    if total.bit_length() <= EXACT_BITS:
+        return str(total)
+    exponent = math.floor(math.log10(total))
+    mantissa = 10 ** (math.log10(total) - exponent)
+    return f"{mantissa:.3g}e{exponent}"
+
+
 def path_summary(name: str, found: Sequence[Path], total: int, gradient: float, precision: int = 6) -> str:
     s = "" if total == 1 else "s"
-    text = (f"{total} path{s} from the output to {name}; the products add up to "
+    about = "" if total.bit_length() <= EXACT_BITS else "about "
+    text = (f"{about}{count_text(total)} path{s} from the output to {name}; the products add up to "
             f"d output/d {name} = {_n(gradient, precision)}")
     if len(found) < total:
         text += f" (the first {len(found)} are shown; --paths N shows more)"
@@ -373,12 +389,22 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
     }
     if path_info is not None:
         obj["paths"] = path_info
-    return json.dumps(obj)
+    text = json.dumps(obj)
+    if path_info is not None and isinstance(path_info["total"], str):
+        # A huge count: a JSON number in exponent form (valid JSON; readers
+        # that parse it as a double get infinity), put in as raw text.
+        total = path_info["total"]
+        text = text.replace(json.dumps(total), total[len(_HUGE):], 1)
+    return text
+
+
+_HUGE = "gradcli:huge-count:"
 
 
 def paths_json(ex: Explanation, name: str, found: Sequence[Path], total: int, gradient: float) -> dict:
     return {
-        "wrt": name, "grad": json_number(gradient), "total": total,
+        "wrt": name, "grad": json_number(gradient),
+        "total": total if total.bit_length() <= EXACT_BITS else _HUGE + count_text(total),
         "paths": [{"route": [ex.shown[n.index] for n in p.nodes], "factors": [json_number(f) for f in p.factors],
                    "product": json_number(p.product)} for p in found],
     }

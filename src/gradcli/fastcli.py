@@ -36,9 +36,12 @@ def plan(argv: List[str]) -> Optional[dict]:
     as the typer app would; None otherwise."""
     if not argv or argv[0] not in ("eval", "grad") or "_GRADCLI_COMPLETE" in os.environ:
         return None                          # shell completion is typer's
-    from .cmdline import split_args
+    from .cmdline import MissingValue, split_args
 
-    options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
+    try:
+        options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
+    except MissingValue:
+        return None                          # typer says which option needs a value
     opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
                   "file": None, "positionals": positionals}
     for option in options:
@@ -50,7 +53,7 @@ def plan(argv: List[str]) -> Optional[dict]:
             return None                      # another option, or one written another way
         if not eq:
             if len(option) == 1:
-                return None                  # a missing value: click says so
+                return None                  # -fFILE: typer's
             value = option[1]
         if value.startswith("-") and value != "-" or (name == "--wrt" and opts["command"] != "grad"):
             return None
@@ -83,7 +86,11 @@ def run(opts: dict) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    """The console script."""
+    """The console script (called by gradcli_entry.main, which catches
+    Ctrl-C from the start)."""
+    from .cmdline import guard_streams
+
+    guard_streams()
     args = sys.argv[1:] if argv is None else list(argv)
     opts = plan(args)
     if opts is None:

@@ -320,10 +320,19 @@ def evaluate(roots: Sequence[Sym]) -> list[float]:
 # ------------------------------------------------------------------ commands
 
 
+MAX_ORDER = 8   # the highest order `diff` builds (the CLI's --order has the same bound)
+
+
 def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str] = ()) -> Sym:
     """``d^order output / d wrt^order`` of a program's graph, as a node on a
     new tape. ``wrt`` is a leaf, or (for the first order) any assigned name:
-    the node it names at the end of the program, as ``grad --wrt`` means it."""
+    the node it names at the end of the program, as ``grad --wrt`` means it.
+    ``order`` is a whole number from 1 to MAX_ORDER: each order can multiply
+    the derivative's size (about 5x an order for ``exp(sin(x)*x)/(1+x*x)``,
+    1.3 million characters at order 12), so a larger one is refused up front
+    rather than left to run out of memory."""
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise InputError(f"the order of a derivative is a whole number from 1 to {MAX_ORDER}, not {order!r}"[:200])
     resolve(graph, [wrt])
     node = graph.node(wrt)
     if order > 1 and not node.is_leaf:

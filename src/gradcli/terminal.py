@@ -125,7 +125,9 @@ def console(**kwargs):
 @contextmanager
 def paged() -> Iterator[object]:
     """A rich Console for the command's output; see the module docstring."""
-    real = console()
+    from .cmdline import console as stdout_console   # a reader that leaves early is no error
+
+    real = stdout_console()
     try:
         on_terminal = sys.stdout.isatty()
     except (AttributeError, ValueError):

@@ -1,0 +1,516 @@
+"""Hardening (issue 9): no code execution through a parser cache, no
+internal errors or tracebacks from faults, nothing half-written, bounded
+reads, escaped user text. Every case runs gradcli as a user or a shell
+script would: a real subprocess, with its real standard streams."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# The console script's module (pyproject: gradcli = "gradcli_entry:main"), run
+# by path so that it works in any checkout without reinstalling.
+ENTRY = [sys.executable, str(ROOT / "src" / "gradcli_entry.py")]
+
+
+def gradcli(*args: str, input: bytes | None = None, env: dict | None = None, **kwargs):
+    """Run the console script in a real process (standard streams captured
+    unless ``kwargs`` says otherwise)."""
+    if "stdout" not in kwargs and "stderr" not in kwargs:
+        kwargs["capture_output"] = True
+    elif "stderr" not in kwargs:
+        kwargs["stderr"] = subprocess.PIPE
+    return subprocess.run([*ENTRY, *args], input=input, env={**os.environ, **(env or {})},
+                          timeout=120, **kwargs)
+
+
+def assert_clean_failure(result, code: int) -> str:
+    """Exit ``code``, nothing on standard output, no traceback; the message."""
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == code, (result.returncode, result.stdout, err)
+    assert result.stdout == b""
+    assert "Traceback" not in err and "internal error" not in err, err
+    return err
+
+
+# ------------------------------------------------------- 1. no parser cache
+
+_LARK_WITH_CACHE = """
+import sys
+from importlib import resources
+from lark import Lark
+from gradcli.parse import _ToSyntax
+grammar = resources.files("gradcli.grammar").joinpath("gradcli.lark").read_text("utf-8")
+# The options gradcli passed before issue 9, in the same order (they are part of the cache key).
+Lark(grammar, parser="lalr", lexer="contextual", transformer=_ToSyntax(),
+     maybe_placeholders=False, cache=True)
+"""
+
+
+class _Planted:
+    """A pickle that, when loaded, creates the marker file (as `id` would run)."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_planted_lark_cache_is_never_read_and_nothing_is_written(tmp_path):
+    # Where Lark's cache would be: let Lark itself name it, in a probe directory.
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    subprocess.run([sys.executable, "-c", _LARK_WITH_CACHE], env={**os.environ, "TMPDIR": str(probe)},
+                   check=True, timeout=120)
+    (name,) = [p.name for p in probe.iterdir()]
+    assert name.startswith(".lark_cache_")
+
+    def plant(directory: Path) -> Path:
+        directory.mkdir()
+        marker = directory / "PWNED"
+        (directory / name).write_bytes(b"x" * 64 + b"\n" + pickle.dumps(_Planted(str(marker))))
+        return marker
+
+    # The control: Lark with a cache loads the planted pickle and runs it.
+    control = tmp_path / "control"
+    marker = plant(control)
+    subprocess.run([sys.executable, "-c", _LARK_WITH_CACHE], env={**os.environ, "TMPDIR": str(control)},
+                   capture_output=True, timeout=120)
+    assert marker.exists()
+
+    # gradcli on a syntax error (Lark's first use in the process) does not.
+    shared = tmp_path / "shared"
+    marker = plant(shared)
+    before = sorted(p.name for p in shared.iterdir())
+    for args in (["eval", "a+", "a=1"], ["grad", "(a*b", "a=1", "b=2"], ["graph", "a b"]):
+        err = assert_clean_failure(gradcli(*args, env={"TMPDIR": str(shared)}), 2)
+        assert err.startswith("syntax error:")
+    assert not marker.exists()
+    assert sorted(p.name for p in shared.iterdir()) == before      # nothing written either
+
+
+def test_the_console_script_is_the_guarded_entry():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'gradcli = "gradcli_entry:main"' in text
+
+
+# ---------------------------------------- 2. closed and full standard streams
+
+EVERY_COMMAND = [
+    ["eval", "a*b", "a=2", "b=3"],
+    ["eval", "a*b", "a=2", "b=3", "--table"],
+    ["grad", "a*b", "a=2", "b=3"],
+    ["grad", "a*b", "a=2", "b=3", "--table"],
+    ["grad", "a*b", "--at", "-"],
+    ["graph", "a*b", "a=2", "b=3"],
+    ["check", "a*b", "a=2", "b=3"],
+    ["explain", "a*b", "a=2", "b=3", "--wrt", "a"],
+    ["descend", "(a-1)**2", "a=2", "--steps", "3"],
+    ["diff", "a*b", "--wrt", "a"],
+    ["hessian", "a*b", "a=2", "b=3"],
+    ["--help"],
+    ["--version"],
+    ["eval", "--help"],
+]
+POINTS = b"a,b\n1,2\n3,4\n"
+
+
+def _close(fd: int):
+    return lambda: os.close(fd)
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=" ".join)
+def test_a_closed_standard_output_is_a_failed_write(args):
+    result = gradcli(*args, input=POINTS, stdout=subprocess.DEVNULL, preexec_fn=_close(1))
+    assert result.returncode == 1
+    assert result.stderr == b"error: could not write standard output: it is closed\n"
+
+
+@pytest.mark.parametrize("args", EVERY_COMMAND, ids=" ".join)
+def test_a_full_standard_output_is_a_failed_write(args):
+    with open("/dev/full", "wb") as full:
+        result = gradcli(*args, input=POINTS, stdout=full)
+    assert result.returncode == 1
+    assert result.stderr == b"error: could not write standard output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args", [["eval", "-", "a=1"], ["grad", "a*b", "--at", "-"]], ids=" ".join)
+def test_a_closed_standard_input_is_an_unreadable_file(args):
+    result = subprocess.run([*ENTRY, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                            preexec_fn=_close(0), timeout=120)
+    assert assert_clean_failure(result, 2) == "error: cannot read standard input: it is closed\n"
+
+
+def test_a_closed_standard_error_keeps_the_status():
+    result = gradcli("eval", "a+", stderr=subprocess.DEVNULL, stdout=subprocess.PIPE, preexec_fn=_close(2))
+    assert (result.returncode, result.stdout) == (2, b"")
+    result = gradcli("eval", "a+1", "a=1", stderr=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     preexec_fn=_close(2))
+    assert (result.returncode, result.stdout) == (0, b"2.0\n")
+
+
+def test_a_reader_that_leaves_a_table_early_is_no_error():
+    program = ";".join(f"x{i} = 1" for i in range(3000)) + ";" + "+".join(f"x{i}" for i in range(3000))
+    p = subprocess.Popen([*ENTRY, "grad", program, "--table"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={**os.environ, "COLUMNS": "80"})
+    first = p.stdout.readline()
+    p.stdout.close()          # the table is far larger than a pipe holds: the writer meets a closed pipe
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 0
+    assert first.startswith(b"value = 3000") and err == b""
+
+
+# ------------------------------------------------ Ctrl-C from the very start
+
+_INTERRUPT_DURING = """
+import os, signal, sys, runpy
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), signal.SIGINT)     # a real Ctrl-C, while {module} is imported
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["gradcli", *{args!r}]
+runpy.run_path({entry!r}, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("module", ["gradcli", "gradcli.engine", "gradcli.parse", "gradcli.cmdline",
+                                    "typer", "gradcli.cli"])
+def test_ctrl_c_while_gradcli_imports_exits_130_quietly(module):
+    args = ["eval", "a+1", "a=1", "--table"]   # --table: typer and gradcli.cli are imported too
+    code = _INTERRUPT_DURING.format(module=module, args=args, entry=ENTRY[1])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (130, b"", b"")
+
+
+# ------------------------------------ inf and nan in messages, bad options
+
+def test_an_infinite_operand_in_a_message():
+    err = assert_clean_failure(gradcli("descend", "(w-1)**2", "w=0", "--lr", "1e308"), 1)
+    assert "the result overflows: `inf - 1`" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "a*a", "a=1", "--h", "1e-300"], "error: --h 1e-300 is too small: a step below 2.2e-16 is lost in rounding\n"),
+    (["check", "a*a", "a=1", "--h", "inf"], "error: --h must be a finite number, not inf\n"),
+    (["check", "a*a", "a=1", "--h", "nan"], "error: --h must be a positive number, not nan\n"),
+    (["check", "a*a", "a=1", "--rtol", "nan"], "error: --rtol must be a number, not nan\n"),
+    (["check", "a*a", "a=1", "--atol", "nan"], "error: --atol must be a number, not nan\n"),
+    (["descend", "a*a", "a=1", "--tol", "nan"], "error: --tol must be a number, not nan\n"),
+    (["descend", "a*a", "a=1", "--lr", "inf"], "error: --lr must be a finite number, not inf\n"),
+    (["grad", "a*b", "a=1", "b=2", "--wrt", ""], "error: --wrt `` names nothing: give a name, such as --wrt a, or a,b\n"),
+    (["eval", "a", "a=1", "--on-error", "bogus"], "error: --on-error `bogus`: expected `fail` or `skip`\n"),
+    (["grad", "a", "a=1", "--on-error", "skip"], "error: --on-error applies to --at POINTS, which is not given\n"),
+])
+def test_bad_option_values(args, message):
+    assert assert_clean_failure(gradcli(*args), 2) == message
+
+
+def test_a_tiny_step_in_the_library_is_no_crash():
+    import math
+
+    import gradcli as g
+    from gradcli.check import numeric
+
+    graph = g.build(g.parse("a*a"), {"a": 1.0})
+    estimate, method, _ = numeric(graph, graph.leaves["a"], 1e-300)
+    assert math.isnan(estimate) and method == "none"
+
+
+def test_a_json_point_with_hundreds_of_digits(tmp_path):
+    for digits in (400, 5000):                   # past a float, and past Python's int-to-str limit
+        points = tmp_path / "big.jsonl"
+        points.write_text('{"a": 1%s}\n' % ("0" * digits))
+        err = assert_clean_failure(gradcli("eval", "a+1", "--at", str(points)), 2)
+        assert err == f"error: line 1 of `{points}`: the value of `a` is not a finite number\n"
+    points.write_text('{"a": 12}\n{"a": 0.5}\n')
+    assert gradcli("eval", "a+1", "--at", str(points)).stdout == b"value\n13.0\n1.5\n"
+
+
+def _limit_file_size(size: int):
+    def limit():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return limit
+
+
+def test_a_full_temp_dir_under_at(tmp_path):
+    import random
+
+    rng = random.Random(9)
+    points = tmp_path / "many.csv"
+    points.write_text("a,b\n" + "".join(f"{rng.random()!r},{rng.random()!r}\n" for _ in range(200_000)))
+    # 200,000 rows of results pass the 8 MB held in memory; the temporary
+    # file they go on to cannot grow past 1 MiB, as on a full disk.
+    result = gradcli("grad", "a*b+a", "--at", str(points), env={"TMPDIR": str(tmp_path)},
+                     preexec_fn=_limit_file_size(1 << 20))
+    err = assert_clean_failure(result, 1)
+    assert err == f"error: could not hold the results in a temporary file in `{tmp_path}`: File too large\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv"]
+
+
+def test_explain_counts_more_paths_than_python_prints(tmp_path):
+    # Each line triples the number of paths (x + x - x): 3**9100 has 4,342
+    # digits, past Python's 4,300-digit int-to-str limit.
+    from gradcli.explain import path_summary
+
+    program = tmp_path / "paths.grad"
+    program.write_text("\n".join(["x = a"] + ["x = x + x - x"] * 9100))
+    result = gradcli("explain", "-f", str(program), "a=0.5", "--wrt", "a", "--paths", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert b'"total": 6.36e4341' in result.stdout
+    import json
+
+    assert json.loads(result.stdout)["paths"]["total"] == float("inf")   # valid JSON; beyond a double
+    assert path_summary("a", [], 3 ** 9100, 1.0).startswith("about 6.36e4341 paths from the output to a;")
+    assert path_summary("a", [], 2 ** 100, 1.0).startswith("1267650600228229401496703205376 paths")
+
+
+# ------------------------------------------------------ the library's errors
+
+def test_the_library_raises_only_gradcli_errors():
+    import math
+
+    import gradcli as g
+
+    cases = {
+        lambda: g.evaluate("a+1", a=math.inf): "`a`: inf is not a finite number",
+        lambda: g.evaluate("a+1", a=math.nan): "`a`: nan is not a finite number",
+        lambda: g.evaluate("a+1", a=10**400): "`a`: the value is too large for a float",
+        lambda: g.evaluate("a+1", a="2"): "`a`: '2' is not a number",
+        lambda: g.evaluate("a+1", a=None): "`a`: a NoneType is not a number",
+        lambda: g.evaluate(b"a+1", a=1): "a program is text (a str), not a bytes",
+        lambda: g.build(g.parse("a+1"), {"a": 1}).gradients(["zz"]): "`zz` is not a name in the program",
+        lambda: g.diff("exp(sin(x)*x)", "x", order=30): "the order of a derivative is a whole number from 1 to 8, not 30",
+        lambda: g.diff("x**2", "x", order=0): "the order of a derivative is a whole number from 1 to 8, not 0",
+        lambda: g.diff("x**2", "x", order=-1): "the order of a derivative is a whole number from 1 to 8, not -1",
+        lambda: g.diff("x**2", "x", order=1.5): "the order of a derivative is a whole number from 1 to 8, not 1.5",
+        lambda: g.Value(10**400): "a Value's data is a number that fits a float, not " + "1" + "0" * 39,
+        lambda: g.grad("x**2", wrt=[3], x=1): "--wrt 3 is not a name",
+    }
+    for call, message in cases.items():
+        with pytest.raises(g.GradcliError) as caught:
+            call()
+        assert caught.value.message == message
+    assert g.grad("x*y", wrt="x", x=2, y=3) == {"x": 3.0}        # one name alone is a list of one
+    with pytest.raises(TypeError):                                # Python's own rule for operators
+        g.Value(1.0) + "x"
+
+
+# ------------------------------------------- 3. a missing option value
+
+@pytest.mark.parametrize("args, option, metavar", [
+    (["descend", "x*x", "x=1", "--log"], "--log", "FILE"),
+    (["grad", "x*x", "x=1", "--wrt"], "--wrt", "NAME"),
+    (["eval", "x*x", "x=1", "--output"], "--output", "NAME"),
+    (["grad", "x*x", "--at"], "--at", "POINTS"),
+    (["eval", "-f"], "-f", "FILE"),
+    (["graph", "x*x", "x=1", "-o"], "-o", "FILE"),
+    (["explain", "x*x", "x=1", "--wrt"], "--wrt", "NAME"),
+])
+def test_a_missing_option_value_names_the_option(tmp_path, args, option, metavar):
+    err = assert_clean_failure(gradcli(*args, cwd=tmp_path), 2)
+    # in gradcli's own error style, as every usage error (issue 12)
+    assert err.startswith(f"error: {option} needs a value after it, as in {option} {metavar}\n")
+    assert list(tmp_path.iterdir()) == []          # no file named `--`
+
+
+# ------------------------------------------------ 4. nothing half-written
+
+BIG = ";".join(f"x{i} = {i}" for i in range(400)) + ";" + "+".join(f"x{i}" for i in range(400))
+
+
+@pytest.mark.parametrize("command, option, name", [
+    (["graph", BIG], "-o", "g.dot"),
+    (["descend", "(w-3)**2", "w=0", "--steps", "5000"], "--log", "log.csv"),
+])
+def test_a_write_that_fails_part_way_leaves_the_old_file(tmp_path, command, option, name):
+    target = tmp_path / name
+    target.write_text("the old file\n")
+    result = gradcli(*command, option, str(target), preexec_fn=_limit_file_size(4096))
+    err = assert_clean_failure(result, 1)
+    assert err.startswith("error: could not write ") and err.endswith(": File too large\n")
+    assert target.read_text() == "the old file\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]        # no temporary file left
+    # and without the limit the whole file is written
+    assert gradcli(*command, option, str(target)).returncode == 0
+    assert target.stat().st_size > 4096
+
+
+def test_a_failed_descend_leaves_the_old_log(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("the old log\n")
+    assert_clean_failure(gradcli("descend", "w**4", "w=10", "--lr", "10", "--log", str(log)), 1)
+    assert log.read_text() == "the old log\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]
+
+
+@pytest.mark.parametrize("command, option", [(["graph", "a*b", "a=1", "b=2"], "-o"),
+                                             (["descend", "(w-3)**2", "w=0"], "--log")])
+def test_unwritable_targets(tmp_path, command, option):
+    if option == "--log":      # -o takes its format from the extension, which /dev/full has not
+        err = assert_clean_failure(gradcli(*command, option, "/dev/full"), 1)
+        assert err == "error: could not write the log `/dev/full`: No space left on device\n"
+    (tmp_path / "d.dot").mkdir()
+    err = assert_clean_failure(gradcli(*command, option, str(tmp_path / "d.dot")), 2)
+    assert err.endswith(f"`{tmp_path / 'd.dot'}`: it is a directory\n")
+
+
+# ----------------------------------------------------- 5. bounded reads
+
+@pytest.mark.parametrize("args, stdin, message", [
+    (["eval", "-f", "/dev/zero"], None,
+     "error: `/dev/zero` is longer than 256 MiB, the most a program can be; stopped reading there\n"),
+    (["eval", "-"], "/dev/zero",
+     "error: standard input is longer than 256 MiB, the most a program can be; stopped reading there\n"),
+    (["eval", "a", "--at", "/dev/zero"], None,
+     "error: line 1 of `/dev/zero` is longer than 1 MiB, the most a row of points can be; stopped reading there\n"),
+    (["eval", "a", "--at", "-"], "/dev/zero",
+     "error: line 1 of standard input is longer than 1 MiB, the most a row of points can be; stopped reading there\n"),
+])
+def test_endless_input_stops_with_status_2(args, stdin, message):
+    with open(stdin or os.devnull, "rb") as f:
+        result = subprocess.run([*ENTRY, *args], stdin=f, capture_output=True, timeout=120)
+    assert assert_clean_failure(result, 2) == message
+
+
+def test_points_may_start_with_a_byte_order_mark(tmp_path):
+    points = tmp_path / "excel.csv"
+    points.write_bytes(b"\xef\xbb\xbfa,b\r\n1,2\r\n")
+    assert gradcli("eval", "a+b", "--at", str(points)).stdout == b"value\n3.0\n"
+
+
+# ------------------------------------------- 8. user text is escaped
+
+ESC = "\x1b]0;pwned\x07\x1b[31m"
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", f"a + {ESC}"],
+    ["eval", f"a + b{ESC}", "a=1"],
+    ["eval", "a", f"a{ESC}=1"],
+    ["eval", "a", f"a=1{ESC}"],
+    ["grad", "a*b", "a=1", "b=1", "--wrt", f"a{ESC}"],
+    ["eval", "a", "a=1", "--output", ESC],
+    ["explain", "a", "a=1", "--wrt", ESC],
+    ["eval", "-f", f"/nonexistent/{ESC}"],
+    ["eval", "a", "--at", f"/nonexistent/{ESC}"],
+    ["graph", "a", "a=1", "-o", f"/nonexistent/{ESC}.dot"],
+])
+def test_no_terminal_escape_reaches_standard_error(args):
+    result = gradcli(*args)
+    assert result.returncode == 2
+    assert b"\x1b" not in result.stderr and b"\x07" not in result.stderr
+    assert b"\\e" in result.stderr
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_line(tmp_path):
+    name = str(tmp_path / "x\nmath error: forged")
+    err = assert_clean_failure(gradcli("eval", "-f", name), 2)
+    assert err.count("\n") == 1 and "math error" in err and err.startswith("error: cannot read `")
+    program = tmp_path / "p\ngrad"
+    program.write_text("a +\n")
+    err = assert_clean_failure(gradcli("eval", "-f", str(program), "a=1"), 2)
+    assert " --> " + str(tmp_path) + "/p\\ngrad:1:4\n" in err
+
+
+def test_the_caret_stays_under_the_spot_past_an_escape():
+    err = assert_clean_failure(gradcli("eval", "a\x1b + )"), 2)
+    assert err.splitlines()[3:5] == ["1 | a\\e + )", "  |  ^^"]
+    err = assert_clean_failure(gradcli("eval", "a + ) # \x1b"), 2)
+    assert err.splitlines()[3:5] == ["1 | a + ) # \\e", "  |     ^"]
+
+
+# ------------------------------------------- the property: no input breaks it
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+COMMANDS = ["eval", "grad", "graph", "check", "explain", "descend", "diff", "hessian"]
+TOKENS = ["a", "b", "x", "y", "1", "2.5", "1e308", "0", "-", "+", "*", "/", "**", "^", "(", ")", "=", "+=",
+          ";", "\n", "#", ",", ".", "exp", "log", "sqrt", "relu", "tanh", "abs", "sin", "a.exp()", " ",
+          "\t", "\x1b", "\x00", "é", "\ufeff", "nan", "inf", "__import__('os')"]
+FILES = ["prog.grad", "points.csv", "points.jsonl", "out.dot", "out.svg", "out.html", "log.csv", "-",
+         "/dev/null", "/nonexistent/x", "sub", ""]
+OPTIONS = {
+    "--json": None, "--table": None, "--plain": None, "--all": None, "--latex": None, "--maximize": None,
+    "--no-grad": None, "--help": None,
+    "--wrt": st.sampled_from(["a", "b", "x", "a,b", "", "zz", "\x1b"]),
+    "--output": st.sampled_from(["a", "y", "zz", ""]),
+    "-f": st.sampled_from(FILES), "--at": st.sampled_from(FILES), "-o": st.sampled_from(FILES),
+    "--log": st.sampled_from(FILES),
+    "--on-error": st.sampled_from(["fail", "skip", "bogus"]),
+    "--precision": st.sampled_from(["1", "6", "17", "0", "x"]),
+    "--rankdir": st.sampled_from(["LR", "TB", "up"]),
+    "--max-nodes": st.sampled_from(["1", "3", "0"]),
+    "--h": st.sampled_from(["1e-6", "1e-300", "inf", "nan", "-1", "1e300"]),
+    "--rtol": st.sampled_from(["1e-5", "nan", "-1", "inf"]),
+    "--atol": st.sampled_from(["1e-8", "nan"]),
+    "--tol": st.sampled_from(["1e-3", "nan", "inf"]),
+    "--lr": st.sampled_from(["0.1", "1e308", "inf", "nan", "0", "-1"]),
+    "--steps": st.sampled_from(["0", "1", "20", "-1"]),
+    "--paths": st.sampled_from(["1", "3", "0"]),
+    "--order": st.sampled_from(["1", "2", "0", "9"]),
+}
+
+
+def _option():
+    return st.sampled_from(sorted(OPTIONS)).flatmap(
+        lambda name: st.just([name]) if OPTIONS[name] is None else OPTIONS[name].map(lambda v: [name, v]))
+
+
+programs = st.lists(st.sampled_from(TOKENS), max_size=12).map("".join)
+bindings = st.tuples(st.sampled_from(["a", "b", "x", "y", "zz", "1a", ""]),
+                     st.sampled_from(["1", "-2.5", "1e308", "1e999", "inf", "nan", "0x10", "", "="])
+                     ).map(lambda t: f"{t[0]}={t[1]}")
+words = st.one_of(programs, bindings, st.text(max_size=8), _option().map(" ".join))
+argument_lists = st.tuples(
+    st.sampled_from(COMMANDS + ["--version", "bogus"]),
+    programs,
+    st.lists(st.one_of(bindings, _option(), words.map(lambda w: [w])).map(
+        lambda w: w if isinstance(w, list) else [w]), max_size=5),
+).map(lambda t: [t[0], t[1], *[a for part in t[2] for a in part]])
+
+
+def _holds(args: list, stdin: bytes, files: dict) -> None:
+    import tempfile
+
+    args = [a.replace("\x00", "") for a in args]     # an argument cannot hold a NUL byte
+    with tempfile.TemporaryDirectory() as where:
+        for name, data in files.items():
+            Path(where, name).write_bytes(data)
+        Path(where, "sub").mkdir()
+        result = subprocess.run([*ENTRY, *args], input=stdin, capture_output=True, cwd=where, timeout=300,
+                                env={**os.environ, "TMPDIR": where})
+    err = result.stderr.decode("utf-8", "replace")
+    assert result.returncode in (0, 1, 2), (args, result.returncode, err)
+    assert "Traceback" not in err and "internal error" not in err, (args, err)
+    if result.returncode != 0 and not (args[0] == "check" and result.returncode == 1):
+        assert result.stdout == b"", (args, result.returncode, result.stdout[:200])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=argument_lists, stdin=st.binary(max_size=64))
+def test_random_argument_lists_never_break_gradcli(args, stdin):
+    files = {"prog.grad": b"y = a*b + exp(x)\n", "points.csv": b"a,b,x\n1,2,3\n0,-1,0.5\n",
+             "points.jsonl": b'{"a": 1, "b": 2, "x": 0}\n', "log.csv": b"old\n"}
+    _holds(args, stdin, files)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(command=st.sampled_from(COMMANDS), data=st.binary(max_size=200), how=st.sampled_from(["-", "-f", "--at"]))
+def test_random_bytes_never_break_gradcli(command, data, how):
+    """Random bytes as the program (from standard input or a file) or as points."""
+    args = {"-": [command, "-", "a=1"], "-f": [command, "-f", "prog.grad", "a=1"],
+            "--at": [command if command in ("eval", "grad") else "grad", "a*b", "--at", "points.csv"]}[how]
+    _holds(args, data, {"prog.grad": data, "points.csv": data})
