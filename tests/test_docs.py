@@ -109,6 +109,7 @@ def test_package_ships_the_grammar(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "gradcli/grammar/gradcli.lark" in names
     assert "gradcli/grammar/__init__.py" in names
+    assert "gradcli/py.typed" in names          # the library's type hints are for its users too
     # the live page's script and style (graph -o FILE.html)
     assert "gradcli/web/page.js" in names and "gradcli/web/page.css" in names
 
@@ -159,3 +160,32 @@ def test_example_prints_what_its_comment_says(path):
     for name, number in re.findall(r"([A-Za-z_]\w*) (-?[0-9.]+)", grad_claim.group(1)):
         got = dict(line.split("\t") for line in result.stdout.splitlines())
         assert float(got[name]) == pytest.approx(float(number.rstrip(".")), rel=1e-4, abs=1e-12)
+
+
+def test_every_file_in_examples_is_run_by_the_tests():
+    """Programs (.grad) run above; notebooks (.ipynb) in a real kernel
+    (tests/test_notebook.py); points files by the README commands that
+    read them."""
+    run_elsewhere = {"lecture.ipynb": ROOT / "tests" / "test_notebook.py"}
+    for path in sorted(EXAMPLES.iterdir()):
+        if path.suffix == ".grad":
+            assert path in EXAMPLE_FILES
+        elif path.name in run_elsewhere:
+            assert f'"{path.name}"' in run_elsewhere[path.name].read_text()
+        else:
+            assert any(f"examples/{path.name}" in command for command, _ in console_examples()), path.name
+
+
+def test_readme_ipython_cells_run_as_the_magic():
+    """The README's ```ipython cells: `%load_ext gradcli` loads, and each
+    `%%gradcli` cell runs (through the magic's own function) without error."""
+    from gradcli.notebook import run
+
+    cells = blocks("ipython")
+    assert [c.strip() for c in cells if not c.startswith("%%gradcli")] == ["%load_ext gradcli"]
+    magics = [c for c in cells if c.startswith("%%gradcli")]
+    assert magics
+    for cell in magics:
+        line, _, program = cell.partition("\n")
+        result = run(line[len("%%gradcli"):].strip(), program)
+        assert result.exit_code == 0 and result.value == -8.0

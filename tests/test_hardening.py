@@ -142,6 +142,15 @@ def test_a_full_standard_output_is_a_failed_write(args):
     assert result.stderr == b"error: could not write standard output: No space left on device\n"
 
 
+def test_bytes_written_to_standard_output_are_guarded_too():
+    code = ("import sys; from gradcli.cmdline import as_script, guard_streams; guard_streams(); "
+            "as_script(lambda: (sys.stdout.buffer.write(b'x' * 100000), sys.stdout.buffer.flush()))")
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == b"error: could not write standard output: No space left on device\n"
+
+
 @pytest.mark.parametrize("args", [["eval", "-", "a=1"], ["grad", "a*b", "--at", "-"]], ids=" ".join)
 def test_a_closed_standard_input_is_an_unreadable_file(args):
     result = subprocess.run([*ENTRY, *args], stdin=subprocess.DEVNULL, capture_output=True,

@@ -7,7 +7,6 @@ import math
 import pytest
 
 import gradcli
-from gradcli import Value
 from tests.conftest import EXAMPLES
 
 MICROGRAD = (EXAMPLES / "micrograd_readme.grad").read_text()
@@ -22,26 +21,6 @@ def test_micrograd_readme_program():
     assert grads["b"] == pytest.approx(645.5772594752187, rel=1e-12)
     # the contract's four places
     assert (round(graph.value, 4), round(grads["a"], 4), round(grads["b"], 4)) == (24.7041, 138.8338, 645.5773)
-
-
-def test_micrograd_readme_by_hand_with_values():
-    """The same example written with Values, exactly as micrograd's README."""
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    assert g.data == pytest.approx(24.70408163265306)
-    assert a.grad == pytest.approx(138.83381924198252)
-    assert b.grad == pytest.approx(645.5772594752187)
 
 
 def test_lecture_L():

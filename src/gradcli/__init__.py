@@ -12,7 +12,11 @@ The library is what the command line runs::
     >>> gradcli.grad("x**2 + 1", x=3)
     {'x': 6.0}
 
-and ``gradcli.Value`` builds graphs by hand, as micrograd does.
+``gradcli.Value`` builds graphs by hand, as micrograd does (a drop-in for
+micrograd's ``Value``, backward semantics included), ``gradcli.draw(v,
+format)`` draws them, and in Jupyter a Value or a Graph shows its graph;
+``%load_ext gradcli`` adds the ``%%gradcli COMMAND ...`` cell magic
+(notebook.py).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "parse", "build", "evaluate", "grad", "diff", "Value", "Graph", "Program",
     "GradcliError", "ParseError", "ProgramError", "InputError", "DomainError",
-    "OPS", "FUNCTIONS",
+    "OPS", "FUNCTIONS", "draw", "load_ipython_extension",
 ]
 
 # The modules `parse` and `build` share their names with the functions they
@@ -33,6 +37,14 @@ from .errors import DomainError, GradcliError, InputError, ParseError, ProgramEr
 from .ops import FUNCTIONS, OPS  # noqa: E402
 from .parse import parse  # noqa: E402
 from .syntax import Program  # noqa: E402
+from . import draw  # noqa: E402  (the module is callable: gradcli.draw(v, "svg"))
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext gradcli`` in IPython or Jupyter: adds ``%%gradcli``."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
 
 
 def evaluate(program: str, **inputs: float) -> float:

@@ -29,12 +29,7 @@ class _ProgramFirst(TyperCommand):
     after ``--`` in its place among the arguments."""
 
     def parse_args(self, ctx, args):
-        valued, flags = set(), set()
-        for param in self.get_params(ctx):
-            if getattr(param, "param_type_name", "") != "option":
-                continue
-            names = list(param.opts) + list(param.secondary_opts)
-            (flags if param.is_flag or param.count else valued).update(names)
+        flags, valued = option_names(self.get_params(ctx))
         try:
             options, positionals = split_args(args, flags, valued)
         except MissingValue as e:
@@ -77,6 +72,28 @@ EXIT_STATUSES = """Exit status:
        input, a bad NAME=VALUE or option, an unreadable file or -o path
   130  interrupted (Ctrl-C)
 """
+
+
+def option_names(params) -> tuple:
+    """A command's option names: ``(flags, options that take a value)``."""
+    valued, flags = set(), set()
+    for param in params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        names = list(param.opts) + list(param.secondary_opts)
+        (flags if param.is_flag or param.count else valued).update(names)
+    return flags, valued
+
+
+def _keep(**parts) -> None:
+    """What a command computed, by name (``graph``, ``value``, ``grad``, ...),
+    for the notebook's ``%%gradcli`` (notebook.py), which sets
+    ``cmdline.RESULTS`` to a dict while it runs a command and returns these
+    in its result. On the command line it is None: nothing is kept."""
+    kept = RESULTS.get()
+    if kept is not None:
+        kept.update(parts)
+
 
 app = typer.Typer(
     name="gradcli",
@@ -123,7 +140,8 @@ def _root(
 # under the same names as ever.
 
 from .cmdline import (  # noqa: E402
-    MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load, parse_bindings, plain_eval,
+    RESULTS, MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load,
+    parse_bindings, plain_eval,
     plain_grad, read_program, split_args, split_names, wants_table,
 )
 from .terminal import paged, show  # noqa: E402
@@ -196,6 +214,7 @@ def eval_(
     with errors_to_exit(source):
         _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
+        _keep(graph=graph, value=graph.value)
         from . import render
 
         if not json and wants_table(table):
@@ -244,6 +263,7 @@ def grad(
 
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
+        _keep(graph=graph, value=graph.value, grad=grads)
         if not json and wants_table(table):
             with paged() as c:
                 c.print(render.value_line(graph, precision))
@@ -400,7 +420,9 @@ def graph_(
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
                          warn=lambda message: typer.echo(message, err=True), filename=source.filename)
-        if out is None or out == "-":
+        to_stdout = out is None or out == "-"
+        _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
+        if to_stdout:
             emit(data.decode("utf-8"))
         else:
             draw.write(out, data)
@@ -473,6 +495,7 @@ def check_(
         names = split_names(wrt)
         report = checking.check(graph, every, None if names is None else resolve(graph, names),
                                 h, rtol, atol)
+        _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
         rows = checking.rows(report, precision)
         notes = checking.kink_lines(report, graph, precision)
         if json:
@@ -528,6 +551,7 @@ def explain_(
 
         graph = load(program, file, bindings or [], output, source)
         told = ex.steps(graph)
+        _keep(graph=graph, value=graph.value, steps=told)
         path_info = None
         if wrt is not None:
             target = graph.node(resolve(graph, [wrt])[0])
@@ -616,6 +640,7 @@ def descend_(
                 hooks.append(advance)
             result = gd.descend(graph, names, lr, steps, tol, maximize,
                                 lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+        _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
 
@@ -708,6 +733,7 @@ def diff(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         root = derivative(graph, _one_name(graph, wrt), order, defaults=inputs)
+        _keep(program=unparse.program(root), latex=unparse.latex(root))
         if json:
             import json as json_module
 
@@ -767,6 +793,7 @@ def hessian(
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
+        _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
         if json:
             emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
         elif wants_table(table):

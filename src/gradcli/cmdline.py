@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable, Iterator, List, Optional
 
 from .errors import GradcliError, InputError
@@ -259,10 +260,22 @@ def wants_table(table: Optional[bool]) -> bool:
     return sys.stdout.isatty() if table is None else table
 
 
+# The console the commands print tables to: None means a new one on standard
+# output; the notebook's `%%gradcli` sets a recording console (notebook.py).
+CONSOLE: ContextVar = ContextVar("gradcli_console", default=None)
+# Where a command keeps what it computed (cli._keep): None on the command
+# line; a dict while the notebook's `%%gradcli` runs a command.
+RESULTS: ContextVar = ContextVar("gradcli_results", default=None)
+
+
 def console():
-    """rich's Console for standard output. A reader that leaves early
-    (``grad --table | head -1``) ends the command with status 0, as
-    everywhere else (rich's own handler exits 1)."""
+    """rich's Console for standard output (or the notebook's recording
+    console, ``CONSOLE``). A reader that leaves early (``grad --table |
+    head -1``) ends the command with status 0, as everywhere else (rich's
+    own handler exits 1)."""
+    override = CONSOLE.get()
+    if override is not None:
+        return override
     from rich.console import Console
 
     class _Console(Console):
@@ -385,6 +398,11 @@ class _Output:
             raise
         except OSError as e:
             raise self._failed(e) from None
+
+    @property
+    def buffer(self) -> "_Output":
+        """The binary stream under it, guarded the same way."""
+        return _Output(self._stream.buffer)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

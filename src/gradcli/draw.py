@@ -17,11 +17,19 @@ gives byte-identical DOT on every run. The DOT is written here, by string
 building in one pass over the tape, so 100,000 nodes take well under a second
 and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
 ``graphviz`` package, imported only then).
+
+The module is also the library's drawing function: ``gradcli.draw(v,
+format="svg")`` draws a Value built by hand (or a built program, a Graph) as
+``gradcli graph`` draws a program: ``"dot"``, ``"svg"`` and ``"html"`` (the
+live page) as text, ``"png"`` and ``"pdf"`` as bytes (see ``picture``).
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from collections import deque
+
 from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
 from .render import kind_of, node_id, short
@@ -307,5 +315,84 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     return render(text, fmt)
 
 
+# ------------------------------------------------- the library: gradcli.draw(v)
+
+PICTURE_FORMATS = ("svg", "dot", "html", "png", "pdf")
+
+
+def drawable(thing: Value | Graph, grads: bool = True) -> Graph:
+    """The Graph to draw for a Value or a Graph.
+
+    A Value (built by hand, or any node) is drawn as it is, its data and
+    grad as they are now (``Graph.of``: a snapshot): so, as in the lecture,
+    the grads are 0 until ``backward()`` runs. A Graph (a built program) is
+    drawn as ``gradcli graph`` draws it: with ``grads``, its backward pass
+    is run first (the gradients of every node; none is raised for a
+    gradient that is not finite: it is drawn as inf or nan)."""
+    if isinstance(thing, Graph):
+        if grads:
+            thing.backward(check=())
+        return thing
+    if isinstance(thing, Value):
+        return Graph.of(thing)
+    raise InputError(f"gradcli.draw draws a Value or a Graph (gradcli.build's result), "
+                     f"not {type(thing).__name__}")
+
+
+def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, grads: bool = True,
+            rankdir: str = "LR", max_nodes: int | None = None) -> str | bytes:
+    """``gradcli.draw(v, format)``: the graph behind ``v`` (a Value, or a
+    Graph from ``gradcli.build``) as ``gradcli graph`` draws it.
+
+    ``format``: ``"dot"`` (DOT text; no Graphviz needed), ``"svg"`` (text),
+    ``"png"`` or ``"pdf"`` (bytes) laid out by Graphviz's ``dot``, or
+    ``"html"``: the live page of ``gradcli graph -o FILE.html``, one
+    self-contained document (no Graphviz needed). ``precision``,
+    ``grads``, ``rankdir`` and ``max_nodes`` are ``graph``'s
+    ``--precision``, ``--grad/--no-grad``, ``--rankdir`` and ``--max-nodes``.
+
+    Raises ``InputError`` for a format or option it does not know and
+    ``GraphvizMissing`` when SVG, PNG or PDF is asked for without Graphviz::
+
+        >>> import gradcli
+        >>> a = gradcli.Value(2.0, label="a")
+        >>> y = a * a
+        >>> y.label = "y"
+        >>> print(gradcli.draw(y, "dot").splitlines()[5])
+          n0 [label="{ a · n0 | data 2 | grad 0 }", fillcolor="#d3f0d0"];
+    """
+    if format not in PICTURE_FORMATS:
+        raise InputError(f"format {_printable(format)} is not one gradcli draws",
+                         notes=[f"use one of {', '.join(repr(f) for f in PICTURE_FORMATS)}"])
+    if type(precision) is not int or not 1 <= precision <= 17:
+        raise InputError(f"precision must be a whole number from 1 to 17, not {_printable(precision)}")
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise InputError(f"max_nodes must be a positive whole number or None, not {_printable(max_nodes)}")
+    if rankdir not in RANKDIRS:
+        raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
+    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
+    return data if format in ("png", "pdf") else data.decode("utf-8")
+
+
+def _printable(x: object) -> str:
+    from .safeio import printable
+
+    text = repr(x)
+    return f"`{printable(text if len(text) <= 40 else text[:37] + '...')}`"
+
+
+class _DrawModule(types.ModuleType):
+    """``gradcli.draw`` is this module, and calling it draws (``picture``):
+    the command line's ``from . import draw`` keeps its module, and the
+    library's ``gradcli.draw(v, "svg")`` is the function the contract names."""
+
+    def __call__(self, thing: Value | Graph, format: str = "svg", **options) -> str | bytes:
+        return picture(thing, format, **options)
+
+
+sys.modules[__name__].__class__ = _DrawModule
+
+
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
-           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw")
+           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
+           "PICTURE_FORMATS", "drawable", "picture")

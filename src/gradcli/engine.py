@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
+from collections.abc import Set
 from collections import deque
 from contextlib import contextmanager
 from itertools import repeat
 from operator import attrgetter
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-from .errors import DomainError
+from .errors import DomainError, InputError, did_you_mean, words
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
 from .syntax import Pos
 
@@ -44,28 +46,44 @@ def paused_gc() -> Iterator[None]:
 
 
 class Value:
-    """One scalar node of the graph.
+    """One scalar node of the graph, and micrograd's ``Value``, drop-in.
 
-    ``kind`` is ``"input"`` (a name read before it is assigned), ``"leaf"``
-    (a name given a number first: a leaf with a default, or a Value made by
-    hand), ``"const"`` (a number in the program) or ``"op"``.
+    ``Value(data, _children=(), _op='', label='')`` as in micrograd and the
+    lecture: ``.data``, ``.grad``, ``._prev`` (the distinct operands, in
+    order), ``._op``, ``.label``; ``+ - * / **`` with a number or a Value on
+    either side; the function methods (``exp log tanh relu sigmoid sqrt abs
+    sin cos tan softplus log1p sign step``, and ``max min pow`` of another
+    operand); ``backward()`` with micrograd's semantics (see there).
+
+    gradcli's own code reads ``children`` (the operands in order, repeats
+    kept: ``a + a`` has two) and ``op`` (a key of ``ops.OPS``), and gives
+    two more arguments: ``kind`` is ``"input"`` (a name read before it is
+    assigned), ``"leaf"`` (a name given a number first: a leaf with a
+    default, or a Value made by hand), ``"const"`` (a number in the program,
+    or a number in ``Value(2) * 3``) or ``"op"``; ``pos`` is the place in
+    the source. ``index`` is the node's place on a Graph's tape.
+
+    Bad arguments raise ``InputError``: data that is not a real number, an
+    ``_op`` that is not one of gradcli's operations or does not take that
+    many operands, an operand that is not a Value.
     """
 
     __slots__ = ("data", "grad", "op", "children", "label", "kind", "pos", "index")
 
-    def __init__(self, data: float, children: tuple[Value, ...] = (), op: str = "",
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "",
                  label: str = "", kind: str = "", pos: Pos | None = None):
-        try:
-            self.data = float(data)
-        except (OverflowError, TypeError, ValueError):
-            from .errors import InputError
-
-            raise InputError(f"a Value's data is a number that fits a float, not {repr(data)[:40]}") from None
+        if type(data) is not float:
+            data = _real(data)
+        if _op or _children:
+            _children = _checked(_children, _op)
+        if type(label) is not str:
+            label = "" if label is None else str(label)
+        self.data = data
         self.grad = 0.0
-        self.op = op
-        self.children = children
+        self.op = _op
+        self.children = _children
         self.label = label
-        self.kind = kind or ("op" if op else "leaf")
+        self.kind = kind or ("op" if _op else "leaf")
         self.pos = pos
         self.index = -1   # place on a Graph's tape; -1 until it has one
 
@@ -77,40 +95,230 @@ class Value:
     def is_leaf(self) -> bool:
         return self.kind in LEAF_KINDS
 
-    # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
-    def _apply(self, op: str, *others: object) -> Value:
-        operands = (self, *(_lift(o) for o in others))
-        if any(o is NotImplemented for o in operands):
-            return NotImplemented        # Python's TypeError: unsupported operand types
-        return apply(OPS[op], operands)
+    # -- micrograd's names for the graph's structure
+    @property
+    def _prev(self) -> Operands:
+        """The operands, each once, in order: what micrograd keeps as the set
+        ``_prev`` (``(a + a)._prev`` has one member), iterated in a fixed order."""
+        return Operands(self.children)
 
-    def __add__(self, other): return self._apply("+", other)
-    def __radd__(self, other): return _lift(other)._apply("+", self)
-    def __sub__(self, other): return self._apply("-", other)
-    def __rsub__(self, other): return _lift(other)._apply("-", self)
-    def __mul__(self, other): return self._apply("*", other)
-    def __rmul__(self, other): return _lift(other)._apply("*", self)
-    def __truediv__(self, other): return self._apply("/", other)
-    def __rtruediv__(self, other): return _lift(other)._apply("/", self)
-    def __pow__(self, other): return self._apply("**", other)
-    def __rpow__(self, other): return _lift(other)._apply("**", self)
-    def __neg__(self): return self._apply("neg")
-    def __pos__(self): return self
-    def __abs__(self): return self._apply("abs")
+    @property
+    def _op(self) -> str:
+        """The operation that made this node (``""`` for a leaf): ``+ - * / **
+        neg`` or a function's name."""
+        return self.op
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows a Value as the graph that made it, data and grad on
+        every node (as they are: run ``backward()`` to fill in the grads):
+        SVG with Graphviz, else the live page."""
+        from .notebook import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG, or None without Graphviz."""
+        from .notebook import svg
+
+        return svg(self)
+
+    def _backward(self) -> None:
+        """micrograd's step for this one node: add ``grad`` times each local
+        derivative to each operand's ``grad``."""
+        _propagate(self, FloatMath)
+
+    # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
+    def __add__(self, other: Value | float) -> Value: return _binary("+", self, other)
+    def __radd__(self, other: Value | float) -> Value: return _binary("+", other, self)
+    def __sub__(self, other: Value | float) -> Value: return _binary("-", self, other)
+    def __rsub__(self, other: Value | float) -> Value: return _binary("-", other, self)
+    def __mul__(self, other: Value | float) -> Value: return _binary("*", self, other)
+    def __rmul__(self, other: Value | float) -> Value: return _binary("*", other, self)
+    def __truediv__(self, other: Value | float) -> Value: return _binary("/", self, other)
+    def __rtruediv__(self, other: Value | float) -> Value: return _binary("/", other, self)
+    def __pow__(self, other: Value | float) -> Value: return _binary("**", self, other)
+    def __rpow__(self, other: Value | float) -> Value: return _binary("**", other, self)
+    def __neg__(self) -> Value: return apply(OPS["neg"], (self,))
+    def __pos__(self) -> Value: return self
+    def __abs__(self) -> Value: return apply(OPS["abs"], (self,))
+
+    if TYPE_CHECKING:   # the function methods, made from the ops table below
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def tan(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def log1p(self) -> Value: ...
+        def sign(self) -> Value: ...
+        def step(self) -> Value: ...
+        def max(self, other: Value | float) -> Value: ...
+        def min(self, other: Value | float) -> Value: ...
+        def pow(self, other: Value | float) -> Value: ...
 
     def backward(self) -> None:
-        """Fill in ``grad`` for every node this one depends on: d self / d node."""
-        backward(topological_order(self), self)
+        """Backpropagate from this node, as micrograd does: this node's grad
+        is set to 1; then, going down a topological order, every node adds
+        its grad times each local derivative to its operands' grads. Nothing
+        is zeroed, so gradients add up across calls until they are set back
+        to 0 (micrograd's ``zero_grad``): call it twice on ``w * w`` at
+        ``w = 2`` and ``w.grad`` is 8, as in micrograd and the lecture. A
+        number's grad (the 3 of ``w * 3``) is left alone.
+
+        Nothing recurses: a chain 100,000 nodes deep is fine. Where a local
+        derivative is not finite (``sqrt`` at 0) the gradients it feeds are
+        ``inf`` or ``nan``, as in PyTorch; nothing is raised. For a program's
+        gradients, checked and zeroed first, use ``Graph.backward``.
+
+        One difference from micrograd remains, in what a *second* call adds
+        to a node in the middle of the graph: micrograd builds ``a - b`` as
+        ``a + b*-1``, ``-a`` as ``a*-1`` and ``a / b`` as ``a * b**-1``, and
+        those hidden nodes keep grads of their own, which a second call adds
+        in again; gradcli's ``-``, ``neg`` and ``/`` are one node each (and
+        ``a / b`` is a true division). One call, and any number of calls on
+        graphs of ``+``, ``*``, ``**`` with a number and ``relu``, give
+        micrograd's numbers, as does a training loop that builds its graph
+        anew each step, ``zero_grad`` forgotten or not.
+        """
+        nodes = topological_order(self)
+        self.grad = 1.0
+        m = FloatMath
+        with paused_gc():
+            for node in reversed(nodes):
+                if node.children:
+                    _propagate(node, m)
+
+
+def _real(x: object) -> float:
+    """A Value's data: a real number as a float (micrograd takes ints too)."""
+    if isinstance(x, numbers.Real):
+        try:
+            return float(x)
+        except (OverflowError, ValueError):
+            pass
+    from .safeio import printable   # only on the error path
+
+    raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
+
+
+def _shown(x: object) -> str:
+    from .safeio import printable   # only on the error path
+
+    text = repr(x)
+    return f"{type(x).__name__} `{printable(text if len(text) <= 40 else text[:37] + '...')}`"
+
+
+def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
+    """The operands of a node made with ``Value(data, _children, _op)``: each
+    a Value, as many as the op takes."""
+    if type(children) is not tuple:
+        try:
+            children = tuple(children)
+        except TypeError:
+            raise InputError(f"a Value's operands are a tuple of Values, not {_shown(children)}") from None
+    for child in children:
+        if not isinstance(child, Value):
+            raise InputError(f"a Value's operand must be a Value, not {_shown(child)}")
+    entry = OPS.get(op) if type(op) is str else None
+    if entry is None:
+        if not op:
+            what = "a Value with operands needs the operation that made it"
+        elif type(op) is str:
+            from .safeio import printable
+
+            what = f"unknown operation `{printable(op)}`"
+        else:
+            what = f"an operation is named by a string, not {_shown(op)}"
+        near = did_you_mean(op, OPS) or did_you_mean(op.lower(), OPS) if type(op) is str and op else []
+        raise InputError(what, notes=near or [f"the operations are {words([f'`{name}`' for name in OPS])}"])
+    if entry.arity != len(children):
+        raise InputError(f"`{op}` takes {entry.arity} operand{'s' * (entry.arity > 1)}, "
+                         f"not {len(children)}")
+    return children
+
+
+class Operands(Set):
+    """``Value._prev``: a node's distinct operands in their order; a set in
+    every other way (``len``, ``in``, ``==`` with a set, ``|``, ``&``)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, children: Sequence[Value] = ()):
+        items: list[Value] = []
+        for child in children:
+            if not any(child is seen for seen in items):
+                items.append(child)
+        self._items = tuple(items)
+
+    def __iter__(self) -> Iterator[Value]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, x: object) -> bool:
+        return any(x is item for item in self._items)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(map(repr, self._items)) + "}" if self._items else "set()"
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[Value]) -> Operands:
+        return cls(tuple(it))
+
+
+def _propagate(node: Value, m: type) -> None:
+    """One node's backward step: each operand's grad += grad * local derivative.
+    A number's is skipped. As in PyTorch, a derivative that divides by zero
+    is infinite (``sqrt`` at 0), one that cannot be computed otherwise nan."""
+    children = node.children
+    if not children:
+        return
+    g = node.grad
+    args = [c.data for c in children]
+    args.append(node.data)
+    for child, d in zip(children, OPS[node.op].partials):
+        if child.kind == "const":
+            continue
+        try:
+            child.grad += g * d(m, *args)
+        except ZeroDivisionError:
+            child.grad += g * math.inf
+        except (OverflowError, ValueError):
+            child.grad = math.nan
+
+
+def _binary(name: str, left: object, right: object) -> Value:
+    """``left <op> right`` where one side is a Value and the other a Value or
+    a real number; anything else is not ours to handle (NotImplemented, so
+    Python raises its TypeError, as for numbers)."""
+    a, b = _lift(left), _lift(right)
+    if a is NotImplemented or b is NotImplemented:
+        return NotImplemented  # type: ignore[return-value]
+    return apply(OPS[name], (a, b))
 
 
 def _function_method(name: str):
-    op = FUNCTIONS[name]
+    arity = FUNCTIONS[name].arity
+    op_name = FUNCTIONS[name].name
 
-    def method(self: Value, *others: object) -> Value:
-        return apply(op, (self, *(_lift(o) for o in others)))
-
-    method.__name__ = name
-    method.__doc__ = f"{name}() of this value, as a new node."
+    if arity == 1:
+        def method(self: Value) -> Value:
+            return apply(OPS[op_name], (self,))
+        method.__doc__ = f"{name}() of this value, as a new node."
+    else:
+        def method(self: Value, other: Value | float) -> Value:  # type: ignore[misc]
+            lifted = _lift(other)
+            if lifted is NotImplemented:
+                raise TypeError(f"{name}() takes a Value or a real number, not {type(other).__name__}")
+            return apply(OPS[op_name], (self, lifted))
+        method.__doc__ = f"{name}(this value, other), as a new node."
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -121,7 +329,7 @@ for _name in FUNCTIONS:
 def _lift(x: object) -> Value:
     if isinstance(x, Value):
         return x
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float)) or isinstance(x, numbers.Real):
         return Value(float(x), kind="const")
     return NotImplemented  # type: ignore[return-value]
 
@@ -328,9 +536,75 @@ class Graph:
         self.output_name = output_name
         self.source = source
 
+    @classmethod
+    def of(cls, output: Value) -> Graph:
+        """The graph of a Value built by hand (or any Value): every node it
+        depends on, operands first (``topological_order``), as a snapshot.
+
+        The nodes are copies, with the same data, grad, label, op and kind,
+        so the Values given are left as they are (a node of a program keeps
+        its place on its own tape). Each leaf is named by its label, or by
+        its id (``n3``) when it has none or shares it; ``names`` has every
+        labelled node (the last of a label) and the leaves; the output's
+        label is the output's name. What ``draw`` and the live page draw::
+
+            >>> from gradcli import Graph, Value
+            >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+            >>> g = Graph.of(a * b + a)
+            >>> [n.label or n.op for n in g.nodes], list(g.leaves)
+            (['a', 'b', '*', '+'], ['a', 'b'])
+            >>> g.gradients()
+            {'a': -2.0, 'b': 2.0}
+        """
+        if not isinstance(output, Value):
+            raise InputError(f"a graph is made from a Value, not {_shown(output)}")
+        copies: dict[int, Value] = {}
+        nodes: list[Value] = []
+        new = Value.__new__
+        for i, node in enumerate(topological_order(output)):
+            copy = new(Value)
+            label = node.label   # set by hand, as the lecture does: any object, shown as text
+            copy.data, copy.grad, copy.op = node.data, node.grad, node.op
+            copy.label = label if type(label) is str else "" if label is None else str(label)
+            copy.children = tuple([copies[id(c)] for c in node.children]) if node.children else ()
+            copy.kind, copy.pos, copy.index = node.kind, node.pos, i
+            copies[id(node)] = copy
+            nodes.append(copy)
+        names: dict[str, Value] = {}
+        for node in nodes:
+            if node.label.isidentifier():
+                names[node.label] = node
+        leaves: dict[str, Value] = {}
+        for node in nodes:
+            if node.is_leaf:
+                name = node.label
+                if not name.isidentifier() or name in leaves or names.get(name) is not node:
+                    name = f"n{node.index}"
+                leaves[name] = names[name] = node
+        root = nodes[-1]
+        return cls(nodes, names, leaves, root, root.label or None)
+
     @property
     def value(self) -> float:
         return self.output.data
+
+    def __repr__(self) -> str:
+        name = self.output_name or "value"
+        return (f"<Graph {name} = {self.value!r}: {len(self.nodes)} node{'s' * (len(self.nodes) != 1)}, "
+                f"leaves {', '.join(self.leaves) or 'none'}>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows a program's graph as ``gradcli graph`` draws it:
+        the gradients computed, SVG with Graphviz, else the live page."""
+        from .notebook import mimebundle
+
+        return mimebundle(self, include, exclude)
+
+    def _repr_svg_(self) -> str | None:
+        """The graph as SVG, or None without Graphviz."""
+        from .notebook import svg
+
+        return svg(self)
 
     def node(self, name: str) -> Value:
         """The node a name means for ``--wrt``: a leaf's name means the leaf,

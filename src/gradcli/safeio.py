@@ -19,7 +19,6 @@ write that fails part way (a full disk, a file-size limit) is a
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from typing import IO, Iterator
 
@@ -85,6 +84,8 @@ def atomic_open(path: str, mode: str = "w", what: str = "", **kwargs) -> Iterato
         with _stream_open(path, mode, label, **kwargs) as f:
             yield f
         return
+    import tempfile  # not at the top: every run imports this module for printable (tempfile costs ~5 ms)
+
     directory = os.path.dirname(os.path.abspath(os.path.realpath(path)))
     target = os.path.realpath(path)   # a symlink's target is replaced, the link kept
     try:

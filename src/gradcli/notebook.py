@@ -1,0 +1,304 @@
+"""Jupyter: graphs that draw themselves, and the ``%%gradcli`` cell magic.
+
+A ``Value`` (a graph built by hand, micrograd style) and a ``Graph`` (a
+built program) display as their graph, data and grad on every node, as
+``gradcli graph`` draws a program: SVG when Graphviz's ``dot`` is on PATH,
+otherwise the live page (page.py) in a sandboxed frame. A Value
+is drawn as it is (grads of 0 until ``backward()``); a Graph with its
+gradients, as ``gradcli graph`` draws it. A picture that Graphviz would take
+long to lay out (``draw.layout_warning``) is cut to the ``DISPLAY_NODES``
+value nodes nearest the output, and says so.
+
+``%load_ext gradcli`` adds the magic, as a cell magic and a line magic::
+
+    %%gradcli grad a=2 b=-3 c=10 f=-2
+    L = (a*b + c) * f
+
+runs ``gradcli grad`` on the cell's text, with the line's bindings and
+options, in the kernel: the real command (cli.py), its options checked by
+click as on the command line. What it prints is captured: rich's tables
+become HTML (as rich renders them in a notebook), plain text stays text,
+``graph`` without ``-o`` shows the picture instead of the DOT. The magic
+returns a ``Result``: it displays that output, and holds what the command
+computed (``result.value``, ``result.grad``, ``result.graph``, ...), so the
+next cell can use ``_``. The line magic takes a whole command line:
+``r = %gradcli grad "x**2" x=3``.
+
+A command that fails raises ``CellError``, whose message is exactly what the
+command line prints on standard error (no traceback in the notebook).
+Warnings go to the cell's standard error. Nothing is written outside the
+files a command names (``-o``).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import shlex
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any, Optional
+
+from .draw import GraphvizMissing, drawable, layout_warning, render, select, to_dot
+from .engine import Graph, Value
+from .errors import GradcliError, InputError, did_you_mean, words
+from .page import html as html_page
+
+# A display of a graph Graphviz would take long to lay out shows only this
+# many value nodes, the nearest to the output.
+DISPLAY_NODES = 150
+# The height of the live page's frame in a notebook (px).
+FRAME_HEIGHT = 620
+# rich's width in a notebook (rich.console.JUPYTER_DEFAULT_COLUMNS).
+NOTEBOOK_COLUMNS = 115
+
+
+# ------------------------------------------------------------ the pictures
+
+def _picture(graph: Graph, max_nodes: Optional[int] = None, dot: Optional[str] = None) -> dict:
+    """The picture of a graph for a notebook: ``image/svg+xml`` laid out by
+    Graphviz, or without it ``text/html``: the live page in a frame."""
+    if dot is None:
+        dot = to_dot(graph, max_nodes=max_nodes)
+    try:
+        return {"image/svg+xml": render(dot, "svg").decode("utf-8")}
+    except GraphvizMissing:
+        return {"text/html": embedded_page(graph, max_nodes)}
+
+
+def embedded_page(graph: Graph, max_nodes: Optional[int] = None) -> str:
+    """The live page (page.py) as an HTML fragment for a notebook: a
+    sandboxed ``<iframe>``, so that its script, styles and
+    Content-Security-Policy stay its own."""
+    page = html_page(graph, max_nodes=max_nodes)
+    return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
+            f'style="width:100%;height:{FRAME_HEIGHT}px;border:1px solid #ddd" '
+            f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
+
+
+def _limit(graph: Graph) -> Optional[int]:
+    return DISPLAY_NODES if layout_warning(select(graph)) else None
+
+
+def _filtered(bundle: dict, include=None, exclude=None) -> dict:
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in include}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in exclude}
+    return bundle
+
+
+def mimebundle(thing: Value | Graph, include=None, exclude=None) -> dict:
+    """``_repr_mimebundle_`` of a Value or a Graph: its picture, and its repr as text."""
+    graph = drawable(thing)
+    bundle = {"text/plain": repr(thing), **_picture(graph, _limit(graph))}
+    return _filtered(bundle, include, exclude)
+
+
+def svg(thing: Value | Graph) -> Optional[str]:
+    """``_repr_svg_`` of a Value or a Graph: its picture as SVG, or None
+    without Graphviz."""
+    graph = drawable(thing)
+    try:
+        return render(to_dot(graph, max_nodes=_limit(graph)), "svg").decode("utf-8")
+    except GraphvizMissing:
+        return None
+
+
+# ---------------------------------------------------------------- the magic
+
+class CellError(GradcliError):
+    """A ``%%gradcli`` command failed. The message is what the command line
+    prints on standard error; ``exit_code`` its exit status. Jupyter shows
+    the message alone, without a traceback."""
+
+    def __init__(self, text: str, exit_code: int):
+        super().__init__(text.rstrip("\n") or f"the command failed with exit status {exit_code}")
+        self.exit_code = exit_code
+
+    def render(self, source: str | None = None, filename: str | None = None) -> str:
+        return self.message
+
+    def _render_traceback_(self) -> list[str]:
+        return self.message.split("\n")
+
+
+class Result:
+    """What ``%%gradcli COMMAND`` returns: the command's output, displayed
+    as it prints it (tables as HTML, ``graph`` as its picture), and what it
+    computed, as attributes: ``value``, ``grad`` (``grad``, ``hessian``),
+    ``graph`` (the built program: every node's data and grad), ``report``
+    and ``ok`` (``check``), ``steps`` (``explain``), ``result``, ``loss``
+    and ``params`` (``descend``), ``program`` and ``latex`` (``diff``),
+    ``names`` and ``hessian`` (``hessian``), ``dot`` (``graph``).
+
+    ``text`` is what the command printed as text (standard output and the
+    tables' text), ``html`` the tables as HTML, ``exit_code`` its status
+    (``check`` gives 1 when a gradient disagrees with its finite
+    difference)."""
+
+    def __init__(self, command: str, argv: list[str], parts: dict, text: str, html: str,
+                 exit_code: int = 0):
+        self.command = command
+        self.argv = argv
+        self.parts = {k: v for k, v in parts.items() if v is not None}
+        self.text = text
+        self.html = html
+        self.exit_code = exit_code
+
+    def __getattr__(self, name: str) -> Any:
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        raise AttributeError(f"the result of `gradcli {self.__dict__.get('command', '')}` has no "
+                             f"`{name}`; it has {words(sorted(parts)) or 'no parts'}")
+
+    def __dir__(self):
+        return [*super().__dir__(), *self.parts]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={self.parts[k]!r}" for k in ("value", "grad", "ok", "loss", "program")
+                          if k in self.parts)
+        return f"<gradcli {self.command}{': ' + shown if shown else ''}>"
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs) -> dict:
+        dot = self.parts.get("dot")
+        graph = self.parts.get("graph")
+        if dot is not None and graph is not None:       # `graph` without -o: the picture
+            bundle = {"text/plain": dot, **_picture(graph, dot=dot)}
+            return _filtered(bundle, include, exclude)
+        bundle = {"text/plain": self.text or repr(self)}
+        if self.html:
+            bundle["text/html"] = self.html
+        return _filtered(bundle, include, exclude)
+
+
+_GROUP = None
+
+
+def _commands():
+    """The command line's click group (typer's app), made once."""
+    global _GROUP
+    if _GROUP is None:
+        import typer
+
+        from .cli import app
+
+        _GROUP = typer.main.get_command(app)
+    return _GROUP
+
+
+def _from_click(e: BaseException) -> bool:
+    """A usage error or an abort from click (typer may carry its own copy)."""
+    return type(e).__module__.split(".")[0] in ("click", "typer")
+
+
+def _recording_console():
+    from rich.console import Console
+
+    return Console(file=io.StringIO(), record=True, force_terminal=True, force_jupyter=False,
+                   color_system="truecolor", width=NOTEBOOK_COLUMNS, highlight=False)
+
+
+def run(line: str, cell: Optional[str] = None) -> Result:
+    """Run ``gradcli COMMAND ...`` in this process, as ``%%gradcli`` does.
+
+    ``line`` is the magic's line: ``COMMAND [NAME=VALUE ...] [OPTIONS]``
+    (shell quoting). With ``cell``, the cell's text is the program; without
+    it, the line is a whole command line with its program
+    (``grad "x**2" x=3``). Returns the ``Result``; raises ``CellError``
+    with the command's message when it fails, and ``InputError`` for a line
+    that names no command.
+
+        >>> r = run("grad a=2 b=-3 --plain", "L = a*b")
+        >>> r.value, r.grad
+        (-6.0, {'a': -3.0, 'b': 2.0})
+        >>> r.text
+        'a\\t-3.0\\nb\\t2.0\\n'
+    """
+    from .cli import option_names
+    from .cmdline import CONSOLE, RESULTS, split_args
+
+    try:
+        words_ = shlex.split(line)
+    except ValueError as e:
+        raise InputError(f"cannot read the magic's line: {e}") from None
+    group = _commands()
+    usage = "usage: %%gradcli COMMAND [NAME=VALUE ...] [OPTIONS], then the program in the cell"
+    commands = sorted(group.commands)
+    if not words_:
+        raise InputError("which command? " + usage,
+                         notes=[f"the commands are {words([f'`{c}`' for c in commands])}"])
+    name, *args = words_
+    command = group.commands.get(name)
+    if command is None and name not in ("-h", "--help", "--version"):
+        raise InputError(f"`{name}` is not a gradcli command",
+                         notes=did_you_mean(name, commands) or
+                         [f"the commands are {words([f'`{c}`' for c in commands])}"])
+    argv = words_
+    if command is not None:
+        flags, valued = option_names(command.params)
+        flags |= {"-h", "--help"}
+        options, positionals = split_args(args, flags, valued)
+        given = {option[0].split("=", 1)[0] for option in options}
+        if cell is not None:
+            if given & {"-f", "--file"} or any(o[0].startswith("-f") and not o[0].startswith("--")
+                                                for o in options):
+                raise InputError("the cell is the program: %%gradcli takes no -f/--file",
+                                 notes=["to run a file, use the line magic: %gradcli grad -f FILE"])
+            positionals = [cell, *positionals]
+        elif positionals[:1] == ["-"]:
+            raise InputError("a notebook has no standard input to read the program from",
+                             notes=["put the program in the cell: %%gradcli " + name + " ..."])
+        if "--table" in flags and not given & {"--table", "--plain", "--json"}:
+            options.insert(0, ["--table"])       # a notebook is a place for people
+        argv = [name, *(arg for option in options for arg in option), "--", *positionals]
+
+    parts: dict = {}
+    out, err = io.StringIO(), io.StringIO()
+    recorder = _recording_console()
+    failed, code = False, 0
+    tokens = CONSOLE.set(recorder), RESULTS.set(parts)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                returned = group.main(args=argv, prog_name="gradcli", standalone_mode=False)
+                code = returned if isinstance(returned, int) else 0   # typer.Exit(n): a verdict
+            except SystemExit as e:                    # errors_to_exit: the message is on err
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+                failed = code != 0
+            except Exception as e:
+                if not _from_click(e):
+                    raise
+                if hasattr(e, "show"):                 # a usage error, worded as click words it
+                    e.show(file=err)
+                failed, code = True, getattr(e, "exit_code", 1)
+    finally:
+        CONSOLE.reset(tokens[0])
+        RESULTS.reset(tokens[1])
+    if failed:
+        raise CellError(err.getvalue(), code)
+    if err.getvalue():
+        sys.stderr.write(err.getvalue())
+    from rich.jupyter import JUPYTER_HTML_FORMAT
+
+    table_text = recorder.export_text(clear=False)
+    table_html = recorder.export_html(inline_styles=True, code_format=JUPYTER_HTML_FORMAT) if table_text else ""
+    printed = out.getvalue()
+    if printed and table_html:
+        table_html += f"<pre>{html.escape(printed)}</pre>"
+    return Result(name, argv, parts, table_text + printed, table_html, code)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext gradcli``: register ``%%gradcli`` (and ``%gradcli``)."""
+
+    def gradcli(line: str, cell: Optional[str] = None) -> Result:
+        return run(line, cell)
+
+    gradcli.__doc__ = __doc__
+    ipython.register_magic_function(gradcli, magic_kind="line_cell", magic_name="gradcli")
+
+
+__all__ = ["DISPLAY_NODES", "CellError", "Result", "embedded_page", "load_ipython_extension",
+           "mimebundle", "run", "svg"]
