@@ -154,7 +154,8 @@ def show(console, renderable) -> None:
     """Print ``renderable`` on ``console``; a long table without colour
     (columns.Grid.text) is written as text, the same characters, faster."""
     text = getattr(renderable, "text", None)
-    plain = text(console.width) if callable(text) else None
+    recording = getattr(console, "record", False)          # the notebook's console keeps what it prints
+    plain = text(console.width) if callable(text) and not recording else None
     if plain is None:
         console.print(renderable)
     else:
