@@ -34,6 +34,18 @@ def shared(n: int) -> tuple[str, list[str]]:
     return "\n".join(lines) + "\n", [f"x{i}=0.{i}" for i in range(min(n, 10))]
 
 
+def programs(shapes: str, sizes: str, tmp: str):
+    """(shape, n, program file, bindings) for each shape and size named
+    (comma separated), the program written to a file in ``tmp``."""
+    for shape in shapes.split(","):
+        for n in map(int, sizes.split(",")):
+            text, args = {"chain": chain, "shared": shared}[shape](n)
+            prog = os.path.join(tmp, "p.grad")
+            with open(prog, "w") as f:
+                f.write(text)
+            yield shape, n, prog, args
+
+
 def layout_size(prog: str, args: list[str]) -> int:
     """gradcli's estimate of the layout's size (what its warning is based on)."""
     from gradcli import draw
@@ -50,25 +62,20 @@ def main() -> None:
     a = ap.parse_args()
     gradcli = os.path.join(os.path.dirname(sys.executable), "gradcli")
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in a.shapes.split(","):
-            for n in map(int, a.sizes.split(",")):
-                text, args = {"chain": chain, "shared": shared}[shape](n)
-                prog = os.path.join(tmp, "p.grad")
-                with open(prog, "w") as f:
-                    f.write(text)
-                dot = os.path.join(tmp, "p.dot")
-                t0 = time.perf_counter()
-                subprocess.run([gradcli, "graph", "-f", prog, *args, "-o", dot], check=True)
-                t1 = time.perf_counter()
-                try:
-                    subprocess.run(["dot", "-Tsvg", "-o", os.devnull, dot], check=True, timeout=a.timeout)
-                    layout = f"{time.perf_counter() - t1:7.2f} s"
-                except subprocess.TimeoutExpired:
-                    layout = f"> {a.timeout:.0f} s"
-                with open(dot) as f:
-                    values = sum(1 for line in f if line.startswith("  n") and '[label="{' in line)
-                size = layout_size(prog, args)
-                print(f"{shape:7} n={n:6}  value nodes {values:7}  layout size {size:7}  DOT {t1 - t0:6.2f} s  layout {layout}", flush=True)
+        for shape, n, prog, args in programs(a.shapes, a.sizes, tmp):
+            dot = os.path.join(tmp, "p.dot")
+            t0 = time.perf_counter()
+            subprocess.run([gradcli, "graph", "-f", prog, *args, "-o", dot], check=True)
+            t1 = time.perf_counter()
+            try:
+                subprocess.run(["dot", "-Tsvg", "-o", os.devnull, dot], check=True, timeout=a.timeout)
+                layout = f"{time.perf_counter() - t1:7.2f} s"
+            except subprocess.TimeoutExpired:
+                layout = f"> {a.timeout:.0f} s"
+            with open(dot) as f:
+                values = sum(1 for line in f if line.startswith("  n") and '[label="{' in line)
+            size = layout_size(prog, args)
+            print(f"{shape:7} n={n:6}  value nodes {values:7}  layout size {size:7}  DOT {t1 - t0:6.2f} s  layout {layout}", flush=True)
 
 
 if __name__ == "__main__":

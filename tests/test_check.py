@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gradcli import build, parse
 from gradcli.check import check, numeric
 from gradcli.cli import app
-from gradcli.ops import OPS
+from gradcli.ops import FUNCTIONS, OPS
 
 from tests.conftest import EXAMPLES
 
@@ -91,10 +91,18 @@ def test_away_from_corners_nothing_is_reported():
     assert check(graph("relu(x) + abs(x) + sqrt(x)", x=0.25)).kinks == []
 
 
-def test_wrong_derivative_fails(monkeypatch):
-    wrong = OPS["tanh"]._replace(partials=(lambda m, x, o: 1.0 - o,))   # should be 1 - o**2
-    monkeypatch.setitem(OPS, "tanh", wrong)
-    report = check(graph("tanh(x) * y", x=0.5, y=3))
+@pytest.fixture
+def wrongtanh(monkeypatch):
+    """A test-only op, `wrongtanh`: tanh with a wrong derivative (1 - out
+    where it should be 1 - out**2). The real rows are never replaced."""
+    wrong = OPS["tanh"]._replace(name="wrongtanh", chain=(lambda m, g, x, o: g * (1.0 - o),), text=None)
+    monkeypatch.setitem(OPS, "wrongtanh", wrong)
+    monkeypatch.setitem(FUNCTIONS, "wrongtanh", wrong)
+    return wrong
+
+
+def test_wrong_derivative_fails(wrongtanh):
+    report = check(graph("wrongtanh(x) * y", x=0.5, y=3))
     assert not report.ok
     assert [r.verdict for r in report.rows] == ["FAIL", "ok"]
 
@@ -147,10 +155,10 @@ def test_plain_output_exact():
     assert lines[-1] == "ok: all 4 gradients agree with finite differences (h 1e-06, rtol 1e-05, atol 1e-08)"
 
 
-def test_failure_exits_1_and_still_reports(monkeypatch):
-    wrong = OPS["tanh"]._replace(partials=(lambda m, x, o: 1.0 - o,))
-    monkeypatch.setitem(OPS, "tanh", wrong)
-    result = run("check", "-f", str(EXAMPLES / "neuron.grad"), "--plain")
+def test_failure_exits_1_and_still_reports(wrongtanh):
+    program = (EXAMPLES / "neuron.grad").read_text().replace("tanh", "wrongtanh")
+    assert "wrongtanh(" in program
+    result = run("check", program, "--plain")
     assert result.exit_code == 1
     # w2 multiplies x2 = 0: its gradient is 0 either way
     assert "FAIL: 4 of 5 gradients disagree" in result.output

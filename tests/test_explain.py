@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from gradcli import build, parse
 from gradcli.cli import app
-from gradcli.explain import RULES, paths, rule, steps
+from gradcli.explain import _derived, paths, rule, rule_text, steps
 from gradcli.ops import OPS
 
 from tests.conftest import EXAMPLES
@@ -26,13 +27,36 @@ def graph(src, **inputs):
 
 def test_every_op_has_a_rule_per_operand():
     for name, op in OPS.items():
-        assert len(RULES[name]) == op.arity, name
+        assert op.text is None or len(op.text) == op.arity, name
+        for i in range(op.arity):
+            assert rule_text(name, i)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_derived_rule_text_computes_the_engine_number(name):
+    """The words explain prints for a rule, derived from the row, are a
+    program: run at a point, it gives the local derivative the engine uses,
+    bit for bit."""
+    from gradcli import evaluate
+    from gradcli.explain import local
+
+    op = OPS[name]
+    names = ["x", "y"] if name == "**" or op.arity == 1 else ["a", "b"]
+    point = dict(zip(names[:op.arity], [0.7, 1.3]))
+    program = {"neg": "-x", "**": "x**y"}.get(name) or (
+        f"a {name} b" if op.infix else f"{name}({', '.join(names[:op.arity])})")
+    node = graph(program, **point).output
+    for i in range(op.arity):
+        text = _derived(name, i).format(out="out", **{n: n for n in names})
+        values = {n: v for n, v in {**point, "out": node.data}.items() if re.search(rf"\b{n}\b", text)}
+        assert evaluate(text, **values) == local(node, i), (name, i, text)
 
 
 def test_rules_generic_and_named():
     assert rule("*", 0) == "d(a*b)/da = b"
-    assert rule("/", 1) == "d(a/b)/db = -out/b"
-    assert rule("tanh", 0) == "dtanh(x)/dx = 1 - out**2"
+    assert rule("/", 1) == "d(a/b)/db = -(out/b)"
+    assert rule("tanh", 0) == "dtanh(x)/dx = 1 - out**2, as 4*sigmoid(2*x)*sigmoid(-2*x)"
+    assert rule("hypot", 1) == "dhypot(a, b)/db = b/out"
     assert rule("*", 0, ["d", "f"], "L") == "dL/dd = f"
     assert rule("**", 1, ["x", "n"], "p") == "dp/dn = p*log(x)"
 
@@ -190,3 +214,14 @@ def test_errors(args, code, message):
     result = runner.invoke(app, ["explain", *args])
     assert result.exit_code == code
     assert message in result.stderr and result.stdout == ""
+
+
+def test_a_step_on_a_corner_says_its_rows_convention():
+    result = runner.invoke(app, ["explain", "relu(x)*y", "x=0", "y=2", "--plain"])
+    assert result.exit_code == 0
+    assert ("    (at a corner: relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right)"
+            in result.output.splitlines())
+    obj = json.loads(runner.invoke(app, ["explain", "relu(x)*y", "x=0", "y=2", "--json"]).output)
+    assert [s["corner"] for s in obj["steps"]] == [None, OPS["relu"].corner.convention]
+    away = runner.invoke(app, ["explain", "relu(x)*y", "x=1", "y=2", "--plain"])
+    assert "corner" not in away.output

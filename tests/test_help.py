@@ -254,8 +254,9 @@ def test_changelog_is_keep_a_changelog_from_0_1_0():
 def test_contributing_says_where_changes_go():
     text = (ROOT / "CONTRIBUTING.md").read_text()
     assert "## Where changes go" in text
-    for what, where in [("an operation", "ops.py"), ("a command", "cli.py"), ("an output format", "render.py"),
-                        ("a code-generation target language", "codegen.py")]:
+    for what, where in [("an operation", "ops.py"), ("a command", "cli.py"),
+                        ("an output format of a command", "reports.py"),
+                        ("a target language of code generation", "code printer")]:
         assert re.search(rf"^\| {re.escape(what)}.*{re.escape(where)}", text, re.M), what
     for name in re.findall(r"`src/gradcli/(\w+\.py)`", text):
         assert (ROOT / "src" / "gradcli" / name).exists() or name == "codegen.py", name

@@ -18,8 +18,8 @@ import subprocess
 
 import pytest
 
-from gradcli.jsrules import J, expression, forward, op_table, partial
-from gradcli.ops import OPS, FloatMath, Undefined
+from gradcli.jsrules import PRELUDE, J, chain, expression, forward, op_table, partial
+from gradcli.ops import OPS, FloatMath, Undefined, compute
 
 NODE = shutil.which("node") or shutil.which("nodejs")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed (.ci/run installs nodejs)")
@@ -29,20 +29,21 @@ POINTS = [-1000.0, -30.0, -3.5, -2.0, -1.0, -0.5, -1e-300, 0.0, 1e-300, 0.25, 0.
 
 def _python(op, args):
     try:
-        out = op.forward(*args)
+        out = compute(op, args)
         forward = out if math.isfinite(out) else ("nonfinite",)
     except Undefined as e:
         return {"error": str(e)}
     except (OverflowError, ValueError, ZeroDivisionError):
         return {"error": "overflow"}
-    parts = []
-    for d in op.partials:
-        try:
-            v = float(d(FloatMath, *args, out))
-        except (ZeroDivisionError, OverflowError, ValueError):
-            v = math.nan
-        parts.append(v)
-    return {"f": forward, "d": parts}
+    parts, chained = [], []
+    for d in op.chain:
+        for g, into in ((1.0, parts), (-0.75, chained)):
+            try:
+                v = float(d(FloatMath, g, *args, out))
+            except (ZeroDivisionError, OverflowError, ValueError):
+                v = math.nan
+            into.append(v)
+    return {"f": forward, "d": parts, "c": chained}
 
 
 def _close(a: float, b: float) -> bool:
@@ -57,13 +58,14 @@ def test_generated_ops_agree_with_the_table():
     for name, op in OPS.items():
         for args in itertools.product(POINTS, repeat=op.arity):
             cases.append((name, list(args)))
-    script = ("function U(m) { throw new RangeError(m); }\nconst OPS = " + op_table() + ";\n"
+    script = (PRELUDE + "\nconst OPS = " + op_table() + ";\n"
               "const cases = " + json.dumps(cases) + ";\n"
               "const out = cases.map(([name, args]) => {\n"
               "  let f;\n"
               "  try { f = OPS[name].f(...args); } catch (e) { return {error: e.message}; }\n"
               "  if (!Number.isFinite(f)) return {f: 'nonfinite'};\n"
-              "  return {f, d: OPS[name].d.map(d => { const v = d(...args, f); return Number.isFinite(v) ? v : null; })};\n"
+              "  const fin = v => Number.isFinite(v) ? v : null;\n"
+              "  return {f, d: OPS[name].d.map(d => fin(d(...args, f))), c: OPS[name].c.map(c => fin(c(-0.75, ...args, f)))};\n"
               "});\nprocess.stdout.write(JSON.stringify(out));\n")
     got = json.loads(subprocess.run([NODE, "-e", script], capture_output=True, text=True, check=True).stdout)
     checked = 0
@@ -81,8 +83,9 @@ def test_generated_ops_agree_with_the_table():
             assert js.get("f") == "nonfinite" or "error" in js, where
             continue
         assert "f" in js and _close(js["f"], py["f"]), (where, js, py)
-        for k, (a, b) in enumerate(zip(js["d"], py["d"])):
-            assert _close(math.nan if a is None else a, b), (where, k, a, b)
+        for key in ("d", "c"):
+            for k, (a, b) in enumerate(zip(js[key], py[key])):
+                assert _close(math.nan if a is None else a, b), (where, key, k, a, b)
         checked += 1
     assert checked > 1000
 
@@ -91,10 +94,13 @@ def test_branches_become_conditionals():
     """A rule's `if` becomes `?:`, each comparison once per path, and a
     raise becomes U(message) with ops.py's words."""
     assert forward("relu") == "((x0 > 0.0) ? x0 : 0.0)"
-    assert forward("log") == '((x0 <= 0.0) ? U("log needs a positive number") : Math.log(x0))'
+    assert forward("log").startswith('((x0 <= 0.0) ? U("log needs a positive number") : ')
+    assert forward("**").startswith('(((x0 === 0.0) && (x1 < 0.0)) ? U("division by zero: zero to a negative power")')
     assert forward("/") == '((x1 === 0.0) ? U("division by zero") : (x0 / x1))'
     assert partial("*", 0) == "x1"
-    assert partial("tanh", 0) == "(1.0 - (o * o))"
+    assert partial("log", 0) == "(1.0 / x0)" and chain("log", 0) == "(g / x0)"   # log' divides
+    assert "Math.exp((-Math.abs((2.0 * x0))))" in partial("tanh", 0)            # 4*sigmoid(2x)*sigmoid(-2x)
+    assert forward("erf") == "erf(x0)" and forward("hypot") == "Math.hypot(x0, x1)"
     # max's derivative asks `sign(a - b)` twice: each comparison once per path
     assert partial("max", 0) == "(((x0 - x1) > 0.0) ? 1.0 : (((x0 - x1) < 0.0) ? 0.0 : 0.5))"
 

@@ -186,7 +186,7 @@ def test_graph_of_is_a_snapshot_that_leaves_the_values_alone():
     assert [n.label for n in g.nodes] == ["a", "b", "e", "c", "d", "f", "L"]
     assert list(g.leaves) == ["a", "b", "c", "f"] and g.output_name == "L"
     assert g.gradients() == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
-    assert all(n.grad == 0.0 and n.index == -1 for n in (L, *v.values()))
+    assert all(n.grad == 0.0 and n.index is None for n in (L, *v.values()))
     assert g.names["e"].data == -6.0 and g.names["e"] is not v["e"]
     assert repr(g) == "<Graph L = -8.0: 7 nodes, leaves a, b, c, f>"
 

@@ -123,6 +123,13 @@ def pages(tmp_path_factory):
                              capture_output=True, text=True, cwd=ROOT, env=env)
         assert got.returncode == 0 and got.stdout == "" and got.stderr == "", got.stderr
         made[name] = (target, ["-f", f"examples/{name}.grad"])
+    # the functions added as op rows only, and tanh's and sigmoid's tails (tanh(90) at x = 3)
+    src = out / "new_functions.grad"
+    src.write_text("x = 0.5\ny = -2\natan(x) + asinh(x*y) + erf(x) * hypot(x, y) + tanh(30*x) + sigmoid(-12*y)\n")
+    target = out / "new_functions.html"
+    got = run("graph", "-f", str(src), "-o", str(target))
+    assert got.returncode == 0, got.stderr
+    made["new_functions"] = (target, ["-f", str(src)])
     src = out / "big.grad"
     src.write_text(big_program(1000))
     target = out / "big.html"
@@ -160,7 +167,7 @@ def big_program(nodes: int, seed: int = 15) -> str:
 # ---------------------------------------------------------------- the tests
 
 @needs_browser
-@pytest.mark.parametrize("name", ["lecture_L", "neuron", "micrograd_readme", "big"])
+@pytest.mark.parametrize("name", ["lecture_L", "neuron", "micrograd_readme", "big", "new_functions"])
 def test_result_and_set_equal_grad(browser, pages, name):
     path, prog = pages[name]
     p = Opened(browser, path)

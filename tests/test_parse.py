@@ -175,7 +175,7 @@ def test_unknown_function_suggests_the_closest():
     e = error("tanhh(x)", x=1)
     assert isinstance(e, ProgramError) and e.exit_code == 2
     assert e.message == "unknown function `tanhh`"
-    assert e.notes == ["did you mean `tanh` or `tan`?"]
+    assert e.notes == ["did you mean `tanh`, `tan` or `atan`?"]
     assert str(e.pos) == "1:1"
 
 

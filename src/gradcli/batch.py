@@ -6,12 +6,10 @@ every leaf holds one column, every op node one array, so a forward and a
 backward pass cost one NumPy call per node and per block instead of one
 Python call per node and per point.
 
-The ops table stays the one source of the calculus: the backward pass calls
-each op's own ``partials`` with ``m = VectorMath`` (NumPy's functions). Only
-the forward functions need a vector twin here (``VECTOR_FORWARD``), because
-the scalar ones test their operands with ``if``; an op without one (or a
-partial that cannot take arrays) runs element by element, so a new op in
-the table works here at once, only slower.
+The ops table stays the one source of the math: each step runs its row's
+own ``forward``, ``chain`` and ``undefined`` with ``m = ArrayMath`` (NumPy's
+functions), so a new row works here at once; a rule that cannot take arrays
+runs element by element, only slower.
 
 Errors: the float engine is the judge. A row is suspect if any value of any
 op node or any reported gradient is not finite in the vector pass; each
@@ -34,7 +32,7 @@ import re
 from functools import lru_cache
 from typing import IO, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .build import _NAME, _VALUE, bind
+from .build import NAME_RE as _NAME, VALUE_RE as _VALUE, bind
 from .engine import Graph, paused_gc
 from .errors import DomainError, InputError
 from .ops import OPS, FloatMath
@@ -43,7 +41,7 @@ BLOCK = 4096            # points per block, at most
 CELLS = 1 << 21         # at most this many floats alive per block (rows x nodes)
 
 
-# --------------------------------------------------------- the vector tables
+# ------------------------------------------------------------ the array math
 
 @lru_cache(maxsize=None)
 def _np():
@@ -52,57 +50,47 @@ def _np():
     return numpy
 
 
-def _vector_forward() -> dict:
-    np = _np()
-
-    def sigmoid(x):
-        e = np.exp(-np.abs(x))     # as ops._sigmoid: exp never overflows
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    return {
-        "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power,
-        "neg": np.negative, "exp": np.exp, "log": np.log, "tanh": np.tanh,
-        "relu": lambda x: np.where(x > 0, x, 0.0),
-        "sigmoid": sigmoid, "sqrt": np.sqrt, "abs": np.abs, "sin": np.sin, "cos": np.cos,
-        "tan": np.tan,
-        "softplus": lambda x: np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0),
-        "log1p": np.log1p, "sign": np.sign,
-        "step": lambda x: np.where(x > 0, 1.0, 0.0),
-        "max": lambda a, b: np.where(a >= b, a, b),
-        "min": lambda a, b: np.where(a <= b, a, b),
-    }
-
-
-def _vector_partials() -> dict:
-    """Vector twins of the partials that branch on their operands with
-    ``if`` (the rest take arrays as they are)."""
-    np = _np()
-    return {
-        "**": (lambda m, x, y, o: np.where(y != 0, y * np.power(x, y - 1.0), 0.0),
-               lambda m, x, y, o: np.where(x != 0, o * np.log(x), 0.0)),
-    }
-
-
-class _VectorMath:
-    """The math namespace of the derivative rules (ops.FloatMath), on arrays."""
+class ArrayMath:
+    """The namespace ``m`` of the op rows (ops.FloatMath's twin) on NumPy
+    arrays: with it, each row's own ``forward``, ``chain`` and ``undefined``
+    run on a whole block of points at once. This class is the only
+    NumPy-specific math; a function NumPy lacks (``erf``) runs element by
+    element through the float one."""
 
     def __init__(self):
         np = _np()
-        self.exp, self.log, self.sqrt = np.exp, np.log, np.sqrt
-        self.sin, self.cos, self.tanh, self.sign = np.sin, np.cos, np.tanh, np.sign
-        self.pow = np.power
-        self.sigmoid = _vector_forward()["sigmoid"]
-        self.step = lambda x: np.where(x > 0, 1.0, 0.0)
+        self.exp, self.log, self.log1p, self.sqrt = np.exp, np.log, np.log1p, np.sqrt
+        self.sin, self.cos, self.tan, self.tanh = np.sin, np.cos, np.tan, np.tanh
+        self.atan, self.asinh, self.hypot = np.arctan, np.arcsinh, np.hypot
+        self.pow, self.sign, self.floor, self.where = np.power, np.sign, np.floor, np.where
+        self.erf = _elementwise(FloatMath.erf, 1)
+
+    @staticmethod
+    def sigmoid(x):
+        np = _np()
+        e = np.exp(-np.abs(x))     # as FloatMath.sigmoid: exp never overflows
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    @staticmethod
+    def sech2(x):
+        np = _np()
+        e = np.exp(-2.0 * np.abs(x))   # 4*sigmoid(2x)*sigmoid(-2x), as FloatMath.sech2, in fewer array steps
+        r = 1.0 / (1.0 + e)
+        return 4.0 * r * (e * r)
+
+    @staticmethod
+    def step(x):
+        return _np().where(x > 0, 1.0, 0.0)
 
 
-def _elementwise(fn, nargs: int, with_math: bool):
+def _elementwise(fn, nargs: int):
     """An array version of a float function, one element at a time; an
     error at an element gives nan there (the float engine judges it later)."""
     np = _np()
 
     def one(*args):
         try:
-            return float(fn(FloatMath, *args) if with_math else fn(*args))
+            return float(fn(*args))
         except (ArithmeticError, ValueError):
             return math.nan
 
@@ -111,13 +99,31 @@ def _elementwise(fn, nargs: int, with_math: bool):
 
 
 @lru_cache(maxsize=None)
+def array_math() -> ArrayMath:
+    return ArrayMath()
+
+
+@lru_cache(maxsize=None)
 def vector_op(name: str):
-    """(forward, partials) of an op for arrays; element by element where
-    the table has no vector twin."""
+    """(forward, chain, undefined) of an op's row for arrays, bound to
+    ``ArrayMath``: ``forward(*operands)``, ``chain[i](g, *operands, out)``,
+    ``undefined`` a list of ``where(*operands)`` masks. A rule that cannot
+    take arrays runs element by element with ``FloatMath``."""
     op = OPS[name]
-    forward = _vector_forward().get(name) or _elementwise(op.forward, op.arity, False)
-    partials = _vector_partials().get(name) or op.partials
-    return forward, partials
+    m = array_math()
+
+    def bind(fn, nargs):
+        def run(*args):
+            try:
+                return fn(m, *args)
+            except (TypeError, ValueError, ZeroDivisionError):   # cannot take arrays
+                return _elementwise(lambda *a: fn(FloatMath, *a), nargs)(*args)
+        return run
+
+    forward = bind(op.forward, op.arity)
+    chain = tuple(bind(d, op.arity + 2) for d in op.chain)
+    undefined = tuple(bind(where, op.arity) for where, _ in op.undefined)
+    return forward, chain, undefined
 
 
 # ------------------------------------------------------------------- running
@@ -163,8 +169,8 @@ class Batch:
         self._steps = []
         for node in nodes:
             if node.children:
-                forward, partials = vector_op(node.op)
-                self._steps.append((node.index, forward, partials,
+                forward, chain, undefined = vector_op(node.op)
+                self._steps.append((node.index, forward, chain, undefined,
                                     tuple(c.index for c in node.children),
                                     tuple(c.kind != "const" for c in node.children)))
         self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
@@ -182,12 +188,16 @@ class Batch:
         # there is not (or, rarely, if the sum overflows: the row is only
         # checked again). One NumPy call per node instead of two.
         total = np.zeros(rows)
+        outside = np.zeros(rows, dtype=bool)     # rows outside an op's domain (``Op.undefined``)
         with np.errstate(all="ignore"):
-            for i, forward, _, ci, _ in self._steps:
-                out = forward(*[vals[c] for c in ci])
+            for i, forward, _, undefined, ci, _ in self._steps:
+                args = [vals[c] for c in ci]
+                out = forward(*args)
                 vals[i] = out
                 total += out
-            bad = ~np.isfinite(total)
+                for where in undefined:
+                    np.logical_or(outside, where(*args), out=outside)
+            bad = ~np.isfinite(total) | outside
             value = np.broadcast_to(vals[self._out], (rows,)) + 0.0
             grads = {}
             if self.grads:
@@ -197,7 +207,6 @@ class Batch:
 
     def _backward(self, vals: list, bad) -> dict:
         np = _np()
-        m = _VECTOR_MATH()
         g = [0.0] * len(vals)
         g[self._out] = 1.0
         end = self._out
@@ -205,30 +214,18 @@ class Batch:
         owned = set()        # gradients held in arrays no one else holds
         keep = set(self._reported)
         ndarray, add, shape = np.ndarray, np.add, bad.shape
-        for i, _, partials, ci, wanted in reversed(self._steps):
+        for i, _, chain, _, ci, wanted in reversed(self._steps):
             if i > end:
                 continue
             gi = g[i]
             args = [vals[c] for c in ci]
             args.append(vals[i])
-            for c, d, w in zip(ci, partials, wanted):
+            for c, d, w in zip(ci, chain, wanted):
                 if w:
-                    try:
-                        local = d(m, *args)
-                    except (ValueError, TypeError):     # a rule that cannot take arrays
-                        local = _elementwise(d, len(args), True)(*args)
-                    # Fewer array operations than g[c] + gi * local, the same
-                    # numbers but for the sign of a zero (the reported
-                    # gradients get + 0.0 below, as the float engine's do)
-                    fresh = True
-                    if local.__class__ is float and local == 1.0:
-                        term, fresh = gi, False
-                    elif local.__class__ is float and local == -1.0:
-                        term = -gi
-                    elif gi.__class__ is float and gi == 1.0:
-                        term, fresh = local, False
-                    else:
-                        term = gi * local
+                    term = d(gi, *args)
+                    # a new array (not gi or an operand) may be kept and
+                    # added to in place
+                    fresh = term is not gi and all(term is not a for a in args)
                     old = g[c]
                     if old is zero:
                         g[c] = term
@@ -288,9 +285,6 @@ class Batch:
             with paused_gc():
                 yield start, self.run([table[:, j] for j in range(width)])
             start += len(chunk)
-
-
-_VECTOR_MATH = lru_cache(maxsize=None)(_VectorMath)
 
 
 def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequence[str] | None = None,

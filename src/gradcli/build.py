@@ -17,11 +17,12 @@ from .engine import Graph, Value, paused_gc
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
 from .ops import BINARY, FUNCTIONS, OPS
-from .syntax import Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
+from .syntax import NAME, NUMBER, Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
 
 # A NAME=VALUE value: a number of the language with an optional sign.
-_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+VALUE_RE = re.compile(rf"[+-]?{NUMBER}")
+NAME_RE = re.compile(NAME)
+SUGGESTED = 5   # missing inputs that get a "did you mean" note
 
 
 class _Builder:
@@ -32,7 +33,7 @@ class _Builder:
 
     def push(self, node: Value) -> Value:
         """Put a node on the tape (once)."""
-        if node.index < 0:
+        if node.index is None:
             node.index = len(self.nodes)
             self.nodes.append(node)
         return node
@@ -54,7 +55,7 @@ class _Builder:
             arg = args[0]
             if expr.op == "+":
                 return arg
-            if arg.kind == "const" and arg.index < 0:   # fold the sign of a number
+            if arg.kind == "const" and arg.index is None:   # fold the sign of a number
                 return Value(-arg.data, kind="const", pos=expr.pos)
             op = OPS["neg"]
         else:   # binary operators are built inline in ``expr``
@@ -98,10 +99,10 @@ class _Builder:
                 if type(expr) is Binary:
                     right = out.pop()
                     left = out[-1]
-                    if left.index < 0:
+                    if left.index is None:
                         left.index = len(nodes)
                         nodes.append(left)
-                    if right.index < 0:
+                    if right.index is None:
                         right.index = len(nodes)
                         nodes.append(right)
                     node = Value(0.0, (left, right), BINARY[expr.op].name, pos=expr.pos)
@@ -176,7 +177,7 @@ def structure(program: Program, output: str | None = None) -> Graph:
     if output is not None:
         if output not in b.env:
             raise InputError(f"--output `{output}` is not a name in the program",
-                             notes=did_you_mean(output, b.env) or _names_note(b.env))
+                             notes=did_you_mean(output, b.env) or names_note(b.env))
         last, output_name = b.env[output], output
     return Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
 
@@ -192,7 +193,7 @@ def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> No
                 what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
             else:
                 what = f"`{printable(name)}` is not a name in the program"
-            raise InputError(what, notes=did_you_mean(name, graph.leaves) or _names_note(graph.leaves, "leaves"))
+            raise InputError(what, notes=did_you_mean(name, graph.leaves) or names_note(graph.leaves, "leaves"))
         leaf.data = _number(name, value)
     missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
     if missing and complete:
@@ -214,8 +215,11 @@ def _missing(graph: Graph, missing: list[Value]) -> InputError:
     notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
     give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
     notes.append(f"give {give} after the program")
-    known = [n for n in graph.names if graph.leaves.get(n) not in missing]
-    for leaf in shown:
+    absent = {id(leaf) for leaf in missing}
+    known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
+    # suggestions for the first few only: each one compares a name with
+    # every known name, so one per missing input made 2,000 of them take 47 s
+    for leaf in shown[:SUGGESTED]:
         notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
     notes += missing_inputs([leaf.label for leaf in missing])
     return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
@@ -238,7 +242,7 @@ def _number(name: str, value: object) -> float:
     return number
 
 
-def _names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
+def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
     names = list(names)
     if not names:
         return [f"the program has no {what}"]
@@ -251,10 +255,10 @@ def parse_binding(text: str) -> tuple[str, float]:
     name, eq, value = text.partition("=")
     if not eq:
         raise InputError(f"`{printable(text)}` is not a binding: expected NAME=VALUE, such as a=2 or b=-3")
-    if not _NAME.fullmatch(name):
+    if not NAME_RE.fullmatch(name):
         raise InputError(f"`{printable(text)}`: `{printable(name)}` is not a name "
                          "(letters, digits and `_`, not starting with a digit)")
-    if not _VALUE.fullmatch(value):
+    if not VALUE_RE.fullmatch(value):
         raise InputError(f"`{printable(text)}`: `{printable(value)}` is not a number "
                          "(write numbers such as 2, -3, 0.5 or 1e-3)")
     number = float(value)
@@ -273,5 +277,5 @@ def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[s
             raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
         if name not in graph.leaves and name not in graph.names:
             raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
-                             notes=did_you_mean(name, graph.names) or _names_note(graph.names))
+                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
     return list(names)

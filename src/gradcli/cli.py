@@ -1,9 +1,13 @@
-"""The command line: argv in, text out. The only module that prints or exits.
+"""The command line: argv in, text out; the typer app.
 
-Each command reads the program, hands it to the library (parse -> build ->
-engine -> render) and prints the result. Errors are converted once, here:
-a ``GradcliError`` becomes its message on standard error and its exit status;
-nothing is printed on standard output when a command fails.
+The command-line layer is the only one that prints or exits: this module,
+fastcli.py (the console script's fast path for plain eval and grad) and the
+helpers both share in cmdline.py (``emit`` writes, ``errors_to_exit``
+turns a ``GradcliError`` into its message on standard error and its exit
+status, ``as_script`` exits). Each command reads the program, hands it to
+the library (parse -> build -> engine), gets a report back (reports.py),
+and ``show`` prints the report's plain, JSON or rich rendering. Nothing is
+printed on standard output when a command fails.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .check import ATOL, H, RTOL
+from .descend import LR, STEPS
 from .errors import InputError
 from .safeio import printable
 
@@ -141,10 +147,9 @@ def _root(
 
 from .cmdline import (  # noqa: E402
     RESULTS, MissingValue, Source, as_script, open_input, stdin, console, emit, errors_to_exit, gradients, load,
-    parse_bindings, plain_eval,
-    plain_grad, read_program, split_args, split_names, wants_table,
+    parse_bindings, read_program, split_args, split_names, wants_table,
 )
-from .terminal import paged, show  # noqa: E402
+from .terminal import paged  # noqa: E402
 
 
 # Shared parameters, declared once; the help groups them in panels.
@@ -186,6 +191,24 @@ def _digits(precision: Optional[int]) -> int:
     return 6 if precision is None else precision
 
 
+def show(report, json: bool, table: Optional[bool]) -> None:
+    """Print a report (reports.py): JSON, the rich rendering on a terminal
+    (or with --table; paged when taller than the terminal), else plain text; a report that is not ``ok`` (a
+    failed check) exits 1 after it is printed."""
+    if json:
+        emit(report.json())
+    elif wants_table(table):
+        from .terminal import put
+
+        with paged() as c:       # through a pager when taller than the terminal
+            for line in report.rich():
+                put(c, line.item, line.style, line.soft_wrap)
+    else:
+        emit(report.plain())
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 # ----------------------------------------------------------------- commands
 
 @app.command("eval", cls=_ProgramFirst)
@@ -212,22 +235,12 @@ def eval_(
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", grads=False)
     source = Source()
     with errors_to_exit(source):
+        from .reports import EvalReport
+
         _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
         _keep(graph=graph, value=graph.value)
-        from . import render
-
-        if not json and wants_table(table):
-            with paged() as c:
-                c.print(render.value_line(graph, precision))
-                if every:
-                    show(c, render.table(graph, every=True, precision=_digits(precision), grads=False))
-        elif every:
-            emit(render.nodes_json(graph, grads=False) if json else render.nodes_tsv(graph, False, precision))
-        elif precision is not None and not json:
-            emit(render.short(graph.value, precision) + "\n")
-        else:
-            emit(plain_eval(graph, json))
+        show(EvalReport(graph, every, precision), json, table)
 
 
 @app.command("grad", cls=_ProgramFirst)
@@ -258,31 +271,13 @@ def grad(
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", grads=True)
     source = Source()
     with errors_to_exit(source):
-        _on_error_alone(on_error or "fail")
-        from . import render
+        from .reports import GradReport
 
+        _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
         _keep(graph=graph, value=graph.value, grad=grads)
-        if not json and wants_table(table):
-            with paged() as c:
-                c.print(render.value_line(graph, precision))
-                show(c, render.table(graph, list(grads), every=every, precision=_digits(precision)))
-                note = "" if every else render.hidden(graph, render.node_rows(graph, False, list(grads)))
-                if note:
-                    c.print(note, style="dim")
-                if not every and not grads:
-                    c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        elif every:
-            emit(render.nodes_json(graph, grads=grads) if json else render.nodes_tsv(graph, True, precision))
-        elif precision is not None and not json:
-            names = split_names(wrt)
-            if names is not None and len(names) == 1:
-                emit(render.short(grads[names[0]], precision) + "\n")
-            else:
-                emit("".join(f"{name}\t{render.short(g, precision)}\n" for name, g in grads.items()))
-        else:
-            emit(plain_grad(graph, grads, wrt, json))
+        show(GradReport(graph, grads, wrt, every, precision), json, table)
 
 
 # ------------------------------------------- many points (issue 5: --at, speed)
@@ -392,6 +387,8 @@ def graph_(
     max_nodes: Optional[int] = typer.Option(
         None, "--max-nodes", min=1, metavar="N", rich_help_panel=PICTURE,
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS", rich_help_panel=PICTURE,
+                                  help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
     precision: int = typer.Option(6, "--precision", min=1, max=17, metavar="DIGITS", rich_help_panel=PICTURE,
                                   help="Significant digits of the data and grad in each node's label."),
 ) -> None:
@@ -419,7 +416,8 @@ def graph_(
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
-                         warn=lambda message: typer.echo(message, err=True), filename=source.filename)
+                         warn=lambda message: typer.echo(message, err=True), filename=source.filename,
+                         timeout=timeout)
         to_stdout = out is None or out == "-"
         _keep(graph=graph, value=graph.value, dot=data.decode("utf-8") if to_stdout else None, file=out)
         if to_stdout:
@@ -430,6 +428,23 @@ def graph_(
 
 
 # ------------------------------------- check / explain / descend (issue 4)
+
+@contextmanager
+def _check_progress():
+    """A progress bar for ``check`` on standard error when it is a
+    terminal (rich hides it again at the end); yields the ``(done, total)``
+    hook, or None when standard error is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("check"), BarColumn(), MofNCompleteColumn(), TextColumn("gradients"),
+                  TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
 
 def _positive(value: float, option: str) -> float:
     if not value > 0:
@@ -458,21 +473,27 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
-    h: float = typer.Option(1e-6, "--h", help="Finite-difference step, scaled by max(1, |x|).",
+    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|).",
                             rich_help_panel=CHECK),
-    rtol: float = typer.Option(1e-5, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
-    atol: float = typer.Option(1e-8, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
+    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
+    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: Optional[int] = PRECISION,
     every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
                                help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast", rich_help_panel=CHECK,
+                             help="full: one finite difference per gradient; fast: the gradients' dot products "
+                                  "with a few random directions; auto: fast when full would be long."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions.", rich_help_panel=CHECK),
 ) -> None:
     """Check every gradient against finite differences.
 
     Each backprop gradient (the leaves; every node with --all) is compared
     with a central finite difference. Exits 1 if any disagrees; nodes on a
     corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
+    On big programs (--mode auto) the gradients are checked together along
+    random directions, as PyTorch's gradcheck does in its fast mode.
 
     Examples:
       gradcli check -f examples/micrograd_readme.grad
@@ -483,8 +504,8 @@ def check_(
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
-        from . import columns, render
         from .build import resolve
+        from .reports import CheckReport
 
         _positive(h, "--h")
         if h < SMALLEST_H:
@@ -493,27 +514,11 @@ def check_(
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
-        report = checking.check(graph, every, None if names is None else resolve(graph, names),
-                                h, rtol, atol)
+        with _check_progress() as progress:
+            report = checking.check(graph, every, None if names is None else resolve(graph, names),
+                                    h, rtol, atol, mode, seed, progress)
         _keep(graph=graph, value=graph.value, report=report, ok=report.ok)
-        rows = checking.rows(report, precision)
-        notes = checking.kink_lines(report, graph, precision)
-        if json:
-            emit(checking.as_json(report, graph) + "\n")
-        elif wants_table(table):
-            with paged() as c:
-                c.print(render.value_line(graph))
-                styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
-                c.print(columns.rich_table(checking.HEADER, rows, checking.RIGHT, {0: "cyan"},
-                                           [styles[r.verdict] for r in report.rows]))
-                c.print(checking.summary(report), style="green" if report.ok else "bold red")
-                for note in notes:
-                    c.print(note, style="yellow")
-        else:
-            emit(columns.plain_table(checking.HEADER, rows, checking.RIGHT)
-                 + "".join(line + "\n" for line in [checking.summary(report), *notes]))
-        if not report.ok:
-            raise typer.Exit(1)
+        show(CheckReport(report, graph, precision), json, table)
 
 
 @app.command("explain", cls=_ProgramFirst)
@@ -545,51 +550,12 @@ def explain_(
     precision = _digits(precision)
     source = Source()
     with errors_to_exit(source):
-        from . import columns
-        from . import explain as ex
-        from .build import resolve
+        from .reports import ExplainReport
 
         graph = load(program, file, bindings or [], output, source)
-        told = ex.steps(graph)
-        _keep(graph=graph, value=graph.value, steps=told)
-        path_info = None
-        if wrt is not None:
-            target = graph.node(resolve(graph, [wrt])[0])
-            found, total = ex.paths(graph, target, paths)
-            gradient = told.grads.get(target.index, 0.0)
-        told_lines = ex.lines(told, precision)
-        extra = [line for line in (ex.skipped_line(told),) if line]
-        if wrt is not None:
-            path_head = ex.path_summary(wrt, found, total, gradient, precision)
-            path_rows = ex.path_rows(told, found, gradient, precision)
-        if json:
-            if wrt is not None:
-                path_info = ex.paths_json(told, wrt, found, total, gradient)
-            emit(ex.as_json(told, path_info) + "\n")
-        elif wants_table(table):
-            with paged() as c:
-                c.print(ex.seed_line(told, precision), style="dim")
-                from rich.text import Text
-
-                for line in told_lines:
-                    c.print(Text.assemble(*line), soft_wrap=True)
-                for line in extra:
-                    c.print(line, style="dim")
-                c.print(ex.leaf_line(told, precision), style="bold green")
-                if wrt is not None:
-                    c.print()
-                    c.print(path_head)
-                    c.print(columns.rich_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT,
-                                               {1: "cyan", 3: "bold yellow"}))
-        else:
-            text = [ex.seed_line(told, precision), *(ex.text(line) for line in told_lines), *extra,
-                    ex.leaf_line(told, precision)]
-            if wrt is not None:
-                text += ["", path_head]
-            out = "".join(line + "\n" for line in text)
-            if wrt is not None:
-                out += columns.plain_table(ex.PATH_HEADER, path_rows, ex.PATH_RIGHT)
-            emit(out)
+        told = ExplainReport(graph, wrt, paths, precision)
+        _keep(graph=graph, value=graph.value, steps=told.told)
+        show(told, json, table)
 
 
 @app.command("descend", cls=_ProgramFirst)
@@ -601,9 +567,9 @@ def descend_(
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
         rich_help_panel=IN),
-    lr: float = typer.Option(0.01, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
+    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
                              rich_help_panel=DESCENT),
-    steps: int = typer.Option(100, "--steps", min=0, help="How many updates at most.", rich_help_panel=DESCENT),
+    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most.", rich_help_panel=DESCENT),
     tol: Optional[float] = typer.Option(None, "--tol", min=0.0, rich_help_panel=DESCENT,
                                         help="Stop early once every gradient is at most TOL in size."),
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
@@ -681,14 +647,14 @@ WRT_LEAVES = typer.Option(
 
 def _one_name(graph, wrt: Optional[List[str]]) -> str:
     """The one --wrt name of `diff` (the only leaf when there is one)."""
-    from .build import _names_note, resolve
+    from .build import names_note, resolve
 
     names = split_names(wrt)
     if names is None:
         if len(graph.leaves) == 1:
             return next(iter(graph.leaves))
         raise InputError("diff needs --wrt NAME: which leaf to differentiate with respect to",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     if len(names) > 1:
         raise InputError("diff takes one --wrt name",
                          notes=["for every second derivative at a point, use `gradcli hessian`"])
@@ -786,26 +752,15 @@ def hessian(
     """
     source = Source()
     with errors_to_exit(source):
-        from . import render
         from .build import resolve
+        from .reports import HessianReport
         from .symbolic import hessian as second_derivatives
 
         graph = load(program, file, bindings or [], output, source)
         names = split_names(wrt)
         h = second_derivatives(graph, list(graph.leaves) if names is None else resolve(graph, names))
         _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
-        if json:
-            emit(render.as_json(h.value, h.grad, names=h.names, hessian=h.matrix) + "\n")
-        elif wants_table(table):
-            with paged() as c:
-                name = graph.output_name or "value"
-                c.print(f"[bold]{name}[/bold] = [bold green]{render.full(h.value)}[/bold green]")
-                if h.names:
-                    c.print(render.matrix_table(h.names, h.matrix, _digits(precision)))
-                else:
-                    c.print("[dim]the program has no leaves: nothing to differentiate[/dim]")
-        else:
-            emit(render.matrix_tsv(h.names, h.matrix, precision))
+        show(HessianReport(h, graph, precision), json, table)
 
 
 

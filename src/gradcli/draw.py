@@ -15,8 +15,8 @@ Node ids come from the tape (``n0``, ``n1``, ... as in ``grad --all``; an
 operation's node is its result's id with ``op`` after it), so the same program
 gives byte-identical DOT on every run. The DOT is written here, by string
 building in one pass over the tape, so 100,000 nodes take well under a second
-and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (through the
-``graphviz`` package, imported only then).
+and need no Graphviz; only SVG, PNG and PDF call Graphviz's ``dot`` (a subprocess,
+bounded by the header's ``layout_limits`` and stopped after ``TIMEOUT`` seconds).
 
 The module is also the library's drawing function: ``gradcli.draw(v,
 format="svg")`` draws a Value built by hand (or a built program, a Graph) as
@@ -38,18 +38,32 @@ FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "p
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 # Graphviz's layout time grows fast with the size of the layout (nodes, plus
-# the virtual nodes of edges spanning many ranks; see ``layout_size``): for a
-# chain of neurons about 2 s at a size of 3,000 and 45 s at 7,000, and minutes
-# for 400 values whose few inputs are read at every step (bench/graph_layout.py).
-# Above this size the command says so on stderr before the layout starts.
+# the virtual nodes of edges spanning many ranks; see ``layout_size``): with
+# the header's bounds (``layout_limits``) about 2 s at a size of 2,200 for a
+# chain of neurons and 30 s at 8,800 (the initial spanning trees of Graphviz
+# 2.43's network simplex, which no attribute bounds), 0.7 s at 8,000 and 4 s
+# at 31,000 for a running sum reading ten inputs at every step
+# (bench/graph_layout.py, bench/graph_limits.py). Above this size the command
+# says so on stderr before the layout starts.
 WARN_SIZE = 4000
 
-# Fill colours by kind (see the module docstring and the README's key).
-STYLE = {
-    "input": 'fillcolor="#cfe2ff"',
-    "leaf": 'fillcolor="#d3f0d0"',
-    "output": 'fillcolor="#ffe08a", penwidth=2',
-}
+# Seconds ``dot`` may take before it is stopped (graph --timeout; 0: no limit).
+TIMEOUT = 60.0
+
+# Bounds on Graphviz's layout, in every DOT header (so a user's own `dot` run
+# on gradcli's DOT is bounded too); bench/graph_limits.py measures them and
+# bench/README.md has the figures. What took minutes is the network simplex
+# that places the nodes (x in a left-to-right picture): on a running sum
+# reading ten shared inputs at each of 50 steps (211 values; 13,411 nodes for
+# dot with the long edges' virtual nodes) dot used 26.7 s of CPU on a busy
+# machine (>90 s of wall time), 0.9 s with nslimit=1. Its iterations are
+# nslimit times the number of nodes, each costing about the layout's size, so
+# nslimit shrinks with nodes x layout size past LAYOUT_WORK: the simplex then
+# takes about a second at any size. mclimit=0.5 halves the crossing
+# minimisation's passes (1.1 -> 0.8 s at 100 steps, the same crossings).
+# Small pictures (every example) come out byte for byte as without them.
+LAYOUT_LIMITS = "mclimit=0.5"
+LAYOUT_WORK = 10_000_000
 
 
 class GraphvizMissing(GradcliError):
@@ -60,6 +74,12 @@ class GraphvizMissing(GradcliError):
 
 class GraphvizFailed(GradcliError):
     """``dot`` ran and failed (it should not: gradcli writes the DOT)."""
+
+    exit_code = 1
+
+
+class GraphvizTimeout(GradcliError):
+    """``dot`` took longer than the time limit and was stopped."""
 
     exit_code = 1
 
@@ -156,7 +176,7 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
     lines = [
         "digraph gradcli {",
         f'  graph [rankdir={rankdir}, label="{_escape(title)}", labelloc=t, fontname="Helvetica", '
-        "fontsize=16, nodesep=0.25, ranksep=0.45];",
+        f"fontsize=16, nodesep=0.25, ranksep=0.45, {layout_limits(pic)}];",
         '  edge [color="#555555", arrowsize=0.7];',
         "  // values: blue input, green leaf with a default, white intermediate, gold output",
         '  node [shape=record, style="filled,rounded", fillcolor="#ffffff", fontname="Helvetica", '
@@ -252,37 +272,86 @@ def layout_size(pic: Picture) -> int:
     return len(pic.nodes) + len(pic.cut) + ops + virtual
 
 
-def layout_warning(pic: Picture) -> str | None:
+def layout_limits(pic: Picture) -> str:
+    """The header's bounds for this picture: ``nslimit`` (1, or less for a
+    big layout) and ``LAYOUT_LIMITS``."""
+    ops = sum(1 for node in pic.nodes if node.children)
+    work = (len(pic.nodes) + ops + len(pic.cut)) * layout_size(pic)
+    nslimit = 1.0 if work <= LAYOUT_WORK else LAYOUT_WORK / work
+    return f"nslimit={nslimit:.2g}, {LAYOUT_LIMITS}"
+
+# Fill colours by kind (see the module docstring and the README's key).
+STYLE = {
+    "input": 'fillcolor="#cfe2ff"',
+    "leaf": 'fillcolor="#d3f0d0"',
+    "output": 'fillcolor="#ffe08a", penwidth=2',
+}
+
+
+def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
     """A warning for stderr when Graphviz's layout will take a long time."""
     size = layout_size(pic)
     if size <= WARN_SIZE:
         return None
+    limit = f"it is stopped after {timeout:g} s (--timeout)" if timeout else "--timeout 0: it has no time limit"
     return (f"warning: the picture has {len(pic.nodes):,} value nodes (a layout size of {size:,} with "
-            f"its operations and long edges), and Graphviz's layout time grows fast: "
-            f"about 2 s at a size of 3,000, 45 s at 7,700, often minutes beyond\n"
+            f"its operations and long edges), and Graphviz's layout time grows faster than that: "
+            f"seconds to minutes from here on; {limit}\n"
             f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
 
-def render(dot_text: str, fmt: str) -> bytes:
-    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF."""
+def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str = "the picture") -> bytes:
+    """DOT text laid out and rendered by Graphviz's ``dot`` as SVG, PNG or PDF.
+
+    ``dot`` runs as a subprocess for at most ``timeout`` seconds (None or 0:
+    no limit); past that it is killed and ``GraphvizTimeout`` says what to
+    do instead. ``what`` names the picture in that message."""
     if fmt == "dot":
         return dot_text.encode("utf-8")
-    import graphviz
+    import shutil
+    import subprocess
 
+    exe = shutil.which("dot")
+    if exe is None:
+        raise _missing(fmt)
     try:
-        return graphviz.pipe("dot", fmt, dot_text.encode("utf-8"), quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(
-            f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
-            notes=["install it from https://graphviz.org/download/ "
-                   "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
-                   "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"],
-        ) from None
-    except graphviz.CalledProcessError as e:
-        detail = (e.stderr or b"").decode("utf-8", "replace").strip()
+        done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True,
+                              timeout=timeout or None)
+    except FileNotFoundError:   # removed between which() and run()
+        raise _missing(fmt) from None
+    except subprocess.TimeoutExpired:   # run() has killed dot and waited for it
+        raise GraphvizTimeout(
+            f"Graphviz's `dot` did not finish laying out {what} within {timeout:g} s; nothing was written",
+            notes=["-o FILE.dot writes the DOT at once, with no layout "
+                   "(`dot -Tsvg FILE.dot -o FILE.svg` then takes as long as it needs)",
+                   "--max-nodes N draws only the N value nodes nearest the output",
+                   "--timeout SECONDS gives `dot` longer (0: no limit)"]) from None
+    except OSError as e:
+        raise GraphvizFailed(f"Graphviz's `dot` could not be run: {e.strerror or e}") from None
+    if done.returncode < 0:     # killed by a signal: Graphviz 2.43 overflows its stack on some big layouts
+        import signal
+
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        raise GraphvizFailed(f"Graphviz's `dot` crashed ({name}) laying out {what}; nothing was written",
+                             notes=["-o FILE.dot writes the DOT at once, with no layout",
+                                    "--max-nodes N draws only the N value nodes nearest the output"])
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
         raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
-                             + (f": {detail}" if detail else "")) from None
+                             + (f": {detail}" if detail else ""))
+    return done.stdout
+
+
+def _missing(fmt: str) -> GraphvizMissing:
+    return GraphvizMissing(
+        f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
+        notes=["install it from https://graphviz.org/download/ "
+               "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
+               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"])
 
 
 def write(path: str, data: bytes) -> None:
@@ -294,11 +363,12 @@ def write(path: str, data: bytes) -> None:
 
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-         max_nodes: int | None = None, warn=None, filename: str | None = None) -> bytes:
-    """The whole stage: choose nodes, write DOT, render it. ``warn`` (a
-    callable taking a message) hears about layouts that will be slow.
-    ``html`` is the live page (page.py; ``filename`` names the program's
-    file in its error messages)."""
+         max_nodes: int | None = None, warn=None, filename: str | None = None,
+         timeout: float | None = TIMEOUT) -> bytes:
+    """The whole stage: choose nodes, write DOT, render it (``dot`` for at
+    most ``timeout`` seconds). ``warn`` (a callable taking a message) hears
+    about layouts that will be slow. ``html`` is the live page (page.py;
+    ``filename`` names the program's file in its error messages)."""
     if fmt == "html":
         if rankdir != "LR":
             raise InputError(f"--rankdir {rankdir}: the live page is drawn left to right (LR); "
@@ -309,10 +379,11 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:
-        message = layout_warning(pic)
+        message = layout_warning(pic, timeout)
         if message:
             warn(message)
-    return render(text, fmt)
+    what = f"the picture of {len(pic.nodes):,} value nodes (a layout size of {layout_size(pic):,})"
+    return render(text, fmt, timeout, what if fmt != "dot" else "the picture")
 
 
 # ------------------------------------------------- the library: gradcli.draw(v)
@@ -393,6 +464,7 @@ class _DrawModule(types.ModuleType):
 sys.modules[__name__].__class__ = _DrawModule
 
 
-__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "GraphvizMissing", "GraphvizFailed", "Picture",
+__all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "LAYOUT_LIMITS", "layout_limits", "GraphvizMissing",
+           "GraphvizFailed", "GraphvizTimeout", "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
            "PICTURE_FORMATS", "drawable", "picture")

@@ -1,8 +1,9 @@
 """The engine: scalar Value nodes, forward and backward, in the spirit of micrograd.
 
 A ``Value`` holds its data and grad, the op that made it and its operands in
-order. Every op comes from one table (ops.py), where the forward function and
-the local derivatives sit side by side; no node keeps a closure.
+order. Every op comes from one table (ops.py), where the forward function,
+the chain rules, the domain and the corner sit side by side; no node keeps
+a closure.
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one
@@ -13,36 +14,20 @@ so a chain a million nodes deep is as fine as a wide one.
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 from collections.abc import Set
 from collections import deque
-from contextlib import contextmanager
+from functools import cached_property
 from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import DomainError, InputError, did_you_mean, words
-from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined
-from .syntax import Pos
+from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
+from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
 LEAF_KINDS = ("input", "leaf")
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection inside: building a graph makes millions
-    of objects and no cycles (children point only to older nodes, syntax
-    nodes only to their operands), so the collector would only walk the
-    growing heap again and again. Re-entrant; restores the previous state."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Value:
@@ -52,8 +37,8 @@ class Value:
     lecture: ``.data``, ``.grad``, ``._prev`` (the distinct operands, in
     order), ``._op``, ``.label``; ``+ - * / **`` with a number or a Value on
     either side; the function methods (``exp log tanh relu sigmoid sqrt abs
-    sin cos tan softplus log1p sign step``, and ``max min pow`` of another
-    operand); ``backward()`` with micrograd's semantics (see there).
+    sin cos tan softplus log1p sign step atan asinh erf``, and ``max min
+    hypot pow`` of another operand); ``backward()`` with micrograd's semantics (see there).
 
     gradcli's own code reads ``children`` (the operands in order, repeats
     kept: ``a + a`` has two) and ``op`` (a key of ``ops.OPS``), and gives
@@ -85,7 +70,7 @@ class Value:
         self.label = label
         self.kind = kind or ("op" if _op else "leaf")
         self.pos = pos
-        self.index = -1   # place on a Graph's tape; -1 until it has one
+        self.index: int | None = None   # place on a Graph's tape; None until it has one
 
     def __repr__(self) -> str:
         name = f"{self.label}, " if self.label else ""
@@ -157,8 +142,12 @@ class Value:
         def log1p(self) -> Value: ...
         def sign(self) -> Value: ...
         def step(self) -> Value: ...
+        def atan(self) -> Value: ...
+        def asinh(self) -> Value: ...
+        def erf(self) -> Value: ...
         def max(self, other: Value | float) -> Value: ...
         def min(self, other: Value | float) -> Value: ...
+        def hypot(self, other: Value | float) -> Value: ...
         def pow(self, other: Value | float) -> Value: ...
 
     def backward(self) -> None:
@@ -273,20 +262,22 @@ class Operands(Set):
 
 
 def _propagate(node: Value, m: type) -> None:
-    """One node's backward step: each operand's grad += grad * local derivative.
-    A number's is skipped. As in PyTorch, a derivative that divides by zero
-    is infinite (``sqrt`` at 0), one that cannot be computed otherwise nan."""
+    """One node's backward step: each operand's grad += what the row's chain
+    rule passes it (grad * local derivative, or grad / x for the rules that
+    divide). A number's is skipped. As in PyTorch, a derivative that divides
+    by zero is infinite (``sqrt`` at 0), one that cannot be computed
+    otherwise nan."""
     children = node.children
     if not children:
         return
     g = node.grad
     args = [c.data for c in children]
     args.append(node.data)
-    for child, d in zip(children, OPS[node.op].partials):
+    for child, d in zip(children, OPS[node.op].chain):
         if child.kind == "const":
             continue
         try:
-            child.grad += g * d(m, *args)
+            child.grad += d(m, g, *args)
         except ZeroDivisionError:
             child.grad += g * math.inf
         except (OverflowError, ValueError):
@@ -338,7 +329,7 @@ def _lift(x: object) -> Value:
 
 def describe(op: Op, operands: Sequence[float]) -> str:
     """An operation with its operand values, as it would be written: `4 / 0`."""
-    shown = [_num(v) for v in operands]
+    shown = [literal(v) for v in operands]
     if op.infix:
         left, right = (f"({s})" if s.startswith("-") else s for s in shown)
         return f"{left} {op.name} {right}"
@@ -347,16 +338,18 @@ def describe(op: Op, operands: Sequence[float]) -> str:
     return f"{op.name}({', '.join(shown)})"
 
 
-def _num(v: float) -> str:
-    # inf and nan are shown as Python writes them (int() of either raises)
+def literal(v: float) -> str:
+    """A float as a number of the language: ``2`` for 2.0, else its repr
+    (inf and nan as Python writes them: int() of either raises)."""
     return repr(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e16 else repr(v)
 
 
 def evaluate(op: Op, operands: Sequence[float], pos: Pos | None = None) -> float:
-    """One op on floats; a domain error, an overflow or a result that is not a
-    number raises ``DomainError`` naming the op, its place and its operands."""
+    """One op on floats; outside the row's domain (``op.undefined``), an
+    overflow or a result that is not a number raises ``DomainError`` naming
+    the op, its place and its operands."""
     try:
-        out = op.forward(*operands)
+        out = compute(op, operands)
         if math.isfinite(out):
             return out
         reason = "the result overflows" if math.isinf(out) else "the result is not a number"
@@ -382,8 +375,8 @@ def forward(nodes: Sequence[Value]) -> None:
             op = ops[node.op]
             args = [c.data for c in children]
             try:
-                out = op.forward(*args)
-            except (Undefined, OverflowError, ZeroDivisionError, ValueError):
+                out = compute(op, args)
+            except ArithmeticError:
                 out = math.nan
             if not math.isfinite(out):
                 evaluate(op, args, node.pos)  # raises with the reason
@@ -470,11 +463,11 @@ def backward(nodes: Sequence[Value], output: Value, check: Iterable[Value] = ())
         g = node.grad
         args = [c.data for c in children]
         args.append(node.data)
-        for child, d in zip(children, ops[node.op].partials):
+        for child, d in zip(children, ops[node.op].chain):
             if child.kind == "const":
                 continue   # a number's gradient is never needed
             try:
-                child.grad += g * d(m, *args)
+                child.grad += d(m, g, *args)
             except (ZeroDivisionError, OverflowError, ValueError):
                 child.grad = math.nan
     for node in check:
@@ -500,14 +493,15 @@ def _blame(nodes: Sequence[Value], output: Value, bad: list[Value]) -> DomainErr
             continue
         args = [c.data for c in node.children]
         op = OPS[node.op]
-        for i, (child, d) in enumerate(zip(node.children, op.partials)):
+        for i, (child, d) in enumerate(zip(node.children, op.chain)):
             if child.kind == "const" or id(child) not in leads:
                 continue
             try:
-                local = d(m, *args, node.data)
+                local = d(m, 1.0, *args, node.data)
+                passed = d(m, node.grad, *args, node.data)
             except (ZeroDivisionError, OverflowError, ValueError):
-                local = math.nan
-            if not math.isfinite(local) or not math.isfinite(node.grad * local):
+                local = passed = math.nan
+            if not math.isfinite(passed):
                 which = f" with respect to operand {i + 1}" if len(args) > 1 else ""
                 what = "is not finite" if not math.isfinite(local) else "overflows"
                 names = ", ".join(f"`{n.label}`" for n in bad if n.label)
@@ -618,29 +612,27 @@ class Graph:
 
     def forward(self) -> float:
         """Recompute every node's data from the leaves (see ``FlatTape``)."""
-        tape = self._flat()
-        if not tape.forward():
+        if not self.flat.forward():
             forward(self.nodes)   # the reference loop: it raises the DomainError
         return self.output.data
 
-    def _flat(self) -> FlatTape:
-        tape = getattr(self, "_tape", None)
-        if tape is None or tape.size != len(self.nodes):
-            tape = self._tape = FlatTape(self.nodes)
-        return tape
+    @cached_property
+    def flat(self) -> FlatTape:
+        """The tape as flat lists, made on first use (a Graph's nodes never
+        change once it is made; their data and grads do)."""
+        return FlatTape(self.nodes)
 
     def backward(self, check: Iterable[Value] | None = None) -> None:
-        """Gradients of the output with respect to every node; the leaves'
-        (or ``check``'s) gradients must come out finite. They are taken at
-        the values of the last ``forward``: after changing a leaf's data,
-        run ``forward`` first (``build`` does)."""
+        """Gradients of the output with respect to every node, at the nodes'
+        current data (``forward`` first after changing a leaf: ``build``
+        does); the leaves' (or ``check``'s) gradients must come out finite."""
         end = self.output.index + 1
         nodes = self.nodes if end == len(self.nodes) else self.nodes[:end]
         for node in self.nodes[end:]:
             node.grad = 0.0
         check = list(self.leaves.values()) if check is None else list(check)
         with paused_gc():
-            if not self._flat().backward(self.output.index, check):
+            if not self.flat.backward(self.output.index, check):
                 backward(nodes, self.output, check)   # the reference loop: it raises the DomainError
 
     def gradients(self, wrt: Sequence[str] | None = None) -> dict[str, float]:
@@ -656,14 +648,14 @@ class Graph:
 _DATA = attrgetter("data")
 _consume = deque(maxlen=0).extend     # run an iterator for its effects
 
-# Op codes of the flat tape's inline cases; every other op calls its table entry.
+# Op codes of the flat tape's inline cases; every other op calls its row.
 _ADD, _SUB, _MUL, _DIV, _NEG, _TANH, _EXP, _CALL1, _CALL2, _CALLN = range(10)
-_INLINE = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "neg": _NEG, "tanh": _TANH, "exp": _EXP}
-# The inline cases are a hand-compiled copy of these table entries, for speed
-# (backward runs about 3x faster than calling the table's functions); the
-# tests check them bit for bit against the table. Should an entry be replaced
-# at run time, the tape calls the table instead of the copy.
-_INLINED_OPS = {name: OPS[name] for name in _INLINE}
+INLINE = {"+": _ADD, "-": _SUB, "*": _MUL, "/": _DIV, "neg": _NEG, "tanh": _TANH, "exp": _EXP}
+"""The ops the flat tape computes inline: a hand-compiled copy of their rows,
+for speed (backward runs about 3x faster than calling the rows' functions).
+tests/test_flat_tape.py checks each against its row, bit for bit, over
+values from 0 to the tails (a test that replaces a row uses an op of its
+own, never one of these)."""
 
 
 class FlatTape:
@@ -671,26 +663,27 @@ class FlatTape:
     for the forward and backward loops of programs with millions of nodes.
 
     One loop per pass, no attribute look-ups, the common ops inline. The
-    inline cases compute exactly what the ops table computes, in the same
-    order (``g * (1.0 / b)``, not ``g / b``), so results are bit for bit
-    those of the reference loops (``forward``, ``backward`` above). The tape
-    never explains a failure: when an op raises or a value is not finite,
-    it says so (returns False) and the Graph runs the reference loop, which
-    raises the ``DomainError`` with its reason and place.
+    inline cases compute exactly what the rows compute, in the same order,
+    so results are bit for bit those of the reference loops (``forward``,
+    ``backward`` above). The tape never explains a failure: when an op
+    raises or a value is not finite, it says so (returns False) and the
+    Graph runs the reference loop, which raises the ``DomainError`` with its
+    reason and place. It checks no domain either: outside its domain every
+    row's float forward is inf or nan (tests/test_ops.py), which the tape
+    sees.
     """
 
     def __init__(self, nodes: Sequence[Value]):
         self.nodes = nodes
         self.size = n = len(nodes)
-        steps = []
-        append = steps.append
-        inline = _INLINE
+        forward_steps = []
+        backward_steps = []
         for node in nodes:
             children = node.children
             if not children:
                 continue
             op = OPS[node.op]
-            code = inline.get(node.op) if _INLINED_OPS.get(node.op) is op else None
+            code = INLINE.get(node.op)
             # a constant's gradient is never needed: it goes to slot n, never read
             if len(children) == 2:
                 a, b = children
@@ -701,30 +694,30 @@ class FlatTape:
                 if code is None:
                     code = _CALL2
             elif len(children) == 1:
-                x, y = children[0].index, -1
+                x, y = children[0].index, 0
                 gx = gy = n if children[0].kind == "const" else x
                 gall = (gx,)
                 if code is None:
                     code = _CALL1
             else:
-                x, y, code = tuple(c.index for c in children), -1, _CALLN
+                x, y, code = tuple(c.index for c in children), 0, _CALLN
                 gall = tuple(n if c.kind == "const" else c.index for c in children)
                 gx = gy = n
-            append((node.index, code, x, y, op.forward, op.partials, gx, gy, gall))
-        # the forward loop unpacks only what it needs; the backward loop runs down the tape
-        self.values: list[float] | None = None
-        self.forward_steps = [(i, k, x, y, f) for i, k, x, y, f, *_ in steps]
-        self.backward_steps = [(i, k, x, y, p, gx, gy, gall) for i, k, x, y, _, p, gx, gy, gall in reversed(steps)]
-        self.steps = steps
-        self.op_index = [step[0] for step in steps]
+            forward_steps.append((node.index, code, x, y, op.forward))
+            backward_steps.append((node.index, code, x, y, op.chain, gx, gy, gall))
+        # the forward loop runs up the tape, the backward loop down it
+        self.forward_steps = forward_steps
+        backward_steps.reverse()
+        self.backward_steps = backward_steps
+        self.op_index = [step[0] for step in forward_steps]
         self.op_nodes = [nodes[i] for i in self.op_index]
 
     def forward(self) -> bool:
         """Every node's data; False (nothing written) if an op failed or a
         value is not finite."""
-        self.values = None     # until this pass succeeds
         v = list(map(_DATA, self.nodes))
         tanh, exp = math.tanh, math.exp
+        m = FloatMath
         try:
             for i, k, x, y, f in self.forward_steps:
                 if k == _MUL:
@@ -736,9 +729,9 @@ class FlatTape:
                 elif k == _TANH:
                     v[i] = tanh(v[x])
                 elif k == _CALL1:
-                    v[i] = f(v[x])
+                    v[i] = f(m, v[x])
                 elif k == _CALL2:
-                    v[i] = f(v[x], v[y])
+                    v[i] = f(m, v[x], v[y])
                 elif k == _DIV:
                     v[i] = v[x] / v[y]
                 elif k == _NEG:
@@ -746,55 +739,71 @@ class FlatTape:
                 elif k == _EXP:
                     v[i] = exp(v[x])
                 else:
-                    v[i] = f(*[v[j] for j in x])
+                    v[i] = f(m, *[v[j] for j in x])
         except (ArithmeticError, ValueError):
             return False
         if not math.isfinite(sum(v)):   # a value that is inf or nan makes the sum so
             return False
         # leaves and numbers are unchanged; map() runs the loop in C
         _consume(map(setattr, self.op_nodes, repeat("data"), map(v.__getitem__, self.op_index)))
-        self.values = v
         return True
 
     def backward(self, out: int, check: Sequence[Value]) -> bool:
-        """d node[out] / d node for every node up to ``out``; False (nothing
-        written) if a derivative failed or a ``check`` node's is not finite."""
-        v = self.values    # the last forward pass's values (Graph.forward runs it first)
-        if v is None:
-            v = list(map(_DATA, self.nodes))
+        """d node[out] / d node for every node up to ``out``, at the nodes'
+        current data; False (nothing written) if a derivative failed or a
+        ``check`` node's is not finite."""
+        v = list(map(_DATA, self.nodes))
         g = [0.0] * (self.size + 1)
         g[out] = 1.0
+        # only nodes the output depends on pass a gradient on, as in the
+        # reference loop (an unreached node's 0 times an infinite local
+        # derivative would be nan); every user of a node comes later on the
+        # tape, so marking operands on the way down finds them all
+        reached = bytearray(self.size + 1)
+        reached[out] = 1
         m = FloatMath
+        exp = math.exp
         try:
-            for i, k, x, y, partials, gx, gy, gall in self.backward_steps:
-                if i > out:
+            for i, k, x, y, chain, gx, gy, gall in self.backward_steps:
+                if i > out or not reached[i]:
                     continue
+                if k == _CALLN:
+                    for j in x:
+                        reached[j] = 1
+                else:
+                    reached[x] = reached[y] = 1   # y is 0 for one operand: node 0 has none to pass on
                 gi = g[i]
                 if k == _MUL:
                     g[gx] += gi * v[y]
                     g[gy] += gi * v[x]
                 elif k == _ADD:
-                    g[gx] += gi * 1.0
-                    g[gy] += gi * 1.0
+                    g[gx] += gi
+                    g[gy] += gi
                 elif k == _SUB:
-                    g[gx] += gi * 1.0
-                    g[gy] += gi * -1.0
+                    g[gx] += gi
+                    g[gy] += -gi
                 elif k == _TANH:
-                    o = v[i]
-                    g[gx] += gi * (1.0 - o * o)
+                    # ops.FloatMath.sech2, inline
+                    z = 2.0 * v[x]
+                    e = exp(-abs(z))
+                    q = 1.0 + e
+                    if z >= 0:
+                        g[gx] += gi * (4.0 * (1.0 / q) * (e / q))
+                    else:
+                        g[gx] += gi * (4.0 * (e / q) * (1.0 / q))
                 elif k == _DIV:
                     b = v[y]
-                    g[gx] += gi * (1.0 / b)
+                    g[gx] += gi / b
                     g[gy] += gi * (-v[i] / b)
                 elif k == _NEG:
-                    g[gx] += gi * -1.0
+                    g[gx] += -gi
                 elif k == _EXP:
                     g[gx] += gi * v[i]
                 else:
                     args = [v[j] for j in x] if k == _CALLN else [v[x]] if k == _CALL1 else [v[x], v[y]]
                     args.append(v[i])
-                    for j, d in zip(gall, partials):
-                        g[j] += gi * d(m, *args)
+                    for j, d in zip(gall, chain):
+                        g[j] += d(m, gi, *args)
         except (ArithmeticError, ValueError):
             return False
         if not math.isfinite(sum(g)):   # else look closer: only reported gradients must be finite

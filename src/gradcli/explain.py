@@ -9,80 +9,98 @@ running sum. ``paths`` lists every path from the output to one node with the
 product of the local derivatives along it: the paths' products add up to the
 gradient.
 
-``RULES`` says each op's derivative in words, keyed by op name and operand;
-it is text for people only, the numbers always come from ``ops.OPS``.
+``rule`` says each op's derivative in words: derived from the row's own
+rule (run on symbolic nodes and written back as text), or the row's
+``text`` where that reads better; the numbers always come from ``ops.OPS``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from .engine import Graph, Value, needed
 from .ops import OPS, FloatMath
 from .render import json_number, short as _n
 
-# d out / d operand, as a person writes it, one per operand: {a} and {b} are
-# the operands (also {x} and {y}), {out} the node itself. Text for people
-# only: the numbers always come from the op's partials in ops.OPS.
-_UNARY = {
-    "neg": "-1",
-    "exp": "exp({x}) = {out}",
-    "log": "1/{x}",
-    "tanh": "1 - {out}**2",
-    "relu": "1 if {x} > 0 else 0",
-    "sigmoid": "{out}*(1 - {out})",
-    "sqrt": "1/(2*{out})",
-    "abs": "sign({x}), 0 at 0",
-    "sin": "cos({x})",
-    "cos": "-sin({x})",
-    "tan": "1 + {out}**2",
-    "softplus": "sigmoid({x})",
-    "log1p": "1/(1 + {x})",
-    "sign": "0",
-    "step": "0",
-}
+def _operand_names(op: str) -> list[str]:
+    return ["x", "y"] if op == "**" or OPS[op].arity == 1 else ["a", "b"]
 
-RULES: dict[str, tuple[str, ...]] = {
-    "+": ("1", "1"),
-    "-": ("1", "-1"),
-    "*": ("{b}", "{a}"),
-    "/": ("1/{b}", "-{out}/{b}"),
-    "**": ("{y}*{x}**({y} - 1)", "{out}*log({x})"),
-    "max": ("1 if {a} > {b}, 1/2 if equal, else 0", "1 if {b} > {a}, 1/2 if equal, else 0"),
-    "min": ("1 if {a} < {b}, 1/2 if equal, else 0", "1 if {b} < {a}, 1/2 if equal, else 0"),
-    **{name: (text,) for name, text in _UNARY.items()},
-}
+
+@lru_cache(maxsize=None)
+def _derived(op: str, operand: int) -> str:
+    """The rule of ``op``'s row for ``operand``, as text: the rule run on
+    symbolic nodes (g = 1) and written back as an expression, with
+    ``{x}``/``{y}`` (or ``{a}``/``{b}``) for the operands and ``{out}`` for
+    the result. So the words cannot drift from the numbers."""
+    from .symbolic import Tape
+    from .unparse import inline
+
+    row = OPS[op]
+    tape = Tape()
+    names = _operand_names(op)[:row.arity]
+    leaves = tuple(tape.leaf(n, "input") for n in names)
+    node = tape.make(op, leaves)
+    got = tape.lift(row.chain[operand](tape, tape.const(1.0), *leaves, node))
+    named = {leaf.index: "{" + n + "}" for leaf, n in zip(leaves, names)}
+    named[node.index] = "{out}"
+    return inline(got, named)
+
+
+def rule_text(op: str, operand: int) -> str:
+    """d out / d operand of ``op`` as a template: the row's own words where
+    it has them (``Op.text``), else derived from its rule."""
+    row = OPS[op]
+    if row.text is not None:
+        return row.text[operand]
+    return _derived(op, operand)
 
 
 def rule(op: str, operand: int, args: Sequence[str] | None = None, out: str = "out") -> str:
     """d out / d operand of ``op``, in words: generic (``d(a*b)/da = b``), or
     with the operands' and the node's names (``dL/dd = f``)."""
-    texts = RULES.get(op)
+    row = OPS.get(op)
     generic = args is None
-    arity = OPS[op].arity if op in OPS else operand + 1
+    arity = row.arity if row else operand + 1
     if generic:
-        args = ["x", "y"] if op == "**" or arity == 1 else ["a", "b"]
-        node = f"({args[0]}{op}{args[1]})" if OPS.get(op) and OPS[op].infix else (
+        args = _operand_names(op) if row else ["a", "b"]
+        node = f"({args[0]}{op}{args[1]})" if row and row.infix else (
             f"(-{args[0]})" if op == "neg" else f"{op}({', '.join(args[:arity])})")
         lhs = f"d{node}/d{args[operand]}"
     else:
         lhs = f"d{out}/d{args[operand]}"
-    if texts is None or operand >= len(texts):
+    if row is None or operand >= row.arity:
         return lhs
     fill = {"a": args[0], "x": args[0], "b": args[-1], "y": args[-1], "out": out}
-    return f"{lhs} = {texts[operand].format(**fill)}"
+    return f"{lhs} = {rule_text(op, operand).format(**fill)}"
 
 
 def local(node: Value, operand: int) -> float:
     """d node / d its operand ``operand`` at the current data, from the ops
     table, as the engine computes it (an exception means not finite)."""
+    return passed(node, operand, 1.0)
+
+
+def passed(node: Value, operand: int, upstream: float) -> float:
+    """What the operand's gradient receives from ``node`` whose gradient is
+    ``upstream``: the row's rule, as the engine runs it (``upstream * local``
+    but for the rules that divide)."""
     args = [c.data for c in node.children]
     try:
-        return float(OPS[node.op].partials[operand](FloatMath, *args, node.data))
+        return float(OPS[node.op].chain[operand](FloatMath, upstream, *args, node.data))
     except (ZeroDivisionError, OverflowError, ValueError):
         return math.nan
+
+
+def corner(node: Value) -> str | None:
+    """The row's convention when ``node`` sits on its op's corner (relu at
+    0, a tie in max...), else None."""
+    row = OPS.get(node.op) if node.children else None
+    if row is None or row.corner is None or not row.corner.at(*(c.data for c in node.children)):
+        return None
+    return row.corner.convention
 
 
 def live(graph: Graph) -> bytearray:
@@ -95,7 +113,7 @@ def names(graph: Graph) -> dict[int, str]:
     has it or when the name refers to it at the end of the program (``c``),
     name and id for the earlier nodes of a reused name (``c@n7``), its id
     when it has no name (``n4``); numbers are shown as themselves."""
-    from .engine import _num
+    from .engine import literal
 
     counts: dict[str, int] = {}
     for node in graph.nodes:
@@ -104,7 +122,7 @@ def names(graph: Graph) -> dict[int, str]:
     shown = {}
     for node in graph.nodes:
         if node.kind == "const":
-            shown[node.index] = _num(node.data)
+            shown[node.index] = literal(node.data)
         elif node.label and (counts[node.label] == 1 or graph.names.get(node.label) is node):
             shown[node.index] = node.label
         elif node.label:
@@ -149,6 +167,7 @@ class Step:
     node: Value
     upstream: float
     contributions: list[Contribution]
+    corner: str | None = None   # the convention used, when the node sits on its op's corner
 
 
 @dataclass
@@ -189,13 +208,13 @@ def steps(graph: Graph) -> Explanation:
             if child.kind == "const":
                 continue   # a number's gradient is never needed
             d = local(node, i)
-            product = g * d
+            product = passed(node, i, g)
             before = acc[child.index]
             acc[child.index] = before + product
             seen[child.index] += 1
             contributions.append(Contribution(child, i, rule(node.op, i), d, product, before,
                                               acc[child.index], seen[child.index], uses[child.index]))
-        out.append(Step(node, g, contributions))
+        out.append(Step(node, g, contributions, corner(node)))
     grads = {node.index: acc[node.index] for node in tape if flags[node.index] and node.kind != "const"}
     return Explanation(graph, out, grads, skipped, names(graph))
 
@@ -290,6 +309,8 @@ def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
         seed = " (the seed)" if step.node is ex.graph.output else ""
         out.append([(f"{k}. {node} = {expression(step.node, shown)}", "bold"),
                     (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
+        if step.corner:
+            out.append([(f"    (at a corner: {step.corner})", "yellow")])
         if not step.contributions:
             out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
         for _ in step.contributions:
@@ -377,7 +398,7 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
         "output": shown[ex.graph.output.index],
         "steps": [{
             "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
-            "expression": expression(s.node, shown), "grad": json_number(s.upstream),
+            "expression": expression(s.node, shown), "grad": json_number(s.upstream), "corner": s.corner,
             "contributions": [{
                 "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
                 "rule": c.rule, "local_rule": rule(s.node.op, c.operand,

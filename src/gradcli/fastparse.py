@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 
-from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Unary
+from .syntax import NAME, NUMBER, Assign, Binary, Call, ExprStmt, Name, Num, Pos, Unary
 
 # Each match is (blanks and a comment, one token); the last alternative
 # takes any other character (and a lone `\r`), so no text is ever skipped.
-_SCAN = re.compile(r"""
+_SCAN = re.compile(rf"""
   ([ \t]*(?:\#[^\n]*)?)
-  ( (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
-  | [A-Za-z_][A-Za-z0-9_]*
+  ( {NUMBER}
+  | {NAME}
   | \*\*|[-+*/]=|\r?\n
   | . )
 """, re.VERBOSE | re.DOTALL)

@@ -7,17 +7,21 @@ JavaScript expressions (``J``), and what they build is the JavaScript.
 
 - Operands are ``J("x0")``, ``J("x1")`` and the op's result ``J("o")``;
   arithmetic on them builds expression text (``(x0 * x1)``).
-- ``m`` (the namespace of a derivative rule) is ``FloatMath`` itself, and an
-  op's ``forward`` is the op's own function: both are re-run with the name
-  ``math`` bound to ``SPELLING`` below, the only per-language table
-  (``math.exp`` is ``Math.exp``, ``math.inf`` is ``Infinity``).
+- ``m`` (the namespace of a row's forward and chain rules) is ``FloatMath``
+  itself, re-run with the name ``math`` bound to ``SPELLING`` below, the
+  only per-language table (``math.exp`` is ``Math.exp``, ``math.inf`` is
+  ``Infinity``; ``erf``, which JavaScript lacks, is ``PRELUDE``'s).
 - A comparison (``y != 0``, ``x >= 0``) is a ``Cond``; when Python asks for
   its truth (an ``if``, a conditional expression, ``and``, ``max``), the rule
   is run once for each answer and the two results become ``(c ? t : f)``.
   Every branch of every rule is so explored (an op's rule has at most a few
   comparisons, so this is a handful of runs per op, once per page).
-- ``raise Undefined(message)`` on a branch becomes ``U("message")``, which
-  throws in the page: the page's domain errors carry ``ops.py``'s own words.
+- A row's domain (``undefined``: ``(where, why)`` pairs) is checked first,
+  and ``raise Undefined(why)`` on a branch becomes ``U("why")``, which throws
+  in the page: the page's domain errors carry ``ops.py``'s own words.
+- Each op gets its local derivatives ``d`` (the chain rules with g = 1, for
+  the page to show) and its chain rules ``c(g, ...)``, which the backward
+  pass uses, as ``grad`` does (``log`` divides: ``g / x``).
 
 The JavaScript operators ``+ - * /``, ``Math.sqrt`` and ``Math.abs`` are IEEE
 correctly rounded as Python's are; ``Math.exp``, ``Math.log``, ``Math.pow``,
@@ -42,8 +46,38 @@ from .ops import OPS, FloatMath, Undefined
 _FUNCTIONS = {
     "exp": "Math.exp", "log": "Math.log", "sqrt": "Math.sqrt", "sin": "Math.sin", "cos": "Math.cos",
     "tan": "Math.tan", "tanh": "Math.tanh", "log1p": "Math.log1p", "floor": "Math.floor",
-    "fabs": "Math.abs", "pow": "Math.pow",
+    "fabs": "Math.abs", "pow": "Math.pow", "atan": "Math.atan", "asinh": "Math.asinh", "hypot": "Math.hypot",
+    "erf": "erf",   # JavaScript has none: PRELUDE defines it
 }
+
+# JavaScript the generated table calls: ``erf`` (CPython's own erf before
+# 3.12's libm call, a series below 1.5 and a continued fraction above it,
+# accurate to a few ulp) and ``U`` (throw with ops.py's words).
+PRELUDE = """function U(message) { throw new RangeError(message); }
+function erf(x) {
+  const absx = Math.abs(x), sqrtpi = 1.772453850905516;
+  if (Number.isNaN(x)) return x;
+  if (absx < 1.5) {
+    const x2 = x * x;
+    let acc = 0.0, fk = 25.5;
+    for (let i = 0; i < 25; i++) { acc = 2.0 + x2 * acc / fk; fk -= 1.0; }
+    return acc * x * Math.exp(-x2) / sqrtpi;
+  }
+  let cf = 0.0;
+  if (absx < 30.0) {
+    const x2 = absx * absx;
+    let a = 0.0, da = 0.5, p = 1.0, pLast = 0.0, q = da + x2, qLast = 1.0;
+    for (let i = 0; i < 50; i++) {
+      a += da; da += 2.0;
+      const b = da + x2;
+      let t = p; p = b * p - a * pLast; pLast = t;
+      t = q; q = b * q - a * qLast; qLast = t;
+    }
+    cf = p / q * absx * Math.exp(-x2) / sqrtpi;
+  }
+  return x > 0.0 ? 1.0 - cf : cf - 1.0;
+}
+"""
 
 
 def _num(x: float) -> str:
@@ -53,6 +87,10 @@ def _num(x: float) -> str:
         return "Infinity" if x > 0 else "(-Infinity)"
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
+
+
+def _one(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == 1.0
 
 
 def lift(x: object) -> J:
@@ -96,6 +134,20 @@ class Cond:
     def __bool__(self) -> bool:
         return _current[-1].ask(self.text)
 
+    def __and__(self, other: object) -> Cond:     # the rows' domains: (x == 0) & (y < 0)
+        return Cond(f"({self.text} && {_cond(other)})")
+
+    def __or__(self, other: object) -> Cond:
+        return Cond(f"({self.text} || {_cond(other)})")
+
+
+def _cond(x: object) -> str:
+    if isinstance(x, Cond):
+        return x.text
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    raise TypeError(f"not a condition: {x!r}")
+
 
 class J:
     """A JavaScript expression that is a number."""
@@ -113,8 +165,9 @@ class J:
     def __radd__(self, o): return self._bin("+", o, True)
     def __sub__(self, o): return self._bin("-", o)
     def __rsub__(self, o): return self._bin("-", o, True)
-    def __mul__(self, o): return self._bin("*", o)
-    def __rmul__(self, o): return self._bin("*", o, True)
+    # 1.0 * x is x exactly: the chain rules' g = 1 (the local derivatives) leaves no trace
+    def __mul__(self, o): return self if _one(o) else self._bin("*", o)
+    def __rmul__(self, o): return self if _one(o) else self._bin("*", o, True)
     def __truediv__(self, o): return self._bin("/", o)
     def __rtruediv__(self, o): return self._bin("/", o, True)
     def __pow__(self, o): return J(f"Math.pow({self.text}, {lift(o).text})")
@@ -229,30 +282,46 @@ def _space() -> tuple[dict, _MathSpace]:
 
 
 def forward(name: str) -> str:
-    """The op's forward as a JavaScript expression in ``x0``, ``x1``..."""
-    space, _ = _space()
+    """The op's forward as a JavaScript expression in ``x0``, ``x1``...: the
+    row's domain (``undefined``) first, each a ``U(why)``, then its value."""
+    space, m = _space()
     op = OPS[name]
-    return expression(_rebind(op.forward, space), [J(f"x{i}") for i in range(op.arity)])
+
+    def checked(*args):
+        for where, why in op.undefined:
+            if where(m, *args):
+                raise Undefined(why)
+        return op.forward(m, *args)
+
+    return expression(checked, [J(f"x{i}") for i in range(op.arity)])
+
+
+def chain(name: str, k: int, g: J | float = J("g")) -> str:
+    """What operand ``k`` receives from the upstream gradient ``g``, as a
+    JavaScript expression in ``g``, ``x0``, ``x1``... and ``o``."""
+    space, m = _space()
+    op = OPS[name]
+    return expression(lambda *a: op.chain[k](m, g, *a), [*(J(f"x{i}") for i in range(op.arity)), J("o")])
 
 
 def partial(name: str, k: int) -> str:
-    """d op / d operand ``k`` as a JavaScript expression in ``x0``, ``x1``... and ``o``."""
-    space, m = _space()
-    op = OPS[name]
-    rule = _rebind(op.partials[k], space)
-    return expression(lambda *a: rule(m, *a), [*(J(f"x{i}") for i in range(op.arity)), J("o")])
+    """d op / d operand ``k`` (the chain rule with g = 1) as a JavaScript
+    expression in ``x0``, ``x1``... and ``o``."""
+    return chain(name, k, 1.0)
 
 
 def op_table() -> str:
     """The JavaScript object ``OPS``: for each op of ``ops.OPS``, its forward
-    ``f(x0, x1)`` and its partials ``d[i](x0, x1, o)``, all generated."""
+    ``f(x0, x1)``, its local derivatives ``d[i](x0, x1, o)`` and its chain
+    rules ``c[i](g, x0, x1, o)``, all generated (they call PRELUDE's helpers)."""
     rows = []
     for name, op in OPS.items():
         params = ", ".join(f"x{i}" for i in range(op.arity))
         partials = [f"function ({params}, o) {{ return {partial(name, k)}; }}" for k in range(op.arity)]
+        chains = [f"function (g, {params}, o) {{ return {chain(name, k)}; }}" for k in range(op.arity)]
         rows.append(f"  {json.dumps(name)}: {{f: function ({params}) {{ return {forward(name)}; }},\n"
-                    f"    d: [{', '.join(partials)}]}}")
+                    f"    d: [{', '.join(partials)}],\n    c: [{', '.join(chains)}]}}")
     return "{\n" + ",\n".join(rows) + "\n}"
 
 
-__all__ = ("J", "Cond", "SPELLING", "expression", "forward", "partial", "op_table")
+__all__ = ("J", "Cond", "SPELLING", "PRELUDE", "expression", "forward", "chain", "partial", "op_table")

@@ -1,17 +1,48 @@
-"""The table of operations: each op's forward and its local derivatives, side by side.
+"""The table of operations: everything an op is, in one row.
 
-``forward`` works on floats and raises ``Undefined`` where the operation is
-not defined (log of 0, division by 0, a result too large for a float).
+A row (``Op``) holds, side by side:
 
-``partials`` holds one function per operand: ``d(m, *operands, out)`` is the
-derivative of the op's result with respect to that operand, given the operand
-values and the result ``out``. The functions use only ``+ - * /`` and the
-functions of ``m``, a namespace of elementary functions, so the same rule
-serves floats (``m = FloatMath``, used by ``grad``) and any other number-like
-type given a namespace of its own (a graph of Values, for derivatives of
-derivatives). Conventions where calculus alone leaves a derivative undefined
-match PyTorch and micrograd: relu'(0) = 0, abs'(0) = 0, and ``max``/``min``
-split the gradient evenly at a tie.
+- ``forward(m, *operands)``: the op's value, written over ``m``, a namespace
+  of elementary functions (``m.exp``, ``m.where``, ...);
+- ``chain``, one rule per operand: ``d(m, g, *operands, out)`` is the
+  gradient the operand receives, ``g`` times the op's local derivative with
+  respect to it, given the upstream gradient ``g``, the operand values and the
+  result ``out``. Written with ``g`` in it so that a rule may divide instead
+  of multiplying by a reciprocal (``log``: ``g / x``, not ``g * (1/x)``, which
+  overflows for a subnormal ``x`` where the result is finite);
+- ``undefined``: where the op is not defined, as data: ``(where(m, *operands),
+  why)`` pairs. The float engine checks them and raises with ``why``; the
+  array engine turns them into masks;
+- ``corner``: where calculus alone leaves the derivative open and which
+  convention backprop uses there (``relu`` at 0). ``check`` names the
+  corners it meets, ``explain`` says the convention, the README lists them;
+- ``text``: explain's words for a local derivative, only where the text
+  derived from the rule itself (``explain.rule``, through ``symbolic`` and
+  ``unparse``) reads worse.
+
+The rules use only ``+ - * /``, comparisons with ``==``/``!=`` in a
+``m.where`` condition, and the functions of ``m``: the language's functions,
+``where``, ``floor`` (in domains) and ``sech2(x)``, tanh's derivative,
+which is ``4*sigmoid(2x)*sigmoid(-2x)`` (the symbolic tape builds exactly
+that; FloatMath computes the same bits with one exp). So one row serves every
+number type, each with a namespace of its own, and those namespaces are the
+only number-type-specific code: ``FloatMath`` here (``grad``, IEEE results,
+never an exception but for ``/`` by zero), ``batch.ArrayMath`` (NumPy arrays,
+for ``--at``), ``symbolic.Tape`` (nodes: the derivative as a graph, for
+``diff``, ``hessian`` and code generation). Adding an op is one row here
+plus its tests; the namespaces need a new function only if the row uses one
+they lack.
+
+Accuracy: the rules are written to keep the tails that the textbook forms
+lose (measured against 60-digit mpmath, tests/test_ops.py):
+``tanh'`` is ``4*sigmoid(2x)*sigmoid(-2x)``, not ``1 - tanh(x)**2`` (which is
+exactly 0 past |x| = 19, where the truth is 1e-17 .. 1e-300); ``sigmoid'``
+is ``s*sigmoid(-x)``, not ``s*(1 - s)`` (0 past x = 36.7); ``log'`` and
+``/``'s divide; ``pow``'s derivative corrects the rounding of ``y - 1`` (at
+x = -1, y = 1e16 the rounded exponent is even and the sign comes out wrong;
+``x**(1/3)`` at 3.4e304 was 350 ulp off). Conventions where calculus alone
+leaves a derivative undefined match PyTorch and micrograd: relu'(0) = 0,
+abs'(0) = 0, and ``max``/``min`` split the gradient evenly at a tie.
 """
 
 from __future__ import annotations
@@ -30,42 +61,16 @@ def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
-        raise Undefined("the result overflows") from None
-
-
-def _log(x: float) -> float:
-    if x <= 0:
-        raise Undefined("log needs a positive number")
-    return math.log(x)
-
-
-def _sqrt(x: float) -> float:
-    if x < 0:
-        raise Undefined("sqrt needs a number that is not negative")
-    return math.sqrt(x)
-
-
-def _log1p(x: float) -> float:
-    if x <= -1:
-        raise Undefined("log1p needs a number greater than -1")
-    return math.log1p(x)
-
-
-def _div(a: float, b: float) -> float:
-    if b == 0:
-        raise Undefined("division by zero")
-    return a / b
+        return math.inf
 
 
 def _pow(x: float, y: float) -> float:
-    if x == 0 and y < 0:
-        raise Undefined("division by zero: zero to a negative power")
-    if x < 0 and y != math.floor(y):
-        raise Undefined("a negative number to a fractional power is not a real number")
     try:
         return math.pow(x, y)
     except OverflowError:
-        raise Undefined("the result overflows") from None
+        return math.inf if x > 0 or y == math.floor(y) and y % 2 == 0 else math.copysign(math.inf, x)
+    except (ValueError, ZeroDivisionError):   # 0 ** negative, negative ** fraction
+        return math.inf if x == 0 else math.nan
 
 
 def _sigmoid(x: float) -> float:
@@ -76,11 +81,6 @@ def _sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _softplus(x: float) -> float:
-    # log(1 + e^x) without overflow for large x.
-    return math.log1p(math.exp(-abs(x))) + max(x, 0.0)
-
-
 def _sign(x: float) -> float:
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0
 
@@ -89,76 +89,174 @@ def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0
 
 
-def _tan(x: float) -> float:
-    return math.tan(x)
+def _where(cond: object, a: object, b: object) -> object:
+    return a if cond else b
+
+
+def _sech2(x: float) -> float:
+    # 4*sigmoid(2x)*sigmoid(-2x), bit for bit, with one exp: both sigmoids
+    # share exp(-|2x|) (see _sigmoid), one is 1/q and the other e/q.
+    z = 2.0 * x
+    e = math.exp(-abs(z))
+    q = 1.0 + e
+    return 4.0 * (1.0 / q) * (e / q) if z >= 0 else 4.0 * (e / q) * (1.0 / q)
 
 
 class FloatMath:
-    """The elementary functions the derivative rules use, on floats.
+    """The namespace ``m`` of the rows, on floats.
 
-    Unlike ``forward``, these follow IEEE rules instead of raising: the
-    derivative of sqrt at 0 is inf, and the caller decides whether a
-    non-finite gradient matters (only a reported one does)."""
+    IEEE results instead of exceptions: ``exp`` overflows to inf, ``log(0)``
+    is -inf, ``sqrt(-1)`` nan, and the caller decides what a non-finite
+    result means (the forward pass checks ``undefined`` first and raises;
+    a derivative matters only if it reaches a reported gradient). Only
+    Python's ``/`` by zero raises (``ZeroDivisionError``), and every caller
+    catches it. ``where(c, a, b)`` is ``a if c else b`` (both are computed:
+    a rule must not divide by zero in the branch it does not take)."""
 
-    exp = staticmethod(lambda x: math.exp(x) if x < 709.78 else math.inf)
+    exp = staticmethod(_exp)
     log = staticmethod(lambda x: math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan))
+    log1p = staticmethod(lambda x: math.log1p(x) if x > -1 else (-math.inf if x == -1 else math.nan))
     sqrt = staticmethod(lambda x: math.sqrt(x) if x >= 0 else math.nan)
     sin = staticmethod(math.sin)
     cos = staticmethod(math.cos)
+    tan = staticmethod(math.tan)
     tanh = staticmethod(math.tanh)
+    atan = staticmethod(math.atan)
+    asinh = staticmethod(math.asinh)
+    erf = staticmethod(math.erf)
+    hypot = staticmethod(math.hypot)
+    pow = staticmethod(_pow)
     sigmoid = staticmethod(_sigmoid)
+    sech2 = staticmethod(_sech2)
     sign = staticmethod(_sign)
     step = staticmethod(_step)
-
-    @staticmethod
-    def pow(x: float, y: float) -> float:
-        try:
-            return _pow(x, y)
-        except Undefined:
-            return math.inf if x == 0 else math.nan
+    floor = staticmethod(math.floor)
+    where = staticmethod(_where)
 
 
 # ------------------------------------------------------------------ the table
 
+class Corner(NamedTuple):
+    """Where calculus alone leaves an op's derivative open, and what backprop
+    does there: ``at(*operands)`` on floats, ``convention`` in words."""
+
+    at: Callable[..., bool]
+    convention: str
+
+
 class Op(NamedTuple):
     name: str                 # how the op is shown: "+", "*", "exp", ...
     arity: int
-    forward: Callable[..., float]
-    partials: tuple[Callable[..., object], ...]   # d out / d operand i
+    forward: Callable[..., object]                 # forward(m, *operands)
+    chain: tuple[Callable[..., object], ...]       # chain[i](m, g, *operands, out) = g * d out / d operand i
+    undefined: tuple[tuple[Callable[..., object], str], ...] = ()   # (where(m, *operands), why)
+    corner: Corner | None = None
     infix: bool = False       # printed between its operands, not as f(x)
+    text: tuple[str, ...] | None = None   # explain's words, where the derived text reads worse
 
+    @property
+    def partials(self) -> tuple[Callable[..., object], ...]:
+        """The local derivatives ``d(m, *operands, out)``: each rule with g = 1."""
+        return tuple((lambda m, *args, _d=d: _d(m, 1.0, *args)) for d in self.chain)
+
+
+def compute(op: Op, operands) -> float:
+    """``op`` on floats, its domain checked: raises ``Undefined`` with the
+    row's reason outside it. The result may still be inf or nan (an overflow):
+    the caller judges that."""
+    m = FloatMath
+    for where, why in op.undefined:
+        if where(m, *operands):
+            raise Undefined(why)
+    return op.forward(m, *operands)
+
+
+def _pow_chain_x(m, g, x, y, o):
+    # y * x**(y - 1), without the rounding of y - 1: r + e = y - 1 exactly
+    # (TwoSum), and x**(y - 1) = x**r * x**e. Where y - 1 is exact (e = 0),
+    # x**e = 1 and this is the textbook y * x**r, bit for bit. Otherwise x**e
+    # is the correction (1 + e*log x, to the last bit), or the sign that the
+    # rounding lost (x < 0 with an integer y: e is an integer).
+    r = y - 1.0
+    rb = r - y
+    e = (y - (r - rb)) + (-1.0 - rb)
+    return m.where(y != 0, g * (y * (m.pow(x, r) * m.pow(x, e))), 0.0)
+
+
+_CORNER_AT_ZERO = (lambda x: x == 0.0)
 
 OPS: dict[str, Op] = {op.name: op for op in (
-    #  name        arity  forward                       local derivatives, one per operand
-    Op("+", 2, lambda a, b: a + b,                     (lambda m, a, b, o: 1.0,
-                                                        lambda m, a, b, o: 1.0), infix=True),
-    Op("-", 2, lambda a, b: a - b,                     (lambda m, a, b, o: 1.0,
-                                                        lambda m, a, b, o: -1.0), infix=True),
-    Op("*", 2, lambda a, b: a * b,                     (lambda m, a, b, o: b,
-                                                        lambda m, a, b, o: a), infix=True),
-    Op("/", 2, _div,                                   (lambda m, a, b, o: 1.0 / b,
-                                                        lambda m, a, b, o: -o / b), infix=True),
-    Op("**", 2, _pow,                                  (lambda m, x, y, o: y * m.pow(x, y - 1.0) if y != 0 else 0.0,
-                                                        lambda m, x, y, o: o * m.log(x) if x != 0 else 0.0), infix=True),
-    Op("neg", 1, lambda x: -x,                         (lambda m, x, o: -1.0,)),
-    Op("exp", 1, _exp,                                 (lambda m, x, o: o,)),
-    Op("log", 1, _log,                                 (lambda m, x, o: 1.0 / x,)),
-    Op("tanh", 1, math.tanh,                           (lambda m, x, o: 1.0 - o * o,)),
-    Op("relu", 1, lambda x: x if x > 0 else 0.0,       (lambda m, x, o: m.step(x),)),
-    Op("sigmoid", 1, _sigmoid,                         (lambda m, x, o: o * (1.0 - o),)),
-    Op("sqrt", 1, _sqrt,                               (lambda m, x, o: 0.5 / o,)),
-    Op("abs", 1, abs,                                  (lambda m, x, o: m.sign(x),)),
-    Op("sin", 1, math.sin,                             (lambda m, x, o: m.cos(x),)),
-    Op("cos", 1, math.cos,                             (lambda m, x, o: -m.sin(x),)),
-    Op("tan", 1, _tan,                                 (lambda m, x, o: 1.0 + o * o,)),
-    Op("softplus", 1, _softplus,                       (lambda m, x, o: m.sigmoid(x),)),
-    Op("log1p", 1, _log1p,                             (lambda m, x, o: 1.0 / (1.0 + x),)),
-    Op("sign", 1, _sign,                               (lambda m, x, o: 0.0,)),
-    Op("step", 1, _step,                               (lambda m, x, o: 0.0,)),
-    Op("max", 2, lambda a, b: a if a >= b else b,      (lambda m, a, b, o: (1.0 + m.sign(a - b)) / 2.0,
-                                                        lambda m, a, b, o: (1.0 - m.sign(a - b)) / 2.0)),
-    Op("min", 2, lambda a, b: a if a <= b else b,      (lambda m, a, b, o: (1.0 - m.sign(a - b)) / 2.0,
-                                                        lambda m, a, b, o: (1.0 + m.sign(a - b)) / 2.0)),
+    Op("+", 2, lambda m, a, b: a + b,
+       (lambda m, g, a, b, o: g,
+        lambda m, g, a, b, o: g), infix=True),
+    Op("-", 2, lambda m, a, b: a - b,
+       (lambda m, g, a, b, o: g,
+        lambda m, g, a, b, o: -g), infix=True),
+    Op("*", 2, lambda m, a, b: a * b,
+       (lambda m, g, a, b, o: g * b,
+        lambda m, g, a, b, o: g * a), infix=True),
+    Op("/", 2, lambda m, a, b: a / b,
+       (lambda m, g, a, b, o: g / b,
+        lambda m, g, a, b, o: g * (-o / b)),
+       undefined=((lambda m, a, b: b == 0, "division by zero"),), infix=True),
+    Op("**", 2, lambda m, x, y: m.pow(x, y),
+       (_pow_chain_x,
+        lambda m, g, x, y, o: m.where(x != 0, g * (o * m.log(x)), 0.0)),
+       undefined=((lambda m, x, y: (x == 0) & (y < 0), "division by zero: zero to a negative power"),
+                  (lambda m, x, y: (x < 0) & (y != m.floor(y)),
+                   "a negative number to a fractional power is not a real number")),
+       corner=Corner(lambda x, y: x == 0.0,
+                     "x**y at x = 0: d/dx may not be finite, and d/dy = out*log(0) is taken as 0"),
+       infix=True, text=("{y}*{x}**({y} - 1)", "{out}*log({x})")),
+    Op("neg", 1, lambda m, x: -x, (lambda m, g, x, o: -g,)),
+    Op("exp", 1, lambda m, x: m.exp(x), (lambda m, g, x, o: g * o,), text=("exp({x}) = {out}",)),
+    Op("log", 1, lambda m, x: m.log(x), (lambda m, g, x, o: g / x,),
+       undefined=((lambda m, x: x <= 0, "log needs a positive number"),)),
+    Op("tanh", 1, lambda m, x: m.tanh(x),
+       (lambda m, g, x, o: g * m.sech2(x),),
+       text=("1 - {out}**2, as 4*sigmoid(2*{x})*sigmoid(-2*{x})",)),
+    Op("relu", 1, lambda m, x: m.where(x > 0, x, 0.0), (lambda m, g, x, o: g * m.step(x),),
+       corner=Corner(_CORNER_AT_ZERO, "relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right"),
+       text=("1 if {x} > 0 else 0",)),
+    Op("sigmoid", 1, lambda m, x: m.sigmoid(x), (lambda m, g, x, o: g * (o * m.sigmoid(-x)),),
+       text=("{out}*(1 - {out}), as {out}*sigmoid(-{x})",)),
+    Op("sqrt", 1, lambda m, x: m.sqrt(x), (lambda m, g, x, o: g * (0.5 / o),),
+       undefined=((lambda m, x: x < 0, "sqrt needs a number that is not negative"),),
+       corner=Corner(_CORNER_AT_ZERO, "sqrt'(0) = 1/(2*sqrt(0)) is not finite"),
+       text=("1/(2*{out})",)),
+    Op("abs", 1, lambda m, x: abs(x), (lambda m, g, x, o: g * m.sign(x),),
+       corner=Corner(_CORNER_AT_ZERO, "abs'(0) = 0 by convention: the slope is -1 on the left, 1 on the right"),
+       text=("sign({x}), 0 at 0",)),
+    Op("sin", 1, lambda m, x: m.sin(x), (lambda m, g, x, o: g * m.cos(x),)),
+    Op("cos", 1, lambda m, x: m.cos(x), (lambda m, g, x, o: g * -m.sin(x),)),
+    Op("tan", 1, lambda m, x: m.tan(x), (lambda m, g, x, o: g * (1.0 + o * o),)),
+    Op("softplus", 1, lambda m, x: m.log1p(m.exp(-abs(x))) + m.where(x >= 0, x, 0.0),
+       (lambda m, g, x, o: g * m.sigmoid(x),)),
+    Op("log1p", 1, lambda m, x: m.log1p(x), (lambda m, g, x, o: g * (1.0 / (1.0 + x)),),
+       undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),)),
+    Op("sign", 1, lambda m, x: m.sign(x), (lambda m, g, x, o: g * 0.0,),
+       corner=Corner(_CORNER_AT_ZERO, "sign jumps at 0; its derivative is taken as 0")),
+    Op("step", 1, lambda m, x: m.step(x), (lambda m, g, x, o: g * 0.0,),
+       corner=Corner(_CORNER_AT_ZERO, "step jumps at 0; its derivative is taken as 0")),
+    Op("max", 2, lambda m, a, b: m.where(a >= b, a, b),
+       (lambda m, g, a, b, o: g * ((1.0 + m.sign(a - b)) / 2.0),
+        lambda m, g, a, b, o: g * ((1.0 - m.sign(a - b)) / 2.0)),
+       corner=Corner(lambda a, b: a == b, "at a tie max splits the gradient evenly, 1/2 to each operand"),
+       text=("1 if {a} > {b}, 1/2 if equal, else 0", "1 if {b} > {a}, 1/2 if equal, else 0")),
+    Op("min", 2, lambda m, a, b: m.where(a <= b, a, b),
+       (lambda m, g, a, b, o: g * ((1.0 - m.sign(a - b)) / 2.0),
+        lambda m, g, a, b, o: g * ((1.0 + m.sign(a - b)) / 2.0)),
+       corner=Corner(lambda a, b: a == b, "at a tie min splits the gradient evenly, 1/2 to each operand"),
+       text=("1 if {a} < {b}, 1/2 if equal, else 0", "1 if {b} < {a}, 1/2 if equal, else 0")),
+    Op("atan", 1, lambda m, x: m.atan(x), (lambda m, g, x, o: g / (1.0 + x * x),)),
+    Op("asinh", 1, lambda m, x: m.asinh(x), (lambda m, g, x, o: g / m.hypot(1.0, x),)),
+    Op("erf", 1, lambda m, x: m.erf(x), (lambda m, g, x, o: g * (1.1283791670955126 * m.exp(-(x * x))),),
+       text=("2/sqrt(pi)*exp(-{x}**2)",)),
+    Op("hypot", 2, lambda m, a, b: m.hypot(a, b),
+       (lambda m, g, a, b, o: g * (a / o),
+        lambda m, g, a, b, o: g * (b / o)),
+       corner=Corner(lambda a, b: a == 0.0 and b == 0.0,
+                     "hypot'(0, 0) is not defined: hypot is a cone there, its derivative is taken as not finite")),
 )}
 
 # What the language calls by name: `f(x)` and `x.f()`. `pow(x, y)` is `x ** y`.
@@ -167,3 +265,8 @@ FUNCTIONS["pow"] = OPS["**"]
 
 # The operators of the language, as the parser spells them.
 BINARY = {sym: OPS[sym] for sym in ("+", "-", "*", "/", "**")}
+
+
+def conventions() -> list[tuple[str, str]]:
+    """Each op with a corner, and the convention there: for the docs."""
+    return [(op.name, op.corner.convention) for op in OPS.values() if op.corner]

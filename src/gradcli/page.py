@@ -38,7 +38,7 @@ from . import explain as _explain
 from .draw import Picture, select
 from .engine import Graph, Value
 from .errors import DomainError
-from .jsrules import op_table
+from .jsrules import PRELUDE, op_table
 from .layout import layout
 from .ops import OPS
 from .render import short
@@ -280,7 +280,7 @@ def html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | 
         css=_asset("page.css"),
         svg=body,
         data=_json(payload),
-        ops=op_table(),
+        ops=op_table(), prelude=PRELUDE,
         js=_asset("page.js"),
     )
 
@@ -349,7 +349,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <script id="gradcli-data" type="application/json">{data}</script>
 <script>
 "use strict";
-function U(message) {{ throw new RangeError(message); }}
+{prelude}
 /* The op table, generated from gradcli's ops.py by jsrules.py. */
 const OPS = {ops};
 </script>

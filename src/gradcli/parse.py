@@ -16,7 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .engine import paused_gc
+from .syntax import paused_gc
 from .errors import ParseError, words
 from .fastparse import parse_fast
 from .syntax import Assign, Binary, Call, ExprStmt, Name, Num, Pos, Program, Unary
@@ -123,7 +123,8 @@ def parse_lark(text: str) -> list:
     from lark.exceptions import UnexpectedInput
 
     try:
-        return parser().parse(text + "\n")
+        with paused_gc():   # millions of objects and no cycles, as in parse_fast
+            return parser().parse(text + "\n")
     except UnexpectedInput as e:
         raise _syntax_error(e, text) from None
 
@@ -212,6 +213,24 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+# At most this many unclosed `(` get a note each; past it, one note says how
+# many there are and where the first and the last are (a text of 400,000 `(`
+# gets two lines, not 400,000).
+OPEN_NOTES = 3
+
+
+def _unclosed_notes(text: str, opened: list[int]) -> list[str]:
+    """Notes for the `(` at the offsets ``opened`` (in order) that are never
+    closed. Each place is found with one scan of the text before it, and
+    there are at most ``OPEN_NOTES`` + 1 of them, so this is linear in the
+    text however many there are."""
+    if len(opened) <= OPEN_NOTES:
+        places = [_line_col(text, o) for o in opened]
+        return [f"the `(` at {line}:{col} is never closed" for line, col in places]
+    (l1, c1), (l2, c2) = _line_col(text, opened[0]), _line_col(text, opened[-1])
+    return [f"{len(opened):,} `(` are never closed: the first at {l1}:{c1}, the last at {l2}:{c2}"]
+
+
 def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
@@ -240,8 +259,6 @@ def _syntax_error(e: UnexpectedInput, text: str) -> ParseError:
         message = f"unexpected end of the input; expected {_describe_expected(set(getattr(e, 'expected', ())))}"
         length = 1
     if isinstance(e, UnexpectedToken) and e.token.type in ("_SEP", "$END"):
-        for opened in _open_parens(text, offset):
-            line, col = _line_col(text, opened)
-            notes.append(f"the `(` at {line}:{col} is never closed")
+        notes += _unclosed_notes(text, _open_parens(text, offset))
     line, col = _line_col(text, offset)
     return ParseError(message, Pos(line, col, length), notes)

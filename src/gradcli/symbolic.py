@@ -1,7 +1,8 @@
 """Symbolic derivatives: the backward pass run on nodes instead of floats.
 
-``ops.py`` writes each op's local derivatives once, as ``d(m, *operands, out)``
-over a namespace ``m`` of elementary functions. ``grad`` runs them with
+``ops.py`` writes each op's chain rules once, as ``d(m, g, *operands, out)``
+(what an operand's gradient receives from an upstream gradient ``g``) over
+a namespace ``m`` of elementary functions. ``grad`` runs them with
 ``m = FloatMath`` on floats. Here they run with ``m = Tape``, whose functions
 and arithmetic build new nodes: the backward pass then *builds a graph*, the
 derivative, made of the same ``Value`` nodes and the same ops as any program.
@@ -39,10 +40,10 @@ from __future__ import annotations
 import math
 from typing import Collection, Sequence
 
-from .build import _names_note, resolve
+from .build import names_note, resolve
 from .engine import Graph, Value, backward, forward, needed, reaches
 from .errors import DomainError, InputError, words
-from .ops import FUNCTIONS, OPS, Undefined
+from .ops import FUNCTIONS, OPS, Undefined, compute
 from .syntax import Pos
 
 
@@ -157,6 +158,18 @@ class Tape:
             node = self._shared[key] = self._push(Sym(self, 0.0, args, name, pos=self.at))
         return node
 
+    def where(self, known: bool, a: object, b: object) -> Sym:
+        """The rules' ``m.where``: ``known`` is a structural answer (``y != 0``
+        on a node is true unless the node is the number 0), so the choice is
+        made once, for every point, and ``a`` serves wherever the condition
+        is not known to fail."""
+        return self.lift(a if known else b)
+
+    def sech2(self, x: Sym) -> Sym:
+        """tanh's derivative as the language writes it (ops.FloatMath.sech2
+        computes these bits): 4*sigmoid(2*x)*sigmoid(-2*x)."""
+        return 4.0 * self.sigmoid(2.0 * x) * self.sigmoid(-2.0 * x)
+
     def node(self, name: str, *operands: object) -> Sym:
         """The node ``name(operands)`` (``name`` as in ``OPS``), simplified."""
         args = tuple(self.lift(a) for a in operands)
@@ -166,7 +179,7 @@ class Tape:
         """A node equal in value to ``name(args)`` that is simpler, or None."""
         if all(a.kind == "const" for a in args):
             try:
-                value = OPS[name].forward(*(a.data for a in args))
+                value = compute(OPS[name], [a.data for a in args])
             except (Undefined, OverflowError, ZeroDivisionError, ValueError):
                 return None
             return self.const(value) if math.isfinite(value) else None
@@ -277,10 +290,10 @@ class Tape:
                 continue
             self.at = node.pos
             args = (*node.children, node)
-            for child, d in zip(node.children, OPS[node.op].partials):
+            for child, d in zip(node.children, OPS[node.op].chain):
                 if not leads[child.index]:
                     continue               # numbers, and nodes no target reaches
-                contribution = self.node("*", g, d(self, *args))
+                contribution = self.lift(d(self, g, *args))
                 before = adjoint.get(child.index)
                 adjoint[child.index] = contribution if before is None else self.node("+", before, contribution)
         zero = self.const(0.0)
@@ -337,7 +350,7 @@ def derivative(graph: Graph, wrt: str, order: int = 1, defaults: Collection[str]
     node = graph.node(wrt)
     if order > 1 and not node.is_leaf:
         raise InputError(f"--order {order} needs a leaf: `{wrt}` is computed by the program",
-                         notes=_names_note(graph.leaves, "leaves"))
+                         notes=names_note(graph.leaves, "leaves"))
     tape = Tape()
     copies = tape.copy(graph, defaults)
     target = copies[node.index]
@@ -367,7 +380,7 @@ def hessian(graph: Graph, names: Sequence[str]) -> Hessian:
     for name in names:
         if name not in graph.leaves:
             raise InputError(f"hessian needs leaves: `{name}` is computed by the program",
-                             notes=_names_note(graph.leaves, "leaves"))
+                             notes=names_note(graph.leaves, "leaves"))
     grad = graph.gradients(names)            # the domain errors of `grad`, first
     tape = Tape()
     copies = tape.copy(graph)

@@ -10,8 +10,33 @@ and ``__repr__`` recurse; they are for tests and debugging of small trees.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import Iterator, NamedTuple, Union
+
+# The language's tokens, written once: the Lark grammar's terminals
+# (grammar/gradcli.lark, which cannot import Python: tests/test_parse.py
+# checks its NUMBER and NAME lines against these), the fast parser's scanner
+# (fastparse.py) and NAME=VALUE bindings (build.py).
+NUMBER = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: parsing and building make
+    millions of objects and no cycles (syntax nodes point only to their
+    operands, graph nodes only to older nodes), so the collector would only
+    walk the growing heap again and again. Re-entrant; restores the
+    previous state."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Pos(NamedTuple):

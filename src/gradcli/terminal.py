@@ -150,14 +150,14 @@ def paged() -> Iterator[object]:
     page(text, command)
 
 
-def show(console, renderable) -> None:
+def put(console, renderable, style=None, soft_wrap: bool = False) -> None:
     """Print ``renderable`` on ``console``; a long table without colour
     (columns.Grid.text) is written as text, the same characters, faster."""
-    text = getattr(renderable, "text", None)
+    text = getattr(renderable, "text", None) if style is None and not soft_wrap else None
     recording = getattr(console, "record", False)          # the notebook's console keeps what it prints
     plain = text(console.width) if callable(text) and not recording else None
     if plain is None:
-        console.print(renderable)
+        console.print(renderable, style=style, soft_wrap=soft_wrap)
     else:
         console.file.write(plain)
 

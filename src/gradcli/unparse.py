@@ -17,9 +17,9 @@ deep prints as well as a short one.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Mapping
 
-from .engine import _num
+from .engine import literal
 from .symbolic import Sym, live
 
 _INFIX = {"+": (1, " + "), "-": (1, " - "), "*": (2, "*"), "/": (2, "/")}
@@ -100,21 +100,31 @@ class _Plan:
                 self.names[node.index] = node.label
         given = set(self.names.values())
         counter = 0
+        # the next suffix to try per name: a name reassigned 40,000 times
+        # (`x = x*a + b` in a loop) takes x_2, x_3, ... without starting over
+        # at x_2 each time (which made 40k steps take 70 s)
+        suffix: dict[str, int] = {}
+        self.probes = 0     # names tried: at most one per node plus one per name taken (the tests count them)
         for node in self.nodes:
             if node.kind != "op":
                 continue
             if uses[node.index] > 1 or (keep_labels and node.label):
                 name = node.label if keep_labels else ""
                 if name and name in given:
-                    k = 2
+                    k = suffix.get(name, 2)
                     while f"{name}_{k}" in taken:
                         k += 1
+                        self.probes += 1
+                    self.probes += 1
+                    suffix[name] = k + 1
                     name = f"{name}_{k}"
                     taken.add(name)
                 if not name:
                     counter += 1
                     while f"t{counter}" in taken:
                         counter += 1
+                        self.probes += 1
+                    self.probes += 1
                     name = f"t{counter}"
                     taken.add(name)
                 self.names[node.index] = name
@@ -127,7 +137,7 @@ class _Plan:
 def _program_atom(plan: _Plan) -> Callable[[Sym], str | None]:
     def atom(node: Sym) -> str | None:
         if node.kind == "const":
-            return _num(node.data)
+            return literal(node.data)
         return plan.names.get(node.index)
     return atom
 
@@ -136,7 +146,7 @@ def program(root: Sym) -> str:
     """The derivative as a gradcli program whose output is ``root``."""
     plan = _Plan(root, keep_labels=True)
     atom = _program_atom(plan)
-    lines = [f"{n.label} = {_num(n.data)}" for n in plan.nodes if n.kind == "leaf"]
+    lines = [f"{n.label} = {literal(n.data)}" for n in plan.nodes if n.kind == "leaf"]
     for node in plan.statements():
         lines.append(f"{plan.names[node.index]} = " + _write(node, lambda n, node=node: None if n is node else atom(n),
                                                             _program_layout, _level))
@@ -146,6 +156,16 @@ def program(root: Sym) -> str:
     return "\n".join(lines)
 
 
+def inline(root: Sym, named: Mapping[int, str]) -> str:
+    """``root`` as one expression of the language: every node written out
+    but numbers and the nodes in ``named`` (tape index -> their text)."""
+    def atom(node: Sym) -> str | None:
+        if node.index in named:
+            return named[node.index]
+        return literal(node.data) if node.kind == "const" else None
+    return _write(root, atom, _program_layout, _level)
+
+
 # ------------------------------------------------------------------ LaTeX
 
 _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
@@ -153,7 +173,8 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 _NAME = re.compile(r"([A-Za-z]+)_?([0-9]+|[A-Za-z0-9]+)?")
 _FUNC = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-         "tanh": r"\tanh", "sigmoid": r"\sigma", "max": r"\max", "min": r"\min"}
+         "tanh": r"\tanh", "sigmoid": r"\sigma", "max": r"\max", "min": r"\min", "atan": r"\arctan",
+         "asinh": r"\operatorname{arsinh}", "erf": r"\operatorname{erf}"}
 
 
 def latex_name(name: str) -> str:
@@ -172,7 +193,7 @@ def latex_name(name: str) -> str:
 
 
 def latex_number(x: float) -> str:
-    text = _num(x)
+    text = literal(x)
     if "e" in text:
         mantissa, exponent = text.split("e")
         exponent = str(int(exponent))
@@ -182,7 +203,7 @@ def latex_number(x: float) -> str:
 
 def _latex_level(node: Sym) -> int:
     if node.kind == "const":
-        return 3 if node.data < 0 else (5 if "e" not in _num(node.data) else 2)
+        return 3 if node.data < 0 else (5 if "e" not in literal(node.data) else 2)
     if node.op in ("+", "-"):
         return 1
     if node.op == "*":

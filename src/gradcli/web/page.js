@@ -77,7 +77,7 @@ function short(x, p) {
   return sign + m + "e" + (e < 0 ? "-" : "+") + String(Math.abs(e)).padStart(2, "0");
 }
 
-/** engine._num: an operand as an error message writes it. */
+/** engine.literal: an operand as an error message writes it. */
 function num(v) {
   if (Number.isFinite(v) && Number.isInteger(v) && Math.abs(v) < 1e16) return String(v === 0 ? 0 : v);
   return full(v);
@@ -144,6 +144,13 @@ function local(i, k, data) {
   try { return call(OPS[OP[i]].d[k], args, data[i]); } catch (e) { return NaN; }
 }
 
+/** What operand k of node i receives from the upstream gradient g: the
+ *  row's chain rule (g * local, but for the rules that divide: log, /). */
+function passed(i, k, g, data) {
+  const args = CH[i].map(c => data[c]);
+  try { return OPS[OP[i]].c[k](g, ...args, data[i]); } catch (e) { return NaN; }
+}
+
 /** Forward and backward at the leaves' values in `leafData` (index -> value).
  *  Returns {state} or {error: text, node}. */
 function compute(values) {
@@ -173,7 +180,7 @@ function compute(values) {
     for (let j = 0; j < cs.length; j++) {
       const [c, k] = cs[j];
       const d = local(i, k, data);
-      const product = g * d;
+      const product = passed(i, k, g, data);
       const at = start[s] + j;
       cLocal[at] = d; cProd[at] = product; cBefore[at] = acc[c];
       acc[c] = acc[c] + product;
@@ -203,7 +210,7 @@ function blame(data, acc, bad) {
       const c = CH[i][k];
       if (KIND[c] === "const" || !leads[c]) continue;
       const d = local(i, k, data);
-      if (!Number.isFinite(d) || !Number.isFinite(acc[i] * d)) {
+      if (!Number.isFinite(passed(i, k, acc[i], data))) {
         const which = args.length > 1 ? " with respect to operand " + (k + 1) : "";
         const what = !Number.isFinite(d) ? "is not finite" : "overflows";
         const notes = names ? ["so the gradient of " + names + " is not finite"] : [];
