@@ -23,7 +23,7 @@ from gradcli.cli import app
 from tests.conftest import ROOT
 
 GRADCLI = os.path.join(os.path.dirname(sys.executable), "gradcli")
-COMMANDS = ["eval", "grad", "graph", "check", "explain", "descend", "diff", "hessian"]
+COMMANDS = list(typer.main.get_command(app).commands)
 
 
 def help_text(*args: str) -> str:

@@ -164,8 +164,8 @@ def test_unknown_command():
     assert fails(2, "gard", "x") == (
         "error: no such command `gard`\n"
         "  = note: did you mean `grad`?\n"
-        "  = note: the commands are `eval`, `grad`, `graph`, `check`, `explain`, `descend`, `diff` "
-        "and `hessian`\n")
+        "  = note: the commands are `eval`, `grad`, `graph`, `check`, `explain`, `descend`, `diff`, "
+        "`hessian` and `codegen`\n")
 
 
 def test_bad_option_value():

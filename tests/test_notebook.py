@@ -227,6 +227,31 @@ def test_value_and_graph_display_as_svg():
     assert graph._repr_mimebundle_(include={"text/plain"}) == {"text/plain": repr(graph)}
 
 
+def test_live_page_frame_runs_in_a_browser(tmp_path):
+    """The frame a notebook shows without Graphviz: the page runs inside it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no browser: /usr/bin/chromium is not installed")
+    L, _ = lecture_L()
+    L.backward()
+    host = tmp_path / "cell.html"
+    host.write_text("<!DOCTYPE html><html><body>" + notebook.embedded_page(Graph.of(L)) + "</body></html>",
+                    encoding="utf-8")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(host.as_uri())
+        frame = page.frames[1]
+        frame.wait_for_function("window.gradcli !== undefined")
+        shown = frame.evaluate("window.gradcli.result()")
+        browser.close()
+    assert shown == {"value": -8.0, "grad": {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}}
+    assert errors == []
+
+
 def test_display_without_graphviz_is_the_live_page(no_graphviz):
     L, _ = lecture_L()
     bundle = L._repr_mimebundle_()

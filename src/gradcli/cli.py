@@ -154,7 +154,7 @@ from .terminal import paged  # noqa: E402
 
 # Shared parameters, declared once; the help groups them in panels.
 IN, OUT, POINTS, PICTURE = "Program and inputs", "Output", "Many points", "Picture"
-CHECK, DESCENT, SYMBOLIC = "Finite differences", "Descent", "Derivative"
+CHECK, DESCENT, SYMBOLIC, CODE = "Finite differences", "Descent", "Derivative", "Code"
 PROGRAM = typer.Argument(None, metavar="PROGRAM", show_default=False,
                          help="The program's text, or - to read it from standard input.")
 BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
@@ -166,6 +166,9 @@ OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
                            "(a node of the program, not a file).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
+WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
+                   help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
+                        "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
@@ -182,8 +185,6 @@ AT = typer.Option(None, "--at", metavar="POINTS", rich_help_panel=POINTS,
 ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
                         help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
-WRT_HELP = "Report only these names (repeat it, or a,b). A leaf means the leaf; " \
-           "another assigned name means its node at the end of the program."
 
 
 def _digits(precision: Optional[int]) -> int:
@@ -249,7 +250,7 @@ def grad(
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
-    wrt: Optional[List[str]] = typer.Option(None, "--wrt", metavar="NAME", help=WRT_HELP, rich_help_panel=IN),
+    wrt: Optional[List[str]] = WRT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: Optional[int] = PRECISION,
@@ -762,6 +763,53 @@ def hessian(
         _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
         show(HessianReport(h, graph, precision), json, table)
 
+
+
+# ------------------------------------------------------------ codegen (issue 11)
+
+@app.command("codegen", cls=_ProgramFirst)
+def codegen_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    wrt: Optional[List[str]] = WRT,
+    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language.",
+                             rich_help_panel=CODE),
+    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
+                             rich_help_panel=CODE),
+    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql).",
+                              rich_help_panel=CODE),
+    out: Optional[str] = typer.Option(None, "-o", metavar="FILE", rich_help_panel=OUT,
+                                      help="Write the code to FILE (whole or not at all) instead of printing it."),
+) -> None:
+    """Print code that computes the output's value and its gradient by reverse mode.
+
+    In Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
+    NAME=VALUE gives an input a default (a Python or JavaScript default argument).
+
+    Examples:
+      gradcli codegen "y = x * sin(x)"
+      gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
+      gradcli codegen "y = x * log(x)" --lang sql --table points
+    """
+    source = Source()
+    with errors_to_exit(source):
+        from .build import bind, structure
+        from .codegen import generate
+        from .parse import parse
+
+        inputs = parse_bindings(read_program(program, file, bindings or [], source))
+        graph = structure(parse(source.text), output)
+        bind(graph, inputs, complete=False)
+        names = split_names(wrt)
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        if out is None or out == "-":
+            emit(code)
+        else:
+            from .safeio import atomic_write
+
+            atomic_write(out, code)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

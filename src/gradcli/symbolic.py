@@ -38,7 +38,7 @@ pass is a loop over it.
 from __future__ import annotations
 
 import math
-from typing import Collection, Sequence
+from typing import Callable, Collection, Sequence
 
 from .build import names_note, resolve
 from .engine import Graph, Value, backward, forward, needed, reaches
@@ -119,7 +119,11 @@ class Tape:
     ``pow(x, y)``, ``step(x)``... each builds a node (every function of the
     language is here, so any rule can use any of them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_nan: bool = False) -> None:
+        # keep_nan: no simplification that would turn a NaN or an infinity
+        # into a number (``x*0``, ``x - x``, skipping a zero adjoint), so a
+        # gradient that ``grad`` finds not finite stays so (codegen.py)
+        self.keep_nan = keep_nan
         self.nodes: list[Sym] = []
         self._shared: dict[tuple, Sym] = {}
         self.at: Pos | None = None    # the place new nodes are blamed on
@@ -214,7 +218,7 @@ class Tape:
                 return a
             if _const(a, 0):
                 return self.node("neg", b)
-            if a is b:
+            if a is b and not self.keep_nan:
                 return self.const(0.0)
             if b.op == "neg":
                 return self.node("+", a, b.children[0])
@@ -235,7 +239,7 @@ class Tape:
             if b.op == "neg":
                 return self.node("neg", self.node(name, a, b.children[0]))
         if name == "*":
-            if _const(a, 0) or _const(b, 0):
+            if (_const(a, 0) or _const(b, 0)) and not self.keep_nan:
                 return self.const(0.0)
             if _rank(b) < _rank(a):
                 a, b = b, a                       # numbers, then leaves, then the rest
@@ -277,23 +281,33 @@ class Tape:
             copies.append(copy)
         return copies
 
-    def differentiate(self, output: Sym, targets: Sequence[Sym]) -> list[Sym]:
+    def differentiate(self, output: Sym, targets: Sequence[Sym], adjoint: dict[int, Sym] | None = None,
+                      local: Callable[[Sym, int, Sym], Sym] | None = None) -> list[Sym]:
         """Reverse mode on nodes: ``d output / d target`` for each target, as
         nodes on this tape. The same rules as ``engine.backward``, in the same
-        order, so evaluating the result gives ``grad``'s numbers."""
+        order, so evaluating the result gives ``grad``'s numbers.
+
+        ``adjoint``, if given, is filled with every node's adjoint (by tape
+        index); ``local(node, i, c)``, if given, may replace the contribution
+        ``c`` that ``node`` passes to operand ``i`` (codegen.py puts the
+        rules' ``m.where`` conventions back in as conditionals)."""
         order = live(self.nodes, [output])
         leads = reaches(self.nodes, targets)   # nodes that depend on a target
-        adjoint: dict[int, Sym] = {output.index: self.const(1.0)}
+        if adjoint is None:
+            adjoint = {}
+        adjoint[output.index] = self.const(1.0)
         for node in reversed(order):
             g = adjoint.get(node.index)
-            if g is None or not node.children or _const(g, 0):
+            if g is None or not node.children or _const(g, 0) and not self.keep_nan:
                 continue
             self.at = node.pos
             args = (*node.children, node)
-            for child, d in zip(node.children, OPS[node.op].chain):
+            for i, (child, d) in enumerate(zip(node.children, OPS[node.op].chain)):
                 if not leads[child.index]:
                     continue               # numbers, and nodes no target reaches
                 contribution = self.lift(d(self, g, *args))
+                if local is not None:
+                    contribution = local(node, i, contribution)
                 before = adjoint.get(child.index)
                 adjoint[child.index] = contribution if before is None else self.node("+", before, contribution)
         zero = self.const(0.0)

@@ -1,0 +1,158 @@
+"""`gradcli codegen` against SymPy's diff + cse + printer: size and time.
+
+    python bench/codegen.py [--max-nodes N] [--sympy-timeout SECONDS]
+
+For programs of about 10 to 100,000 nodes in three shapes (the issue's
+`u = sin(u + y)` iterated, a deep tanh chain, an unrolled tanh MLP with every
+weight a leaf), prints per program:
+
+- gradcli: the time from text to the generated Python and C (parse,
+  differentiate, plan, print), the generated code's operation count
+  (``Plan.op_count``, forward and adjoint together) against the program's,
+  and the size of the Python in lines and bytes;
+- SymPy: the time of ``diff`` for every leaf, then ``cse`` of the value and
+  the gradients together, then ``pycode`` of the result (the way a SymPy
+  user writes the same function), with ``count_ops`` of the expression
+  before and after ``cse``, and the bytes printed. Each SymPy run is a
+  fresh process with a time limit; a run that fails (RecursionError on a
+  deep expression) or passes the limit is reported as such, and larger
+  programs of that shape are not tried.
+
+Not a test: times vary with the machine and the SymPy version. The results
+of a full run are in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from workloads import deep_chain, mlp  # noqa: E402
+
+
+def iterated_sin(nodes: int) -> str:
+    """The issue's example: u = sin(u + y), k times (2k operations)."""
+    return "\n".join(["u = x"] + ["u = sin(u + y)"] * max(1, nodes // 2)) + "\n"
+
+
+def small_mlp(nodes: int) -> str:
+    """The unrolled tanh MLP, narrower for the small sizes."""
+    width = max(2, min(32, int(nodes ** 0.5) // 2))
+    return mlp(nodes, width=width, inputs=min(8, width))
+
+
+SHAPES = {"sin(u + y)": iterated_sin, "tanh chain": deep_chain, "tanh MLP": small_mlp}
+SIZES = (10, 100, 1000, 10_000, 100_000)
+
+
+def gradcli_run(text: str) -> dict:
+    from gradcli.build import structure
+    from gradcli.codegen import generate
+    from gradcli.parse import parse
+
+    python_s = c_s = float("inf")
+    for _ in range(3 if len(text) < 1_000_000 else 1):    # the best of three: the machine is shared
+        start = time.perf_counter()
+        graph = structure(parse(text))
+        result = generate(graph, "python")
+        python_s = min(python_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        generate(structure(parse(text)), "c")
+        c_s = min(c_s, time.perf_counter() - start)
+    plan = result.plan
+    return {"program_ops": plan.program_op_count(), "leaves": len(graph.leaves), "ops": plan.op_count(),
+            "python_s": python_s, "c_s": c_s, "lines": result.code.count("\n"), "bytes": len(result.code)}
+
+
+SYMPY_WORKER = r"""
+import json, sys, time
+import sympy
+from gradcli.build import structure
+from gradcli.parse import parse
+
+text = sys.stdin.read()
+graph = structure(parse(text))
+F = {"exp": sympy.exp, "log": sympy.log, "tanh": sympy.tanh, "sin": sympy.sin, "cos": sympy.cos,
+     "sqrt": sympy.sqrt, "abs": sympy.Abs}
+value = {}
+leaves = []
+for node in graph.nodes:
+    if node.kind == "const":
+        value[node.index] = sympy.Float(node.data)
+    elif node.is_leaf:
+        value[node.index] = s = sympy.Symbol(node.label)
+        leaves.append(s)
+    else:
+        a = [value[c.index] for c in node.children]
+        op = node.op
+        value[node.index] = (a[0] + a[1] if op == "+" else a[0] - a[1] if op == "-" else a[0] * a[1] if op == "*"
+                             else a[0] / a[1] if op == "/" else a[0] ** a[1] if op == "**" else -a[0] if op == "neg"
+                             else F[op](a[0]))
+out = value[graph.output.index]
+start = time.perf_counter()
+grads = [sympy.diff(out, s) for s in leaves]
+diff_s = time.perf_counter() - start
+raw_ops = sum(sympy.count_ops(e) for e in [out, *grads])
+replacements, reduced = sympy.cse([out, *grads])
+cse_s = time.perf_counter() - start - diff_s
+lines = [f"{sym} = {sympy.pycode(e)}" for sym, e in replacements] + [sympy.pycode(e) for e in reduced]
+total_s = time.perf_counter() - start
+ops = sum(sympy.count_ops(e) for _, e in replacements) + sum(sympy.count_ops(e) for e in reduced)
+print(json.dumps({"diff_s": diff_s, "cse_s": cse_s, "total_s": total_s, "raw_ops": raw_ops, "ops": ops,
+                  "bytes": sum(len(l) + 1 for l in lines)}))
+"""
+
+
+def sympy_run(text: str, timeout: float) -> dict:
+    try:
+        done = subprocess.run([sys.executable, "-c", SYMPY_WORKER], input=text, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"failed": f"over {timeout:.0f} s"}
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["failed"])[-1]
+        return {"failed": last.split(":")[0][:40]}
+    return json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-nodes", type=int, default=100_000)
+    parser.add_argument("--sympy-timeout", type=float, default=300.0)
+    parser.add_argument("--no-sympy", action="store_true", help="gradcli's columns only")
+    args = parser.parse_args()
+    print("| program | nodes | leaves | gradcli ops (x program) | gradcli Python s | gradcli C s | Python lines / KB "
+          "| SymPy ops: diff -> cse (x program) | SymPy diff+cse+print s | SymPy KB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for shape, make in SHAPES.items():
+        sympy_gave_up = ""
+        for size in (s for s in SIZES if s <= args.max_nodes):
+            text = make(size)
+            g = gradcli_run(text)
+            n = g["program_ops"]
+            row = [shape, f"{n:,}", f"{g['leaves']:,}", f"{g['ops']:,} ({g['ops'] / n:.1f}x)", f"{g['python_s']:.3f}",
+                   f"{g['c_s']:.3f}", f"{g['lines']:,} / {g['bytes'] / 1024:,.1f}"]
+            if args.no_sympy:
+                row += ["", "", ""]
+            elif sympy_gave_up:
+                row += ["not tried", sympy_gave_up, ""]
+            else:
+                s = sympy_run(text, args.sympy_timeout)
+                if "failed" in s:
+                    sympy_gave_up = s["failed"]
+                    row += ["-", sympy_gave_up, ""]
+                else:
+                    row += [f"{s['raw_ops']:,} -> {s['ops']:,} ({s['ops'] / n:.1f}x)", f"{s['total_s']:.3f}",
+                            f"{s['bytes'] / 1024:,.1f}"]
+            print("| " + " | ".join(row) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1124 @@
+"""Code generation: the value-and-gradient function of a program, written in
+Python, NumPy, C, JavaScript or SQL (contract section 5).
+
+One generator, five spellings. The graph is the one ``diff`` builds
+(symbolic.py): the program's nodes copied as they are, then the backward
+pass run on nodes, for every ``--wrt`` name at once, with equal parts shared
+and the same exact simplifications. So evaluating it performs the float
+operations ``grad`` performs, in the same order: the Python and the C agree
+with ``grad --json`` bit for bit (same libm), the others within the
+contract's tolerance. The printer walks that graph once (a plan: which nodes
+get a statement of their own, and their names) and spells each op from
+``SPELLINGS``, one table keyed by op name with a template per language, the
+way unparse.py spells gradcli and LaTeX.
+
+What the output looks like:
+
+- Forward values keep their source names (``c``, then ``c_2`` when the
+  program reassigns ``c``), adjoints are ``d_c``; other parts used more than
+  once are ``t1, t2, ...``; a part used once is written inline.
+- One comment per source statement (``3:1  c = a + b``), in the forward
+  sweep and again in the adjoint sweep.
+- Where an operation is undefined: a guard before it names the operation and
+  its place (``log`` of a number that is not positive, a division by zero,
+  ``**`` of zero to a negative power or of a negative number to a fractional
+  one), and every statement whose result may overflow is checked after it.
+  The operands of a guarded operation, and of an operation that could turn a
+  non-finite operand into a finite result (``tanh``, ``relu``, a divisor...),
+  get a name of their own, so the checks see every non-finite value ``grad``
+  would stop at. The reported gradients are checked at the end.
+- A leaf whose name is a keyword of the target gets a trailing ``_``.
+
+Size: the generated code's operation count (``Plan.op_count``: arithmetic
+and calls, forward and adjoint together) is linear in the program whatever
+its sharing, and at most 4 times the program's for the tests' random
+programs without ``tanh``, ``max``/``min`` or a variable exponent. Those
+rules of ops.py take more (``tanh``: ``4*sigmoid(2x)*sigmoid(-2x)``, 6
+operations; ``max``: ``(1 ± sign(a - b)) / 2``), and bit-for-bit agreement
+means performing them; the bound tested for every program is 10x.
+
+C and Python agree bit for bit where Python's ``math`` calls the C library:
+every op but ``hypot`` (and ``asinh``, whose derivative uses it), for which
+CPython has its own algorithm; the C agrees to 1e-15 there. bench/codegen.py compares
+sizes and times with SymPy's diff + cse + printer.
+
+Known limits (stated, tested where they can be):
+
+- A statement whose check fails is blamed as a whole (its text and its last
+  operation's place): which operation inside it overflowed first is not
+  recomputed. Guards name their own operation exactly.
+- A non-finite reported gradient is named with the operations whose
+  derivatives can be non-finite (``/``, ``**``, ``sqrt``, ``log``, ``log1p``)
+  on its way, not the one that was.
+- SQL: NULL where ``grad`` fails on the guarded domains and on values that
+  are not finite (DuckDB computes inf and NaN); PostgreSQL raises on an
+  overflow instead.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import math
+import re
+from typing import NamedTuple, Sequence
+
+from .build import resolve
+from .engine import Graph
+from .errors import InputError
+from .ops import OPS
+from .safeio import printable
+from .symbolic import Sym, Tape
+from .unparse import _write
+from .syntax import Pos
+
+LANGS = ("python", "numpy", "c", "js", "sql")
+
+
+def _exp_limit() -> float:
+    """The largest float whose ``math.exp`` is finite (Python's raises past it)."""
+    lo, hi = 709.0, 710.0
+    while True:
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            return lo
+        try:
+            math.exp(mid)
+            lo = mid
+        except OverflowError:
+            hi = mid
+
+
+EXP_LIMIT = _exp_limit()
+
+
+class Guard(NamedTuple):
+    """A condition under which an operation is undefined, per language
+    (``{0}``, ``{1}``: the operands, always names or numbers)."""
+    fails: dict[str, str]
+    exception: str      # Python's exception class for it
+    reason: str         # in the engine's words (ops.py)
+    possible: object = None   # given the operands that are numbers (None for the others): can it fail?
+
+
+class Spelling(NamedTuple):
+    """An op in every target: a template per language, the operands that must
+    be names or numbers (guarded, repeated in a template, or able to turn a
+    non-finite value into a finite one), the guards, and whether a finite
+    operand can give a non-finite result (an overflow)."""
+    forms: dict[str, str]
+    atoms: tuple[int, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    overflows: bool = False
+    plain_sql: str = ""       # the SQL without its guard, where no guard can fail
+
+
+def _same(template: str, **overrides: str) -> dict[str, str]:
+    forms = dict.fromkeys(LANGS, template)
+    forms.update(overrides)
+    return forms
+
+
+def _calls(py: str, c: str | None = None, js: str | None = None, sql: str | None = None) -> dict[str, str]:
+    """A function of one argument with the usual names."""
+    return {"python": f"math.{py}({{0}})", "numpy": f"np.{py}({{0}})", "c": f"{c or py}({{0}})",
+            "js": f"Math.{js or py}({{0}})", "sql": f"{sql or py}({{0}})"}
+
+
+_C_LIKE = ("c", "js")
+_LOG1P_SQL = ("CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * {0} / ((1e0 + {0}) - 1e0) END")
+
+def _erf_series(x: str, terms: int) -> str:
+    """erf for |x| < 6 where no library has it (JavaScript, SQL):
+    2/sqrt(pi) * exp(-x^2) * x * sum (2x^2)^n / (1*3*...*(2n+1)), whose terms
+    are all positive (no cancellation), in Horner form; within 1e-14."""
+    text = "1e0"
+    for n in range(terms, 0, -1):
+        text = f"(1e0 + 2e0 * {x} * {x} / {2 * n + 1}e0 * {text})"
+    return f"1.1283791670955126e0 * exp(-({x} * {x})) * {x} * {text}"
+
+
+_ERF_JS = ("((x) => { if (!(Math.abs(x) < 6)) return Math.sign(x); let t = x, s = x; "
+           "for (let n = 1; n < 160; n++) { t *= 2 * x * x / (2 * n + 1); s += t; } "
+           "return 1.1283791670955126 * Math.exp(-x * x) * s; })({0})")
+_ERF_SQL = "CASE WHEN abs({0}) >= 6e0 THEN sign({0}) ELSE " + _erf_series("{0}", 160) + " END"
+
+# The one table: each op's spelling in every target, keyed by op name as in ops.OPS.
+# (Infix ops are "{0} op {1}" in every language; their levels are in _INFIX.)
+SPELLINGS: dict[str, Spelling] = {
+    "+": Spelling(_same("{0} + {1}"), overflows=True),
+    "-": Spelling(_same("{0} - {1}"), overflows=True),
+    "*": Spelling(_same("{0} * {1}"), overflows=True),
+    "/": Spelling(_same("{0} / {1}", sql="CASE WHEN {1} <> 0e0 THEN {0} / {1} END"), atoms=(1,), plain_sql="{0} / {1}",
+                  guards=(Guard({"python": "{1} == 0.0", "c": "{1} == 0.0"}, "ZeroDivisionError",
+                                "division by zero", lambda a, b: b is None or b == 0),), overflows=True),
+    "**": Spelling({"python": "math.pow({0}, {1})", "numpy": "np.power({0}, {1})", "c": "pow({0}, {1})",
+                    "js": "Math.pow({0}, {1})",
+                    "sql": "CASE WHEN NOT ({0} = 0e0 AND {1} < 0e0) AND NOT ({0} < 0e0 AND {1} <> floor({1})) "
+                           "THEN power({0}, {1}) END"},
+                   atoms=(0, 1), plain_sql="power({0}, {1})",
+                   guards=(Guard({"python": "{0} == 0.0 and {1} < 0.0", "c": "{0} == 0.0 && {1} < 0.0"},
+                                 "ZeroDivisionError", "division by zero: zero to a negative power",
+                                 lambda x, y: (x is None or x == 0) and (y is None or y < 0)),
+                           Guard({"python": "{0} < 0.0 and {1} != math.floor({1})",
+                                  "c": "{0} < 0.0 && {1} != floor({1})", "js": "{0} < 0.0 && {1} != Math.floor({1})"},
+                                 "ArithmeticError", "a negative number to a fractional power is not a real number",
+                                 lambda x, y: (x is None or x < 0) and (y is None or y != math.floor(y)))),
+                   overflows=True),
+    "neg": Spelling(_same("-{0}")),
+    "exp": Spelling(_calls("exp"), atoms=(0,),
+                    guards=(Guard({"python": f"{{0}} > {EXP_LIMIT!r}"}, "OverflowError", "the result overflows"),),
+                    overflows=True),
+    "log": Spelling({**_calls("log"), "sql": "CASE WHEN {0} > 0e0 THEN ln({0}) END"}, atoms=(0,), plain_sql="ln({0})",
+                    guards=(Guard({"python": "not {0} > 0.0", "c": "!({0} > 0.0)"}, "ArithmeticError",
+                                  "log needs a positive number", lambda x: x is None or x <= 0),)),
+    "tanh": Spelling(_calls("tanh"), atoms=(0,)),
+    "relu": Spelling({"python": "max(0.0, {0})", "numpy": "np.where({0} > 0.0, {0}, 0.0)",
+                      "c": "({0} > 0.0 ? {0} : 0.0)", "js": "({0} > 0 ? {0} : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END"}, atoms=(0,)),
+    "sigmoid": Spelling({"python": "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
+                         "numpy": "np.where({0} >= 0.0, 1.0 / (1.0 + np.exp(-np.abs({0}))), "
+                                  "np.exp(-np.abs({0})) / (1.0 + np.exp(-np.abs({0}))))",
+                         "c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+                         "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))",
+                         "sql": "CASE WHEN {0} >= 0e0 THEN 1e0 / (1e0 + exp(-{0})) ELSE exp({0}) / (1e0 + exp({0})) END"},
+                        atoms=(0,)),
+    "sqrt": Spelling({**_calls("sqrt"), "sql": "CASE WHEN {0} >= 0e0 THEN sqrt({0}) END"}, atoms=(0,),
+                     plain_sql="sqrt({0})",
+                     guards=(Guard({"python": "not {0} >= 0.0", "c": "!({0} >= 0.0)"}, "ArithmeticError",
+                                   "sqrt needs a number that is not negative", lambda x: x is None or x < 0),)),
+    "abs": Spelling({"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})", "js": "Math.abs({0})",
+                     "sql": "abs({0})"}),
+    "sin": Spelling(_calls("sin")),
+    "cos": Spelling(_calls("cos")),
+    "tan": Spelling(_calls("tan")),
+    "softplus": Spelling({"python": "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))",
+                          "numpy": "(np.log1p(np.exp(-np.abs({0}))) + np.maximum({0}, 0.0))",
+                          "c": "(log1p(exp(-fabs({0}))) + (0.0 > {0} ? 0.0 : {0}))",
+                          "js": "(Math.log1p(Math.exp(-Math.abs({0}))) + Math.max({0}, 0))",
+                          "sql": "(" + _LOG1P_SQL.replace("{0}", "exp(-abs({0}))")
+                                 + " + CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END)"},
+                         atoms=(0,)),
+    "log1p": Spelling({**_calls("log1p"), "sql": "CASE WHEN {0} > -1e0 THEN " + _LOG1P_SQL + " END"}, atoms=(0,),
+                      guards=(Guard({"python": "not {0} > -1.0", "c": "!({0} > -1.0)"}, "ArithmeticError",
+                                    "log1p needs a number greater than -1", lambda x: x is None or x <= -1),)),
+    "sign": Spelling({"python": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0)", "numpy": "np.sign({0})",
+                      "c": "({0} > 0.0 ? 1.0 : {0} < 0.0 ? -1.0 : 0.0)", "js": "({0} > 0 ? 1 : {0} < 0 ? -1 : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 WHEN {0} < 0e0 THEN -1e0 ELSE 0e0 END"}, atoms=(0,)),
+    "step": Spelling({"python": "(1.0 if {0} > 0.0 else 0.0)", "numpy": "np.where({0} > 0.0, 1.0, 0.0)",
+                      "c": "({0} > 0.0 ? 1.0 : 0.0)", "js": "({0} > 0 ? 1 : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 ELSE 0e0 END"}, atoms=(0,)),
+    "max": Spelling({"python": "({0} if {0} >= {1} else {1})", "numpy": "np.where({0} >= {1}, {0}, {1})",
+                     "c": "({0} >= {1} ? {0} : {1})", "js": "({0} >= {1} ? {0} : {1})",
+                     "sql": "CASE WHEN {0} >= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
+    "min": Spelling({"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
+                     "c": "({0} <= {1} ? {0} : {1})", "js": "({0} <= {1} ? {0} : {1})",
+                     "sql": "CASE WHEN {0} <= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
+    "atan": Spelling({**_calls("atan"), "numpy": "np.arctan({0})"}, atoms=(0,)),
+    "asinh": Spelling({**_calls("asinh"), "numpy": "np.arcsinh({0})"}),
+    "erf": Spelling({**_calls("erf"), "numpy": "np.vectorize(math.erf, otypes=[np.float64])({0})",
+                     "js": _ERF_JS, "sql": _ERF_SQL}, atoms=(0,)),
+    "hypot": Spelling({"python": "math.hypot({0}, {1})", "numpy": "np.hypot({0}, {1})", "c": "hypot({0}, {1})",
+                       "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
+                      atoms=(0, 1), overflows=True),
+    # Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
+    # carries the corner conventions of the rules (``_CORNERS``).
+    "ifnz": Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
+                      "c": "({0} != 0.0 ? {1} : 0.0)", "js": "({0} != 0 ? {1} : 0)",
+                      "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"}),
+}
+
+# Where a rule of ops.py says ``m.where(y != 0, ..., 0.0)``: the contribution
+# to operand i is 0 where operand j is 0. The symbolic tape takes the general
+# branch, so codegen puts the condition back (key: (op, i), value: j).
+_CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0, ...) in ops.py's rows
+
+# GCC rewrites pow(x, 2.0) as x*x and pow(x, -1.0) as 1/x even without
+# -ffast-math; glibc's pow is not correctly rounded (0.52 ulp), so the two can
+# differ in the last bit (pow(0.20842058207626302, 2.0)). A volatile
+# exponent keeps the call to libm's pow, which is what grad (math.pow) calls.
+_C_FOLDED_POWERS = (2.0, -1.0)
+
+def _select(tape: Tape, cond: Sym, value: Sym) -> Sym:
+    """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0, else
+    0. Not an op of the language (a Value refuses it), so made by hand, once."""
+    key = ("ifnz", cond.index, value.index)
+    node = tape._shared.get(key)
+    if node is None:
+        node = Sym(tape, 0.0, pos=tape.at)
+        node.op, node.children, node.kind = "ifnz", (cond, value), "op"
+        node = tape._shared[key] = tape._push(node)
+    return node
+
+
+_INFIX = {"+": (1, 1, 2), "-": (1, 1, 2), "*": (2, 2, 3), "/": (2, 2, 3)}   # level, left, right
+_ATOM, _SIGN = 5, 3
+
+
+def _check_table() -> None:
+    missing = [name for name in OPS if name not in SPELLINGS]
+    if missing:   # pragma: no cover - a test iterates OPS as well
+        raise RuntimeError(f"codegen has no spelling for {missing}")
+
+
+_check_table()
+
+# ------------------------------------------------------------------ names
+
+_C_WORDS = set("""auto break case char const continue default do double else enum extern float for goto if
+inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+volatile while _Bool _Complex _Imaginary in out exp log pow sqrt sin cos tan tanh fabs floor log1p isfinite
+NAN INFINITY math""".split())
+_JS_WORDS = set("""break case catch class const continue debugger default delete do else enum export extends
+false finally for function if implements import in instanceof interface let new null package private protected
+public return static super switch this throw true try typeof var void while with yield await arguments eval
+undefined NaN Infinity Math Number RangeError""".split())
+# DuckDB's reserved, type and column-name keywords, PostgreSQL's and Spark's
+# reserved words, and the generated query's own column names
+_SQL_WORDS = set("""all analyse analyze and anti any array as asc asof asymmetric at authorization between bigint
+binary bit boolean both by case cast char character check coalesce collate collation column columns
+concurrently constraint create cross current_date current_time current_timestamp current_user dec decimal
+default deferrable desc describe distinct do double else end except exists extract false fetch float for
+foreign freeze from full generated glob grant group grouping grouping_id having ilike in initially inner inout
+int integer intersect interval into is isnull join lambda lateral leading left like limit localtime
+localtimestamp map national natural nchar none not notnull null nullif numeric offset on only or order out outer
+over overlaps overlay partition pivot pivot_longer pivot_wider placing position positional precision primary
+qualify range real references returning right row rows select semi session_user setof show similar smallint
+some struct substring summarize symmetric table tablesample then time timestamp to trailing treat trim true
+try_cast tuple union unique unpack unpivot user using values varchar variadic verbose when where window with
+xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize
+xmltable value ok""".split())
+_PY_WORDS = set(keyword.kwlist) | {"math", "np", "bad", "abs", "max", "min"}
+RESERVED = {"python": _PY_WORDS, "numpy": _PY_WORDS, "c": _C_WORDS, "js": _JS_WORDS, "sql": _SQL_WORDS}
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _number(x: float, lang: str) -> str:
+    text = repr(float(x))
+    if lang == "sql" and "e" not in text:
+        text += "e0"      # a DOUBLE in DuckDB and Spark, not a DECIMAL
+    if lang == "js" and text.endswith(".0") and "e" not in text:
+        text = text[:-2]
+    return text
+
+
+# ------------------------------------------------------------------ the plan
+
+class _Statement(NamedTuple):
+    """A source statement: where it starts and its text (one line)."""
+    pos: Pos
+    text: str
+
+
+def _statements(source: str):
+    """A function from a position to its source statement."""
+    lines = source.splitlines()
+    cache: dict[int, list[tuple[int, _Statement]]] = {}
+
+    def find(pos: Pos | None) -> _Statement | None:
+        if pos is None or not 1 <= pos.line <= len(lines):
+            return None
+        parts = cache.get(pos.line)
+        if parts is None:
+            text = lines[pos.line - 1].split("#", 1)[0]
+            parts, start = [], 0
+            for piece in text.split(";"):
+                stripped = piece.strip()
+                if stripped:
+                    column = start + len(piece) - len(piece.lstrip()) + 1
+                    parts.append((start + len(piece), _Statement(Pos(pos.line, column), printable(stripped))))
+                start += len(piece) + 1
+            cache[pos.line] = parts
+        for end, statement in parts:
+            if pos.column <= end + 1:
+                return statement
+        return parts[-1][1] if parts else None
+    return find
+
+
+class Plan:
+    """The generated function, before spelling: the program's graph and its
+    derivative on one tape, which nodes are written as statements, in what
+    order, and under which names."""
+
+    def __init__(self, graph: Graph, wrt: Sequence[str] | None = None, defaults: Sequence[str] = ()):
+        names = list(graph.leaves) if wrt is None else resolve(graph, list(wrt))
+        self.graph = graph
+        self.wrt = names
+        self.tape = tape = Tape(keep_nan=True)
+        copies = tape.copy(graph, defaults)
+        self.program = copies[:]          # index in graph.nodes -> copy
+        self.is_program = bytearray(len(copies) + 1)
+        self.output = copies[graph.output.index]
+        self.leaves = [copies[leaf.index] for leaf in graph.leaves.values()]
+        targets = [copies[graph.node(n).index] for n in names]
+        self.adjoint: dict[int, Sym] = {}
+        self.gradients = tape.differentiate(self.output, targets, self.adjoint, self._corner)
+        self.size = len(tape.nodes)
+        self.is_program = bytearray(self.size)
+        for c in copies:
+            self.is_program[c.index] = 1
+        self._plan(copies)
+
+    def _corner(self, node: Sym, i: int, d: Sym) -> Sym:   # d: the contribution g * local
+        j = _CORNERS.get((node.op, i))
+        if j is None or node.children[j].kind == "const" or d.kind == "const":
+            return d
+        return _select(self.tape, node.children[j], d)
+
+    def _plan(self, copies: list[Sym]) -> None:
+        from .engine import needed
+
+        tape = self.tape
+        roots = [self.output, *self.gradients] + [c for c in copies if c.kind == "op"]
+        need = needed(tape.nodes, roots)
+        self.nodes = [n for n in tape.nodes if need[n.index]]
+        ops = [n for n in self.nodes if n.kind == "op"]
+        uses = [0] * self.size
+        atom = bytearray(self.size)
+        for node in ops:
+            spelling = SPELLINGS[node.op]
+            for i, child in enumerate(node.children):
+                uses[child.index] += 1
+                if i in spelling.atoms:
+                    atom[child.index] = 1
+        for root in [self.output, *self.gradients]:
+            uses[root.index] += 1
+        keep = bytearray(self.size)
+        for root in [self.output, *self.gradients]:
+            keep[root.index] = root.kind == "op"
+        for node in ops:
+            i = node.index
+            if uses[i] > 1 or atom[i]:
+                keep[i] = 1
+            elif self.is_program[i] and (node.label or uses[i] == 0):
+                keep[i] = 1
+        # adjoints of named nodes keep the name: d_c
+        named_adjoints: dict[int, int] = {}    # adjoint node -> program node
+        for node in reversed(copies):
+            a = self.adjoint.get(node.index)
+            if a is not None and a.kind == "op" and not self.is_program[a.index] and (node.label or node.is_leaf):
+                keep[a.index] = 1
+                named_adjoints.setdefault(a.index, node.index)
+        self.keep = keep
+        self.statements = [n for n in ops if keep[n.index]]
+        self.uses = uses
+        self.named_adjoints = named_adjoints
+
+    def names(self, lang: str) -> dict[int, str]:
+        """Every kept node's and leaf's name in ``lang``."""
+        reserved = RESERVED[lang]
+        fold = (lambda s: s.lower()) if lang == "sql" else (lambda s: s)
+        taken = {fold(n.label) for n in self.tape.nodes if n.label} | {fold(w) for w in reserved}
+        given: dict[int, str] = {}
+        used: set[str] = set()
+
+        next_k: dict[str, int] = {}    # the next suffix to try for a name (no rescans: linear)
+
+        def free(name: str, wanted: str) -> bool:
+            key = fold(name)
+            return key not in used and key not in reserved and (name == wanted or key not in taken)
+
+        def claim(index: int, wanted: str) -> None:
+            name = wanted
+            if not free(name, wanted):
+                name = wanted + "_"              # a keyword: `lambda` -> `lambda_`
+                if fold(wanted) not in reserved or not free(name, name):
+                    k = next_k.get(wanted, 2)
+                    while not free(f"{wanted}_{k}", ""):
+                        k += 1
+                    next_k[wanted] = k + 1
+                    name = f"{wanted}_{k}"
+            used.add(fold(name))
+            given[index] = name
+
+        for leaf in self.leaves:
+            if lang == "sql":
+                given[leaf.index] = leaf.label          # a column of the table, quoted if it must be
+                used.add(fold(leaf.label))
+            else:
+                claim(leaf.index, leaf.label)
+        counter = 0
+        for node in self.statements:
+            i = node.index
+            if self.is_program[i] and node.label:
+                claim(i, node.label)
+        for node in self.statements:
+            i = node.index
+            if i in given:
+                continue
+            source = self.named_adjoints.get(i)
+            if source is not None:
+                claim(i, "d_" + given.get(source, self.tape.nodes[source].label))
+                continue
+            counter += 1
+            while not free(f"t{counter}", ""):
+                counter += 1
+            claim(i, f"t{counter}")
+        return given
+
+    def op_count(self) -> int:
+        """Operations written, forward and adjoint: arithmetic and function
+        calls (a select such as relu's counts as one). Guards and checks are
+        not counted, nor are sign flips (exact, and free where they meet a
+        sum) and the rules' own corner branches (``ifnz``)."""
+        return len([n for n in self.nodes if n.kind == "op" and n.op not in ("neg", "ifnz")])
+
+    def program_op_count(self) -> int:
+        return len([n for n in self.graph.nodes if n.children])
+
+
+# ------------------------------------------------------------------ printing
+
+def _pieces(template: str) -> list:
+    out: list = []
+    for part in re.split(r"(\{\d\})", template):
+        if re.fullmatch(r"\{\d\}", part):
+            before = out[-1] if out and isinstance(out[-1], str) else ""
+            out.append((int(part[1]), _ATOM if before.endswith("-") else 0))
+        elif part:
+            out.append(part)
+    return out
+
+
+_TEMPLATES = {(op, lang): _pieces(form) for op, s in SPELLINGS.items() for lang, form in s.forms.items()}
+_C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
+# SPELLINGS["/"]'s SQL with the operands' precedence of an infix `/`
+_SQL_DIVISION = ["CASE WHEN ", (1, _ATOM), " <> 0e0 THEN ", (0, 2), " / ", (1, 3), " END"]
+_PLAIN_SQL = {op: _pieces(s.plain_sql) for op, s in SPELLINGS.items() if s.plain_sql}
+
+
+def can_fail(node: Sym) -> list[Guard]:
+    """The guards of a node's op that may fail, given its operands that are numbers."""
+    known = [c.data if c.kind == "const" else None for c in node.children]
+    return [g for g in SPELLINGS[node.op].guards if g.possible is None or g.possible(*known)]
+
+
+class Printer:
+    """Spells the nodes of a plan in one language."""
+
+    def __init__(self, plan: Plan, lang: str):
+        self.plan = plan
+        self.lang = lang
+        self.names = plan.names(lang)
+
+    def ident(self, name: str) -> str:
+        if self.lang == "sql" and (name.lower() in _SQL_WORDS or not name.islower() and not name.isidentifier()):
+            return '"' + name + '"'
+        if self.lang == "sql" and not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            return '"' + name + '"'
+        return name
+
+    def atom(self, node: Sym) -> str | None:
+        if node.kind == "const":
+            return _number(node.data, self.lang)
+        name = self.names.get(node.index)
+        return None if name is None else self.ident(name)
+
+    def level(self, node: Sym) -> int:
+        if node.kind == "const":
+            return _SIGN if node.data < 0 or math.copysign(1, node.data) < 0 else _ATOM
+        if self.atom(node) is not None:
+            return _ATOM
+        if node.op in _INFIX and not (self.lang == "sql" and node.op == "/" and can_fail(node)):
+            return _INFIX[node.op][0]
+        if node.op == "neg":
+            return _SIGN
+        return _ATOM
+
+    def layout(self, node: Sym) -> list:
+        if self.lang == "sql" and node.op == "/" and can_fail(node):
+            return _SQL_DIVISION
+        if node.op in _INFIX:
+            _, left, right = _INFIX[node.op]
+            sign = node.op
+            return [(0, left), f" {sign} ", (1, right)]
+        if node.op == "neg":
+            return ["-", (0, _SIGN + 1)]
+        if self.lang == "sql" and node.op in _PLAIN_SQL and not can_fail(node):
+            return _PLAIN_SQL[node.op]
+        if self.lang == "c" and node.op == "**" and node.children[1].kind == "const" \
+                and node.children[1].data in _C_FOLDED_POWERS:
+            return _C_LIBM_POW
+        return _TEMPLATES[node.op, self.lang]
+
+    def expr(self, root: Sym, inline_root: bool = True) -> str:
+        """The text of ``root``, every node without a name written inline
+        (unparse's writer: an explicit stack, no recursion however deep)."""
+        atom = (lambda n: None if n is root else self.atom(n)) if inline_root else self.atom
+        return _write(root, atom, self.layout, self.level)
+
+    def operand(self, node: Sym) -> str:
+        text = self.expr(node, inline_root=False)
+        return text if self.level(node) >= _ATOM else f"({text})"
+
+
+# ------------------------------------------------------------------ the languages
+
+class Generated(NamedTuple):
+    code: str
+    plan: Plan
+
+
+def _header_lines(plan: Plan, func: str) -> list[str]:
+    graph = plan.graph
+    out_name = graph.output_name or "the output"
+    wrt = ", ".join(plan.wrt) or "nothing"
+    return [f"{func}: the value of {out_name} and its gradient with respect to {wrt},",
+            "by reverse mode (a forward sweep, then an adjoint sweep). Generated by gradcli codegen."]
+
+
+class _Writer:
+    """The parts every language shares: the sweeps, statement by statement."""
+
+    comment = "#"
+    unguarded = False     # True: no guards, an undefined operation gives inf or NaN, the checks see it
+
+    def __init__(self, plan: Plan, lang: str, func: str):
+        self.plan = plan
+        self.lang = lang
+        self.func = func
+        self.p = Printer(plan, lang)
+        self.find = _statements(plan.graph.source)
+        self.checks = 0
+        self._suspects: list[tuple[str, Pos]] | None = None
+
+    # -- pieces every language spells its own way
+    def assign(self, name: str, text: str) -> str: raise NotImplementedError
+    def guard(self, node: Sym, guard: Guard, cond: str) -> list[str]: raise NotImplementedError
+    def check(self, name: str, node: Sym, statement: _Statement | None) -> list[str]: raise NotImplementedError
+
+    def unused(self, name: str) -> list[str]:
+        """A value nothing reads (a statement computed only for its guards)."""
+        return []
+
+    def comment_line(self, statement: _Statement) -> str:
+        return f"{self.comment} {statement.pos}  {statement.text}"
+
+    def message(self, pos: Pos | None, reason: str, statement: _Statement | None) -> str:
+        where = f"{pos}: " if pos is not None else ""
+        text = f" in `{statement.text}`" if statement is not None else ""
+        return f"{where}{reason}{text}"
+
+    def cond(self, guard: Guard, node: Sym) -> str | None:
+        form = guard.fails.get(self.lang) or (guard.fails.get("c") if self.lang == "js" else None)
+        if form is None:
+            return None
+        if guard not in can_fail(node):
+            return None
+        if self.lang == "js":
+            form = form.replace("floor(", "Math.floor(") if "Math.floor" not in form else form
+        args = [self.p.operand(c) for c in node.children]
+        return form.format(*args)
+
+    def inner_ops(self, root: Sym) -> list[Sym]:
+        """The op nodes written inline in ``root``'s statement, root included, in tape order."""
+        found, stack = [], [root]
+        while stack:
+            node = stack.pop()
+            found.append(node)
+            for child in node.children:
+                if child.kind == "op" and not self.plan.keep[child.index]:
+                    stack.append(child)
+        return sorted(found, key=lambda n: n.index)
+
+    def forward(self) -> list[str]:
+        lines: list[str] = []
+        last = None
+        plan = self.plan
+        for node in plan.statements:
+            statement = self.find(node.pos)
+            if statement is not None and statement != last and plan.is_program[node.index]:
+                lines.append(self.comment_line(statement))
+                last = statement
+            if not plan.is_program[node.index]:
+                continue            # the adjoint sweep's
+            inner = self.inner_ops(node)
+            for op in inner:
+                for g in SPELLINGS[op.op].guards:
+                    cond = self.cond(g, op)
+                    if cond is not None:
+                        lines += self.guard(op, g, cond)
+            name = self.p.names[node.index]
+            lines += self.compute(name, node, inner, statement)
+            if any(SPELLINGS[op.op].overflows or self.unguarded and can_fail(op) for op in inner):
+                lines += self.check(name, node, statement)
+            elif plan.uses[node.index] == 0:
+                lines += self.unused(name)
+        return lines
+
+    def compute(self, name: str, node: Sym, inner: list[Sym], statement) -> list[str]:
+        return [self.assign(name, self.p.expr(node))]
+
+    def backward(self) -> list[str]:
+        lines: list[str] = []
+        last = None
+        plan = self.plan
+        for node in plan.statements:
+            if plan.is_program[node.index]:
+                continue
+            statement = self.find(node.pos)
+            if statement is not None and statement != last:
+                lines.append(self.comment_line(statement))
+                last = statement
+            lines.append(self.assign(self.p.names[node.index], self.p.expr(node)))
+        return lines
+
+    def results(self) -> list[str]:
+        """The returned texts: the value, then each gradient (``+ 0.0`` where it
+        could be a negative zero: grad's sums start at +0)."""
+        plan = self.plan
+        out = [self.p.operand(plan.output) if plan.output.kind != "op" else self.p.atom(plan.output)]
+        maybe = _negative_zero(plan)
+        for g in plan.gradients:
+            text = self.p.atom(g) if g.kind != "const" else _number(g.data, self.lang)
+            if g.kind != "const" and maybe[g.index]:
+                text = f"{text} + {_number(0.0, self.lang)}"
+            out.append(text)
+        return out
+
+    def checked(self, g: Sym) -> bool:
+        """Whether a reported gradient needs a check: one the adjoint sweep
+        computed (a forward value or a number is finite already)."""
+        return g.kind == "op" and not self.plan.is_program[g.index]
+
+    def sweeps(self) -> list[str]:
+        """The forward sweep, the adjoint sweep, and the gradients' checks."""
+        lines: list[str] = []
+        forward, backward = self.forward(), self.backward()
+        if forward:
+            lines += [f"{self.comment} forward"] + forward
+        if backward:
+            lines += [f"{self.comment} adjoint"] + backward
+        for k, g in enumerate(self.plan.gradients):
+            if self.checked(g):
+                lines += self.gradient_check(k, self.p.atom(g))
+        return lines
+
+    def gradient_check(self, k: int, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def gradient_failure(self, k: int | None) -> str:
+        """What a non-finite gradient (the k-th, or any) is blamed on, in words."""
+        if self._suspects is None:
+            self._suspects = _suspects(self.plan)
+        suspects = self._suspects
+        where = ", ".join(f"`{op}` at {pos}" for op, pos in suspects[:6])
+        more = "" if len(suspects) <= 6 else ", ..."
+        tail = f": a derivative is not finite or overflows ({where}{more})" if suspects else ": an overflow"
+        what = "a gradient" if k is None else f"the gradient of `{printable(self.plan.wrt[k])}`"
+        return f"{what} is not finite{tail}"
+
+
+def _negative_zero(plan: Plan) -> bytearray:
+    """For each node: 1 if it may be -0.0."""
+    maybe = bytearray(plan.size)
+    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus", "ifnz"}
+    for node in plan.tape.nodes:
+        if node.kind == "const":
+            maybe[node.index] = math.copysign(1, node.data) < 0
+        elif node.kind != "op":
+            maybe[node.index] = 1
+        elif node.op == "+":
+            maybe[node.index] = maybe[node.children[0].index] and maybe[node.children[1].index]
+        elif node.op == "-":
+            maybe[node.index] = maybe[node.children[0].index]
+        else:
+            maybe[node.index] = node.op not in never
+    return maybe
+
+
+def _suspects(plan: Plan) -> list[tuple[str, Pos]]:
+    """The operations whose derivatives can be non-finite at finite operands,
+    among those the output depends on, last first (one pass: the same list
+    serves every gradient)."""
+    from .engine import needed
+
+    need = needed(plan.tape.nodes, [plan.output])
+    found = []
+    for node in reversed(plan.program):
+        if node.kind == "op" and need[node.index] and node.op in ("/", "**", "sqrt", "log", "log1p") \
+                and node.pos is not None:
+            found.append((node.op, node.pos))
+            if len(found) > 6:
+                break
+    return found
+
+
+# ------------------------------------------------------------------ Python
+
+class _Python(_Writer):
+    def assign(self, name, text):
+        return f"{name} = {text}"
+
+    def raise_(self, exception: str, message: str, values: list[tuple[str, str]]) -> str:
+        if values:
+            shown = ", ".join(f"{n} = %r" for n, _ in values)
+            fmt = json.dumps(message.replace("%", "%%") + f" ({shown})")
+            args = ", ".join(v for _, v in values)
+            return f"raise {exception}({fmt} % ({args},))"
+        return f"raise {exception}({json.dumps(message)})"
+
+    def values(self, node: Sym) -> list[tuple[str, str]]:
+        out = []
+        for c in node.children:
+            if c.kind != "const":
+                text = self.p.operand(c)
+                out.append((text, text))
+        return out
+
+    def guard(self, node, guard, cond):
+        msg = self.message(node.pos, guard.reason, self.find(node.pos))
+        return [f"if {cond}:", "    " + self.raise_(guard.exception, msg, self.values(node))]
+
+    def check(self, name, node, statement):
+        msg = self.message(node.pos, "the result overflows or is not a number", statement)
+        return [f"if not math.isfinite({name}):", "    " + self.raise_("OverflowError", msg, [])]
+
+    def compute(self, name, node, inner, statement):
+        line = self.assign(name, self.p.expr(node))
+        pows = [op for op in inner if op.op == "**"]
+        if not pows:
+            return [line]
+        msg = self.message(pows[0].pos, "the result overflows", statement)
+        return ["try:", "    " + line, "except OverflowError:", "    " + self.raise_("OverflowError", msg, []) + " from None"]
+
+    def write(self) -> str:
+        plan = self.plan
+        params = self.parameters()
+        body = [f'"""{line}' if i == 0 else line for i, line in enumerate(_header_lines(plan, self.func))]
+        body.append("")
+        body.append(f"Returns (value, {', '.join('d_' + w for w in plan.wrt) or ''}){'' if plan.wrt else ''}; "
+                    "raises an ArithmeticError where grad fails.")
+        body[-1] = body[-1].replace(", )", ")").replace("(value, )", "(value,)")
+        body.append('"""')
+        body += self.prologue()
+        fwd = self.forward()
+        if fwd:
+            body += ["# forward"] + fwd
+        bwd = self.backward()
+        if bwd:
+            risky = any(n.op in ("**", "log", "exp", "/") for n in plan.statements if not plan.is_program[n.index]) \
+                or any(n.op in ("**", "log") for n in plan.nodes if n.kind == "op" and not plan.is_program[n.index])
+            if risky and self.lang == "python":
+                body += ["# adjoint", "try:"] + ["    " + line for line in bwd]
+                body += ["except (ValueError, OverflowError, ZeroDivisionError):",
+                         "    " + self.raise_("ArithmeticError", self.gradient_failure(None), []) + " from None"]
+            else:
+                body += ["# adjoint"] + bwd
+        body += self.epilogue()
+        lines = [self.imports(), "", "", f"def {self.func}({params}):"]
+        lines += ["    " + line if line else "" for line in body]
+        return "\n".join(lines) + "\n"
+
+    def imports(self) -> str:
+        return "import math"
+
+    def parameters(self) -> str:
+        plan = self.plan
+        leaves = plan.leaves
+        # defaults only on the trailing run of leaves that have them (Python's rule)
+        trailing = len(leaves)
+        while trailing > 0 and leaves[trailing - 1].kind == "leaf":
+            trailing -= 1
+        parts = []
+        for i, leaf in enumerate(leaves):
+            name = self.p.names[leaf.index]
+            parts.append(f"{name}={_number(leaf.data, 'python')}" if i >= trailing else name)
+        return ", ".join(parts)
+
+    def prologue(self) -> list[str]:
+        return []
+
+    def epilogue(self) -> list[str]:
+        lines = []
+        plan = self.plan
+        results = self.results()
+        for k, g in enumerate(plan.gradients):
+            if self.checked(g):
+                name = self.p.atom(g)
+                lines += [f"if not math.isfinite({name}):",
+                          "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
+        lines.append(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        return lines
+
+
+class _NumPy(_Python):
+    unguarded = True
+    def imports(self):
+        return "import numpy as np"
+
+    def guard(self, node, guard, cond):
+        return []
+
+    def cond(self, guard, node):
+        return None
+
+    def check(self, name, node, statement):
+        return [f"bad |= ~np.isfinite({name})"]
+
+    def compute(self, name, node, inner, statement):
+        return [self.assign(name, self.p.expr(node))]
+
+    def prologue(self):
+        plan = self.plan
+        names = [self.p.names[leaf.index] for leaf in plan.leaves]
+        lines = []
+        if names:
+            arrays = ", ".join(f"np.asarray({n}, dtype=np.float64)" for n in names)
+            lines.append(f"{', '.join(names)}{',' if len(names) == 1 else ''} = np.broadcast_arrays({arrays})")
+            lines.append(f"bad = np.zeros(np.shape({names[0]}), dtype=bool)   # rows where grad fails")
+        else:
+            lines.append("bad = np.zeros((), dtype=bool)")
+        return lines
+
+    def write(self):
+        text = super().write()
+        if "math.erf" in text:
+            text = "import math\n" + text
+        # the sweeps run with floating-point warnings off: bad rows become NaN at the end
+        lines = text.split("\n")
+        start = next(i for i, line in enumerate(lines) if line.startswith("    bad = "))
+        end = next(i for i, line in enumerate(lines) if line.startswith("    return "))
+        inside = ["    " + line if line else line for line in lines[start + 1:end]]
+        lines = lines[:start + 1] + ['    with np.errstate(all="ignore"):'] + inside + lines[end:]
+        return "\n".join(lines)
+
+    def epilogue(self):
+        lines = []
+        plan = self.plan
+        for g in plan.gradients:
+            if self.checked(g):
+                lines.append(f"bad |= ~np.isfinite({self.p.atom(g)})")
+        results = self.results()
+        lines.append(f"return tuple(np.where(bad, np.nan, v) for v in ({', '.join(results)}{',' if len(results) == 1 else ''}))")
+        return lines
+
+
+# ------------------------------------------------------------------ C
+
+class _C(_Writer):
+    comment = "//"
+
+    def gradient_check(self, k, name):
+        return [f"if (!isfinite({name})) {self.code(None, self.gradient_failure(k))}"]
+
+    def unused(self, name):
+        return [f"(void){name};   // not used: computed for its guards, as grad computes it"]
+
+    def assign(self, name, text):
+        return f"const double {name} = {text};"
+
+    def code(self, pos, what) -> str:
+        self.checks += 1
+        return f"return {self.checks};   // {what}"
+
+    def guard(self, node, guard, cond):
+        where = f"{node.pos}: " if node.pos else ""
+        return [f"if ({cond}) {self.code(node.pos, where + guard.reason)}"]
+
+    def check(self, name, node, statement):
+        where = f"{node.pos}: " if node.pos else ""
+        return [f"if (!isfinite({name})) {self.code(node.pos, where + 'the result overflows or is not a number')}"]
+
+    def write(self) -> str:
+        plan = self.plan
+        header = _header_lines(plan, self.func)
+        leaves = ", ".join(leaf.label for leaf in plan.leaves) or "none"
+        header += [f"in:  {leaves} (the leaves, in order)",
+                   "out: the value, then " + (", ".join(f"d/d{w}" for w in plan.wrt) or "nothing"),
+                   "Returns 0, or the number of the check that failed where grad fails (see the comments)."]
+        lines = ["#include <math.h>", ""] + [f"// {h}" for h in header]
+        lines += [f"int {self.func}(const double *in, double *out)", "{"]
+        body = []
+        for k, leaf in enumerate(plan.leaves):
+            body.append(f"const double {self.p.names[leaf.index]} = in[{k}];")
+            if not plan.uses[leaf.index]:
+                body.append(f"(void){self.p.names[leaf.index]};   // not used")
+        body += self.sweeps()
+        for k, text in enumerate(self.results()):
+            body.append(f"out[{k}] = {text};")
+        body.append("return 0;")
+        if any("(volatile double)" in line for line in body):
+            at = lines.index(f"int {self.func}(const double *in, double *out)")
+            lines[at:at] = [
+                "// pow(x, (volatile double){2.0}) calls libm's pow, as grad does; GCC would write x*x,",
+                "// which can differ from it in the last bit."]
+        lines += ["    " + line for line in body] + ["}"]
+        return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ JavaScript
+
+class _JS(_Writer):
+    comment = "//"
+
+    def gradient_check(self, k, name):
+        return [f"if (!Number.isFinite({name})) {self.throw(self.gradient_failure(k), [])}"]
+
+    def assign(self, name, text):
+        return f"const {name} = {text};"
+
+    def throw(self, message: str, values: list[str]) -> str:
+        text = json.dumps(message)
+        if values:
+            text += " + " + ' + ", " + '.join(f'{json.dumps(" (" + v + " = " if i == 0 else v + " = ")} + {v}'
+                                               for i, v in enumerate(values)) + ' + ")"'
+        return f"throw new RangeError({text});"
+
+    def guard(self, node, guard, cond):
+        msg = self.message(node.pos, guard.reason, self.find(node.pos))
+        values = [self.p.operand(c) for c in node.children if c.kind != "const"]
+        return [f"if ({cond}) {self.throw(msg, values)}"]
+
+    def check(self, name, node, statement):
+        msg = self.message(node.pos, "the result overflows or is not a number", statement)
+        return [f"if (!Number.isFinite({name})) {self.throw(msg, [])}"]
+
+    def write(self) -> str:
+        plan = self.plan
+        header = _header_lines(plan, self.func)
+        header.append("Returns [value, " + ", ".join(f"d_{w}" for w in plan.wrt) + "]; throws a RangeError where grad fails.")
+        header[-1] = header[-1].replace(", ]", "]")
+        params = ", ".join(self.p.names[leaf.index] + (f" = {_number(leaf.data, 'js')}" if leaf.kind == "leaf" else "")
+                           for leaf in plan.leaves)
+        lines = [f"// {h}" for h in header] + [f"function {self.func}({params}) {{"]
+        body = self.sweeps()
+        body.append(f"return [{', '.join(self.results())}];")
+        lines += ["  " + line for line in body] + ["}"]
+        return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ SQL
+
+_FINITE = "abs({0}) <= 1.7976931348623157e308"
+
+
+class _SQL(_Writer):
+    comment = "--"
+
+    def assign(self, name, text):
+        return f"{text} AS {name}"
+
+    def write(self, table: str = "points") -> str:
+        plan = self.plan
+        p = self.p
+        # Each kept node goes in the first CTE after the ones its operands come from.
+        level: dict[int, int] = {}
+        for node in plan.statements:
+            deepest = 0
+            stack = list(node.children)
+            while stack:
+                child = stack.pop()
+                if child.kind != "op":
+                    continue
+                if plan.keep[child.index]:
+                    deepest = max(deepest, level[child.index])
+                else:
+                    stack.extend(child.children)
+            level[node.index] = deepest + 1
+        depth = max(level.values(), default=0)
+        layers: list[list[Sym]] = [[] for _ in range(depth)]
+        for node in plan.statements:
+            layers[level[node.index] - 1].append(node)
+        checked = [n for n in plan.statements if plan.is_program[n.index]]
+        checked += [g for g in plan.gradients if self.checked(g)]
+        inputs = [leaf for leaf in plan.leaves if leaf.kind == "input"]
+        header = _header_lines(plan, self.func)
+        header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
+                   "value and grad_NAME are NULL where grad fails.",
+                   "Tried on DuckDB. The functions used are common to DuckDB, PostgreSQL and Spark SQL."]
+        lines = [f"-- {h}" for h in header]
+        ctes = []
+        source = self.table_ref(table)
+        defaults = [leaf for leaf in plan.leaves if leaf.kind == "leaf"]
+        if defaults:
+            cols = ",\n".join(f"    {_number(leaf.data, 'sql')} AS {p.ident(leaf.label)}" for leaf in defaults)
+            ctes.append(f"defaults AS (\n  SELECT *,\n{cols}\n  FROM {source}\n)")
+            source = "defaults"
+        for k, layer in enumerate(layers):
+            cols = []
+            last = None
+            for node in layer:
+                statement = self.find(node.pos)
+                key = (statement, plan.is_program[node.index])
+                if statement is not None and key != last:
+                    cols.append(f"    -- {statement.pos}  {statement.text}" + ("" if plan.is_program[node.index] else " (adjoint)"))
+                    last = key
+                cols.append(f"    {p.expr(node)} AS {p.ident(p.names[node.index])},")
+            cols[-1] = cols[-1].rstrip(",")
+            ctes.append(f"step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
+            source = f"step{k + 1}"
+        ok = "\n      AND ".join(_FINITE.format(p.ident(p.names[n.index])) for n in checked) or "TRUE"
+        results = self.results()
+        select = [p.ident(leaf.label) for leaf in inputs]
+        cast = lambda t: f"CAST(CASE WHEN ok THEN {t} END AS DOUBLE)"   # noqa: E731
+        select.append(f"{cast(results[0])} AS value")
+        for name, text in zip(plan.wrt, results[1:]):
+            select.append(f"{cast(text)} AS {p.ident('grad_' + name)}")
+        ctes.append(f"checked AS (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
+        lines.append("WITH\n" + ",\n".join(ctes))
+        lines.append("SELECT " + ",\n       ".join(select))
+        lines.append("FROM checked")
+        return "\n".join(lines) + "\n"
+
+    def table_ref(self, table: str) -> str:
+        return ".".join(self.p.ident(part) for part in table.split("."))
+
+
+_WRITERS = {"python": _Python, "numpy": _NumPy, "c": _C, "js": _JS, "sql": _SQL}
+
+
+# ------------------------------------------------------------------ the library
+
+def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = None, name: str = "gradient",
+             table: str = "points", defaults: Sequence[str] = ()) -> Generated:
+    """The source text of ``name(leaves...)`` computing the program's value
+    and its gradient with respect to ``wrt`` (default: every leaf) in
+    ``lang``. ``defaults``: inputs whose current data becomes their default
+    (``codegen``'s NAME=VALUE). Bad names raise ``InputError``."""
+    if lang not in _WRITERS:
+        raise InputError(f"--lang `{printable(lang)}` is not a target: the targets are {', '.join(LANGS)}")
+    if not _IDENT.fullmatch(name) or name in RESERVED[lang] or name in ("math", "np"):
+        raise InputError(f"--name `{printable(name)}` cannot name a function in {lang}: "
+                         "use letters, digits and `_` (not first a digit), and not a keyword")
+    if lang == "sql" and not all(_IDENT.fullmatch(part) for part in table.split(".")):
+        raise InputError(f"--table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
+    from .engine import paused_gc
+
+    with paused_gc():      # millions of small objects and no cycles
+        plan = Plan(graph, wrt, defaults)
+        writer = _WRITERS[lang](plan, lang, name)
+        code = writer.write(table) if lang == "sql" else writer.write()
+    return Generated(code, plan)
+
+
+def js_rules() -> dict[str, dict[str, object]]:
+    """Each op of ``ops.OPS`` as JavaScript expressions, for the live page:
+    ``{"forward": "Math.exp(x)", "partials": ["out"]}``. Operands are ``x``
+    (and ``y``), the op's result is ``out``; the partials are the same rules
+    ``grad`` uses (ops.py), with their corner conventions, spelled by this
+    module's ``js`` column."""
+    rules: dict[str, dict[str, object]] = {}
+    for op_name, op in OPS.items():
+        tape = Tape()
+        args = [tape.leaf(n, "input") for n in ("x", "y")[:op.arity]]
+        out = tape.make(op_name, tuple(args))
+        partials = []
+        for i, d in enumerate(op.partials):
+            local = tape.lift(d(tape, *args, out))
+            j = _CORNERS.get((op_name, i))
+            if j is not None and local.kind != "const":
+                local = _select(tape, args[j], local)
+            partials.append(local)
+        printer = _LoosePrinter(tape, {a.index: a.label for a in args} | {out.index: "out"})
+        rules[op_name] = {"forward": printer.expr(out), "partials": [printer.operand(d) for d in partials]}
+    return rules
+
+
+class _LoosePrinter(Printer):
+    """A printer for a tape without a plan: the given names, the rest inline."""
+
+    def __init__(self, tape: Tape, names: dict[int, str]):
+        self.lang = "js"
+        self.names = names
