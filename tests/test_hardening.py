@@ -329,7 +329,8 @@ def test_the_library_raises_only_gradcli_errors():
 ])
 def test_a_missing_option_value_names_the_option(tmp_path, args, option, metavar):
     err = assert_clean_failure(gradcli(*args, cwd=tmp_path), 2)
-    assert err.endswith(f"Error: {option} needs a value after it, as in {option} {metavar}\n")
+    # in gradcli's own error style, as every usage error (issue 12)
+    assert err.startswith(f"error: {option} needs a value after it, as in {option} {metavar}\n")
     assert list(tmp_path.iterdir()) == []          # no file named `--`
 
 

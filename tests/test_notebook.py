@@ -344,7 +344,7 @@ def test_magic_errors_are_the_command_lines_messages():
     assert e.value.exit_code == 1 and e.value.message.startswith("math error: the derivative of `sqrt(0)`")
     with pytest.raises(CellError) as e:
         run("grad --wat a=1", "a")
-    assert e.value.exit_code == 2 and "No such option: --wat" in e.value.message
+    assert e.value.exit_code == 2 and e.value.message.startswith("error: no such option `--wat` for `gradcli grad`")
     with pytest.raises(CellError) as e:
         run("grad", "a*b")
     assert e.value.message.startswith("error: missing inputs: `a` and `b`")
@@ -375,7 +375,7 @@ def test_line_magic_takes_a_whole_command_line():
     r = run('grad "x**2 + y" x=3 y=1')
     assert r.grad == {"x": 6.0, "y": 1.0}
     assert "Usage: gradcli [OPTIONS] COMMAND" in run("--help").text
-    assert run("grad --help").text.startswith("Usage: gradcli grad [OPTIONS]")
+    assert run("grad --help").text.strip().startswith("Usage: gradcli grad [OPTIONS]")
 
 
 def test_result_names_what_it_has():

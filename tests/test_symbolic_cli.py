@@ -65,7 +65,21 @@ def test_diff_bindings_become_defaults():
 
 def test_diff_json():
     out = json.loads(ok("diff", "sin(x)*y", "--wrt", "x", "--json"))
-    assert out == {"program": "y*cos(x)", "latex": "y \\cos\\left(x\\right)"}
+    assert out == {"program": "y*cos(x)", "latex": "y \\cos\\left(x\\right)",
+                   "value": None, "unbound": ["x", "y"]}
+
+
+def test_diff_json_value_at_the_bindings_is_eval_of_the_program():
+    """`diff --json` gives the derivative's value where every input is
+    bound: the printed program run by `eval`, and `grad`'s gradient."""
+    out = json.loads(ok("diff", "tanh(w*x)", "--wrt", "w", "w=0.5", "x=2", "--json"))
+    assert out["value"] == float(ok("eval", out["program"], "w=0.5", "x=2"))
+    assert out["value"] == pytest.approx(float(ok("grad", "tanh(w*x)", "w=0.5", "x=2", "--wrt", "w")), rel=1e-15)
+    # second order: d2/dx2 of x**3 at 2 is 12
+    assert json.loads(ok("diff", "x**3", "--order", "2", "x=2", "--json"))["value"] == 12.0
+    # undefined at the point: null and why (the command itself succeeds)
+    out = json.loads(ok("diff", "sqrt(x)", "x=0", "--json"))
+    assert out["value"] is None and out["error"].startswith("division by zero")
 
 
 def test_diff_wrt_an_assigned_name():

@@ -64,7 +64,10 @@ class _Builder:
             if op is None:
                 hint = (f"`{expr.func}` is a value, not a function" if expr.func in self.env
                         else f"unknown function `{expr.func}`")
+                from .hints import unknown_function
+
                 raise ProgramError(hint, expr.pos,
+                                   unknown_function(expr.func, FUNCTIONS) or
                                    did_you_mean(expr.func, FUNCTIONS) or
                                    [f"the functions are {words(sorted(FUNCTIONS))}"])
             if len(args) != op.arity:
@@ -194,17 +197,32 @@ def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> No
         leaf.data = _number(name, value)
     missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
     if missing and complete:
-        names = words([f"`{leaf.label}`" for leaf in missing])
-        s = "s" if len(missing) > 1 else ""
-        notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in missing] if len(missing) > 1 else []
-        notes.append("give " + " ".join(f"{leaf.label}=VALUE" for leaf in missing) + " after the program")
-        absent = {id(leaf) for leaf in missing}
-        known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
-        # suggestions for the first few only: each one compares a name with
-        # every known name, so one per missing input made 2,000 of them take 47 s
-        for leaf in missing[:SUGGESTED]:
-            notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
-        raise InputError(f"missing input{s}: {names}", missing[0].pos, notes)
+        raise _missing(graph, missing)
+
+
+SHOWN_MISSING = 5   # a program with 798 inputs names the first few and the count
+
+
+def _missing(graph: Graph, missing: list[Value]) -> InputError:
+    """The error for missing inputs: every name when there are a few; the
+    first ``SHOWN_MISSING`` and the count when there are more."""
+    from .hints import missing_inputs
+
+    shown = missing[:SHOWN_MISSING]
+    more = len(missing) - len(shown)
+    names = words([f"`{leaf.label}`" for leaf in shown] + ([f"{more:,} more"] if more else []))
+    s = "s" if len(missing) > 1 else ""
+    notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
+    give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
+    notes.append(f"give {give} after the program")
+    absent = {id(leaf) for leaf in missing}
+    known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
+    # suggestions for the first few only: each one compares a name with
+    # every known name, so one per missing input made 2,000 of them take 47 s
+    for leaf in shown[:SUGGESTED]:
+        notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
+    notes += missing_inputs([leaf.label for leaf in missing])
+    return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
 
 
 def _number(name: str, value: object) -> float:

@@ -19,7 +19,7 @@ from typing import List, Optional
 
 import typer
 from typer._click.exceptions import UsageError
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .check import ATOL, H, RTOL
@@ -46,6 +46,40 @@ class _ProgramFirst(TyperCommand):
         return super().parse_args(ctx, options + ["--"] + positionals)
 
 
+class _Gradcli(TyperGroup):
+    """The app's group: usage errors (an unknown option or command, an
+    option without its value, a bad option value) are printed in gradcli's
+    own error style, as every other error is, with exit status 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as e:
+            e.show()
+            raise SystemExit(e.exit_code) from None
+        except ClickException as e:
+            from .cmdline import _fail
+            from .usage import message
+
+            _fail(message(e), e.exit_code)
+        if not standalone_mode:
+            return rv
+        raise SystemExit(rv if isinstance(rv, int) else 0)
+
+
+EXIT_STATUSES = """Exit status:
+  0    success; `check`: every gradient agrees with its finite difference
+  1    a math domain error (log or sqrt outside its domain, division by
+       zero, overflow, a gradient that is not finite); `check`: a gradient
+       disagrees; Graphviz missing for SVG/PNG/PDF; a failed write
+  2    bad input: a syntax error, an unknown name or function, a missing
+       input, a bad NAME=VALUE or option, an unreadable file or -o path
+  130  interrupted (Ctrl-C)
+"""
+
+
 def option_names(params) -> tuple:
     """A command's option names: ``(flags, options that take a value)``."""
     valued, flags = set(), set()
@@ -69,12 +103,12 @@ def _keep(**parts) -> None:
 
 app = typer.Typer(
     name="gradcli",
-    help="Differentiate expressions and small scalar programs with a reverse-mode autograd engine.",
-    add_completion=False,
+    cls=_Gradcli,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
+    rich_markup_mode="rich",
 )
 
 
@@ -84,17 +118,25 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(epilog=EXIT_STATUSES)
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Differentiate expressions and small scalar programs.
+    """Differentiate expressions and small scalar programs with a reverse-mode autograd engine.
 
-    A program is one or more statements (`y = a*b + c`, `y += 1`, a bare
-    expression) separated by newlines or `;`. Names read before they are
-    assigned are inputs, bound as NAME=VALUE; `name = number` gives a leaf a
-    default. See the README for the language.
+    A program is one or more statements separated by newlines or `;`:
+    `y = a*b + c`, `y += 1`, or a bare expression. Names read before they are
+    assigned are inputs, bound as NAME=VALUE after the program; `a = 2.0`
+    gives a leaf a default. The last statement is the output.
+
+    Examples:
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
+      gradcli eval -f examples/micrograd_readme.grad
+      gradcli graph -f examples/lecture_L.grad -o L.svg
+
+    `gradcli COMMAND --help` shows each command's options and examples;
+    `man gradcli` shows them all.
     """
 
 
@@ -107,52 +149,70 @@ from .cmdline import (  # noqa: E402
     RESULTS, MissingValue, Source, as_script, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, split_args, split_names, wants_table,
 )
+from .terminal import paged  # noqa: E402
 
 
-# Shared parameters, declared once.
+# Shared parameters, declared once; the help groups them in panels.
+IN, OUT, POINTS, PICTURE = "Program and inputs", "Output", "Many points", "Picture"
+CHECK, DESCENT, SYMBOLIC, CODE = "Finite differences", "Descent", "Derivative", "Code"
 PROGRAM = typer.Argument(None, metavar="PROGRAM", show_default=False,
                          help="The program's text, or - to read it from standard input.")
 BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
-FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.")
-OUTPUT = typer.Option(None, "--output", metavar="NAME",
-                      help="Report this assigned name instead of the last statement.")
-JSON = typer.Option(False, "--json", help="Print one JSON object.")
-WRT = typer.Option(None, "--wrt", metavar="NAME",
+FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
+                    rich_help_panel=IN)
+OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
+                      help="Report this assigned name instead of the last statement "
+                           "(a node of the program, not a file).")
+JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
+                    rich_help_panel=OUT)
+WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
                    help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
                         "another assigned name means its node at the end of the program.")
-TABLE = typer.Option(None, "--table/--plain",
+TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
                      help="Force the table for people, or the plain lines for scripts "
                           "(default: the table on a terminal only).")
-PRECISION = typer.Option(6, "--precision", min=1, max=17, help="Significant digits in tables.")
-ALL = typer.Option(False, "--all", help="Show every node of the graph, not only the named ones.")
-AT = typer.Option(None, "--at", metavar="POINTS",
+PRECISION = typer.Option(None, "--precision", min=1, max=17, metavar="DIGITS", show_default=False,
+                         rich_help_panel=OUT,
+                         help="Significant digits of the numbers shown (default: 6 in tables, "
+                              "full precision in plain lines; --json is always full).")
+ALL = typer.Option(False, "--all", rich_help_panel=OUT,
+                   help="Every node of the graph: all rows in the table, a `nodes` list with --json, "
+                        "one tab-separated line per node in plain output.")
+AT = typer.Option(None, "--at", metavar="POINTS", rich_help_panel=POINTS,
                   help="Run at every point of POINTS: CSV with a header row of input names, JSON lines "
                        "(.jsonl), Parquet, Arrow (.arrow, .feather), a directory or glob of them, or - "
                        "for standard input; one output row per point, in order.")
-AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE",
+AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=POINTS,
                       help="With --at, write the results to FILE, in the format of its extension "
                            "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
-JOBS = typer.Option(1, "--jobs", "-j", metavar="N",
+JOBS = typer.Option(1, "--jobs", "-j", metavar="N", rich_help_panel=POINTS,
                     help="With --at, split the points over N processes (0: one per core).")
-SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS",
+SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel=POINTS,
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
-ON_ERROR = typer.Option("fail", "--on-error", metavar="fail|skip",
-                        help="With --at, a math error at a point stops the command (fail) "
+ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
+                        help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
+
+
+def _digits(precision: Optional[int]) -> int:
+    """Digits for a table: --precision, else 6."""
+    return 6 if precision is None else precision
 
 
 def show(report, json: bool, table: Optional[bool]) -> None:
     """Print a report (reports.py): JSON, the rich rendering on a terminal
-    (or with --table), else plain text; a report that is not ``ok`` (a
+    (or with --table; paged when taller than the terminal), else plain text; a report that is not ``ok`` (a
     failed check) exits 1 after it is printed."""
     if json:
         emit(report.json())
     elif wants_table(table):
-        c = console()
-        for line in report.rich():
-            c.print(line.item, style=line.style, soft_wrap=line.soft_wrap)
+        from .terminal import put
+
+        with paged() as c:       # through a pager when taller than the terminal
+            for line in report.rich():
+                put(c, line.item, line.style, line.soft_wrap)
     else:
         emit(report.plain())
     if not report.ok:
@@ -169,24 +229,30 @@ def eval_(
     output: Optional[str] = OUTPUT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
     every: bool = ALL,
     at: Optional[str] = AT,
-    on_error: str = ON_ERROR,
+    on_error: Optional[str] = ON_ERROR,
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
 ) -> None:
-    """Evaluate a program and print its output's value."""
+    """Evaluate a program and print its output's value.
+
+    Examples:
+      gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
+      gradcli eval -f examples/micrograd_readme.grad
+      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+    """
     if at is not None:
-        return run_at(program, file, bindings or [], output, None, json, at, on_error, False,
+        return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
                       out, jobs, scheduler)
     _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
         from .reports import EvalReport
 
-        _on_error_alone(on_error)
+        _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
         _keep(graph=graph, value=graph.value)
         show(EvalReport(graph, every, precision), json, table)
@@ -201,24 +267,33 @@ def grad(
     wrt: Optional[List[str]] = WRT,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
     every: bool = ALL,
     at: Optional[str] = AT,
-    on_error: str = ON_ERROR,
+    on_error: Optional[str] = ON_ERROR,
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
 ) -> None:
-    """Evaluate a program, backpropagate, and print every gradient."""
+    """Evaluate a program, backpropagate, and print every gradient.
+
+    On a terminal: a table of the leaves and the output with their data and
+    grad (--all: every node). In a pipe: one NAME<TAB>GRADIENT line per leaf.
+
+    Examples:
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
+      gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
+      gradcli grad -f examples/lecture_L.grad --all --json
+    """
     if at is not None:
-        return run_at(program, file, bindings or [], output, wrt, json, at, on_error, True,
+        return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
                       out, jobs, scheduler)
     _points_only(out, jobs, scheduler)
     source = Source()
     with errors_to_exit(source):
         from .reports import GradReport
 
-        _on_error_alone(on_error)
+        _on_error_alone(on_error or "fail")
         graph = load(program, file, bindings or [], output, source)
         grads = gradients(graph, wrt)
         _keep(graph=graph, value=graph.value, grad=grads)
@@ -266,28 +341,43 @@ def graph_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     out: Optional[str] = typer.Option(
-        None, "-o", metavar="FILE",
+        None, "-o", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
-    rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT",
+    rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
-    grads: bool = typer.Option(True, "--grad/--no-grad",
+    grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
                                help="Show each node's grad (--no-grad draws the forward pass only)."),
     max_nodes: Optional[int] = typer.Option(
-        None, "--max-nodes", min=1, metavar="N",
+        None, "--max-nodes", min=1, metavar="N", rich_help_panel=PICTURE,
         help="Draw only the N value nodes nearest the output (for graphs too big to lay out)."),
-    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS",
+    timeout: float = typer.Option(60.0, "--timeout", min=0.0, metavar="SECONDS", rich_help_panel=PICTURE,
                                   help="Stop Graphviz's layout (SVG, PNG, PDF) after SECONDS; 0: no limit."),
-    precision: int = PRECISION,
+    precision: int = typer.Option(6, "--precision", min=1, max=17, metavar="DIGITS", rich_help_panel=PICTURE,
+                                  help="Significant digits of the data and grad in each node's label."),
 ) -> None:
-    """Draw the graph, as micrograd's draw_dot does: values with data and grad, and the operations between them."""
+    """Draw the graph: values with data and grad, and the operations between them.
+
+    Left to right, as micrograd's draw_dot draws it; -o FILE.html writes
+    the live page.
+
+    Examples:
+      gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
+      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
+      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+    """
     source = Source()
     with errors_to_exit(source):
         from . import draw
 
         fmt = draw.format_for(out)                 # a bad extension fails before any work
-        graph = load(program, file, bindings or [], output, source)
+        try:
+            graph = load(program, file, bindings or [], output, source)
+        except InputError as e:
+            if output is not None and e.message.startswith("--output") and "." in output:
+                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {printable(output)}`")
+            raise
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
@@ -347,18 +437,20 @@ def check_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b)."),
-    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|)."),
-    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance."),
-    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance."),
+        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
+    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|).",
+                            rich_help_panel=CHECK),
+    rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
+    atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
-    every: bool = typer.Option(False, "--all", help="Check every node up to the output, not only the leaves."),
-    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast",
+    precision: Optional[int] = PRECISION,
+    every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
+                               help="Check every node up to the output, not only the leaves."),
+    mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast", rich_help_panel=CHECK,
                              help="full: one finite difference per gradient; fast: the gradients' dot products "
                                   "with a few random directions; auto: fast when full would be long."),
-    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions."),
+    seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions.", rich_help_panel=CHECK),
 ) -> None:
     """Check every gradient against finite differences.
 
@@ -366,7 +458,14 @@ def check_(
     with a central finite difference. Exits 1 if any disagrees; nodes on a
     corner (relu or abs at 0, sqrt at 0, ...) are reported, not failed.
     On big programs (--mode auto) the gradients are checked together along
-    random directions, as PyTorch's gradcheck does in its fast mode."""
+    random directions, as PyTorch's gradcheck does in its fast mode.
+
+    Examples:
+      gradcli check -f examples/micrograd_readme.grad
+      gradcli check "relu(x)*y + abs(x)" x=0 y=2
+      gradcli check -f examples/neuron.grad --all --json
+    """
+    precision = _digits(precision)
     source = Source()
     with errors_to_exit(source):
         from . import check as checking
@@ -394,18 +493,26 @@ def explain_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[str] = typer.Option(
-        None, "--wrt", metavar="NAME",
+        None, "--wrt", metavar="NAME", rich_help_panel=IN,
         help="Also list each path from the output to NAME and the share of the gradient it carries."),
-    paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths."),
+    paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths (with --wrt).",
+                              rich_help_panel=OUT),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
 ) -> None:
     """Explain the backward pass step by step.
 
     For each operation, in the order the engine runs them: its gradient, the
     local derivative for each operand, the product, and the operand's
-    running sum. --wrt NAME also lists the paths from the output to NAME."""
+    running sum. --wrt NAME also lists the paths from the output to NAME.
+
+    Examples:
+      gradcli explain -f examples/lecture_L.grad
+      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli explain "tanh(w*x)" w=0.5 x=2 --json
+    """
+    precision = _digits(precision)
     source = Source()
     with errors_to_exit(source):
         from .reports import ExplainReport
@@ -423,13 +530,16 @@ def descend_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf."),
-    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient."),
-    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most."),
-    tol: Optional[float] = typer.Option(None, "--tol", min=0.0,
+        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
+        rich_help_panel=IN),
+    lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
+                             rich_help_panel=DESCENT),
+    steps: int = typer.Option(STEPS, "--steps", min=0, help="How many updates at most.", rich_help_panel=DESCENT),
+    tol: Optional[float] = typer.Option(None, "--tol", min=0.0, rich_help_panel=DESCENT,
                                         help="Stop early once every gradient is at most TOL in size."),
-    maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient."),
-    log: Optional[str] = typer.Option(None, "--log", metavar="FILE",
+    maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
+                                  rich_help_panel=DESCENT),
+    log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
                                       help="Write a CSV of step, loss and each parameter to FILE."),
     json: bool = JSON,
 ) -> None:
@@ -437,7 +547,13 @@ def descend_(
 
     Each step: forward, zero the grads, backward, move every parameter by
     -lr * grad. Prints the final NAME=VALUE bindings, which any gradcli
-    command takes back."""
+    command takes back.
+
+    Examples:
+      gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
+      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+    """
     source = Source()
     with errors_to_exit(source):
         from . import descend as gd
@@ -490,7 +606,7 @@ def _progress(steps: int):
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
 WRT_LEAVES = typer.Option(
-    None, "--wrt", metavar="NAME",
+    None, "--wrt", metavar="NAME", rich_help_panel=IN,
     help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
 
 
@@ -517,17 +633,26 @@ def diff(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME",
+        None, "--wrt", metavar="NAME", rich_help_panel=SYMBOLIC,
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
-    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N",
+    order: int = typer.Option(1, "--order", min=1, max=8, metavar="N", rich_help_panel=SYMBOLIC,
                               help="Differentiate N times (1 to 8)."),
-    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program."),
-    json: bool = JSON,
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of a program.", rich_help_panel=OUT),
+    json: bool = typer.Option(False, "--json", rich_help_panel=OUT,
+                              help="Print one JSON object: the program, its LaTeX, and its value "
+                                   "where every input is bound (else null)."),
 ) -> None:
-    """Print the derivative as a program: gradcli's own language, shared parts
-    named once, names from the source kept. NAME=VALUE gives a leaf its default
-    in the printed program."""
+    """Print the derivative as a program, in gradcli's own language.
+
+    Shared parts are named once, names from the source kept. NAME=VALUE
+    gives a leaf its default in the printed program.
+
+    Examples:
+      gradcli diff "(a*b+c)*f" --wrt a                 # b*f
+      gradcli diff "x**3 - 2*x" --wrt x --order 2
+      gradcli diff 'tanh(w*x)' --wrt w w=0.5 x=2 --json
+    """
     source = Source()
     with errors_to_exit(source):
         from .build import bind, structure
@@ -543,9 +668,30 @@ def diff(
         if json:
             import json as json_module
 
-            emit(json_module.dumps({"program": unparse.program(root), "latex": unparse.latex(root)}) + "\n")
+            text = unparse.program(root)
+            emit(json_module.dumps({"program": text, "latex": unparse.latex(root),
+                                    **_derivative_value(text, graph, inputs)}) + "\n")
         else:
             emit((unparse.latex(root) if latex else unparse.program(root)) + "\n")
+
+
+def _derivative_value(text: str, graph, inputs: dict) -> dict:
+    """``diff --json``'s value: the printed derivative run at the bindings
+    (the leaves' defaults and NAME=VALUE), as `gradcli eval` would run it;
+    null, with the reason, when an input is unbound or the value is not defined."""
+    from .build import build
+    from .errors import GradcliError
+    from .parse import parse
+    from .render import json_number
+
+    unbound = [name for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
+    if unbound:
+        return {"value": None, "unbound": unbound}
+    try:
+        derivative = build(parse(text), {k: v for k, v in inputs.items() if k in graph.leaves})
+    except GradcliError as e:
+        return {"value": None, "error": e.message}
+    return {"value": json_number(derivative.value)}
 
 
 @app.command("hessian", cls=_ProgramFirst)
@@ -557,9 +703,18 @@ def hessian(
     wrt: Optional[List[str]] = WRT_LEAVES,
     json: bool = JSON,
     table: Optional[bool] = TABLE,
-    precision: int = PRECISION,
+    precision: Optional[int] = PRECISION,
 ) -> None:
-    """Evaluate a program and print its matrix of second derivatives at the point."""
+    """Evaluate a program and print its matrix of second derivatives at the point.
+
+    On a terminal, a matrix too wide for it wraps into blocks of columns;
+    in a pipe, tab-separated lines with a header of names.
+
+    Examples:
+      gradcli hessian "x**2*y + y**3" x=1 y=2
+      gradcli hessian "x**2*y + y**3" x=1 y=2 --json
+      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+    """
     source = Source()
     with errors_to_exit(source):
         from .build import resolve
@@ -583,15 +738,25 @@ def codegen_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = WRT,
-    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language."),
-    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name."),
-    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql)."),
-    out: Optional[str] = typer.Option(None, "-o", metavar="FILE",
+    lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language.",
+                             rich_help_panel=CODE),
+    name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
+                             rich_help_panel=CODE),
+    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql).",
+                              rich_help_panel=CODE),
+    out: Optional[str] = typer.Option(None, "-o", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
-    """Print code that computes the output's value and its gradient by reverse
-    mode, in Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
-    NAME=VALUE gives an input a default (a Python or JavaScript default argument)."""
+    """Print code that computes the output's value and its gradient by reverse mode.
+
+    In Python, NumPy, C, JavaScript or SQL, with the numbers `grad` gives.
+    NAME=VALUE gives an input a default (a Python or JavaScript default argument).
+
+    Examples:
+      gradcli codegen "y = x * sin(x)"
+      gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
+      gradcli codegen "y = x * log(x)" --lang sql --table points
+    """
     source = Source()
     with errors_to_exit(source):
         from .build import bind, structure

@@ -88,6 +88,10 @@ def errors_to_exit(source: Source) -> Iterator[None]:
     try:
         yield
     except GradcliError as e:
+        if source.text and e.exit_code == 2:
+            from .hints import amend
+
+            amend(e, source.text, from_argument=source.filename is None)
         _fail(e.render(source.text, source.filename), e.exit_code)
     except RecursionError:  # pragma: no cover - the code has no recursion to hit
         _fail("error: the program is too deeply nested", 2)
@@ -119,8 +123,10 @@ def _fail(message: str, code: int) -> None:
     which typer/click let through unchanged, as CliRunner records it). A
     standard error that cannot take the message does not change the status."""
     if message:
+        from .terminal import paint_error
+
         try:
-            sys.stderr.write(message + "\n")
+            sys.stderr.write(paint_error(message) + "\n")
             sys.stderr.flush()
         except (OSError, ValueError, AttributeError):
             pass
@@ -165,7 +171,11 @@ def _read_bytes(path: str) -> bytes:
     where = "standard input" if path == "-" else f"`{printable(path)}`"
     try:
         if path == "-":
-            data = stdin().buffer.read(PROGRAM_LIMIT + 1)
+            from .terminal import waiting_for_stdin
+
+            source = stdin()
+            waiting_for_stdin()
+            data = source.buffer.read(PROGRAM_LIMIT + 1)
         else:
             with open_input(path, "rb") as f:
                 data = f.read(PROGRAM_LIMIT + 1)
@@ -197,7 +207,13 @@ def parse_bindings(bindings: List[str]) -> dict:
 
     inputs = {}
     for text in bindings:
-        name, value = parse_binding(text)
+        try:
+            name, value = parse_binding(text)
+        except InputError:
+            from .hints import check_bindings
+
+            check_bindings(bindings)   # `a = 2` as three words: say to write a=2
+            raise
         inputs[name] = value  # the last binding wins
     return inputs
 
@@ -223,7 +239,21 @@ def load(program, file, bindings, output, source):
     from .parse import parse
 
     inputs = parse_bindings(read_program(program, file, bindings, source))
-    return build(parse(source.text), inputs, output)
+    tree = parse(source.text)
+    warn_likely_mistakes(source)
+    return build(tree, inputs, output)
+
+
+def warn_likely_mistakes(source: Source) -> None:
+    """A program that parses, but likely not as meant (``x^1/2``): a
+    warning on standard error; the command goes on."""
+    text = source.text
+    if "1" in text and ("^" in text or "**" in text):
+        from .hints import warnings
+        from .terminal import paint_error
+
+        for w in warnings(text):
+            sys.stderr.write(paint_error(w.render(text, source.filename)) + "\n")
 
 
 def wants_table(table: Optional[bool]) -> bool:

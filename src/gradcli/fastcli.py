@@ -18,6 +18,7 @@ option (``-a**2``) is the program or a binding.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import List, Optional
 
@@ -36,8 +37,8 @@ EVAL_GRAD_VALUED = {"--file", "-f", "--output", "--wrt", "--precision", "--at", 
 def plan(argv: List[str]) -> Optional[dict]:
     """The command and its arguments if the fast path can run them exactly
     as the typer app would; None otherwise."""
-    if not argv or argv[0] not in ("eval", "grad"):
-        return None
+    if not argv or argv[0] not in ("eval", "grad") or "_GRADCLI_COMPLETE" in os.environ:
+        return None                          # shell completion is typer's
     from .cmdline import MissingValue, split_args
 
     try:

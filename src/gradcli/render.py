@@ -10,7 +10,7 @@ import json
 import math
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value
+from .engine import Graph, Value, paused_gc
 
 
 def full(x: float) -> str:
@@ -75,10 +75,60 @@ def points_json(block, grads: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def value_line(graph: Graph) -> str:
-    """The output's name and value, as rich markup, above a table."""
+def value_line(graph: Graph, precision: int | None = None) -> str:
+    """The output's name and value, as rich markup, above a table: at full
+    precision, or ``precision`` significant digits."""
     name = graph.output_name or "value"
-    return f"[bold]{name}[/bold] = [bold green]{full(graph.value)}[/bold green]"
+    shown = full(graph.value) if precision is None else short(graph.value, precision)
+    return f"[bold]{name}[/bold] = [bold green]{shown}[/bold green]"
+
+
+def _node_fields(graph: Graph, node: Value) -> tuple[str, str, str, str, str]:
+    """id, name, op, inputs and kind (``op`` for an unnamed operation) as
+    ``--all`` writes them for scripts."""
+    return (node_id(node), node.label or "", node.op or ("number" if node.kind == "const" else ""),
+            " ".join(node_id(c) for c in node.children), kind_of(node, graph) or "op")
+
+
+def nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None = None) -> str:
+    """``--all --json``: the usual object plus ``nodes``, every node in tape
+    order with its id, name, op, inputs (ids), kind, data and (for ``grad``)
+    grad; a number's grad, never computed, is null."""
+    with paused_gc():
+        return _nodes_json(graph, grads)
+
+
+def _nodes_json(graph: Graph, grads: Mapping[str, float] | bool | None) -> str:
+    with_grads = grads is not False
+    nodes = []
+    for node in graph.nodes:
+        ident, name, op, inputs, kind = _node_fields(graph, node)
+        item: dict[str, object] = {"id": ident, "name": name or None, "op": op or None,
+                                   "inputs": inputs.split() if inputs else [], "kind": kind,
+                                   "data": json_number(node.data)}
+        if with_grads:
+            item["grad"] = None if node.kind == "const" else json_number(node.grad)
+        nodes.append(item)
+    return as_json(graph.value, grads if with_grads else None, nodes=nodes) + "\n"
+
+
+def nodes_tsv(graph: Graph, grads: bool, precision: int | None = None) -> str:
+    """``--all`` in plain output: a header line, then one tab-separated line
+    per node in tape order (id, name, op, inputs, kind, data, grad)."""
+    with paused_gc():
+        return _nodes_tsv(graph, grads, precision)
+
+
+def _nodes_tsv(graph: Graph, grads: bool, precision: int | None) -> str:
+    number = full if precision is None else (lambda x: short(x, precision))
+    header = ["id", "name", "op", "inputs", "kind", "data"] + (["grad"] if grads else [])
+    lines = ["\t".join(header)]
+    for node in graph.nodes:
+        fields = [*_node_fields(graph, node), number(node.data)]
+        if grads:
+            fields.append("" if node.kind == "const" else number(node.grad))
+        lines.append("\t".join(fields))
+    return "".join(line + "\n" for line in lines)
 
 
 def node_id(node: Value) -> str:
@@ -86,15 +136,38 @@ def node_id(node: Value) -> str:
     return f"n{node.index}"
 
 
-def node_rows(graph: Graph, every: bool = False) -> list[Value]:
-    """The nodes a table shows, in tape order: every node with ``every``,
-    otherwise the named ones and the output."""
+def node_rows(graph: Graph, every: bool = False, reported: Sequence[str] = ()) -> list[Value]:
+    """The nodes a table shows, in tape order: every node with ``every``;
+    otherwise the leaves, the reported (``--wrt``) nodes and the output. A
+    5,000-step accumulator names 5,000 nodes; a table of them helps nobody
+    by default (``hidden`` says what was left out)."""
     end = graph.output.index
-    rows = []
+    if every:
+        return list(graph.nodes)
+    wanted = {node.index for node in graph.leaves.values()}
+    wanted.update(graph.node(n).index for n in reported)
+    wanted.add(end)
+    return [graph.nodes[i] for i in sorted(wanted)]
+
+
+def hidden(graph: Graph, shown: Sequence[Value]) -> str:
+    """What a table without ``--all`` left out, in words, when named nodes
+    were (numbers in the program are not counted); empty otherwise."""
+    seen = {node.index for node in shown}
+    named = ops = 0
     for node in graph.nodes:
-        if every or node.label or node.index == end:
-            rows.append(node)
-    return rows
+        if node.index in seen or node.kind == "const":
+            continue
+        if node.label:
+            named += 1
+        else:
+            ops += 1
+    if not named:   # unnamed operations alone: the table never showed them
+        return ""
+    parts = [f"{named:,} named node{'s' * (named != 1)}"]
+    if ops:
+        parts.append(f"{ops:,} operation{'s' * (ops != 1)}")
+    return " and ".join(parts) + " not shown (--all shows every node)"
 
 
 def kind_of(node: Value, graph: Graph) -> str:
@@ -105,69 +178,92 @@ def kind_of(node: Value, graph: Graph) -> str:
     return ", ".join(kinds)
 
 
-def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
-          precision: int = 6, grads: bool = True):
-    """A rich Table of nodes: id, name, op, (inputs), data and grad. Leaves and
-    the output are marked; the reported gradients stand out."""
-    from rich.table import Table
-    from rich.text import Text
+NODE_HEADER = ("id", "name", "op", "inputs", "kind", "data", "grad")
+# Rows past this many are drawn without colour: a table that long is for
+# scrolling through, and one style per cell would make drawing it slower
+# than computing it.
+LONG_TABLE = 5000
 
-    wanted = {id(graph.node(n)) for n in reported}
-    t = Table(header_style="bold", box=_box())
-    t.add_column("id", style="dim", no_wrap=True)
-    t.add_column("name", no_wrap=True)
-    t.add_column("op", no_wrap=True)
-    if every:
-        t.add_column("inputs", style="dim")
-    t.add_column("kind", style="dim", no_wrap=True)
-    t.add_column("data", justify="right", no_wrap=True)
-    if grads:
-        t.add_column("grad", justify="right", no_wrap=True)
-    for node in node_rows(graph, every):
-        kind = kind_of(node, graph)
-        style = "bold green" if node is graph.output else "cyan" if node.is_leaf else ""
-        row: list[object] = [
-            node_id(node),
-            Text(node.label or "", style=style),
-            node.op or ("number" if node.kind == "const" else ""),
-        ]
+
+def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
+          precision: int = 6, grads: bool = True, title: str | None = None):
+    """The table of nodes (a columns.Grid): id, name, op, (inputs with
+    ``every``), kind, data and grad. Leaves and the output are marked; the
+    reported gradients stand out. At a short width the kind, op, inputs and
+    (for the default rows) id columns go first, then names fold; numbers
+    are never cut."""
+    from .columns import FOLD, Grid
+
+    with paused_gc():      # a million new lists: the collector would walk the graph each time
+        return _table(graph, reported, every, precision, grads, title)
+
+
+def _table(graph: Graph, reported: Sequence[str], every: bool, precision: int, grads: bool, title: str | None):
+    from .columns import FOLD, Grid
+
+    nodes = node_rows(graph, every, reported)
+    wanted = {graph.node(n).index for n in reported}
+    header = [h for h in NODE_HEADER if (every or h != "inputs") and (grads or h != "grad")]
+    col = {h: i for i, h in enumerate(header)}
+    output = graph.output
+    rows = []
+    spec = f".{precision}g"
+    for node in nodes:     # one row per node, inline: --all on 300,000 nodes
+        kind = node.kind
+        row = [f"n{node.index}", node.label, node.op or ("number" if kind == "const" else "")]
         if every:
-            row.append(" ".join(node_id(c) for c in node.children))
-        row += [kind, short(node.data, precision)]
+            row.append(" ".join([f"n{c.index}" for c in node.children]))
+        shown = format(node.data + 0.0, spec)
+        row += [kind_of(node, graph) if kind != "op" or node is graph.output else "",
+                "0" if shown == "-0" else shown]
         if grads:
             # a number's gradient is never computed: show none rather than a false 0
-            shown = "" if node.kind == "const" else short(node.grad, precision)
-            row.append(Text(shown, style="bold yellow" if id(node) in wanted else ""))
-        t.add_row(*row)
-    return t
+            shown = "" if kind == "const" else format(node.grad + 0.0, spec)
+            row.append("0" if shown == "-0" else shown)
+        rows.append(row)
+    plain = len(rows) > LONG_TABLE
+    name_col, grad_col = col["name"], col.get("grad")
+
+    def cell_style(k: int, i: int) -> str:
+        node = nodes[k]
+        if i == name_col:
+            return "bold green" if node is output else "cyan" if node.is_leaf else ""
+        if i == grad_col and node.index in wanted:
+            return "bold yellow"
+        return ""
+
+    dim = {col[h]: "dim" for h in ("id", "inputs", "kind") if h in col}
+    drop = [col["kind"], col["op"], FOLD] + ([col["inputs"]] if every else [col["id"]])
+    fold = [col[h] for h in ("name", "inputs") if h in col]
+    return Grid(header, rows, right=[col["data"]] + ([grad_col] if grads else []),
+                styles=None if plain else dim, cell_styles=None if plain else cell_style,
+                title=title, drop=drop, fold=fold, key=[col["id"], name_col])
 
 
-def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]]) -> str:
+def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]], precision: int | None = None) -> str:
     """A square matrix with its names: a header line (an empty corner, then
-    the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision;
+    the names) and one ``NAME<TAB>V<TAB>V...`` line per row, at full precision
+    (or ``precision`` digits);
     nothing at all for no names."""
     if not names:
         return ""
     lines = ["\t".join(["", *names])]
-    lines += ["\t".join([name, *(full(v) for v in row)]) for name, row in zip(names, matrix)]
+    number = full if precision is None else (lambda x: short(x, precision))
+    lines += ["\t".join([name, *(number(v) for v in row)]) for name, row in zip(names, matrix)]
     return "".join(line + "\n" for line in lines)
 
 
 def matrix_table(names: Sequence[str], matrix: Sequence[Sequence[float]], precision: int = 6):
-    """A square matrix with its names as a rich Table, the diagonal in bold."""
-    from rich.table import Table
-    from rich.text import Text
+    """A square matrix with its names (a columns.Grid), the diagonal in
+    bold. Too wide for the terminal, it wraps into blocks of columns, each
+    with the row names, as NumPy prints wide arrays: no entry is ever left
+    out or cut."""
+    from .columns import Grid
 
-    t = Table(header_style="bold", box=_box())
-    t.add_column("", style="cyan", no_wrap=True)
-    for name in names:
-        t.add_column(name, justify="right", no_wrap=True)
-    for i, (name, row) in enumerate(zip(names, matrix)):
-        t.add_row(name, *(Text(short(v, precision), style="bold" if i == j else "") for j, v in enumerate(row)))
-    return t
+    rows = [[name, *(short(v, precision) for v in row)] for name, row in zip(names, matrix)]
 
+    def cell_style(k: int, i: int) -> str:
+        return "bold" if i == k + 1 else ""
 
-def _box():
-    from rich import box
-
-    return box.SIMPLE_HEAD
+    return Grid(["", *names], rows, right=range(1, len(names) + 1), styles={0: "cyan"},
+                cell_styles=cell_style, repeat=0, fold=[0])

@@ -40,55 +40,89 @@ class Report:
         raise NotImplementedError
 
 
-class EvalReport(Report):
-    """``eval``: the output's value (``every``: and every node's data)."""
+def _digits(precision: int | None) -> int:
+    """Digits in a table: ``--precision``, else 6."""
+    return 6 if precision is None else precision
 
-    def __init__(self, graph: Graph, every: bool = False, precision: int = 6):
+
+class EvalReport(Report):
+    """``eval``: the output's value (``every``: and every node's data).
+    ``precision`` None: full precision in plain lines, 6 digits in tables."""
+
+    def __init__(self, graph: Graph, every: bool = False, precision: int | None = None):
         self.graph, self.every, self.precision = graph, every, precision
 
     def plain(self) -> str:
+        from . import render
         from .cmdline import plain_eval
 
+        if self.every:
+            return render.nodes_tsv(self.graph, False, self.precision)
+        if self.precision is not None:
+            return render.short(self.graph.value, self.precision) + "\n"
         return plain_eval(self.graph, False)
 
     def json(self) -> str:
+        from . import render
         from .cmdline import plain_eval
 
+        if self.every:
+            return render.nodes_json(self.graph, grads=False)
         return plain_eval(self.graph, True)
 
     def rich(self) -> list[Line]:
         from . import render
 
-        out = [Line(render.value_line(self.graph))]
+        out = [Line(render.value_line(self.graph, self.precision))]
         if self.every:
-            out.append(Line(render.table(self.graph, every=True, precision=self.precision, grads=False)))
+            out.append(Line(render.table(self.graph, every=True, precision=_digits(self.precision), grads=False)))
         return out
 
 
 class GradReport(Report):
-    """``grad``: the value and each reported name's gradient."""
+    """``grad``: the value and each reported name's gradient; ``every``:
+    every node's data and grad (a ``nodes`` list in JSON, tab-separated
+    lines in plain text, every row in the table). Without ``every`` the
+    table shows the leaves, the ``wrt`` names and the output, and says what
+    it left out."""
 
     def __init__(self, graph: Graph, grads: dict, wrt: Sequence[str] | None = None, every: bool = False,
-                 precision: int = 6):
+                 precision: int | None = None):
         self.graph, self.grads, self.wrt, self.every, self.precision = graph, grads, wrt, every, precision
 
     def plain(self) -> str:
-        from .cmdline import plain_grad
+        from . import render
+        from .cmdline import plain_grad, split_names
 
+        if self.every:
+            return render.nodes_tsv(self.graph, True, self.precision)
+        if self.precision is not None:
+            names = split_names(self.wrt)
+            if names is not None and len(names) == 1:
+                return render.short(self.grads[names[0]], self.precision) + "\n"
+            return "".join(f"{name}\t{render.short(g, self.precision)}\n" for name, g in self.grads.items())
         return plain_grad(self.graph, self.grads, self.wrt, False)
 
     def json(self) -> str:
+        from . import render
         from .cmdline import plain_grad
 
+        if self.every:
+            return render.nodes_json(self.graph, grads=self.grads)
         return plain_grad(self.graph, self.grads, self.wrt, True)
 
     def rich(self) -> list[Line]:
         from . import render
 
-        out = [Line(render.value_line(self.graph)),
-               Line(render.table(self.graph, list(self.grads), every=self.every, precision=self.precision))]
-        if not self.every and not self.grads:
-            out.append(Line("[dim]the program has no leaves: nothing to differentiate[/dim]"))
+        out = [Line(render.value_line(self.graph, self.precision)),
+               Line(render.table(self.graph, list(self.grads), every=self.every,
+                                 precision=_digits(self.precision)))]
+        if not self.every:
+            note = render.hidden(self.graph, render.node_rows(self.graph, False, list(self.grads)))
+            if note:
+                out.append(Line(note, "dim"))
+            if not self.grads:
+                out.append(Line("[dim]the program has no leaves: nothing to differentiate[/dim]"))
         return out
 
 
@@ -192,13 +226,13 @@ class ExplainReport(Report):
 class HessianReport(Report):
     """``hessian``: the matrix of second derivatives at the point."""
 
-    def __init__(self, h, graph: Graph, precision: int = 6):
+    def __init__(self, h, graph: Graph, precision: int | None = None):
         self.h, self.graph, self.precision = h, graph, precision
 
     def plain(self) -> str:
         from . import render
 
-        return render.matrix_tsv(self.h.names, self.h.matrix)
+        return render.matrix_tsv(self.h.names, self.h.matrix, self.precision)
 
     def json(self) -> str:
         from . import render
@@ -211,7 +245,7 @@ class HessianReport(Report):
 
         out = [Line(render.value_line(self.graph))]
         if self.h.names:
-            out.append(Line(render.matrix_table(self.h.names, self.h.matrix, self.precision)))
+            out.append(Line(render.matrix_table(self.h.names, self.h.matrix, _digits(self.precision))))
         else:
             out.append(Line("[dim]the program has no leaves: nothing to differentiate[/dim]"))
         return out

@@ -1,0 +1,310 @@
+"""Help, the man page, shell completion and packaging (issue 12): every
+command's help has its purpose, examples and option panels; the exit
+statuses are at the top level; gradcli(1) is written from the same help and
+installed with the package; completion works in real bash, zsh and fish;
+a fresh `pip install .` and `pipx install .` give a working `gradcli`,
+`man gradcli` and completion; the sdist and wheel hold what they should."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from gradcli.cli import app
+from tests.conftest import ROOT
+
+GRADCLI = os.path.join(os.path.dirname(sys.executable), "gradcli")
+COMMANDS = list(typer.main.get_command(app).commands)
+
+
+def help_text(*args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_help_has_purpose_examples_and_panels(command):
+    text = help_text(command)
+    group = typer.main.get_command(app)
+    purpose = group.commands[command].help.strip().split("\n")[0]
+    assert purpose.endswith(".") and len(purpose) < 90
+    assert purpose in " ".join(text.split())
+    examples = re.findall(rf"^\s+gradcli {command} .+$", text, flags=re.M)
+    assert 2 <= len(examples) <= 3, text
+    assert "Examples:" in text
+    assert "Program and inputs" in text           # a panel, not one flat list
+    assert "Exit status" not in text              # said once, at the top level
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_help_example_runs(command, tmp_path):
+    """The examples in the help are real commands: each runs (in a copy of
+    examples/) and succeeds."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    group = typer.main.get_command(app)
+    lines = [line.strip() for line in group.commands[command].help.splitlines()]
+    examples = [line for line in lines if line.startswith(f"gradcli {command} ")]
+    assert examples
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    for example in examples:
+        command_line = example.split("  #")[0]
+        if "-o L.svg" in command_line and shutil.which("dot") is None:
+            continue
+        r = subprocess.run(["bash", "-c", command_line], cwd=tmp_path, capture_output=True, text=True,
+                           env=env, timeout=120)
+        assert r.returncode == 0, (command_line, r.stderr)
+        claim = re.search(r"#\s*(\S+)$", example)
+        if claim and re.fullmatch(r"-?[0-9.]+", claim.group(1)):
+            assert r.stdout.strip() == claim.group(1)
+
+
+def test_top_level_help_has_examples_and_exit_statuses():
+    text = help_text()
+    assert "Examples:" in text and 'gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2' in text
+    for code in ("0", "1", "2", "130"):
+        assert re.search(rf"^\s*{code}\s+\S", text, flags=re.M), code
+    assert "--install-completion" in text and "--show-completion" in text
+
+
+def test_graph_precision_is_about_the_picture():
+    assert "in tables" not in help_text("graph")
+    assert "label" in help_text("graph")
+
+
+# -------------------------------------------------------------- the man page
+
+def test_committed_man_page_is_the_help():
+    """man/gradcli.1 is what `python -m gradcli.manpage` writes today:
+    regenerate it after changing a help text."""
+    from gradcli import manpage
+
+    assert (ROOT / "man" / "gradcli.1").read_text(encoding="utf-8") == manpage.render()
+
+
+def test_man_page_has_every_command_option_and_exit_status():
+    from gradcli import manpage
+
+    page = manpage.render()
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert f'.SS "gradcli {name} ' in page
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("-"):
+                    assert manpage._escape(opt) in page, (name, opt)
+    for code in ("0", "1", "2", "130"):
+        assert f"\\fB{code}\\fR" in page
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="man is not installed")
+def test_man_renders_the_page():
+    r = subprocess.run(["man", "-l", str(ROOT / "man" / "gradcli.1")], capture_output=True, text=True,
+                       env={**os.environ, "MANPAGER": "cat", "MANWIDTH": "80", "MAN_KEEP_FORMATTING": ""})
+    assert r.returncode == 0, r.stderr
+    text = " ".join(re.sub(".\b", "", r.stdout).split())
+    assert "gradcli - differentiate expressions" in text
+    assert "EXIT STATUS" in text and "COMMANDS" in text
+    assert 'gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a' in text
+    assert "warning:" not in r.stderr
+
+
+# --------------------------------------------------------------- completion
+
+def run_in(shell: str, script: str, **env: str) -> str:
+    environ = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"], **env}
+    r = subprocess.run([shell, "-c", script], capture_output=True, text=True, env=environ, timeout=60)
+    assert r.returncode == 0, (script, r.stdout, r.stderr)
+    return r.stdout
+
+
+def test_bash_completion_completes_commands_and_options():
+    out = run_in("bash", 'source <(gradcli --show-completion); '
+                         'COMP_WORDS=(gradcli gr); COMP_CWORD=1; _gradcli_completion gradcli; '
+                         'printf "%s\\n" "${COMPREPLY[@]}"')
+    assert out.split() == ["grad", "graph"]
+    out = run_in("bash", 'source <(gradcli --show-completion); '
+                         'COMP_WORDS=(gradcli grad "a*b" --wr); COMP_CWORD=3; _gradcli_completion gradcli; '
+                         'printf "%s\\n" "${COMPREPLY[@]}"')
+    assert out.split() == ["--wrt"]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion():
+    script = run_in("zsh", "gradcli --show-completion; true")
+    assert script.startswith("#compdef gradcli") and "_GRADCLI_COMPLETE=complete_zsh" in script
+    # what the zsh function evaluates, run by zsh as the function runs it
+    out = run_in("zsh", 'words=(gradcli gr); CURRENT=2; '
+                        'env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _GRADCLI_COMPLETE=complete_zsh gradcli')
+    assert '"grad":' in out and '"graph":' in out and '"eval"' not in out
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completion():
+    out = run_in("fish", 'gradcli --show-completion | source; complete -C "gradcli gr"')
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["grad", "graph"]
+    out = run_in("fish", 'gradcli --show-completion | source; complete -C "gradcli hessian --wr"')
+    assert out.split("\t")[0] == "--wrt"
+
+
+def test_install_completion_for_each_shell(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shells = [s for s in ("bash", "zsh", "fish") if shutil.which(s)]
+    for shell in shells:
+        out = run_in(shell, "gradcli --install-completion; true", HOME=str(home))
+        assert f"{shell} completion installed in" in out
+    out = run_in("bash", 'source ~/.bashrc; COMP_WORDS=(gradcli de); COMP_CWORD=1; '
+                         '_gradcli_completion gradcli; printf "%s\\n" "${COMPREPLY[@]}"', HOME=str(home))
+    assert out.split() == ["descend"]
+    if "fish" in shells:   # fish finds the installed file by itself
+        out = run_in("fish", 'complete -C "gradcli hes"', HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+        assert out.split("\t")[0] == "hessian"
+    if "zsh" in shells:
+        assert (home / ".zfunc" / "_gradcli").read_text().startswith("#compdef gradcli")
+        assert "fpath+=~/.zfunc" in (home / ".zshrc").read_text()
+
+
+def test_fast_front_door_leaves_completion_to_typer():
+    """The console script's fast path (fastcli) must not answer a
+    completion request as if it were a plain eval/grad."""
+    from gradcli import fastcli
+
+    env = {**os.environ, "_GRADCLI_COMPLETE": "complete_bash", "COMP_WORDS": "gradcli eval x --js",
+           "COMP_CWORD": "3"}
+    r = subprocess.run([GRADCLI, "eval", "x", "x=1"], capture_output=True, text=True, env=env)
+    assert r.stdout.split() == ["--json"]
+    os.environ["_GRADCLI_COMPLETE"] = "complete_bash"
+    try:
+        assert fastcli.plan(["eval", "x", "x=1"]) is None
+    finally:
+        del os.environ["_GRADCLI_COMPLETE"]
+
+
+# ---------------------------------------------------------------- packaging
+
+def _copy_repo(dest):
+    """The files git tracks, and the new ones, copied: building never
+    touches the repository."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for name in files:
+        source = ROOT / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    pytest.importorskip("setuptools")
+    out = tmp_path_factory.mktemp("wheel")
+    src = _copy_repo(tmp_path_factory.mktemp("src"))
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                        "-q", "-w", str(out), str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (path,) = out.glob("gradcli-*.whl")
+    return path
+
+
+def test_wheel_holds_the_licence_and_the_man_page(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "gradcli-0.1.0.data/data/share/man/man1/gradcli.1" in names
+    assert any(re.fullmatch(r"gradcli-0\.1\.0\.dist-info/(licenses/)?LICENSE", n) for n in names)
+    meta = zipfile.ZipFile(wheel).read("gradcli-0.1.0.dist-info/METADATA").decode()
+    assert "Classifier: License :: OSI Approved :: MIT License" in meta
+    assert "Author-email:" in meta and "Project-URL: Changelog" in meta
+    assert meta.count("Classifier:") >= 10
+
+
+def test_sdist_holds_examples_docs_and_papers(tmp_path):
+    pytest.importorskip("setuptools")
+    src = _copy_repo(tmp_path / "src")
+    r = subprocess.run([sys.executable, "-c", "from setuptools import build_meta as b; "
+                        f"print(b.build_sdist({str(tmp_path / 'dist')!r}))"],
+                       cwd=src, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (sdist,) = (tmp_path / "dist").glob("gradcli-*.tar.gz")
+    names = {n.split("/", 1)[1] for n in tarfile.open(sdist).getnames() if "/" in n}
+    for example in os.listdir(ROOT / "examples"):
+        assert f"examples/{example}" in names
+    for name in ("LICENSE", "CHANGELOG.md", "CONTRIBUTING.md", "README.md", "man/gradcli.1",
+                 "grammar/gradcli.lark"):
+        assert name in names
+
+
+def test_changelog_is_keep_a_changelog_from_0_1_0():
+    text = (ROOT / "CHANGELOG.md").read_text()
+    assert "keepachangelog.com" in text
+    assert "## [Unreleased]" in text and re.search(r"^## \[0\.1\.0\] - \d{4}-\d\d-\d\d$", text, re.M)
+    assert "### Added" in text
+
+
+def test_contributing_says_where_changes_go():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    assert "## Where changes go" in text
+    for what, where in [("an operation", "ops.py"), ("a command", "cli.py"),
+                        ("an output format of a command", "reports.py"),
+                        ("a target language of code generation", "code printer")]:
+        assert re.search(rf"^\| {re.escape(what)}.*{re.escape(where)}", text, re.M), what
+    for name in re.findall(r"`src/gradcli/(\w+\.py)`", text):
+        assert (ROOT / "src" / "gradcli" / name).exists() or name == "codegen.py", name
+
+
+def _venv_env(bin_dir) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "MANPATH", "PYTHONPATH")}
+    env["PATH"] = f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    return env
+
+
+@pytest.mark.skipif(shutil.which("man") is None, reason="man is not installed")
+def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel):
+    """`pip install .` in a new virtual environment (offline: dependencies
+    from the system's site-packages, the package from this tree)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    src = _copy_repo(tmp_path / "src")
+    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation",
+                        "--no-index", str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    env = _venv_env(venv / "bin")
+    r = subprocess.run(["gradcli", "grad", "-f", str(ROOT / "examples" / "micrograd_readme.grad")],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
+    r = subprocess.run(["man", "gradcli"], capture_output=True, text=True, cwd=tmp_path,
+                       env={**env, "MANPAGER": "cat", "MANWIDTH": "80"})
+    assert r.returncode == 0, r.stderr
+    assert "gradcli - differentiate expressions" in " ".join(re.sub(".\b", "", r.stdout).split())
+    r = subprocess.run(["bash", "-c", 'source <(gradcli --show-completion); COMP_WORDS=(gradcli hes); '
+                        'COMP_CWORD=1; _gradcli_completion gradcli; printf "%s\\n" "${COMPREPLY[@]}"'],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.stdout.split() == ["hessian"]
+
+
+def test_pipx_install(tmp_path):
+    """`pipx install .`, offline: pipx from PyPI (a test dependency), its
+    shared pip not upgraded, dependencies from the system's site-packages."""
+    pytest.importorskip("pipx")
+    src = _copy_repo(tmp_path / "src")
+    env = {**_venv_env(tmp_path / "bin"), "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
+           "PIPX_MAN_DIR": str(tmp_path / "man"), "PIPX_DISABLE_SHARED_LIBS_AUTO_UPGRADE": "1",
+           "HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "pipx", "install", "--system-site-packages",
+                        "--pip-args=--no-build-isolation --no-index", str(src)],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    r = subprocess.run([str(tmp_path / "bin" / "gradcli"), "eval", "-f",
+                        str(ROOT / "examples" / "micrograd_readme.grad")], capture_output=True, text=True, env=env)
+    assert r.returncode == 0 and float(r.stdout) == pytest.approx(24.7041, abs=1e-4)
+    assert (tmp_path / "man" / "man1" / "gradcli.1").exists()

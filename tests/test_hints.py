@@ -1,0 +1,239 @@
+"""The usual first mistakes get a fix, in gradcli's own error style (issue
+12): pinned texts through the command (CliRunner), and what depends on a
+terminal (the stdin prompt, colour) through a real pty with pexpect."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from gradcli.cli import app
+from gradcli.ops import FUNCTIONS
+from tests.conftest import ROOT
+
+GRADCLI = os.path.join(os.path.dirname(sys.executable), "gradcli")
+
+
+def fails(code: int, *args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_a_file_name_as_the_program_suggests_f(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert fails(2, "grad", "examples/lecture_L.grad") == (
+        "syntax error: expected `(`, found the end of the input\n"
+        " --> 1:24\n"
+        "  |\n"
+        "1 | examples/lecture_L.grad\n"
+        "  |                        ^\n"
+        "  = note: `examples/lecture_L.grad` is a file: read the program from it with "
+        "`-f examples/lecture_L.grad`\n")
+
+
+def test_a_program_that_is_no_file_gets_no_file_hint(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    assert "is a file" not in fails(2, "grad", "examples/lecture_L.grad")
+
+
+def test_output_with_a_file_name_on_graph_suggests_o():
+    assert fails(2, "graph", "a*b", "a=1", "b=2", "--output", "out.svg") == (
+        "error: --output `out.svg` is not a name in the program\n"
+        "  = note: the program's names are `a` and `b`\n"
+        "  = note: --output picks the node to draw from; to write a file, use `-o out.svg`\n")
+
+
+@pytest.mark.parametrize("words,shown", [
+    (["a", "=", "2"], "a = 2"),
+    (["a=", "2"], "a= 2"),
+    (["a", "=2"], "a =2"),
+])
+def test_a_binding_in_separate_words_says_write_it_as_one(words, shown):
+    assert fails(2, "grad", "a*b", *words, "b=3") == (
+        f"error: `{shown}`: a binding is one word, with no spaces\n"
+        "  = note: write `a=2`\n")
+
+
+def test_ln_is_log():
+    assert fails(2, "eval", "ln(x)", "x=2") == (
+        "error: unknown function `ln`\n"
+        " --> 1:1\n"
+        "  |\n"
+        "1 | ln(x)\n"
+        "  | ^^\n"
+        "  = note: gradcli calls it `log`: write `log(x)`\n")
+
+
+def test_arctan_names_atan_when_gradcli_has_it():
+    note = fails(2, "eval", "arctan(x)", "x=2").splitlines()[-1]
+    if "atan" in FUNCTIONS:
+        assert note == "  = note: gradcli calls it `atan`: write `atan(x)`"
+    else:
+        assert note.startswith("  = note: gradcli has no `arctan` under any name; the functions are abs, ")
+
+
+def test_log10_is_spelled_out():
+    assert fails(2, "eval", "log10(x)", "x=1").splitlines()[-1] == \
+        "  = note: gradcli has no `log10`: write `log(x)/log(10)`"
+
+
+def test_pi_says_there_are_no_constants():
+    assert fails(2, "eval", "pi*r**2", "r=1") == (
+        "error: missing input: `pi`\n"
+        " --> 1:1\n"
+        "  |\n"
+        "1 | pi*r**2\n"
+        "  | ^^\n"
+        "  = note: give pi=VALUE after the program\n"
+        "  = note: gradcli has no built-in constants: bind pi=3.141592653589793\n")
+
+
+def test_e_says_bind_it_or_use_exp():
+    assert fails(2, "eval", "e**x", "x=1").splitlines()[-1] == (
+        "  = note: gradcli has no built-in constants: bind e=2.718281828459045, or write `exp(x)` for e**x")
+
+
+def test_value_from_the_lecture():
+    assert fails(2, "eval", "a = Value(2.0)").splitlines()[-1] == (
+        "  = note: gradcli needs no `Value(...)`: a number is a value, so write `a = 2.0` "
+        "for the lecture's `a = Value(2.0)`")
+    # with a label it is a syntax error (the `=` inside the call): the same advice
+    assert fails(2, "eval", "a = Value(2.0, label='a')").splitlines()[-1] == (
+        "  = note: gradcli needs no `Value(...)`: a number is a value, so write `a = 2.0` "
+        "for the lecture's `a = Value(2.0, label='a')`")
+
+
+def test_2x_says_2_times_x():
+    assert fails(2, "eval", "3*2x + 1", "x=1") == (
+        "syntax error: expected an operator, `)`, `,` or the end of the statement, found the name `x`\n"
+        " --> 1:4\n"
+        "  |\n"
+        "1 | 3*2x + 1\n"
+        "  |    ^\n"
+        "  = note: `2x`: write `2*x`\n")
+    # two names are not a number and a name: the general note stays
+    assert "two values need an operator between them" in fails(2, "eval", "a b", "a=1", "b=2")
+
+
+def test_x_to_the_1_over_2_warns_and_runs():
+    result = CliRunner().invoke(app, ["eval", "x^1/2", "x=4"])
+    assert result.exit_code == 0 and result.stdout == "2.0\n"
+    assert result.stderr == (
+        "warning: `x^1/2` is `(x^1)/2`: a power binds tighter than `/`, as in Python\n"
+        " --> 1:2\n"
+        "  |\n"
+        "1 | x^1/2\n"
+        "  |  ^^^^\n"
+        "  = note: for the root, write `x^(1/2)`\n")
+    # the root written as meant: no warning
+    assert CliRunner().invoke(app, ["eval", "x^(1/2)", "x=4"]).stderr == ""
+
+
+def test_798_missing_inputs_name_the_first_five_and_the_count():
+    program = " + ".join(f"x{i}" for i in range(798))
+    err = fails(2, "eval", program)
+    lines = err.splitlines()
+    assert lines[0] == "error: missing inputs: `x0`, `x1`, `x2`, `x3`, `x4` and 793 more"
+    assert lines[-1] == "  = note: give x0=VALUE x1=VALUE x2=VALUE x3=VALUE x4=VALUE ... after the program"
+    assert len(lines) <= 12
+
+
+# ------------------------------------------------- usage errors: one style
+
+def test_unknown_option_in_gradclis_style():
+    assert fails(2, "grad", "x", "x=1", "--jsn") == (
+        "error: no such option `--jsn` for `gradcli grad`\n"
+        "  = note: did you mean `--json`?\n"
+        "  = note: `gradcli grad --help` lists the options\n")
+
+
+def test_unknown_option_same_style_on_every_command():
+    for command in ("eval", "graph", "check", "explain", "descend", "diff", "hessian"):
+        err = fails(2, command, "x", "x=1", "--bogus")
+        assert err.startswith(f"error: no such option `--bogus` for `gradcli {command}`\n"), err
+        assert "Usage:" not in err and "Try '" not in err
+
+
+def test_unknown_command():
+    assert fails(2, "gard", "x") == (
+        "error: no such command `gard`\n"
+        "  = note: did you mean `grad`?\n"
+        "  = note: the commands are `eval`, `grad`, `graph`, `check`, `explain`, `descend`, `diff`, "
+        "`hessian` and `codegen`\n")
+
+
+def test_bad_option_value():
+    assert fails(2, "eval", "x", "x=1", "--precision", "0") == (
+        "error: invalid value for `--precision`: 0 is not in the range 1<=x<=17\n"
+        "  = note: `gradcli eval --help` says what it takes\n")
+
+
+def test_unknown_option_through_the_console_script_is_the_same():
+    import subprocess
+
+    r = subprocess.run([GRADCLI, "grad", "x", "x=1", "--wrtt", "x"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == fails(2, "grad", "x", "x=1", "--wrtt", "x")
+
+
+# ------------------------------------------------------ in a real terminal
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def spawn(*args: str, **env: str):
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "PAGER")}
+    environ.update({"TERM": "xterm-256color", **env})
+    return pexpect.spawn(GRADCLI, list(args), env=environ, encoding="utf-8", timeout=30,
+                         dimensions=(40, 100))
+
+
+def test_stdin_on_a_terminal_says_it_is_reading():
+    child = spawn("grad", "-", "a=2", "b=3", "--plain", NO_COLOR="1")
+    child.expect_exact("reading the program from standard input (Ctrl-D to end)")
+    child.sendline("a*b")
+    child.sendeof()
+    child.expect_exact("a\t3.0")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_stdin_from_a_pipe_says_nothing():
+    import subprocess
+
+    r = subprocess.run([GRADCLI, "grad", "-", "a=2", "b=3"], input="a*b", capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == "a\t3.0\nb\t2.0\n"
+
+
+def test_errors_are_coloured_on_a_terminal():
+    child = spawn("eval", "(a*b+", "a=1", "b=2")
+    child.expect(pexpect.EOF)
+    child.close()
+    text = child.before
+    assert child.exitstatus == 2
+    assert "\x1b[1;31msyntax error\x1b[0m" in text          # the heading
+    assert "\x1b[1;31m^\x1b[0m" in text                     # the caret
+    assert "\x1b[1;34m --> \x1b[0m1:6" in text
+
+
+def test_no_color_means_no_colour_in_errors():
+    child = spawn("eval", "(a*b+", "a=1", "b=2", NO_COLOR="1")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "\x1b[" not in child.before
+    assert child.before.replace("\r\n", "\n").startswith("syntax error: expected a number")
+
+
+def test_errors_into_a_pipe_are_never_coloured():
+    import subprocess
+
+    r = subprocess.run([GRADCLI, "eval", "(a*b+", "a=1"], capture_output=True, text=True,
+                       env={**os.environ, "TERM": "xterm-256color"})
+    assert r.returncode == 2 and "\x1b" not in r.stderr
