@@ -149,7 +149,7 @@ def test_798_missing_inputs_name_the_first_five_and_the_count():
 def test_unknown_option_in_gradclis_style():
     assert fails(2, "grad", "x", "x=1", "--jsn") == (
         "error: no such option `--jsn` for `gradcli grad`\n"
-        "  = note: did you mean `--json`?\n"
+        "  = note: did you mean `--json` or `--jobs`?\n"
         "  = note: `gradcli grad --help` lists the options\n")
 
 
