@@ -362,7 +362,7 @@ def test_jobs_count_lines_across_blocks_read_by_workers(tmp_path, monkeypatch):
 def test_a_batch_travels_as_flat_data_without_recursion():
     program = "x = a\n" + "x = x * 1.0001 + b\n" * 5_000      # far deeper than the recursion limit
     batch = Batch(structure(parse(program)), ["a", "b"])
-    again = pickle.loads(pickle.dumps(pointsrun._Batched(batch)))
+    again = pickle.loads(pickle.dumps(batch))                       # Batch.__reduce__: flat data
     block = again.run([[0.5, 1.0], [0.0, 0.25]])
     expected = batch.run([[0.5, 1.0], [0.0, 0.25]])
     assert block.value.tolist() == expected.value.tolist()

@@ -177,6 +177,13 @@ class Batch:
                                     tuple(c.kind != "const" for c in node.children)))
         self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
 
+    def __reduce__(self):
+        """Pickled as plain data, the graph a flat list (pointsrun.pack):
+        how --jobs and --scheduler ship a compiled program to workers."""
+        from .pointsrun import pack, unpack
+
+        return unpack, (pack(self),)
+
     # -- one block of columns
     def run(self, columns: Sequence[object]) -> Block:
         """Values (and gradients) at a block of points: ``columns[j]`` is an
