@@ -763,7 +763,7 @@ class _Writer:
 def _negative_zero(plan: Plan) -> bytearray:
     """For each node: 1 if it may be -0.0."""
     maybe = bytearray(plan.size)
-    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus", "ifnz"}
+    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus"}
     for node in plan.tape.nodes:
         if node.kind == "const":
             maybe[node.index] = math.copysign(1, node.data) < 0
@@ -773,6 +773,8 @@ def _negative_zero(plan: Plan) -> bytearray:
             maybe[node.index] = maybe[node.children[0].index] and maybe[node.children[1].index]
         elif node.op == "-":
             maybe[node.index] = maybe[node.children[0].index]
+        elif node.op == "ifnz":      # the value, or +0.0 (a corner: d/dy of x**y at x = 0)
+            maybe[node.index] = maybe[node.children[1].index]
         else:
             maybe[node.index] = node.op not in never
     return maybe
