@@ -9,8 +9,14 @@ operations ``grad`` performs, in the same order: the Python and the C agree
 with ``grad --json`` bit for bit (same libm), the others within the
 contract's tolerance. The printer walks that graph once (a plan: which nodes
 get a statement of their own, and their names) and spells each op from
-``SPELLINGS``, one table keyed by op name with a template per language, the
-way unparse.py spells gradcli and LaTeX.
+``ops.SPELLINGS``, the table beside the op rows with a template per
+language, the way unparse.py spells gradcli and LaTeX. Where a row is
+undefined (``ops.Op.undefined``), the guards are that row's conditions,
+run once over ``_Term``s to a small tree that each language spells and
+that folds where operands are numbers (``x ** -1`` is guarded by
+``x == 0.0`` alone): no second copy of a domain here. ``js_rules()`` is the
+same printer's ``js`` column for the live page (page.py): one generator for
+derivatives as code, two uses.
 
 What the output looks like:
 

@@ -44,7 +44,6 @@ from .engine import Graph, Value
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
-from .ops import OPS
 from .render import short
 
 # Geometry of the boxes (px). Numbers are set in a monospace font so that a
