@@ -139,7 +139,8 @@ class _Term:
 
     def template(self, lang: str) -> str:
         if self.kind == "num":
-            return _number(self.parts[0], lang)
+            text = _number(self.parts[0], lang)
+            return text.replace(".0e0", "e0") if lang == "sql" else text    # 0e0, as a person writes it
         if self.kind == "arg":
             return "{%d}" % self.parts[0]
         if self.kind == "call":
@@ -276,7 +277,7 @@ _ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name])) for n
 _ATOMS["exp"].add(0)
 
 # Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
-# carries the corner conventions of the rules (``_CORNERS``).
+# carries the corner conventions of the rules (``CodeTape``).
 _IFNZ = Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
                   "c": "({0} != 0.0 ? {1} : 0.0)", "js": "({0} != 0 ? {1} : 0)",
                   "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"})
@@ -285,10 +286,6 @@ _ATOMS["ifnz"] = set()
 GUARDS["ifnz"] = ()
 
 
-# Where a rule of ops.py says ``m.where(y != 0, ..., 0.0)``: the contribution
-# to operand i is 0 where operand j is 0. The symbolic tape takes the general
-# branch, so codegen puts the condition back (key: (op, i), value: j).
-_CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0, ...) in ops.py's rows
 
 # GCC rewrites pow(x, 2.0) as x*x and pow(x, -1.0) as 1/x even without
 # -ffast-math; glibc's pow is not correctly rounded (0.52 ulp), so the two can
@@ -296,16 +293,46 @@ _CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0
 # exponent keeps the call to libm's pow, which is what grad (math.pow) calls.
 _C_FOLDED_POWERS = (2.0, -1.0)
 
-def _select(tape: Tape, cond: Sym, value: Sym) -> Sym:
-    """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0, else
-    0. Not an op of the language (a Value refuses it), so made by hand, once."""
-    key = ("ifnz", cond.index, value.index)
-    node = tape._shared.get(key)
-    if node is None:
-        node = Sym(tape, 0.0, pos=tape.at)
-        node.op, node.children, node.kind = "ifnz", (cond, value), "op"
-        node = tape._shared[key] = tape._push(node)
-    return node
+class _Nonzero:
+    """``x != 0`` asked by a rule on codegen's tape: true (the general
+    branch, as on any symbolic tape), and it remembers ``x``."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Sym):
+        self.node = node
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class CodeTape(Tape):
+    """The tape code is generated from. A rule's corner convention,
+    ``m.where(x != 0, a, 0.0)`` (``**``'s: d/dy is 0 at x = 0), becomes the
+    node ``ifnz(x, a)``, which every target spells as a conditional: the
+    generated code follows the row at the corner too, read from the row."""
+
+    def differs(self, node: Sym, other: object) -> bool:
+        if isinstance(other, (int, float)) and other == 0 and node.kind != "const":
+            return _Nonzero(node)      # type: ignore[return-value]
+        return super().differs(node, other)
+
+    def where(self, known: bool, a: object, b: object) -> Sym:
+        if isinstance(known, _Nonzero) and isinstance(b, (int, float)) and b == 0:
+            return self.ifnz(known.node, self.lift(a))
+        return super().where(known, a, b)
+
+    def ifnz(self, cond: Sym, value: Sym) -> Sym:
+        """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0,
+        else 0. Not an op of the language (a Value refuses it), so made by
+        hand, once."""
+        key = ("ifnz", cond.index, value.index)
+        node = self._shared.get(key)
+        if node is None:
+            node = Sym(self, 0.0, pos=self.at)
+            node.op, node.children, node.kind = "ifnz", (cond, value), "op"
+            node = self._shared[key] = self._push(node)
+        return node
 
 
 _INFIX = {"+": (1, 1, 2), "-": (1, 1, 2), "*": (2, 2, 3), "/": (2, 2, 3)}   # level, left, right
@@ -395,7 +422,7 @@ class Plan:
         names = list(graph.leaves) if wrt is None else resolve(graph, list(wrt))
         self.graph = graph
         self.wrt = names
-        self.tape = tape = Tape(keep_nan=True)
+        self.tape = tape = CodeTape(keep_nan=True)
         copies = tape.copy(graph, defaults)
         self.program = copies[:]          # index in graph.nodes -> copy
         self.is_program = bytearray(len(copies) + 1)
@@ -403,18 +430,12 @@ class Plan:
         self.leaves = [copies[leaf.index] for leaf in graph.leaves.values()]
         targets = [copies[graph.node(n).index] for n in names]
         self.adjoint: dict[int, Sym] = {}
-        self.gradients = tape.differentiate(self.output, targets, self.adjoint, self._corner)
+        self.gradients = tape.differentiate(self.output, targets, self.adjoint)
         self.size = len(tape.nodes)
         self.is_program = bytearray(self.size)
         for c in copies:
             self.is_program[c.index] = 1
         self._plan(copies)
-
-    def _corner(self, node: Sym, i: int, d: Sym) -> Sym:   # d: the contribution g * local
-        j = _CORNERS.get((node.op, i))
-        if j is None or node.children[j].kind == "const" or d.kind == "const":
-            return d
-        return _select(self.tape, node.children[j], d)
 
     def _plan(self, copies: list[Sym]) -> None:
         from .engine import needed
@@ -1164,18 +1185,14 @@ def js_rules() -> dict[str, dict[str, object]]:
     a product), with the rules' corner conventions."""
     rules: dict[str, dict[str, object]] = {}
     for op_name, op in OPS.items():
-        tape = Tape(keep_nan=True)
+        tape = CodeTape(keep_nan=True)
         args = [tape.leaf(n, "input") for n in ("x", "y")[:op.arity]]
         g = tape.leaf("g", "input")
         out = tape.make(op_name, tuple(args))
         partials, chains = [], []
-        for i, rule in enumerate(op.chain):
+        for rule in op.chain:
             for upstream, into in ((1.0, partials), (g, chains)):
-                d = tape.lift(rule(tape, upstream, *args, out))
-                j = _CORNERS.get((op_name, i))
-                if j is not None and d.kind != "const":
-                    d = _select(tape, args[j], d)
-                into.append(d)
+                into.append(tape.lift(rule(tape, upstream, *args, out)))
         names = {a.index: a.label for a in (*args, g)} | {out.index: "out"}
         printer = _LoosePrinter(tape, names)
         known = [None] * op.arity
