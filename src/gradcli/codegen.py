@@ -269,10 +269,11 @@ _LANG_GUARDS = {("python", "exp"): (_guard("exp", lambda m, x: x > EXP_LIMIT, "t
 
 
 def guards(op_name: str, lang: str) -> tuple[Guard, ...]:
-    return GUARDS.get(op_name, ()) + _LANG_GUARDS.get((lang, op_name), ())
+    return GUARDS.get(op_name, ()) + _LANG_GUARDS.get((lang, op_name), ()) if op_name in _GUARDED else ()
 
 
 # Operands that must be names or numbers: the spelling's, and every operand a guard reads.
+_GUARDED = {name for name, gs in GUARDS.items() if gs} | {op for _, op in _LANG_GUARDS}
 _ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name])) for name, s in SPELLINGS.items()}
 _ATOMS["exp"].add(0)
 
@@ -556,11 +557,16 @@ _TEMPLATES = {(op, lang): _pieces(form) for op, s in _SPELLED.items() for lang, 
 _C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
 
 
-def can_fail(node: Sym, lang: str = "") -> list[Guard]:
+def can_fail(node: Sym, lang: str = "") -> Sequence[Guard]:
     """The guards of a node's op (its row's domain, and ``lang``'s own) that
     may fail, given its operands that are numbers."""
-    known = _known(node)
-    return [g for g in guards(node.op, lang) if g.possible(known)]
+    every = guards(node.op, lang)
+    if not every:
+        return []
+    if any(c.kind == "const" for c in node.children):
+        known = _known(node)
+        return [g for g in every if g.possible(known)]
+    return every    # no operand is a number: every guard may fail
 
 
 def _known(node: Sym) -> list[float | None]:
@@ -571,8 +577,16 @@ def _sql_guarded(node: Sym, inner: list) -> list:
     """SQL's guard: ``CASE WHEN`` the operation is defined ``THEN`` it ``END``
     (NULL elsewhere), each failing guard's condition negated."""
     known = _known(node)
-    ok = " AND ".join(g.template("sql", known, negate=True) for g in can_fail(node))
-    return ["CASE WHEN ", *_pieces(ok), " THEN ", *inner, " END"]
+    key = node.op if not any(x is not None for x in known) else None
+    ok = _SQL_OK.get(key)
+    if ok is None:
+        ok = _pieces(" AND ".join(g.template("sql", known, negate=True) for g in can_fail(node)))
+        if key is not None:
+            _SQL_OK[key] = ok
+    return ["CASE WHEN ", *ok, " THEN ", *inner, " END"]
+
+
+_SQL_OK: dict[str, list] = {}    # op -> its SQL guard's pieces, where no operand is a number
 
 
 class Printer:
