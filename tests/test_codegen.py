@@ -615,9 +615,43 @@ def test_js_rules_agree_with_the_ops_table():
 
 def test_js_rules_shape():
     rules = js_rules()
-    assert rules["exp"] == {"forward": "Math.exp(x)", "partials": ["out"]}
-    assert rules["*"] == {"forward": "x * y", "partials": ["y", "x"]}
-    assert len(rules["**"]["partials"]) == 2
+    assert rules["exp"] == {"forward": "Math.exp(x)", "guards": [], "partials": ["out"], "chains": ["(g * out)"]}
+    assert rules["*"] == {"forward": "x * y", "guards": [], "partials": ["y", "x"], "chains": ["(y * g)", "(x * g)"]}
+    assert len(rules["**"]["partials"]) == 2 and len(rules["**"]["guards"]) == 2
+
+
+def test_guards_are_the_rows_domains():
+    """Each guard is its row's ``undefined`` condition, spelled per language
+    and folded where operands are numbers; a condition that is not data
+    (``and`` instead of ``&``) is refused when the table is read."""
+    from gradcli.codegen import GUARDS, _guard
+
+    for name, op in OPS.items():
+        assert [g.reason for g in GUARDS[name]] == [why for _, why in op.undefined]
+    (zero, negative) = GUARDS["**"]
+    assert zero.template("python") == "{0} == 0.0 and {1} < 0.0"
+    assert negative.template("c") == "{0} < 0.0 && {1} != floor({1})"
+    assert negative.template("sql", negate=True) == "NOT ({0} < 0e0 AND {1} <> floor({1}))"
+    assert zero.template("js", [None, -1.0]) == "{0} == 0"          # x ** -1: only x decides
+    assert not negative.possible([None, 2.0]) and negative.possible([-1.0, None])
+    assert GUARDS["log"][0].template("sql", negate=True) == "{0} > 0e0"
+    assert (zero.exception, negative.exception) == ("ZeroDivisionError", "ArithmeticError")
+    with pytest.raises(TypeError, match="combine comparisons with &"):
+        _guard("**", lambda m, x, y: x == 0 and y < 0, "division by zero")
+
+
+def test_a_corner_s_zero_keeps_its_sign():
+    """d/dy of z**y at z = 1 is out*log(1) = -0.0 times a negative upstream:
+    grad's sums start at +0.0, so the reported gradient is +0.0."""
+    src = ("u0 = y / (2 + tanh(y))\nu2 = 1.77*y + z\nu3 = u2 / (2 + tanh(z))\n"
+           "u0 += softplus(y)\nu0 *= (z) ** u3")
+    case = Case(src, wrt=["u3", "z"])
+    point = {"y": -0.8255987056953922, "z": 1.0}
+    namespace: dict = {}
+    exec(generate(case.graph, "python", wrt=["u3", "z"]).code, namespace)
+    got = namespace["gradient"](point["y"], point["z"])
+    assert math.copysign(1.0, got[1]) == 1.0
+    assert all(same(a, b) for a, b in zip(got, case.grad(point)))
 
 
 # ------------------------------------------------------------------ the command line

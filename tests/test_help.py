@@ -256,7 +256,7 @@ def test_contributing_says_where_changes_go():
     assert "## Where changes go" in text
     for what, where in [("an operation", "ops.py"), ("a command", "cli.py"),
                         ("an output format of a command", "reports.py"),
-                        ("a target language of code generation", "code printer")]:
+                        ("a target language of code generation", "codegen.py")]:
         assert re.search(rf"^\| {re.escape(what)}.*{re.escape(where)}", text, re.M), what
     for name in re.findall(r"`src/gradcli/(\w+\.py)`", text):
         assert (ROOT / "src" / "gradcli" / name).exists() or name == "codegen.py", name

@@ -9,8 +9,14 @@ operations ``grad`` performs, in the same order: the Python and the C agree
 with ``grad --json`` bit for bit (same libm), the others within the
 contract's tolerance. The printer walks that graph once (a plan: which nodes
 get a statement of their own, and their names) and spells each op from
-``SPELLINGS``, one table keyed by op name with a template per language, the
-way unparse.py spells gradcli and LaTeX.
+``ops.SPELLINGS``, the table beside the op rows with a template per
+language, the way unparse.py spells gradcli and LaTeX. Where a row is
+undefined (``ops.Op.undefined``), the guards are that row's conditions,
+run once over ``_Term``s to a small tree that each language spells and
+that folds where operands are numbers (``x ** -1`` is guarded by
+``x == 0.0`` alone): no second copy of a domain here. ``js_rules()`` is the
+same printer's ``js`` column for the live page (page.py): one generator for
+derivatives as code, two uses.
 
 What the output looks like:
 
@@ -66,13 +72,175 @@ from typing import NamedTuple, Sequence
 from .build import resolve
 from .engine import Graph
 from .errors import InputError
-from .ops import OPS
+from .ops import OPS, SPELLINGS, TARGETS, FloatMath, Spelling
 from .safeio import printable
 from .symbolic import Sym, Tape
 from .unparse import _write
 from .syntax import Pos
 
-LANGS = ("python", "numpy", "c", "js", "sql")
+LANGS = TARGETS
+
+
+# ------------------------------------------------------------------ guards
+
+# A domain row of ops.py (``undefined``: ``(where(m, *operands), why)``) is
+# run once over the terms below: it builds the condition as a small tree,
+# which the printers spell in each language and fold where operands are
+# numbers. So the guards are the rows' own conditions, never a second copy.
+
+_CMP = {"python": {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="},
+        "sql": {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}}
+_CMP["c"] = _CMP["js"] = _CMP["numpy"] = _CMP["python"]
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
+_LOGIC = {"python": (" and ", " or ", "not "), "c": (" && ", " || ", "!"), "js": (" && ", " || ", "!"),
+          "sql": (" AND ", " OR ", "NOT ")}
+_LOGIC["numpy"] = _LOGIC["python"]
+_CALL = {"python": "math.{}", "numpy": "np.{}", "c": "{}", "js": "Math.{}", "sql": "{}"}
+_PY_CMP = {"==": float.__eq__, "!=": float.__ne__, "<": float.__lt__, "<=": float.__le__,
+           ">": float.__gt__, ">=": float.__ge__}
+
+
+class _Term:
+    """A number in a domain's condition: an operand (``arg``), a number, a
+    call (``m.floor(y)``) or arithmetic."""
+
+    __slots__ = ("kind", "parts")
+
+    def __init__(self, kind: str, *parts: object):
+        self.kind, self.parts = kind, parts
+
+    def _cmp(self, sym: str, other: object) -> _Cond:
+        return _Cond("cmp", sym, self, _term(other))
+
+    def __eq__(self, o): return self._cmp("==", o)   # type: ignore[override]
+    def __ne__(self, o): return self._cmp("!=", o)   # type: ignore[override]
+    def __lt__(self, o): return self._cmp("<", o)
+    def __le__(self, o): return self._cmp("<=", o)
+    def __gt__(self, o): return self._cmp(">", o)
+    def __ge__(self, o): return self._cmp(">=", o)
+    def __add__(self, o): return _Term("bin", "+", self, _term(o))
+    def __sub__(self, o): return _Term("bin", "-", self, _term(o))
+    def __mul__(self, o): return _Term("bin", "*", self, _term(o))
+    def __neg__(self): return _Term("bin", "-", _Term("num", 0.0), self)
+    __hash__ = object.__hash__
+
+    def value(self, known: Sequence[float | None]) -> float | None:
+        """The term's value given the operands that are numbers, else None."""
+        if self.kind == "num":
+            return self.parts[0]
+        if self.kind == "arg":
+            return known[self.parts[0]]
+        if self.kind == "call":
+            inner = self.parts[1].value(known)
+            return None if inner is None else float(getattr(FloatMath, self.parts[0])(inner))
+        sym, a, b = self.parts
+        x, y = a.value(known), b.value(known)
+        return None if x is None or y is None else {"+": x + y, "-": x - y, "*": x * y}[sym]
+
+    def template(self, lang: str) -> str:
+        if self.kind == "num":
+            text = _number(self.parts[0], lang)
+            return text.replace(".0e0", "e0") if lang == "sql" else text    # 0e0, as a person writes it
+        if self.kind == "arg":
+            return "{%d}" % self.parts[0]
+        if self.kind == "call":
+            return _CALL[lang].format(self.parts[0]) + f"({self.parts[1].template(lang)})"
+        sym, a, b = self.parts
+        return f"({a.template(lang)} {sym} {b.template(lang)})"
+
+    def args(self) -> set[int]:
+        if self.kind == "arg":
+            return {self.parts[0]}
+        return set().union(*(p.args() for p in self.parts if isinstance(p, _Term)))
+
+
+def _term(x: object) -> _Term:
+    if isinstance(x, _Term):
+        return x
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return _Term("num", float(x))
+    raise TypeError(f"a domain's condition uses something that is not a number: {x!r}")
+
+
+class _Cond:
+    """A domain's condition: a comparison, or ``&`` / ``|`` of conditions."""
+
+    __slots__ = ("kind", "parts")
+
+    def __init__(self, kind: str, *parts: object):
+        self.kind, self.parts = kind, parts
+
+    def __and__(self, other: _Cond) -> _Cond: return _Cond("and", self, other)
+    def __or__(self, other: _Cond) -> _Cond: return _Cond("or", self, other)
+
+    def __bool__(self) -> bool:
+        raise TypeError("a domain's condition is data: combine comparisons with & and |, not and, or, if")
+
+    def truth(self, known: Sequence[float | None]) -> bool | None:
+        """True or False where the operands that are numbers decide it, else None."""
+        if self.kind == "cmp":
+            sym, a, b = self.parts
+            x, y = a.value(known), b.value(known)
+            return None if x is None or y is None else _PY_CMP[sym](x, y)
+        sides = [p.truth(known) for p in self.parts]
+        decisive = self.kind == "or"          # True decides an or, False an and
+        if decisive in sides:
+            return decisive
+        return None if None in sides else not decisive
+
+    def template(self, lang: str, known: Sequence[float | None] = (), negate: bool = False) -> str:
+        """The condition with ``{0}``, ``{1}`` for the operands; ``negate``:
+        where it does not hold (a comparison flipped, else ``not (...)``).
+        ``known``: the operands that are numbers; the parts they decide are
+        left out where others remain (``x ** -1``: ``x == 0.0``)."""
+        if self.kind == "cmp":
+            sym, a, b = self.parts
+            sym = _NEGATED[sym] if negate else sym
+            return f"{a.template(lang)} {_CMP[lang][sym]} {b.template(lang)}"
+        parts = list(self.parts)
+        if known:
+            idle = self.kind == "and"          # a True side changes nothing in an and, a False one in an or
+            parts = [p for p in parts if p.truth(known) is not idle] or parts[:1]
+            if len(parts) == 1:
+                return parts[0].template(lang, known, negate)
+        joined = _LOGIC[lang][self.kind == "or"].join(
+            f"({p.template(lang, known)})" if p.kind != "cmp" else p.template(lang, known) for p in parts)
+        return f"{_LOGIC[lang][2]}({joined})" if negate else joined
+
+    def args(self) -> set[int]:
+        return set().union(*(p.args() for p in self.parts if isinstance(p, (_Term, _Cond))))
+
+
+class _Terms:
+    """The namespace ``m`` a domain's condition is run over: every function a call."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda x: _Term("call", name, _term(x))
+
+
+class Guard(NamedTuple):
+    """A condition under which an operation is undefined, from its row."""
+    cond: _Cond
+    reason: str         # in the engine's words (ops.py)
+    exception: str      # Python's exception class for it: the one Python's own operators raise
+
+    def possible(self, known: Sequence[float | None]) -> bool:
+        """Given the operands that are numbers (None for the others): can it fail?"""
+        return self.cond.truth(known) is not False
+
+    def template(self, lang: str, known: Sequence[float | None] = (), negate: bool = False) -> str:
+        return self.cond.template(lang, known, negate)
+
+
+def _guard(op_name: str, where, reason: str, exception: str | None = None) -> Guard:
+    cond = where(_Terms(), *(_Term("arg", i) for i in range(OPS[op_name].arity)))
+    if not isinstance(cond, _Cond):
+        raise TypeError(f"the domain of {op_name!r} is not a comparison")
+    if exception is None:
+        exception = "ZeroDivisionError" if reason.startswith("division by zero") else "ArithmeticError"
+    return Guard(cond, reason, exception)
 
 
 def _exp_limit() -> float:
@@ -91,147 +259,34 @@ def _exp_limit() -> float:
 
 EXP_LIMIT = _exp_limit()
 
-
-class Guard(NamedTuple):
-    """A condition under which an operation is undefined, per language
-    (``{0}``, ``{1}``: the operands, always names or numbers)."""
-    fails: dict[str, str]
-    exception: str      # Python's exception class for it
-    reason: str         # in the engine's words (ops.py)
-    possible: object = None   # given the operands that are numbers (None for the others): can it fail?
-
-
-class Spelling(NamedTuple):
-    """An op in every target: a template per language, the operands that must
-    be names or numbers (guarded, repeated in a template, or able to turn a
-    non-finite value into a finite one), the guards, and whether a finite
-    operand can give a non-finite result (an overflow)."""
-    forms: dict[str, str]
-    atoms: tuple[int, ...] = ()
-    guards: tuple[Guard, ...] = ()
-    overflows: bool = False
-    plain_sql: str = ""       # the SQL without its guard, where no guard can fail
+# Each op's guards, from its row's domain; and where a language's own
+# function raises past a limit, that language's extra guard (Python's
+# math.exp raises OverflowError where C's and JavaScript's give inf).
+GUARDS: dict[str, tuple[Guard, ...]] = {name: tuple(_guard(name, where, why) for where, why in op.undefined)
+                                        for name, op in OPS.items()}
+_LANG_GUARDS = {("python", "exp"): (_guard("exp", lambda m, x: x > EXP_LIMIT, "the result overflows",
+                                           "OverflowError"),)}
 
 
-def _same(template: str, **overrides: str) -> dict[str, str]:
-    forms = dict.fromkeys(LANGS, template)
-    forms.update(overrides)
-    return forms
+def guards(op_name: str, lang: str) -> tuple[Guard, ...]:
+    return GUARDS.get(op_name, ()) + _LANG_GUARDS.get((lang, op_name), ()) if op_name in _GUARDED else ()
 
 
-def _calls(py: str, c: str | None = None, js: str | None = None, sql: str | None = None) -> dict[str, str]:
-    """A function of one argument with the usual names."""
-    return {"python": f"math.{py}({{0}})", "numpy": f"np.{py}({{0}})", "c": f"{c or py}({{0}})",
-            "js": f"Math.{js or py}({{0}})", "sql": f"{sql or py}({{0}})"}
+# Operands that must be names or numbers: the spelling's, and every operand a guard reads.
+_GUARDED = {name for name, gs in GUARDS.items() if gs} | {op for _, op in _LANG_GUARDS}
+_ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name])) for name, s in SPELLINGS.items()}
+_ATOMS["exp"].add(0)
+
+# Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
+# carries the corner conventions of the rules (``CodeTape``).
+_IFNZ = Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
+                  "c": "({0} != 0.0 ? {1} : 0.0)", "js": "({0} != 0 ? {1} : 0)",
+                  "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"})
+_SPELLED = {**SPELLINGS, "ifnz": _IFNZ}
+_ATOMS["ifnz"] = set()
+GUARDS["ifnz"] = ()
 
 
-_C_LIKE = ("c", "js")
-_LOG1P_SQL = ("CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * {0} / ((1e0 + {0}) - 1e0) END")
-
-def _erf_series(x: str, terms: int) -> str:
-    """erf for |x| < 6 where no library has it (JavaScript, SQL):
-    2/sqrt(pi) * exp(-x^2) * x * sum (2x^2)^n / (1*3*...*(2n+1)), whose terms
-    are all positive (no cancellation), in Horner form; within 1e-14."""
-    text = "1e0"
-    for n in range(terms, 0, -1):
-        text = f"(1e0 + 2e0 * {x} * {x} / {2 * n + 1}e0 * {text})"
-    return f"1.1283791670955126e0 * exp(-({x} * {x})) * {x} * {text}"
-
-
-_ERF_JS = ("((x) => { if (!(Math.abs(x) < 6)) return Math.sign(x); let t = x, s = x; "
-           "for (let n = 1; n < 160; n++) { t *= 2 * x * x / (2 * n + 1); s += t; } "
-           "return 1.1283791670955126 * Math.exp(-x * x) * s; })({0})")
-_ERF_SQL = "CASE WHEN abs({0}) >= 6e0 THEN sign({0}) ELSE " + _erf_series("{0}", 160) + " END"
-
-# The one table: each op's spelling in every target, keyed by op name as in ops.OPS.
-# (Infix ops are "{0} op {1}" in every language; their levels are in _INFIX.)
-SPELLINGS: dict[str, Spelling] = {
-    "+": Spelling(_same("{0} + {1}"), overflows=True),
-    "-": Spelling(_same("{0} - {1}"), overflows=True),
-    "*": Spelling(_same("{0} * {1}"), overflows=True),
-    "/": Spelling(_same("{0} / {1}", sql="CASE WHEN {1} <> 0e0 THEN {0} / {1} END"), atoms=(1,), plain_sql="{0} / {1}",
-                  guards=(Guard({"python": "{1} == 0.0", "c": "{1} == 0.0"}, "ZeroDivisionError",
-                                "division by zero", lambda a, b: b is None or b == 0),), overflows=True),
-    "**": Spelling({"python": "math.pow({0}, {1})", "numpy": "np.power({0}, {1})", "c": "pow({0}, {1})",
-                    "js": "Math.pow({0}, {1})",
-                    "sql": "CASE WHEN NOT ({0} = 0e0 AND {1} < 0e0) AND NOT ({0} < 0e0 AND {1} <> floor({1})) "
-                           "THEN power({0}, {1}) END"},
-                   atoms=(0, 1), plain_sql="power({0}, {1})",
-                   guards=(Guard({"python": "{0} == 0.0 and {1} < 0.0", "c": "{0} == 0.0 && {1} < 0.0"},
-                                 "ZeroDivisionError", "division by zero: zero to a negative power",
-                                 lambda x, y: (x is None or x == 0) and (y is None or y < 0)),
-                           Guard({"python": "{0} < 0.0 and {1} != math.floor({1})",
-                                  "c": "{0} < 0.0 && {1} != floor({1})", "js": "{0} < 0.0 && {1} != Math.floor({1})"},
-                                 "ArithmeticError", "a negative number to a fractional power is not a real number",
-                                 lambda x, y: (x is None or x < 0) and (y is None or y != math.floor(y)))),
-                   overflows=True),
-    "neg": Spelling(_same("-{0}")),
-    "exp": Spelling(_calls("exp"), atoms=(0,),
-                    guards=(Guard({"python": f"{{0}} > {EXP_LIMIT!r}"}, "OverflowError", "the result overflows"),),
-                    overflows=True),
-    "log": Spelling({**_calls("log"), "sql": "CASE WHEN {0} > 0e0 THEN ln({0}) END"}, atoms=(0,), plain_sql="ln({0})",
-                    guards=(Guard({"python": "not {0} > 0.0", "c": "!({0} > 0.0)"}, "ArithmeticError",
-                                  "log needs a positive number", lambda x: x is None or x <= 0),)),
-    "tanh": Spelling(_calls("tanh"), atoms=(0,)),
-    "relu": Spelling({"python": "max(0.0, {0})", "numpy": "np.where({0} > 0.0, {0}, 0.0)",
-                      "c": "({0} > 0.0 ? {0} : 0.0)", "js": "({0} > 0 ? {0} : 0)",
-                      "sql": "CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END"}, atoms=(0,)),
-    "sigmoid": Spelling({"python": "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
-                         "numpy": "np.where({0} >= 0.0, 1.0 / (1.0 + np.exp(-np.abs({0}))), "
-                                  "np.exp(-np.abs({0})) / (1.0 + np.exp(-np.abs({0}))))",
-                         "c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
-                         "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))",
-                         "sql": "CASE WHEN {0} >= 0e0 THEN 1e0 / (1e0 + exp(-{0})) ELSE exp({0}) / (1e0 + exp({0})) END"},
-                        atoms=(0,)),
-    "sqrt": Spelling({**_calls("sqrt"), "sql": "CASE WHEN {0} >= 0e0 THEN sqrt({0}) END"}, atoms=(0,),
-                     plain_sql="sqrt({0})",
-                     guards=(Guard({"python": "not {0} >= 0.0", "c": "!({0} >= 0.0)"}, "ArithmeticError",
-                                   "sqrt needs a number that is not negative", lambda x: x is None or x < 0),)),
-    "abs": Spelling({"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})", "js": "Math.abs({0})",
-                     "sql": "abs({0})"}),
-    "sin": Spelling(_calls("sin")),
-    "cos": Spelling(_calls("cos")),
-    "tan": Spelling(_calls("tan")),
-    "softplus": Spelling({"python": "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))",
-                          "numpy": "(np.log1p(np.exp(-np.abs({0}))) + np.maximum({0}, 0.0))",
-                          "c": "(log1p(exp(-fabs({0}))) + (0.0 > {0} ? 0.0 : {0}))",
-                          "js": "(Math.log1p(Math.exp(-Math.abs({0}))) + Math.max({0}, 0))",
-                          "sql": "(" + _LOG1P_SQL.replace("{0}", "exp(-abs({0}))")
-                                 + " + CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END)"},
-                         atoms=(0,)),
-    "log1p": Spelling({**_calls("log1p"), "sql": "CASE WHEN {0} > -1e0 THEN " + _LOG1P_SQL + " END"}, atoms=(0,),
-                      guards=(Guard({"python": "not {0} > -1.0", "c": "!({0} > -1.0)"}, "ArithmeticError",
-                                    "log1p needs a number greater than -1", lambda x: x is None or x <= -1),)),
-    "sign": Spelling({"python": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0)", "numpy": "np.sign({0})",
-                      "c": "({0} > 0.0 ? 1.0 : {0} < 0.0 ? -1.0 : 0.0)", "js": "({0} > 0 ? 1 : {0} < 0 ? -1 : 0)",
-                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 WHEN {0} < 0e0 THEN -1e0 ELSE 0e0 END"}, atoms=(0,)),
-    "step": Spelling({"python": "(1.0 if {0} > 0.0 else 0.0)", "numpy": "np.where({0} > 0.0, 1.0, 0.0)",
-                      "c": "({0} > 0.0 ? 1.0 : 0.0)", "js": "({0} > 0 ? 1 : 0)",
-                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 ELSE 0e0 END"}, atoms=(0,)),
-    "max": Spelling({"python": "({0} if {0} >= {1} else {1})", "numpy": "np.where({0} >= {1}, {0}, {1})",
-                     "c": "({0} >= {1} ? {0} : {1})", "js": "({0} >= {1} ? {0} : {1})",
-                     "sql": "CASE WHEN {0} >= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
-    "min": Spelling({"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
-                     "c": "({0} <= {1} ? {0} : {1})", "js": "({0} <= {1} ? {0} : {1})",
-                     "sql": "CASE WHEN {0} <= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
-    "atan": Spelling({**_calls("atan"), "numpy": "np.arctan({0})"}, atoms=(0,)),
-    "asinh": Spelling({**_calls("asinh"), "numpy": "np.arcsinh({0})"}),
-    "erf": Spelling({**_calls("erf"), "numpy": "np.vectorize(math.erf, otypes=[np.float64])({0})",
-                     "js": _ERF_JS, "sql": _ERF_SQL}, atoms=(0,)),
-    "hypot": Spelling({"python": "math.hypot({0}, {1})", "numpy": "np.hypot({0}, {1})", "c": "hypot({0}, {1})",
-                       "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
-                      atoms=(0, 1), overflows=True),
-    # Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
-    # carries the corner conventions of the rules (``_CORNERS``).
-    "ifnz": Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
-                      "c": "({0} != 0.0 ? {1} : 0.0)", "js": "({0} != 0 ? {1} : 0)",
-                      "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"}),
-}
-
-# Where a rule of ops.py says ``m.where(y != 0, ..., 0.0)``: the contribution
-# to operand i is 0 where operand j is 0. The symbolic tape takes the general
-# branch, so codegen puts the condition back (key: (op, i), value: j).
-_CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0, ...) in ops.py's rows
 
 # GCC rewrites pow(x, 2.0) as x*x and pow(x, -1.0) as 1/x even without
 # -ffast-math; glibc's pow is not correctly rounded (0.52 ulp), so the two can
@@ -239,29 +294,52 @@ _CORNERS = {("**", 0): 1, ("**", 1): 0}   # m.where(y != 0, ...), m.where(x != 0
 # exponent keeps the call to libm's pow, which is what grad (math.pow) calls.
 _C_FOLDED_POWERS = (2.0, -1.0)
 
-def _select(tape: Tape, cond: Sym, value: Sym) -> Sym:
-    """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0, else
-    0. Not an op of the language (a Value refuses it), so made by hand, once."""
-    key = ("ifnz", cond.index, value.index)
-    node = tape._shared.get(key)
-    if node is None:
-        node = Sym(tape, 0.0, pos=tape.at)
-        node.op, node.children, node.kind = "ifnz", (cond, value), "op"
-        node = tape._shared[key] = tape._push(node)
-    return node
+class _Nonzero:
+    """``x != 0`` asked by a rule on codegen's tape: true (the general
+    branch, as on any symbolic tape), and it remembers ``x``."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Sym):
+        self.node = node
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class CodeTape(Tape):
+    """The tape code is generated from. A rule's corner convention,
+    ``m.where(x != 0, a, 0.0)`` (``**``'s: d/dy is 0 at x = 0), becomes the
+    node ``ifnz(x, a)``, which every target spells as a conditional: the
+    generated code follows the row at the corner too, read from the row."""
+
+    def differs(self, node: Sym, other: object) -> bool:
+        if isinstance(other, (int, float)) and other == 0 and node.kind != "const":
+            return _Nonzero(node)      # type: ignore[return-value]
+        return super().differs(node, other)
+
+    def where(self, known: bool, a: object, b: object) -> Sym:
+        if isinstance(known, _Nonzero) and isinstance(b, (int, float)) and b == 0:
+            return self.ifnz(known.node, self.lift(a))
+        return super().where(known, a, b)
+
+    def ifnz(self, cond: Sym, value: Sym) -> Sym:
+        """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0,
+        else 0. Not an op of the language (a Value refuses it), so made by
+        hand, once."""
+        key = ("ifnz", cond.index, value.index)
+        node = self._shared.get(key)
+        if node is None:
+            node = Sym(self, 0.0, pos=self.at)
+            node.op, node.children, node.kind = "ifnz", (cond, value), "op"
+            node = self._shared[key] = self._push(node)
+        return node
 
 
 _INFIX = {"+": (1, 1, 2), "-": (1, 1, 2), "*": (2, 2, 3), "/": (2, 2, 3)}   # level, left, right
 _ATOM, _SIGN = 5, 3
 
 
-def _check_table() -> None:
-    missing = [name for name in OPS if name not in SPELLINGS]
-    if missing:   # pragma: no cover - a test iterates OPS as well
-        raise RuntimeError(f"codegen has no spelling for {missing}")
-
-
-_check_table()
 
 # ------------------------------------------------------------------ names
 
@@ -345,7 +423,7 @@ class Plan:
         names = list(graph.leaves) if wrt is None else resolve(graph, list(wrt))
         self.graph = graph
         self.wrt = names
-        self.tape = tape = Tape(keep_nan=True)
+        self.tape = tape = CodeTape(keep_nan=True)
         copies = tape.copy(graph, defaults)
         self.program = copies[:]          # index in graph.nodes -> copy
         self.is_program = bytearray(len(copies) + 1)
@@ -353,18 +431,12 @@ class Plan:
         self.leaves = [copies[leaf.index] for leaf in graph.leaves.values()]
         targets = [copies[graph.node(n).index] for n in names]
         self.adjoint: dict[int, Sym] = {}
-        self.gradients = tape.differentiate(self.output, targets, self.adjoint, self._corner)
+        self.gradients = tape.differentiate(self.output, targets, self.adjoint)
         self.size = len(tape.nodes)
         self.is_program = bytearray(self.size)
         for c in copies:
             self.is_program[c.index] = 1
         self._plan(copies)
-
-    def _corner(self, node: Sym, i: int, d: Sym) -> Sym:   # d: the contribution g * local
-        j = _CORNERS.get((node.op, i))
-        if j is None or node.children[j].kind == "const" or d.kind == "const":
-            return d
-        return _select(self.tape, node.children[j], d)
 
     def _plan(self, copies: list[Sym]) -> None:
         from .engine import needed
@@ -377,10 +449,10 @@ class Plan:
         uses = [0] * self.size
         atom = bytearray(self.size)
         for node in ops:
-            spelling = SPELLINGS[node.op]
+            atoms = _ATOMS[node.op]
             for i, child in enumerate(node.children):
                 uses[child.index] += 1
-                if i in spelling.atoms:
+                if i in atoms:
                     atom[child.index] = 1
         for root in [self.output, *self.gradients]:
             uses[root.index] += 1
@@ -481,17 +553,40 @@ def _pieces(template: str) -> list:
     return out
 
 
-_TEMPLATES = {(op, lang): _pieces(form) for op, s in SPELLINGS.items() for lang, form in s.forms.items()}
+_TEMPLATES = {(op, lang): _pieces(form) for op, s in _SPELLED.items() for lang, form in s.forms.items()}
 _C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
-# SPELLINGS["/"]'s SQL with the operands' precedence of an infix `/`
-_SQL_DIVISION = ["CASE WHEN ", (1, _ATOM), " <> 0e0 THEN ", (0, 2), " / ", (1, 3), " END"]
-_PLAIN_SQL = {op: _pieces(s.plain_sql) for op, s in SPELLINGS.items() if s.plain_sql}
 
 
-def can_fail(node: Sym) -> list[Guard]:
-    """The guards of a node's op that may fail, given its operands that are numbers."""
-    known = [c.data if c.kind == "const" else None for c in node.children]
-    return [g for g in SPELLINGS[node.op].guards if g.possible is None or g.possible(*known)]
+def can_fail(node: Sym, lang: str = "") -> Sequence[Guard]:
+    """The guards of a node's op (its row's domain, and ``lang``'s own) that
+    may fail, given its operands that are numbers."""
+    every = guards(node.op, lang)
+    if not every:
+        return []
+    if any(c.kind == "const" for c in node.children):
+        known = _known(node)
+        return [g for g in every if g.possible(known)]
+    return every    # no operand is a number: every guard may fail
+
+
+def _known(node: Sym) -> list[float | None]:
+    return [c.data if c.kind == "const" else None for c in node.children]
+
+
+def _sql_guarded(node: Sym, inner: list) -> list:
+    """SQL's guard: ``CASE WHEN`` the operation is defined ``THEN`` it ``END``
+    (NULL elsewhere), each failing guard's condition negated."""
+    known = _known(node)
+    key = node.op if not any(x is not None for x in known) else None
+    ok = _SQL_OK.get(key)
+    if ok is None:
+        ok = _pieces(" AND ".join(g.template("sql", known, negate=True) for g in can_fail(node)))
+        if key is not None:
+            _SQL_OK[key] = ok
+    return ["CASE WHEN ", *ok, " THEN ", *inner, " END"]
+
+
+_SQL_OK: dict[str, list] = {}    # op -> its SQL guard's pieces, where no operand is a number
 
 
 class Printer:
@@ -520,23 +615,24 @@ class Printer:
             return _SIGN if node.data < 0 or math.copysign(1, node.data) < 0 else _ATOM
         if self.atom(node) is not None:
             return _ATOM
-        if node.op in _INFIX and not (self.lang == "sql" and node.op == "/" and can_fail(node)):
+        if node.op in _INFIX and not (self.lang == "sql" and can_fail(node)):
             return _INFIX[node.op][0]
         if node.op == "neg":
             return _SIGN
         return _ATOM
 
     def layout(self, node: Sym) -> list:
-        if self.lang == "sql" and node.op == "/" and can_fail(node):
-            return _SQL_DIVISION
+        if self.lang == "sql" and can_fail(node):
+            return _sql_guarded(node, self._layout(node))
+        return self._layout(node)
+
+    def _layout(self, node: Sym) -> list:
         if node.op in _INFIX:
             _, left, right = _INFIX[node.op]
             sign = node.op
             return [(0, left), f" {sign} ", (1, right)]
         if node.op == "neg":
             return ["-", (0, _SIGN + 1)]
-        if self.lang == "sql" and node.op in _PLAIN_SQL and not can_fail(node):
-            return _PLAIN_SQL[node.op]
         if self.lang == "c" and node.op == "**" and node.children[1].kind == "const" \
                 and node.children[1].data in _C_FOLDED_POWERS:
             return _C_LIBM_POW
@@ -601,15 +697,10 @@ class _Writer:
         return f"{where}{reason}{text}"
 
     def cond(self, guard: Guard, node: Sym) -> str | None:
-        form = guard.fails.get(self.lang) or (guard.fails.get("c") if self.lang == "js" else None)
-        if form is None:
+        """The guard's condition at ``node``, or None where it cannot fail."""
+        if guard not in can_fail(node, self.lang):
             return None
-        if guard not in can_fail(node):
-            return None
-        if self.lang == "js":
-            form = form.replace("floor(", "Math.floor(") if "Math.floor" not in form else form
-        args = [self.p.operand(c) for c in node.children]
-        return form.format(*args)
+        return guard.template(self.lang, _known(node)).format(*(self.p.operand(c) for c in node.children))
 
     def inner_ops(self, root: Sym) -> list[Sym]:
         """The op nodes written inline in ``root``'s statement, root included, in tape order."""
@@ -635,13 +726,13 @@ class _Writer:
                 continue            # the adjoint sweep's
             inner = self.inner_ops(node)
             for op in inner:
-                for g in SPELLINGS[op.op].guards:
+                for g in guards(op.op, self.lang):
                     cond = self.cond(g, op)
                     if cond is not None:
                         lines += self.guard(op, g, cond)
             name = self.p.names[node.index]
             lines += self.compute(name, node, inner, statement)
-            if any(SPELLINGS[op.op].overflows or self.unguarded and can_fail(op) for op in inner):
+            if any(_SPELLED[op.op].overflows or self.unguarded and can_fail(op, self.lang) for op in inner):
                 lines += self.check(name, node, statement)
             elif plan.uses[node.index] == 0:
                 lines += self.unused(name)
@@ -713,7 +804,7 @@ class _Writer:
 def _negative_zero(plan: Plan) -> bytearray:
     """For each node: 1 if it may be -0.0."""
     maybe = bytearray(plan.size)
-    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus", "ifnz"}
+    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus"}
     for node in plan.tape.nodes:
         if node.kind == "const":
             maybe[node.index] = math.copysign(1, node.data) < 0
@@ -723,6 +814,8 @@ def _negative_zero(plan: Plan) -> bytearray:
             maybe[node.index] = maybe[node.children[0].index] and maybe[node.children[1].index]
         elif node.op == "-":
             maybe[node.index] = maybe[node.children[0].index]
+        elif node.op == "ifnz":      # the value, or +0.0 (a corner: d/dy of x**y at x = 0)
+            maybe[node.index] = maybe[node.children[1].index]
         else:
             maybe[node.index] = node.op not in never
     return maybe
@@ -1094,25 +1187,35 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
 
 
 def js_rules() -> dict[str, dict[str, object]]:
-    """Each op of ``ops.OPS`` as JavaScript expressions, for the live page:
-    ``{"forward": "Math.exp(x)", "partials": ["out"]}``. Operands are ``x``
-    (and ``y``), the op's result is ``out``; the partials are the same rules
-    ``grad`` uses (ops.py), with their corner conventions, spelled by this
-    module's ``js`` column."""
+    """Each op of ``ops.OPS`` as JavaScript, for the live page (page.py):
+    ``{"forward": "Math.log(x)", "guards": [["x <= 0", "log needs a positive
+    number"]], "partials": ["1 / x"], "chains": ["g / x"]}``. Operands are
+    ``x`` (and ``y``), the op's result ``out``, the upstream gradient ``g``.
+    ``guards``: where the op is undefined, each condition with the row's own
+    words; ``partials``: the local derivatives (the chain rules with g = 1);
+    ``chains``: what each operand receives from ``g``, as ``grad`` computes
+    it (``log`` divides). All through this module's one printer and its
+    ``js`` column, on a tape that keeps NaN as ``grad`` does (``g * 0`` stays
+    a product), with the rules' corner conventions."""
     rules: dict[str, dict[str, object]] = {}
     for op_name, op in OPS.items():
-        tape = Tape()
+        tape = CodeTape(keep_nan=True)
         args = [tape.leaf(n, "input") for n in ("x", "y")[:op.arity]]
+        g = tape.leaf("g", "input")
         out = tape.make(op_name, tuple(args))
-        partials = []
-        for i, d in enumerate(op.partials):
-            local = tape.lift(d(tape, *args, out))
-            j = _CORNERS.get((op_name, i))
-            if j is not None and local.kind != "const":
-                local = _select(tape, args[j], local)
-            partials.append(local)
-        printer = _LoosePrinter(tape, {a.index: a.label for a in args} | {out.index: "out"})
-        rules[op_name] = {"forward": printer.expr(out), "partials": [printer.operand(d) for d in partials]}
+        partials, chains = [], []
+        for rule in op.chain:
+            for upstream, into in ((1.0, partials), (g, chains)):
+                into.append(tape.lift(rule(tape, upstream, *args, out)))
+        names = {a.index: a.label for a in (*args, g)} | {out.index: "out"}
+        printer = _LoosePrinter(tape, names)
+        known = [None] * op.arity
+        rules[op_name] = {
+            "forward": printer.expr(out),
+            "guards": [[g.template("js").format(*("x", "y")[:op.arity]), g.reason]
+                       for g in GUARDS[op_name] if g.possible(known)],
+            "partials": [printer.operand(d) for d in partials],
+            "chains": [printer.operand(d) for d in chains]}
     return rules
 
 

@@ -20,6 +20,16 @@ A row (``Op``) holds, side by side:
   derived from the rule itself (``explain.rule``, through ``symbolic`` and
   ``unparse``) reads worse.
 
+Beside the table, ``SPELLINGS`` (same keys) gives each op's spelling in every
+target of code generation (codegen.py, whose ``js`` column the live page
+runs too): a template per language, the operands that must be names, and
+whether it can overflow. A second table rather than a column because the
+templates are long (``sigmoid``'s is five branches, ``erf``'s a series) and
+would bury the rows' mathematics; keyed by the row's name, checked at import
+to cover every row, so an op is still one row here plus its spelling just
+below it, and its tests. The domain guards are not spelled: the code
+printers derive them from ``undefined``.
+
 The rules use only ``+ - * /``, comparisons with ``==``/``!=`` in a
 ``m.where`` condition, and the functions of ``m``: the language's functions,
 ``where``, ``floor`` (in domains) and ``sech2(x)``, tanh's derivative,
@@ -270,3 +280,117 @@ BINARY = {sym: OPS[sym] for sym in ("+", "-", "*", "/", "**")}
 def conventions() -> list[tuple[str, str]]:
     """Each op with a corner, and the convention there: for the docs."""
     return [(op.name, op.corner.convention) for op in OPS.values() if op.corner]
+
+
+# ----------------------------------------------------- spellings for codegen
+
+TARGETS = ("python", "numpy", "c", "js", "sql")   # codegen's --lang, in its order
+
+
+class Spelling(NamedTuple):
+    """An op in every target of code generation (``{0}``, ``{1}``: the
+    operands). ``atoms``: the operands that must be names or numbers
+    (repeated in a template, or able to turn a non-finite value into a finite
+    one, as ``tanh(inf)`` is 1: the checks must see them; a guarded operand
+    is one without being listed). ``overflows``: a finite operand can give a
+    non-finite result. Where the row is ``undefined``, the printers guard the
+    template with conditions derived from the row (codegen.guards)."""
+    forms: dict[str, str]
+    atoms: tuple[int, ...] = ()
+    overflows: bool = False
+
+
+def _same(template: str, **overrides: str) -> dict[str, str]:
+    return {**dict.fromkeys(TARGETS, template), **overrides}
+
+
+def _calls(py: str, sql: str | None = None, numpy: str | None = None) -> dict[str, str]:
+    """A function of one argument, named ``py`` in Python's math, C and JavaScript's Math."""
+    return {"python": f"math.{py}({{0}})", "numpy": f"np.{numpy or py}({{0}})", "c": f"{py}({{0}})",
+            "js": f"Math.{py}({{0}})", "sql": f"{sql or py}({{0}})"}
+
+
+def _erf_series(x: str, terms: int) -> str:
+    """erf for |x| < 6 where the language has no loop (SQL):
+    2/sqrt(pi) * exp(-x^2) * x * sum (2x^2)^n / (1*3*...*(2n+1)), whose terms
+    are all positive (no cancellation), in Horner form; within 1e-14."""
+    text = "1e0"
+    for n in range(terms, 0, -1):
+        text = f"(1e0 + 2e0 * {x} * {x} / {2 * n + 1}e0 * {text})"
+    return f"1.1283791670955126e0 * exp(-({x} * {x})) * {x} * {text}"
+
+
+# JavaScript has no erf: CPython's own (before 3.12's libm call), a series
+# below 1.5 and a continued fraction above; within 1.8 ulp of 40-digit
+# mpmath (the series to 160 terms: 6.9 ulp).
+_ERF_JS = ("((x) => { const absx = Math.abs(x), sqrtpi = 1.772453850905516; if (Number.isNaN(x)) return x; "
+           "if (absx < 1.5) { const x2 = x * x; let acc = 0.0, fk = 25.5; "
+           "for (let i = 0; i < 25; i++) { acc = 2.0 + x2 * acc / fk; fk -= 1.0; } "
+           "return acc * x * Math.exp(-x2) / sqrtpi; } "
+           "let cf = 0.0; if (absx < 30.0) { const x2 = absx * absx; "
+           "let a = 0.0, da = 0.5, p = 1.0, pLast = 0.0, q = da + x2, qLast = 1.0; "
+           "for (let i = 0; i < 50; i++) { a += da; da += 2.0; const b = da + x2; "
+           "let t = p; p = b * p - a * pLast; pLast = t; t = q; q = b * q - a * qLast; qLast = t; } "
+           "cf = p / q * absx * Math.exp(-x2) / sqrtpi; } return x > 0.0 ? 1.0 - cf : cf - 1.0; })({0})")
+_LOG1P_SQL = "CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * {0} / ((1e0 + {0}) - 1e0) END"
+
+SPELLINGS: dict[str, Spelling] = {
+    "+": Spelling(_same("{0} + {1}"), overflows=True),
+    "-": Spelling(_same("{0} - {1}"), overflows=True),
+    "*": Spelling(_same("{0} * {1}"), overflows=True),
+    "/": Spelling(_same("{0} / {1}"), atoms=(1,), overflows=True),
+    "**": Spelling({"python": "math.pow({0}, {1})", "numpy": "np.power({0}, {1})", "c": "pow({0}, {1})",
+                    "js": "Math.pow({0}, {1})", "sql": "power({0}, {1})"}, overflows=True),
+    "neg": Spelling(_same("-{0}")),
+    "exp": Spelling(_calls("exp"), atoms=(0,), overflows=True),
+    "log": Spelling(_calls("log", sql="ln")),
+    "tanh": Spelling(_calls("tanh"), atoms=(0,)),
+    "relu": Spelling({"python": "max(0.0, {0})", "numpy": "np.where({0} > 0.0, {0}, 0.0)",
+                      "c": "({0} > 0.0 ? {0} : 0.0)", "js": "({0} > 0 ? {0} : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END"}, atoms=(0,)),
+    "sigmoid": Spelling({"python": "(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0.0 else math.exp({0}) / (1.0 + math.exp({0})))",
+                         "numpy": "np.where({0} >= 0.0, 1.0 / (1.0 + np.exp(-np.abs({0}))), "
+                                  "np.exp(-np.abs({0})) / (1.0 + np.exp(-np.abs({0}))))",
+                         "c": "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))",
+                         "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))",
+                         "sql": "CASE WHEN {0} >= 0e0 THEN 1e0 / (1e0 + exp(-{0})) ELSE exp({0}) / (1e0 + exp({0})) END"},
+                        atoms=(0,)),
+    "sqrt": Spelling(_calls("sqrt")),
+    "abs": Spelling({"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})", "js": "Math.abs({0})",
+                     "sql": "abs({0})"}),
+    "sin": Spelling(_calls("sin")),
+    "cos": Spelling(_calls("cos")),
+    "tan": Spelling(_calls("tan")),
+    "softplus": Spelling({"python": "(math.log1p(math.exp(-abs({0}))) + max({0}, 0.0))",
+                          "numpy": "(np.log1p(np.exp(-np.abs({0}))) + np.maximum({0}, 0.0))",
+                          "c": "(log1p(exp(-fabs({0}))) + (0.0 > {0} ? 0.0 : {0}))",
+                          "js": "(Math.log1p(Math.exp(-Math.abs({0}))) + Math.max({0}, 0))",
+                          "sql": "(" + _LOG1P_SQL.replace("{0}", "exp(-abs({0}))")
+                                 + " + CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END)"},
+                         atoms=(0,)),
+    "log1p": Spelling({**_calls("log1p"), "sql": _LOG1P_SQL}),
+    "sign": Spelling({"python": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0)", "numpy": "np.sign({0})",
+                      "c": "({0} > 0.0 ? 1.0 : {0} < 0.0 ? -1.0 : 0.0)", "js": "({0} > 0 ? 1 : {0} < 0 ? -1 : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 WHEN {0} < 0e0 THEN -1e0 ELSE 0e0 END"}, atoms=(0,)),
+    "step": Spelling({"python": "(1.0 if {0} > 0.0 else 0.0)", "numpy": "np.where({0} > 0.0, 1.0, 0.0)",
+                      "c": "({0} > 0.0 ? 1.0 : 0.0)", "js": "({0} > 0 ? 1 : 0)",
+                      "sql": "CASE WHEN {0} > 0e0 THEN 1e0 ELSE 0e0 END"}, atoms=(0,)),
+    "max": Spelling({"python": "({0} if {0} >= {1} else {1})", "numpy": "np.where({0} >= {1}, {0}, {1})",
+                     "c": "({0} >= {1} ? {0} : {1})", "js": "({0} >= {1} ? {0} : {1})",
+                     "sql": "CASE WHEN {0} >= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
+    "min": Spelling({"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
+                     "c": "({0} <= {1} ? {0} : {1})", "js": "({0} <= {1} ? {0} : {1})",
+                     "sql": "CASE WHEN {0} <= {1} THEN {0} ELSE {1} END"}, atoms=(0, 1)),
+    "atan": Spelling(_calls("atan", numpy="arctan"), atoms=(0,)),
+    "asinh": Spelling(_calls("asinh", numpy="arcsinh")),
+    "erf": Spelling({**_calls("erf"), "numpy": "np.vectorize(math.erf, otypes=[np.float64])({0})",
+                     "js": _ERF_JS, "sql": "CASE WHEN abs({0}) >= 6e0 THEN sign({0}) ELSE "
+                                           + _erf_series("{0}", 160) + " END"}, atoms=(0,)),
+    "hypot": Spelling({"python": "math.hypot({0}, {1})", "numpy": "np.hypot({0}, {1})", "c": "hypot({0}, {1})",
+                       "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
+                      atoms=(0, 1), overflows=True),
+}
+
+_unspelled = [name for name in OPS if set(SPELLINGS.get(name, Spelling({})).forms) != set(TARGETS)]
+if _unspelled:   # pragma: no cover - an op row without its spellings: fail on import, not in a user's codegen
+    raise RuntimeError(f"ops.SPELLINGS lacks a target for {_unspelled}")

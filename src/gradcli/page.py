@@ -14,7 +14,11 @@ What goes into it, all computed from the library's own code:
 - the whole tape (every node, drawn or not): op, operands, kind, name,
   place in the source, data; so the page recomputes forward and backward
   at any leaf values exactly as the engine does;
-- the op table as JavaScript, generated from ``ops.py`` (jsrules.py);
+- the op table as JavaScript: ``op_table()``, each row of ``ops.py``
+  spelled by the code generator's ``js`` printer (``codegen.js_rules``,
+  the printer ``codegen --lang js`` uses): forward, domain guards throwing
+  a ``RangeError`` with the row's own words, local derivatives and chain
+  rules;
 - the backward steps of ``explain.steps`` (which operation, which operands,
   which use of how many) and explain's texts (names, expressions, rules), so
   the page steps through ``gradcli explain``'s steps and prints its numbers.
@@ -38,9 +42,8 @@ from . import explain as _explain
 from .draw import Picture, select
 from .engine import Graph, Value
 from .errors import DomainError
-from .jsrules import PRELUDE, op_table
+from .codegen import js_rules
 from .layout import layout
-from .ops import OPS
 from .render import short
 
 # Geometry of the boxes (px). Numbers are set in a monospace font so that a
@@ -280,9 +283,25 @@ def html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | 
         css=_asset("page.css"),
         svg=body,
         data=_json(payload),
-        ops=op_table(), prelude=PRELUDE,
+        ops=op_table(),
         js=_asset("page.js"),
     )
+
+
+def op_table() -> str:
+    """The JavaScript object ``OPS``: for each op of ``ops.OPS``, its forward
+    ``f(x, y)`` (throwing a ``RangeError`` with the row's words where the op
+    is undefined: the page shows the command line's message), its local
+    derivatives ``d[i](x, y, out)`` and its chain rules ``c[i](g, x, y, out)``."""
+    rows = []
+    for name, rule in js_rules().items():
+        params = ", ".join(("x", "y")[:len(rule["partials"])])
+        checks = "".join(f"if ({cond}) throw new RangeError({json.dumps(why)}); " for cond, why in rule["guards"])
+        f = f"function ({params}) {{ {checks}return {rule['forward']}; }}"
+        d = ", ".join(f"function ({params}, out) {{ return {t}; }}" for t in rule["partials"])
+        c = ", ".join(f"function (g, {params}, out) {{ return {t}; }}" for t in rule["chains"])
+        rows.append(f"  {json.dumps(name)}: {{f: {f},\n    d: [{d}],\n    c: [{c}]}}")
+    return "{\n" + ",\n".join(rows) + "\n}"
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -349,8 +368,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <script id="gradcli-data" type="application/json">{data}</script>
 <script>
 "use strict";
-{prelude}
-/* The op table, generated from gradcli's ops.py by jsrules.py. */
+/* The op table: gradcli's ops.py, spelled by its code generator's js printer. */
 const OPS = {ops};
 </script>
 <script>
@@ -360,4 +378,4 @@ const OPS = {ops};
 </html>
 """
 
-__all__ = ("html", "boxes", "svg", "data")
+__all__ = ("html", "boxes", "svg", "data", "op_table")

@@ -38,7 +38,7 @@ pass is a loop over it.
 from __future__ import annotations
 
 import math
-from typing import Callable, Collection, Sequence
+from typing import Collection, Sequence
 
 from .build import names_note, resolve
 from .engine import Graph, Value, backward, forward, needed, reaches
@@ -74,7 +74,7 @@ class Sym(Value):
         return self is other
 
     def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
+        return self.tape.differs(self, other)
 
     __hash__ = Value.__hash__
 
@@ -161,6 +161,12 @@ class Tape:
         if node is None:
             node = self._shared[key] = self._push(Sym(self, 0.0, args, name, pos=self.at))
         return node
+
+    def differs(self, node: Sym, other: object) -> bool:
+        """``node != other`` as a rule asks it (``m.where(y != 0, ...)``):
+        structurally, true unless ``node`` is known to be ``other``.
+        codegen's tape answers with the condition itself."""
+        return not node.__eq__(other)
 
     def where(self, known: bool, a: object, b: object) -> Sym:
         """The rules' ``m.where``: ``known`` is a structural answer (``y != 0``
@@ -281,16 +287,13 @@ class Tape:
             copies.append(copy)
         return copies
 
-    def differentiate(self, output: Sym, targets: Sequence[Sym], adjoint: dict[int, Sym] | None = None,
-                      local: Callable[[Sym, int, Sym], Sym] | None = None) -> list[Sym]:
+    def differentiate(self, output: Sym, targets: Sequence[Sym], adjoint: dict[int, Sym] | None = None) -> list[Sym]:
         """Reverse mode on nodes: ``d output / d target`` for each target, as
         nodes on this tape. The same rules as ``engine.backward``, in the same
         order, so evaluating the result gives ``grad``'s numbers.
 
         ``adjoint``, if given, is filled with every node's adjoint (by tape
-        index); ``local(node, i, c)``, if given, may replace the contribution
-        ``c`` that ``node`` passes to operand ``i`` (codegen.py puts the
-        rules' ``m.where`` conventions back in as conditionals)."""
+        index)."""
         order = live(self.nodes, [output])
         leads = reaches(self.nodes, targets)   # nodes that depend on a target
         if adjoint is None:
@@ -306,8 +309,6 @@ class Tape:
                 if not leads[child.index]:
                     continue               # numbers, and nodes no target reaches
                 contribution = self.lift(d(self, g, *args))
-                if local is not None:
-                    contribution = local(node, i, contribution)
                 before = adjoint.get(child.index)
                 adjoint[child.index] = contribution if before is None else self.node("+", before, contribution)
         zero = self.const(0.0)

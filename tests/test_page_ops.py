@@ -1,11 +1,12 @@
-"""The op table as JavaScript (jsrules.py), run by node and compared with ops.py.
+"""The live page's op table (page.op_table: ops.py spelled by the code
+generator's js printer, codegen.js_rules), run by node and compared with ops.py.
 
-Every op's generated forward and partials are run by node at a grid of
-points, corners included (0, the domain's edges, ties for max/min), and
-compared with the Python rules on floats: equal within 1e-12 relative (the
-transcendental functions of V8 and of the C library may differ by an ulp),
-not finite where Python's are not, and the same error message where the op
-is undefined.
+Every op's generated forward, partials and chain rules are run by node at a
+grid of points, corners included (0, the domain's edges, ties for max/min),
+and compared with the Python rules on floats: equal within 1e-12 relative
+(the transcendental functions of V8 and of the C library may differ by an
+ulp), not finite where Python's are not, and the same error message where
+the op is undefined.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import subprocess
 
 import pytest
 
-from gradcli.jsrules import PRELUDE, J, chain, expression, forward, op_table, partial
+from gradcli.codegen import js_rules
+from gradcli.page import op_table
 from gradcli.ops import OPS, FloatMath, Undefined, compute
 
 NODE = shutil.which("node") or shutil.which("nodejs")
@@ -58,7 +60,7 @@ def test_generated_ops_agree_with_the_table():
     for name, op in OPS.items():
         for args in itertools.product(POINTS, repeat=op.arity):
             cases.append((name, list(args)))
-    script = (PRELUDE + "\nconst OPS = " + op_table() + ";\n"
+    script = ("const OPS = " + op_table() + ";\n"
               "const cases = " + json.dumps(cases) + ";\n"
               "const out = cases.map(([name, args]) => {\n"
               "  let f;\n"
@@ -91,20 +93,37 @@ def test_generated_ops_agree_with_the_table():
 
 
 def test_branches_become_conditionals():
-    """A rule's `if` becomes `?:`, each comparison once per path, and a
-    raise becomes U(message) with ops.py's words."""
-    assert forward("relu") == "((x0 > 0.0) ? x0 : 0.0)"
-    assert forward("log").startswith('((x0 <= 0.0) ? U("log needs a positive number") : ')
-    assert forward("**").startswith('(((x0 === 0.0) && (x1 < 0.0)) ? U("division by zero: zero to a negative power")')
-    assert forward("/") == '((x1 === 0.0) ? U("division by zero") : (x0 / x1))'
-    assert partial("*", 0) == "x1"
-    assert partial("log", 0) == "(1.0 / x0)" and chain("log", 0) == "(g / x0)"   # log' divides
-    assert "Math.exp((-Math.abs((2.0 * x0))))" in partial("tanh", 0)            # 4*sigmoid(2x)*sigmoid(-2x)
-    assert forward("erf") == "erf(x0)" and forward("hypot") == "Math.hypot(x0, x1)"
-    # max's derivative asks `sign(a - b)` twice: each comparison once per path
-    assert partial("max", 0) == "(((x0 - x1) > 0.0) ? 1.0 : (((x0 - x1) < 0.0) ? 0.0 : 0.5))"
+    """A rule's branches are conditionals; a row's domain is a guard with
+    ops.py's words (the page throws them as a RangeError); log's chain rule
+    divides; a corner convention of ``**`` is a conditional on the operand."""
+    rules = js_rules()
+    assert rules["relu"]["forward"] == "(x > 0 ? x : 0)" and rules["relu"]["guards"] == []
+    assert rules["log"]["guards"] == [["x <= 0", "log needs a positive number"]]
+    assert rules["**"]["guards"] == [["x == 0 && y < 0", "division by zero: zero to a negative power"],
+                                     ["x < 0 && y != Math.floor(y)",
+                                      "a negative number to a fractional power is not a real number"]]
+    assert rules["/"]["guards"] == [["y == 0", "division by zero"]] and rules["/"]["forward"] == "x / y"
+    assert rules["*"]["partials"] == ["y", "x"]
+    assert rules["log"]["partials"] == ["(1 / x)"] and rules["log"]["chains"] == ["(g / x)"]   # log' divides
+    assert "Math.exp(-(2 * x))" in rules["tanh"]["partials"][0]                               # 4*sigmoid(2x)*sigmoid(-2x)
+    assert rules["hypot"]["forward"] == "Math.hypot(x, y)"
+    assert "sqrtpi = 1.772453850905516" in rules["erf"]["forward"]     # CPython's erf: JavaScript has none
+    assert rules["**"]["chains"][1] == "(x != 0 ? g * (out * Math.log(x)) : 0)"
+    # max's derivative: sign(a - b) as nested conditionals, 1/2 at a tie
+    assert rules["max"]["partials"][0] == "(((x - y > 0 ? 1 : x - y < 0 ? -1 : 0) + 1) / 2)"
+    # the chain rules keep g * 0 (NaN where g is not finite, as grad)
+    assert rules["sign"]["chains"] == ["(0 * g)"]
 
 
-def test_a_rule_that_needs_a_float_says_so():
-    with pytest.raises(TypeError, match="needs a float"):
-        expression(lambda a: float(a), [J("x0")])
+@needs_node
+def test_the_js_erf_is_within_two_ulp_of_mpmath():
+    """The page's and codegen --lang js's erf (CPython's algorithm) against 40-digit mpmath."""
+    mpmath = pytest.importorskip("mpmath")
+    xs = [k / 64 for k in range(-400, 401)] + [1e-300, -1e-20, 1.4999, 1.5, 5.9, 6.0, 6.1, 26.0, 30.0, 40.0]
+    f = js_rules()["erf"]["forward"]
+    script = f"const xs = {json.dumps(xs)};\nprocess.stdout.write(JSON.stringify(xs.map(x => {f})));"
+    got = json.loads(subprocess.run([NODE, "-e", script], capture_output=True, text=True, check=True).stdout)
+    with mpmath.workdps(40):
+        for x, v in zip(xs, got):
+            truth = mpmath.erf(mpmath.mpf(x))
+            assert abs(mpmath.mpf(v) - truth) <= 2 * 2.0 ** -52 * abs(truth), x
