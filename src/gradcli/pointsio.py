@@ -662,7 +662,8 @@ def _layout(np, text, flat, k: int):
     large = av >= 1e16                                  # "1e16" -> "1e+16"
     if large.any():
         te = t[large]
-        e = np.where(out[te - 3] == 101, te - 3, te - 4)
+        e = np.where(out[te - 3] == 101, te - 3, np.where(out[te - 4] == 101, te - 4, te - 5))
+        e = e[out[e + 1] != 43]                         # newer orjson writes the "+" itself
         at += [e + 1]
         put += [np.full(len(e), 43, np.uint8)]
     if dels:
