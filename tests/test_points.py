@@ -144,6 +144,84 @@ def test_arrow_accepts_exactly_what_the_python_reader_accepts(rows):
             assert f.tolist() == p.tolist()
 
 
+JSON_VALUES = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(-10 ** 30, 10 ** 30).map(str),
+    st.sampled_from(["1", "-0", "1e3", "1E-3", "01", ".5", "5.", "+1", "NaN", "Infinity", "-Infinity", "1e999",
+                     "9" * 400, "true", "null", '"1"', "[1]", '{"a": 1}', "1,", "1}", "1} {\"a\": 1, \"b\": 2",
+                     "9007199254740993", "4.9e-324", "1e-400"]),
+)
+JSON_LINES = st.one_of(
+    st.tuples(JSON_VALUES, JSON_VALUES, st.sampled_from(['{"a": %s, "b": %s}', '{"b":%s,"a":%s}',
+                                                        '  {"a" : %s ,"b": %s}\r', '{"a": %s, "a": %s, "b": 1}',
+                                                        '{"a": %s, "b": %s, "c": 1}', '{"a": %s}  %s',
+                                                        '\ufeff{"a": %s, "b": %s}', '{"\\u0061": %s, "b": %s}']))
+    .map(lambda t: t[2] % t[:2]),
+    st.sampled_from(["", " ", "[1, 2]", '{"a": 1, "b": 2}{"a": 1, "b": 2}', "{}", '{"a": {"b": 1}, "b": 2}']),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(JSON_LINES, min_size=1, max_size=6))
+def test_arrow_reads_json_lines_exactly_as_the_python_reader(lines):
+    """Arrow's JSON reader is the fast path; Python's json judges: Arrow
+    must decline (None) wherever Python reads otherwise or refuses."""
+    data = "".join(line + "\n" for line in lines).encode()
+    try:
+        python = pointsio._python_chunk(data, 2, "t", ["a", "b"], json=True)
+    except InputError:
+        python = None
+    fast = pointsio._arrow_json(data, 2, "t", ["a", "b"], data.count(b"\n"))
+    if python is None:
+        assert fast is None
+    elif fast is not None:
+        assert fast.rows == python.rows
+        for f, p in zip(fast.columns, python.columns):
+            assert f.tolist() == p.tolist()
+
+
+def test_arrow_takes_plain_json_lines():
+    """The fast path is taken where it should be (else the test above
+    passes with a path that always declines)."""
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(500, 2)) * 10.0 ** rng.integers(-300, 300, size=(500, 2))
+    data = "".join(f'{{"a": {a!r}, "b": {b!r}}}\n' for a, b in x.tolist()).encode()
+    fast = pointsio._arrow_json(data, 2, "t", ["a", "b"], 500)
+    assert fast is not None and fast.rows == 500
+    assert fast.columns[0].tolist() == x[:, 0].tolist() and fast.columns[1].tolist() == x[:, 1].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=30),
+       st.integers(1, 40), st.booleans(), st.booleans())
+def test_json_lines_fast_writer_equals_the_plain_one(values, k, grads, some_bad):
+    """JSON lines from orjson's text with marked separators, byte for byte
+    the lines Python writes one by one (also past the 30 marks, where the
+    plain writer takes over), with error rows whole."""
+    pytest.importorskip("orjson")
+    k = k if grads else 1
+    cols = [np.array(values) * (j + 1) for j in range(k)]
+    names = ["value"] + [f"grad_x{j}" for j in range(1, k)]
+    bad = None
+    messages = []
+    if some_bad:
+        bad = np.zeros(len(values), bool)
+        bad[::3] = True
+        messages = [f"error {r} \"quoted\"" for r in np.flatnonzero(bad).tolist()]
+    fast = pointsio.encode("jsonl", names, grads, cols, bad, messages)
+    expected = []
+    for r in range(len(values)):
+        if bad is not None and bad[r]:
+            expected.append(json.dumps({"value": None, "error": messages[r // 3]}))
+        elif grads:
+            expected.append(json.dumps({"value": float(cols[0][r]) + 0.0,
+                                        "grad": {n[5:]: float(c[r]) + 0.0 for n, c in zip(names[1:], cols[1:])}}))
+        else:
+            expected.append(json.dumps({"value": float(cols[0][r]) + 0.0}))
+    assert fast.decode() == "".join(line + "\n" for line in expected)
+
+
 def test_errors_name_the_line_across_chunks_and_blank_lines(tmp_path, monkeypatch):
     monkeypatch.setattr(pointsio, "CHUNK_BYTES", 64)
     body = "".join(f"{i}\n" if i % 7 else "\n" for i in range(1, 400))
@@ -559,3 +637,62 @@ def test_the_readme_real_cluster_commands_work(tmp_path):
     single = gradcli("grad", "-f", EXAMPLES / "neuron.grad", "--at", data, "-o", tmp_path / "single.parquet")
     assert single.returncode == 0
     assert pq.read_table(tmp_path / "results").to_pylist() == pq.read_table(tmp_path / "single.parquet").to_pylist()
+
+
+# ------------------------------------------------ the writing thread
+
+def test_writer_keeps_order_and_raises_a_write_error_in_the_caller():
+    written = []
+
+    def write(payload):
+        if payload == 3:
+            raise OSError(28, "No space left on device")
+        written.append(payload)
+
+    with pointsrun.Writer(write) as w:
+        for i in range(3):
+            w(i)
+    assert written == [0, 1, 2]
+    with pytest.raises(OSError, match="No space"):
+        with pointsrun.Writer(write) as w:
+            for i in range(100):
+                w(i)                        # raises at a later write, or at the end
+    assert written == [0, 1, 2, 0, 1, 2]    # nothing after the failed write
+
+
+def test_writer_stops_when_the_run_fails():
+    written = []
+    with pytest.raises(KeyError):
+        with pointsrun.Writer(written.append, depth=100) as w:
+            w(1)
+            raise KeyError("a point failed")
+    assert written in ([], [1])             # what waited is dropped, and the error is the run's
+
+
+def test_a_full_disk_fails_the_run_cleanly(tmp_path, neuron_files):
+    """Through the whole run: the writer thread's error is the command's
+    (exit 1, a message, no traceback), as it was when this process wrote."""
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    d, _ = neuron_files
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "gradcli", "grad", "-f", str(EXAMPLES / "neuron.grad"),
+                            "--at", str(d / "p.csv")], stdout=full, stderr=subprocess.PIPE)
+    assert r.returncode == 1
+    assert b"No space left on device" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_a_write_error_in_the_writer_thread_leaves_no_file(tmp_path, neuron_files, monkeypatch):
+    d, _ = neuron_files
+    calls = []
+
+    def write_encoded(self, payload):
+        calls.append(1)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 4096)          # many blocks: the error comes mid-run
+    monkeypatch.setattr(pointsio.Sink, "write_encoded", write_encoded)
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["grad", NEURON, "--at", str(d / "p.csv"), "-o", str(out)])
+    assert r.exit_code == 1 and r.stdout == "" and "No space left on device" in r.stderr
+    assert calls == [1] and not out.exists() and os.listdir(tmp_path) == []

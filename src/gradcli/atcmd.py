@@ -67,6 +67,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         batch = Batch(graph, columns, names, grads, fixed=inputs)
         heads = ["value", *(f"grad_{n}" for n in batch.wrt)]
         jobs = pointsrun.cores() if jobs == 0 else jobs
+        pointsrun.keep_freed_memory()
         with _output(out) as f, _progress(points) as tick:
             sink = pointsio.Sink(fmt, heads, grads, f)
             done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail)

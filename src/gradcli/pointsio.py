@@ -373,7 +373,8 @@ def _text_chunks(f, where, counter, owned, lineno, columns, first_json):
             lines = data.count(b"\n") + (not data.endswith(b"\n"))
             lineno += lines
             if first_json is not None:
-                chunk = _python_chunk(data, start, where, columns, json=True)
+                chunk = _arrow_json(data, start, where, columns, lines) or \
+                    _python_chunk(data, start, where, columns, json=True)
             else:
                 chunk = _arrow_csv(data, start, where, columns, lines) or \
                     _python_chunk(data, start, where, columns, json=False)
@@ -414,6 +415,49 @@ def _arrow_csv(data: bytes, start: int, where: str, columns: List[str], lines: i
     rows = table.num_rows
     # Rows in order of lines; blank lines (skipped) make the map lazy.
     return Chunk(cols, rows, where, start, data=None if rows == lines else data)
+
+
+def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: int) -> Optional[Chunk]:
+    """A block of JSON lines through Arrow, or None where Arrow refuses it
+    or where it might read it otherwise than Python's ``json`` (the Python
+    reader then reads it and names what is wrong). Arrow is stricter than
+    ``json.loads`` (no ``NaN`` literal, a key given twice refused), except
+    that it skips blank lines, takes two objects on one line and reads the
+    BOM mid-file: so the block must be ASCII, with one ``{`` on each line
+    and a row for each line (values are numbers, so every ``{`` opens a
+    row)."""
+    pa = arrow()
+    if pa is None or not data.isascii():
+        return None
+    from pyarrow import json as pajson
+
+    np = _np()
+    text = np.frombuffer(data, np.uint8)
+    opens = np.flatnonzero(text == 123)
+    if len(opens) != lines or not np.array_equal(
+            np.searchsorted(np.flatnonzero(text == 10), opens), np.arange(lines)):
+        return None
+    try:
+        table = pajson.read_json(
+            pa.py_buffer(data),
+            read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 20),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=pa.schema([(c, pa.float64()) for c in columns]),
+                unexpected_field_behavior="error", newlines_in_values=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != lines:
+        return None
+    cols = []
+    for name in columns:
+        column = table.column(name)
+        if column.null_count:
+            return None
+        array = column.to_numpy()
+        if not math.isfinite(float(np.sum(array))) and not np.isfinite(array).all():
+            return None
+        cols.append(array)
+    return Chunk(cols, lines, where, start)
 
 
 def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
@@ -580,11 +624,17 @@ def _orjson():
     return lambda a: orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def float_lines(columns: Sequence[object], bad=None, pieces: bool = False):
+# Control bytes that never occur in a float's text, nor are a newline.
+MARKS = bytes(b for b in range(1, 32) if b != 10)
+
+
+def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks: bool = False):
     """Rows of floats as text, ``repr`` for each, a comma between the
     fields of a row and a newline after each row; a row whose index is in
     ``bad`` (a boolean array) has empty fields. No negative zeros. Bytes;
-    with ``pieces``, possibly a NumPy buffer (no copy to make bytes)."""
+    with ``pieces``, possibly a NumPy buffer (no copy to make bytes).
+    ``marks`` (with orjson only): the j-th comma of each row is
+    ``MARKS[j - 1]`` instead, for JSON lines to replace with its keys."""
     np = _np()
     k = len(columns)
     n = len(columns[0]) if k else 0
@@ -603,11 +653,11 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False):
         return ("\n".join(lines) + "\n").encode()
     if bad is not None and bad.any():
         m[bad] = np.nan                                 # orjson writes null
-    out = _layout(np, np.frombuffer(dumps(m.ravel()), np.uint8), m.ravel(), k)
+    out = _layout(np, np.frombuffer(dumps(m.ravel()), np.uint8), m.ravel(), k, marks)
     return out if pieces else out.tobytes()
 
 
-def _layout(np, text, flat, k: int):
+def _layout(np, text, flat, k: int, marks: bool = False):
     """orjson's ``[x,y,...]`` as CSV rows of ``k`` fields in Python's
     layout: every k-th comma a newline, and each number outside [1e-4, 1e16)
     edited in place, all at once with index arrays (no Python per number):
@@ -617,6 +667,9 @@ def _layout(np, text, flat, k: int):
     ends = np.flatnonzero(out == 44)                    # each number ends at a comma...
     ends = np.append(ends, len(out) - 1)                # ... or at the final "]"
     out[ends[k - 1::k]] = 10                            # every k-th: a newline
+    if marks:
+        for j in range(1, k):
+            out[ends[j - 1::k]] = MARKS[j - 1]
     a = np.abs(flat)
     odd = np.flatnonzero(~((a >= 1e-4) & (a < 1e16)) & (flat != 0.0))   # nan too
     if not len(odd):
@@ -726,6 +779,8 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
     if fmt == "jsonl":
         import json
 
+        if _orjson() is not None and len(columns) <= len(MARKS) + 1:
+            return _json_lines(names, grads, columns, bad, messages)
         words = [float_lines([c])[:-1].split(b"\n") for c in columns]
         if grads:
             inner = ", ".join(f"{json.dumps(n[5:])}: %s" for n in names[1:])
@@ -741,6 +796,36 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
     mask = bad if bad is not None and bad.any() else None
     arrays = [pa.array(np.asarray(c) + 0.0, mask=mask) for c in columns]
     return pa.record_batch(arrays, names=names)
+
+
+def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
+    """JSON lines from the CSV text of the block (orjson's floats, laid out
+    as ``repr``): each row's j-th field separator marked, then
+    each mark replaced by the key that follows it, a pass of ``bytes.replace``
+    per key; rows that failed are written whole afterwards (error messages)."""
+    import json
+
+    text = float_lines(columns, bad, marks=True)
+    if not text:
+        return b""
+    head = b'{"value": '
+    tail = b"}"
+    keys = [json.dumps(n[5:]).encode() for n in names[1:]] if grads else []
+    if keys:
+        text = text.replace(MARKS[:1], b', "grad": {' + keys[0] + b": ")
+        for mark, key in zip(MARKS[1:], keys[1:]):
+            text = text.replace(bytes([mark]), b", " + key + b": ")
+        tail = b"}}"
+    elif grads:
+        tail = b', "grad": {}}'
+    text = head + text[:-1].replace(b"\n", tail + b"\n" + head) + tail + b"\n"
+    if bad is not None and bad.any():
+        np = _np()
+        lines = text.split(b"\n")
+        for r, message in zip(np.flatnonzero(bad).tolist(), messages):
+            lines[r] = json.dumps({"value": None, "error": message}).encode()
+        text = b"\n".join(lines)
+    return text
 
 
 def parquet_writer(where, schema):
