@@ -677,55 +677,80 @@ def _layout(np, text, flat, k: int, marks: bool = False):
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    if len(odd) <= len(flat) * SPLICE:
+    v = flat[odd]
+    if len(odd) <= len(flat) * SPLICE or np.isinf(v).any():
         # A few: each one's text from repr, spliced in (a Python step per
         # number, cheaper than whole-buffer edits when they are rare).
         view, parts, done = memoryview(out), [], 0
-        for s, t, x in zip(starts[odd].tolist(), ends[odd].tolist(), flat[odd].tolist()):
+        for s, t, x in zip(starts[odd].tolist(), ends[odd].tolist(), v.tolist()):
             parts.append(view[done:s])
             if x == x:
                 parts.append(repr(x).encode())
             done = t
         parts.append(view[done:])
         return np.frombuffer(b"".join(parts), np.uint8)
-    dels, at, put = [], [], []
-    v = flat[odd]
-    s, t = starts[odd], ends[odd]
-    nan = np.isnan(v)
-    if nan.any():                                       # "null": delete it
-        dels.append((s[nan][:, None] + np.arange(4)).ravel())
+    return _edit(np, out, v, starts[odd], ends[odd])
+
+
+def _edit(np, out, v, s, t):
+    """Many numbers' text edited at once, in one pass over the bytes: each
+    input byte is repeated 0, 1 or more times (``np.repeat`` with counts),
+    then the few bytes that differ are written at their places. ``s`` and
+    ``t`` are where each number starts and its separator is; a number's
+    place in the output is its place in the input plus the growth of the
+    numbers before it (a cumulative sum over the edited numbers only).
+
+    - ``null`` (an error row) -> empty: its 4 bytes counted 0 times;
+    - ``[-]0.0000ddd`` -> ``[-]d.dde-05``: ``0.0000`` counted 0 times, the
+      first digit twice (the second copy becomes ``.``, unless it is the
+      only digit), the separator 5 times (the first 4 become ``e-05``);
+    - ``1.5e-7`` -> ``1.5e-07``: the ``-`` twice, the second becomes ``0``;
+    - ``1e16`` -> ``1e+16`` (older orjson): the ``e`` twice, the second ``+``.
+
+    Measured on the 193-node MLP's 72 columns at 2e5 points (22% of the
+    numbers edited): 0.9 s, against 1.8 s with ``np.delete`` and ``np.insert``."""
+    counts = np.ones(len(out), np.intp)
+    grow = np.zeros(len(v), np.intp)
     av = np.abs(v)
-    fixed = (av >= 1e-5) & (av < 1e-4)                  # "0.0000ddd" -> "d.dde-05"
-    if fixed.any():
-        p = s[fixed] + (v[fixed] < 0)
-        dels.append((p[:, None] + np.arange(6)).ravel())
+    patches: list = []                          # (places in the input's terms, the number, bytes)
+
+    nan = np.flatnonzero(np.isnan(v))
+    if len(nan):
+        counts[(s[nan][:, None] + np.arange(4)).ravel()] = 0
+        grow[nan] = -4
+    fixed = np.flatnonzero((av >= 1e-5) & (av < 1e-4))
+    if len(fixed):
+        p = s[fixed] + (v[fixed] < 0)           # the "0" of "0.0000"
+        counts[(p[:, None] + np.arange(6)).ravel()] = 0
         more = out[np.minimum(p + 7, len(out) - 1)]
-        dot = p[(p + 7 < t[fixed]) & (more >= 48) & (more <= 57)] + 7
-        at += [dot]
-        put += [np.full(len(dot), 46, np.uint8)]
-        end = np.repeat(t[fixed], 4)
-        at += [end]
-        put += [np.tile(np.frombuffer(b"e-05", np.uint8), fixed.sum())]
-    tiny = (av < 1e-5)                                  # "1.5e-7" -> "1.5e-07"
-    if tiny.any():
+        dot = (p + 7 < t[fixed]) & (more >= 48) & (more <= 57)
+        counts[p[dot] + 6] = 2
+        counts[t[fixed]] = 5
+        grow[fixed] = dot - 2
+        patches.append((p[dot] - 6 + 7, fixed[dot], 46))                 # "." after the first digit
+        end = t[fixed] - 6 + dot                                          # where "e-05" goes
+        for j, byte in enumerate(b"e-05"):
+            patches.append((end + j, fixed, byte))
+    tiny = np.flatnonzero(av < 1e-5)
+    if len(tiny):
         te = t[tiny]
         one = (out[te - 3] == 101) & (out[te - 2] == 45)
-        at += [te[one] - 1]
-        put += [np.full(one.sum(), 48, np.uint8)]
-    large = av >= 1e16                                  # "1e16" -> "1e+16"
-    if large.any():
+        counts[te[one] - 2] = 2
+        grow[tiny[one]] = 1
+        patches.append((te[one] - 1, tiny[one], 48))
+    large = np.flatnonzero(av >= 1e16)
+    if len(large):
         te = t[large]
         e = np.where(out[te - 3] == 101, te - 3, np.where(out[te - 4] == 101, te - 4, te - 5))
-        e = e[out[e + 1] != 43]                         # newer orjson writes the "+" itself
-        at += [e + 1]
-        put += [np.full(len(e), 43, np.uint8)]
-    if dels:
-        gone = np.sort(np.concatenate(dels))
-        out = np.delete(out, gone)
-        at = [i - np.searchsorted(gone, i) for i in at]   # each place, less the bytes deleted before it
-    if at:
-        out = np.insert(out, np.concatenate(at), np.concatenate(put))
-    return out
+        plus = out[e + 1] != 43                 # newer orjson writes the "+" itself
+        counts[e[plus]] = 2
+        grow[large[plus]] = 1
+        patches.append((e[plus] + 1, large[plus], 43))
+    shift = np.cumsum(grow) - grow              # the growth of the numbers before each
+    result = np.repeat(out, counts)
+    for place, which, byte in patches:
+        result[place + shift[which]] = byte
+    return result
 
 
 # ------------------------------------------------------------------- writing
