@@ -708,7 +708,9 @@ def _edit(np, out, v, s, t):
     - ``1e16`` -> ``1e+16`` (older orjson): the ``e`` twice, the second ``+``.
 
     Measured on the 193-node MLP's 72 columns at 2e5 points (22% of the
-    numbers edited): 0.9 s, against 1.8 s with ``np.delete`` and ``np.insert``."""
+    numbers edited; 288 MB of text): the layout took 1.8 s under cProfile,
+    against 2.1 s with ``np.delete`` and ``np.insert`` (which sort their
+    places); ``np.repeat`` is 0.85 s of it, at about 3 ns a byte."""
     counts = np.ones(len(out), np.intp)
     grow = np.zeros(len(v), np.intp)
     av = np.abs(v)
