@@ -6,7 +6,8 @@ import polars as pl
 
 INPUTS, HIDDEN = 4, 11
 src, dst = sys.argv[1], sys.argv[2]
-df = pl.read_csv(src) if src.endswith(".csv") else pl.read_parquet(src)
+df = pl.read_csv(src) if src.endswith(".csv") else pl.read_ndjson(src) if src.endswith(".jsonl") \
+    else pl.read_parquet(src)
 order = df.columns                                   # the program's leaf order
 c = pl.col
 x = [c(f"x{i}") for i in range(INPUTS)]
@@ -24,4 +25,5 @@ for j in range(HIDDEN):
 for i in range(INPUTS):
     grads[f"x{i}"] = sum(c(f"dh{j}") * c(f"w{j}_{i}") for j in range(HIDDEN))
 out = df.select([c("value")] + [grads[n].alias(f"grad_{n}") for n in order])
-out.write_csv(dst) if dst.endswith(".csv") else out.write_parquet(dst)
+out.write_csv(dst) if dst.endswith(".csv") else out.write_ndjson(dst) if dst.endswith(".jsonl") \
+    else out.write_parquet(dst)

@@ -32,7 +32,11 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
         if jobs < 0:
             raise InputError(f"--jobs {jobs}: expected a number of processes, or 0 for every core")
-        from . import pointsio, pointsrun
+        from . import pointsrun
+
+        if jobs != 1 and scheduler is None:
+            pointsrun.warm_up()
+        from . import pointsio
         from .batch import Batch, row_error
         from .build import resolve, structure
         from .parse import parse

@@ -179,10 +179,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
 
     # A fresh server process forks the workers: never a fork of this one,
     # whose Arrow threads may hold locks a child would wait on for ever.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if "forkserver" in methods:
-        ctx.set_forkserver_preload(["numpy", "gradcli.pointsrun", "gradcli.pointsio", "gradcli.batch"])
+    ctx = warm_up()
     pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(pack(batch), fmt, names, skip))
     try:
         pending: deque = deque()
@@ -276,6 +273,24 @@ def keep_freed_memory() -> None:
     mallopt(-2, 64 << 20)     # M_TOP_PAD: grow the heap in 64 MiB steps
 
 
+def warm_up():
+    """The multiprocessing context for ``--jobs``, its fork server started
+    now (it imports NumPy and gradcli, about 0.2 s, on the other core while
+    this process reads the program and opens the points; the workers are
+    forked from it later, already warm)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" not in methods:  # pragma: no cover - not Unix
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["numpy", "gradcli.pointsrun", "gradcli.pointsio", "gradcli.batch"])
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return ctx
+
+
 def prefetched(chunks, depth: int = 2):
     """The chunks, read ahead by a thread: Arrow parses the next block of
     text (without the GIL) while this one is computed and written, so one
@@ -325,6 +340,7 @@ def _worker_init(state, fmt, names, skip):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    keep_freed_memory()
     _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip)
 
 
