@@ -11,7 +11,7 @@ class _Hide:
 
 
 sys.meta_path.insert(0, _Hide())
-from gradcli.fastcli import main  # noqa: E402
+from gradcli.cli_fast import main  # noqa: E402
 
 sys.argv[0] = "gradcli"
 main()

@@ -224,7 +224,7 @@ def _points(n: int, names: list[str], seed: int = 3):
 
 
 def w_points_gradcli(n: int) -> dict:
-    from gradcli.batch import at_points
+    from gradcli.arrays import at_points
     from gradcli.build import structure
     from gradcli.parse import parse
 

@@ -16,7 +16,7 @@ import sys
 
 def main() -> None:
     try:
-        from gradcli.fastcli import main as run
+        from gradcli.cli_fast import main as run
 
         run()
     except KeyboardInterrupt:

@@ -143,7 +143,7 @@ def test_a_full_standard_output_is_a_failed_write(args):
 
 
 def test_bytes_written_to_standard_output_are_guarded_too():
-    code = ("import sys; from gradcli.cmdline import as_script, guard_streams; guard_streams(); "
+    code = ("import sys; from gradcli.cli_common import as_script, guard_streams; guard_streams(); "
             "as_script(lambda: (sys.stdout.buffer.write(b'x' * 100000), sys.stdout.buffer.flush()))")
     with open("/dev/full", "wb") as full:
         result = subprocess.run([sys.executable, "-c", code], stdout=full, stderr=subprocess.PIPE, timeout=120)
@@ -192,7 +192,7 @@ runpy.run_path({entry!r}, run_name="__main__")
 """
 
 
-@pytest.mark.parametrize("module", ["gradcli", "gradcli.engine", "gradcli.parse", "gradcli.cmdline",
+@pytest.mark.parametrize("module", ["gradcli", "gradcli.engine", "gradcli.parse", "gradcli.cli_common",
                                     "typer", "gradcli.cli"])
 def test_ctrl_c_while_gradcli_imports_exits_130_quietly(module):
     args = ["eval", "a+1", "a=1", "--table"]   # --table: typer and gradcli.cli are imported too

@@ -175,9 +175,9 @@ def test_install_completion_for_each_shell(tmp_path):
 
 
 def test_fast_front_door_leaves_completion_to_typer():
-    """The console script's fast path (fastcli) must not answer a
+    """The console script's fast path (cli_fast) must not answer a
     completion request as if it were a plain eval/grad."""
-    from gradcli import fastcli
+    from gradcli import cli_fast
 
     env = {**os.environ, "_GRADCLI_COMPLETE": "complete_bash", "COMP_WORDS": "gradcli eval x --js",
            "COMP_CWORD": "3"}
@@ -185,7 +185,7 @@ def test_fast_front_door_leaves_completion_to_typer():
     assert r.stdout.split() == ["--json"]
     os.environ["_GRADCLI_COMPLETE"] = "complete_bash"
     try:
-        assert fastcli.plan(["eval", "x", "x=1"]) is None
+        assert cli_fast.plan(["eval", "x", "x=1"]) is None
     finally:
         del os.environ["_GRADCLI_COMPLETE"]
 

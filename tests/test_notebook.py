@@ -348,7 +348,7 @@ def test_magic_errors_are_the_command_lines_messages():
     with pytest.raises(CellError) as e:
         run("grad", "a*b")
     assert e.value.message.startswith("error: missing inputs: `a` and `b`")
-    from gradcli.cmdline import CONSOLE, RESULTS
+    from gradcli.cli_common import CONSOLE, RESULTS
 
     assert CONSOLE.get() is None and RESULTS.get() is None      # put back after a failure
 

@@ -3,7 +3,7 @@
 - domains as data: where a row says an op is undefined, the float engine
   raises the row's reason, the array engine masks the point, and the float
   forward is inf or nan there (what the flat tape relies on);
-- the namespaces (FloatMath, batch.ArrayMath, symbolic.Tape) agree;
+- the namespaces (FloatMath, arrays.ArrayMath, symbolic.Tape) agree;
 - the flat tape's inline ops are their rows, bit for bit, into the tails;
 - accuracy in the tails against 60-digit mpmath (the oracle);
 - the number literal's pattern is written once;
@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 import gradcli
 from gradcli import build, parse
-from gradcli.batch import ArrayMath, at_points
+from gradcli.arrays import ArrayMath, at_points
 from gradcli.cli import app
 from gradcli.engine import INLINE, backward, forward
 from gradcli.errors import DomainError

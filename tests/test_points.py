@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from gradcli import pointsio, pointsrun
-from gradcli.batch import Batch
+from gradcli.arrays import Batch
 from gradcli.build import build, structure
 from gradcli.cli import app
 from gradcli.errors import InputError
@@ -475,7 +475,7 @@ BLOCKER = textwrap.dedent("""
             if name.split(".")[0] in ("pyarrow", "orjson", "polars"):
                 raise ImportError("hidden by the test: " + name)
     sys.meta_path.insert(0, Block())
-    from gradcli.fastcli import main
+    from gradcli.cli_fast import main
     sys.argv[0] = "gradcli"
     main()
 """)

@@ -5,7 +5,7 @@ the command line at the widths of the issue, and a real terminal (tmux).
 
 Layouts, in order: every column; the least useful columns left out (the
 table says which); a matrix wrapped into blocks of columns; names folded;
-one record per row. See columns.py.
+one record per row. See texttable.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import gradcli
-from gradcli import columns, render
+from gradcli import render, texttable
 from gradcli.cli import app
 from gradcli.symbolic import hessian
 
@@ -354,7 +354,7 @@ NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,70}", fullmatch=True)
        precision=st.integers(min_value=1, max_value=17))
 def test_every_number_whole_and_every_name_in_order_at_any_width(rows, width, precision):
     cells = [[name, render.short(a, precision), render.short(b, precision)] for name, a, b in rows]
-    grid = columns.Grid(["name", "data", "grad"], cells, right=(1, 2), fold=[0])
+    grid = texttable.Grid(["name", "data", "grad"], cells, right=(1, 2), fold=[0])
     lines = show(grid, width)
     text = "\n".join(lines)
     assert max(len(line) for line in lines) <= width

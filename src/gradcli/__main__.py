@@ -1,3 +1,3 @@
-from .fastcli import main
+from .cli_fast import main
 
 main()

@@ -165,7 +165,7 @@ def build(program: Program, inputs: Mapping[str, float] | None = None,
 def structure(program: Program, output: str | None = None) -> Graph:
     """The program's graph, not evaluated: no inputs needed, op nodes' data
     not computed yet (the leaves with defaults hold their defaults). For
-    symbolic derivatives (symbolic.py) and many points (batch.py)."""
+    symbolic derivatives (symbolic.py) and many points (arrays.py)."""
     b = _Builder()
     last = None
     with paused_gc():

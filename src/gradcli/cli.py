@@ -1,8 +1,8 @@
 """The command line: argv in, text out; the typer app.
 
 The command-line layer is the only one that prints or exits: this module,
-fastcli.py (the console script's fast path for plain eval and grad) and the
-helpers both share in cmdline.py (``emit`` writes, ``errors_to_exit``
+cli_fast.py (the console script's fast path for plain eval and grad) and the
+helpers both share in cli_common.py (``emit`` writes, ``errors_to_exit``
 turns a ``GradcliError`` into its message on standard error and its exit
 status, ``as_script`` exits). Each command reads the program, hands it to
 the library (parse -> build -> engine), gets a report back (reports.py),
@@ -60,7 +60,7 @@ class _Gradcli(TyperGroup):
             e.show()
             raise SystemExit(e.exit_code) from None
         except ClickException as e:
-            from .cmdline import _fail
+            from .cli_common import _fail
             from .usage import message
 
             _fail(message(e), e.exit_code)
@@ -94,7 +94,7 @@ def option_names(params) -> tuple:
 def _keep(**parts) -> None:
     """What a command computed, by name (``graph``, ``value``, ``grad``, ...),
     for the notebook's ``%%gradcli`` (notebook.py), which sets
-    ``cmdline.RESULTS`` to a dict while it runs a command and returns these
+    ``cli_common.RESULTS`` to a dict while it runs a command and returns these
     in its result. On the command line it is None: nothing is kept."""
     kept = RESULTS.get()
     if kept is not None:
@@ -141,11 +141,11 @@ def _root(
 
 
 # ------------------------------------------------------------------ helpers
-# The helpers live in cmdline.py, which does not import typer, so that the
-# console script's fast path (fastcli.py) shares them; they are used here
+# The helpers live in cli_common.py, which does not import typer, so that the
+# console script's fast path (cli_fast.py) shares them; they are used here
 # under the same names as ever.
 
-from .cmdline import (  # noqa: E402
+from .cli_common import (  # noqa: E402
     RESULTS, MissingValue, Source, as_script, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, split_args, split_names, wants_table,
 )
@@ -326,8 +326,8 @@ def _points_only(out, jobs, scheduler) -> None:
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
            scheduler=None):
-    """``eval --at`` and ``grad --at`` (atcmd.py, shared with the fast path)."""
-    from .atcmd import run_at as run
+    """``eval --at`` and ``grad --at`` (cli_points.py, shared with the fast path)."""
+    from .cli_points import run_at as run
 
     run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
 

@@ -283,7 +283,7 @@ def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
     one aligned line per operand:
     ``operand  rule = local  upstream * local = product  operand.grad = sum``.
     Plain text is the segments' text joined."""
-    from .columns import pad
+    from .texttable import pad
 
     shown = ex.shown
     body: list[list[str]] = []

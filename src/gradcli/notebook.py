@@ -217,7 +217,7 @@ def run(line: str, cell: Optional[str] = None) -> Result:
         'a\\t-3.0\\nb\\t2.0\\n'
     """
     from .cli import option_names
-    from .cmdline import CONSOLE, RESULTS, split_args
+    from .cli_common import CONSOLE, RESULTS, split_args
 
     try:
         words_ = shlex.split(line)

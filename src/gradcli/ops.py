@@ -37,7 +37,7 @@ which is ``4*sigmoid(2x)*sigmoid(-2x)`` (the symbolic tape builds exactly
 that; FloatMath computes the same bits with one exp). So one row serves every
 number type, each with a namespace of its own, and those namespaces are the
 only number-type-specific code: ``FloatMath`` here (``grad``, IEEE results,
-never an exception but for ``/`` by zero), ``batch.ArrayMath`` (NumPy arrays,
+never an exception but for ``/`` by zero), ``arrays.ArrayMath`` (NumPy arrays,
 for ``--at``), ``symbolic.Tape`` (nodes: the derivative as a graph, for
 ``diff``, ``hessian`` and code generation). Adding an op is one row here
 plus its tests; the namespaces need a new function only if the row uses one

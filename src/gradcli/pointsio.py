@@ -331,7 +331,7 @@ def _decode(data: bytes, first_line: int, where: str) -> str:
 
 
 def _text(f, where: str, counter, owned: bool):
-    from .batch import _NAME, _json_row
+    from .arrays import _NAME, _json_row
 
     lineno = 0
     while True:
@@ -467,7 +467,7 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
 
 
 def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
-    from .batch import _csv_rows
+    from .arrays import _csv_rows
 
     text = _decode(data, start, where)
     return _csv_rows(text.splitlines(True), start - 1, where, width if width is not None else
@@ -475,7 +475,7 @@ def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
 
 
 def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json: bool) -> Chunk:
-    from .batch import _csv_rows, _json_row
+    from .arrays import _csv_rows, _json_row
 
     np = _np()
     text = _decode(data, start, where)
@@ -499,7 +499,7 @@ def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json:
 # -- Parquet and Arrow IPC
 
 def _check_schema(schema, where: str) -> List[str]:
-    from .batch import _NAME
+    from .arrays import _NAME
 
     pa = arrow()
     names = list(schema.names)

@@ -69,7 +69,7 @@ def pack(batch) -> tuple:
 
 
 def unpack(state: tuple):
-    from .batch import Batch
+    from .arrays import Batch
     from .engine import Graph, Value, paused_gc
 
     nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
@@ -284,7 +284,7 @@ def warm_up():
     if "forkserver" not in methods:  # pragma: no cover - not Unix
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["numpy", "gradcli.pointsrun", "gradcli.pointsio", "gradcli.batch"])
+    ctx.set_forkserver_preload(["numpy", "gradcli.pointsrun", "gradcli.pointsio", "gradcli.arrays"])
     from multiprocessing import forkserver
 
     forkserver.ensure_running()

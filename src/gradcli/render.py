@@ -49,7 +49,7 @@ def points_header(grads: Sequence[str] | None) -> str:
 
 
 def points_csv(block) -> str:
-    """CSV lines for a block of points (batch.Block): the value and each
+    """CSV lines for a block of points (arrays.Block): the value and each
     gradient at full precision; a point with an error gets empty fields."""
     columns = [(block.value + 0.0).tolist(), *((g + 0.0).tolist() for g in block.grads.values())]
     lines = [",".join(map(repr, row)) for row in zip(*columns)]
@@ -187,19 +187,19 @@ LONG_TABLE = 5000
 
 def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
           precision: int = 6, grads: bool = True, title: str | None = None):
-    """The table of nodes (a columns.Grid): id, name, op, (inputs with
+    """The table of nodes (a texttable.Grid): id, name, op, (inputs with
     ``every``), kind, data and grad. Leaves and the output are marked; the
     reported gradients stand out. At a short width the kind, op, inputs and
     (for the default rows) id columns go first, then names fold; numbers
     are never cut."""
-    from .columns import FOLD, Grid
+    from .texttable import FOLD, Grid
 
     with paused_gc():      # a million new lists: the collector would walk the graph each time
         return _table(graph, reported, every, precision, grads, title)
 
 
 def _table(graph: Graph, reported: Sequence[str], every: bool, precision: int, grads: bool, title: str | None):
-    from .columns import FOLD, Grid
+    from .texttable import FOLD, Grid
 
     nodes = node_rows(graph, every, reported)
     wanted = {graph.node(n).index for n in reported}
@@ -254,11 +254,11 @@ def matrix_tsv(names: Sequence[str], matrix: Sequence[Sequence[float]], precisio
 
 
 def matrix_table(names: Sequence[str], matrix: Sequence[Sequence[float]], precision: int = 6):
-    """A square matrix with its names (a columns.Grid), the diagonal in
+    """A square matrix with its names (a texttable.Grid), the diagonal in
     bold. Too wide for the terminal, it wraps into blocks of columns, each
     with the row names, as NumPy prints wide arrays: no entry is ever left
     out or cut."""
-    from .columns import Grid
+    from .texttable import Grid
 
     rows = [[name, *(short(v, precision) for v in row)] for name, row in zip(names, matrix)]
 

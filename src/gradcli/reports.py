@@ -54,7 +54,7 @@ class EvalReport(Report):
 
     def plain(self) -> str:
         from . import render
-        from .cmdline import plain_eval
+        from .cli_common import plain_eval
 
         if self.every:
             return render.nodes_tsv(self.graph, False, self.precision)
@@ -64,7 +64,7 @@ class EvalReport(Report):
 
     def json(self) -> str:
         from . import render
-        from .cmdline import plain_eval
+        from .cli_common import plain_eval
 
         if self.every:
             return render.nodes_json(self.graph, grads=False)
@@ -92,7 +92,7 @@ class GradReport(Report):
 
     def plain(self) -> str:
         from . import render
-        from .cmdline import plain_grad, split_names
+        from .cli_common import plain_grad, split_names
 
         if self.every:
             return render.nodes_tsv(self.graph, True, self.precision)
@@ -105,7 +105,7 @@ class GradReport(Report):
 
     def json(self) -> str:
         from . import render
-        from .cmdline import plain_grad
+        from .cli_common import plain_grad
 
         if self.every:
             return render.nodes_json(self.graph, grads=self.grads)
@@ -139,9 +139,9 @@ class CheckReport(Report):
         self.notes = check.mode_lines(report) + check.kink_lines(report, graph, precision)
 
     def plain(self) -> str:
-        from . import check, columns
+        from . import check, texttable
 
-        return (columns.plain_table(check.HEADER, self.rows, check.RIGHT)
+        return (texttable.plain_table(check.HEADER, self.rows, check.RIGHT)
                 + "".join(line + "\n" for line in [check.summary(self.report), *self.notes]))
 
     def json(self) -> str:
@@ -150,11 +150,11 @@ class CheckReport(Report):
         return check.as_json(self.report, self.graph) + "\n"
 
     def rich(self) -> list[Line]:
-        from . import check, columns, render
+        from . import check, texttable, render
 
         styles = {"ok": "", "kink": "yellow", "FAIL": "bold red"}
         return [Line(render.value_line(self.graph)),
-                Line(columns.rich_table(check.HEADER, self.rows, check.RIGHT, {0: "cyan"},
+                Line(texttable.rich_table(check.HEADER, self.rows, check.RIGHT, {0: "cyan"},
                                         [styles[r.verdict] for r in self.report.rows])),
                 Line(check.summary(self.report), "green" if self.report.ok else "bold red"),
                 *(Line(note, "yellow") for note in self.notes)]
@@ -185,7 +185,7 @@ class ExplainReport(Report):
                 ex.path_rows(self.told, self.found, self.gradient, self.precision))
 
     def plain(self) -> str:
-        from . import columns
+        from . import texttable
         from . import explain as ex
 
         p = self.precision
@@ -194,7 +194,7 @@ class ExplainReport(Report):
         if self.wrt is None:
             return "".join(line + "\n" for line in text)
         head, rows = self._path_parts()
-        return "".join(line + "\n" for line in [*text, "", head]) + columns.plain_table(
+        return "".join(line + "\n" for line in [*text, "", head]) + texttable.plain_table(
             ex.PATH_HEADER, rows, ex.PATH_RIGHT)
 
     def json(self) -> str:
@@ -208,7 +208,7 @@ class ExplainReport(Report):
     def rich(self) -> list[Line]:
         from rich.text import Text
 
-        from . import columns
+        from . import texttable
         from . import explain as ex
 
         p = self.precision
@@ -219,7 +219,7 @@ class ExplainReport(Report):
         if self.wrt is not None:
             head, rows = self._path_parts()
             out += [Line(""), Line(head),
-                    Line(columns.rich_table(ex.PATH_HEADER, rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))]
+                    Line(texttable.rich_table(ex.PATH_HEADER, rows, ex.PATH_RIGHT, {1: "cyan", 3: "bold yellow"}))]
         return out
 
 

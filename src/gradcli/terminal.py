@@ -125,7 +125,7 @@ def console(**kwargs):
 @contextmanager
 def paged() -> Iterator[object]:
     """A rich Console for the command's output; see the module docstring."""
-    from .cmdline import console as stdout_console   # a reader that leaves early is no error
+    from .cli_common import console as stdout_console   # a reader that leaves early is no error
 
     real = stdout_console()
     try:
@@ -152,7 +152,7 @@ def paged() -> Iterator[object]:
 
 def put(console, renderable, style=None, soft_wrap: bool = False) -> None:
     """Print ``renderable`` on ``console``; a long table without colour
-    (columns.Grid.text) is written as text, the same characters, faster."""
+    (texttable.Grid.text) is written as text, the same characters, faster."""
     text = getattr(renderable, "text", None) if style is None and not soft_wrap else None
     recording = getattr(console, "record", False)          # the notebook's console keeps what it prints
     plain = text(console.width) if callable(text) and not recording else None

@@ -1,4 +1,4 @@
-"""The console script's fast path (fastcli.py) behaves exactly as the typer
+"""The console script's fast path (cli_fast.py) behaves exactly as the typer
 app: same standard output, standard error and exit status."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from gradcli import fastcli
+from gradcli import cli_fast
 from gradcli.cli import app
 
 from conftest import EXAMPLES
@@ -69,7 +69,7 @@ def run_fast(argv, capfd, stdin=""):
     old = sys.stdin
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
     try:
-        fastcli.main(argv)
+        cli_fast.main(argv)
         code = 0
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
@@ -81,7 +81,7 @@ def run_fast(argv, capfd, stdin=""):
 
 @pytest.mark.parametrize("argv", FAST, ids=" ".join)
 def test_fast_path_matches_the_typer_app(argv, capfd):
-    assert fastcli.plan(argv) is not None, "this case should take the fast path"
+    assert cli_fast.plan(argv) is not None, "this case should take the fast path"
     stdin = "x*x + 1" if "-" in argv else ""
     fast = run_fast(argv, capfd, stdin)
     r = CliRunner().invoke(app, argv, input=stdin)
@@ -90,7 +90,7 @@ def test_fast_path_matches_the_typer_app(argv, capfd):
 
 @pytest.mark.parametrize("argv", TYPER_ONLY, ids=" ".join)
 def test_anything_else_goes_to_typer(argv):
-    assert fastcli.plan(argv) is None
+    assert cli_fast.plan(argv) is None
 
 
 @pytest.mark.parametrize("argv", [["eval", *L], ["grad", *L, "--wrt", "a"], ["grad", "(a*b+", "a=1"]])
@@ -103,7 +103,7 @@ def test_real_processes_agree(argv):
 
 
 def test_fast_path_does_not_import_typer_rich_lark_or_numpy():
-    code = ("import sys; from gradcli.fastcli import main; main(['grad', '(a*b+c)*f', 'a=2', 'b=-3', 'c=10', 'f=-2']); "
+    code = ("import sys; from gradcli.cli_fast import main; main(['grad', '(a*b+c)*f', 'a=2', 'b=-3', 'c=10', 'f=-2']); "
             "print(sorted(m for m in ('typer', 'rich', 'lark', 'numpy', 'click') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "[]"
@@ -140,5 +140,5 @@ def test_fast_path_knows_every_option_of_eval_and_grad():
                 continue
             kind = "flags" if param.is_flag or param.count else "valued"
             names[kind].update(param.opts, param.secondary_opts)
-    assert names["flags"] == fastcli.EVAL_GRAD_FLAGS
-    assert names["valued"] == fastcli.EVAL_GRAD_VALUED
+    assert names["flags"] == cli_fast.EVAL_GRAD_FLAGS
+    assert names["valued"] == cli_fast.EVAL_GRAD_VALUED

@@ -1,9 +1,9 @@
 """``eval --at`` and ``grad --at``: the command-line side of many points.
 
-CLI layer (it prints, through cmdline's helpers): read the program, open the
+CLI layer (it prints, through cli_common's helpers): read the program, open the
 points (pointsio), run them (pointsrun) into the output, show progress on a
 terminal, and say which points were skipped. No typer here, so the console
-script's fast path (fastcli.py) runs ``--at`` without importing it.
+script's fast path (cli_fast.py) runs ``--at`` without importing it.
 
 Output: ``-o FILE`` in the format of its extension, written whole or not at
 all (safeio.atomic_open); standard output gets CSV, or JSON lines with
@@ -19,7 +19,7 @@ import time
 from contextlib import contextmanager
 from typing import Optional
 
-from .cmdline import Source, errors_to_exit, parse_bindings, read_program, split_names, stdin
+from .cli_common import Source, errors_to_exit, parse_bindings, read_program, split_names, stdin
 from .errors import InputError
 from .safeio import printable
 
@@ -37,7 +37,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         if jobs != 1 and scheduler is None:
             pointsrun.warm_up()
         from . import pointsio
-        from .batch import Batch, row_error
+        from .arrays import Batch, row_error
         from .build import resolve, structure
         from .parse import parse
 

@@ -6,7 +6,7 @@ rest (about 55 ms of 75). So ``main`` first reads the arguments itself; when
 they are a plain ``eval`` or ``grad`` (a program, bindings, ``-f FILE``,
 ``--output``, ``--wrt``, ``--json``, ``--plain``; output not for a terminal,
 or ``--json``/``--plain``; or ``--at`` with its options), it runs the command with the very same helpers
-the typer commands use (cmdline.py). Anything else (help, tables, other
+the typer commands use (cli_common.py). Anything else (help, tables, other
 commands and options, anything odd) goes to the typer app (cli.py), which
 also gives every usage error. Tests run the same arguments both ways and
 compare outputs, errors and exit statuses.
@@ -39,7 +39,7 @@ def plan(argv: List[str]) -> Optional[dict]:
     as the typer app would; None otherwise."""
     if not argv or argv[0] not in ("eval", "grad") or "_GRADCLI_COMPLETE" in os.environ:
         return None                          # shell completion is typer's
-    from .cmdline import MissingValue, split_args
+    from .cli_common import MissingValue, split_args
 
     try:
         options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
@@ -82,12 +82,12 @@ def plan(argv: List[str]) -> Optional[dict]:
 
 def run(opts: dict) -> None:
     """Run a plan; exits like the typer command (SystemExit on failure)."""
-    from .cmdline import Source, emit, errors_to_exit, gradients, load, plain_eval, plain_grad
+    from .cli_common import Source, emit, errors_to_exit, gradients, load, plain_eval, plain_grad
 
     positionals = opts["positionals"]
     program, bindings = (positionals[0], positionals[1:]) if positionals else (None, [])
     if opts["at"] is not None:
-        from .atcmd import run_at
+        from .cli_points import run_at
 
         run_at(program, opts["file"], bindings, opts["output"], opts["wrt"] or None, opts["json"], opts["at"],
                opts["on_error"], opts["command"] == "grad", opts["out"], int(opts["jobs"]), opts["scheduler"])
@@ -105,7 +105,7 @@ def run(opts: dict) -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script (called by gradcli_entry.main, which catches
     Ctrl-C from the start)."""
-    from .cmdline import guard_streams
+    from .cli_common import guard_streams
 
     guard_streams()
     args = sys.argv[1:] if argv is None else list(argv)
@@ -115,6 +115,6 @@ def main(argv: Optional[List[str]] = None) -> None:
 
         full(argv)
         return
-    from .cmdline import as_script
+    from .cli_common import as_script
 
     as_script(lambda: run(opts))

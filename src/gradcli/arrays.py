@@ -1,4 +1,6 @@
-"""Batch: one program at many points, in vectorised blocks through the same tape.
+"""The NumPy array engine: one program at many points, in vectorised blocks
+through the same tape (``ArrayMath``, ``Batch``; the CLI glue of ``--at`` is
+cli_points.py, files are read and written by pointsio.py).
 
 A program's graph is built once (build.structure); then each block of
 points runs through the graph's tape with NumPy arrays in place of floats:

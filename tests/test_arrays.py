@@ -1,4 +1,4 @@
-"""Many points: batch.py and `eval/grad --at`."""
+"""Many points: arrays.py and `eval/grad --at`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from gradcli.batch import Batch, at_points
+from gradcli.arrays import Batch, at_points
 from gradcli.pointsio import open_points
 from gradcli.build import build, structure
 from gradcli.cli import app

@@ -2,7 +2,7 @@
 bindings, the one place where errors become messages and exit statuses,
 and writing the output.
 
-cli.py (the typer app) and fastcli.py (the console script's fast path for
+cli.py (the typer app) and cli_fast.py (the console script's fast path for
 plain eval and grad) both use these, so both behave the same. Importing this
 module imports nothing heavy.
 """
