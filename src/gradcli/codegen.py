@@ -54,8 +54,8 @@ Known limits (stated, tested where they can be):
   operation's place): which operation inside it overflowed first is not
   recomputed. Guards name their own operation exactly.
 - A non-finite reported gradient is named with the operations whose
-  derivatives can be non-finite (``/``, ``**``, ``sqrt``, ``log``, ``log1p``)
-  on its way, not the one that was.
+  derivatives can be non-finite (the rows marked ``steep``: ``/``, ``**``,
+  ``sqrt``, ``log``, ``log1p``, ``hypot``) on its way, not the one that was.
 - SQL: NULL where ``grad`` fails on the guarded domains and on values that
   are not finite (DuckDB computes inf and NaN); PostgreSQL raises on an
   overflow instead.
@@ -63,6 +63,7 @@ Known limits (stated, tested where they can be):
 
 from __future__ import annotations
 
+import builtins
 import json
 import keyword
 import math
@@ -72,7 +73,7 @@ from typing import NamedTuple, Sequence
 from .build import resolve
 from .engine import Graph
 from .errors import InputError
-from .ops import OPS, SPELLINGS, TARGETS, FloatMath, Spelling
+from .ops import OPS, PY_EXP_LIMIT, SPELLINGS, TARGETS, FloatMath, Spelling
 from .safeio import printable
 from .symbolic import Sym, Tape
 from .unparse import _write
@@ -243,29 +244,16 @@ def _guard(op_name: str, where, reason: str, exception: str | None = None) -> Gu
     return Guard(cond, reason, exception)
 
 
-def _exp_limit() -> float:
-    """The largest float whose ``math.exp`` is finite (Python's raises past it)."""
-    lo, hi = 709.0, 710.0
-    while True:
-        mid = (lo + hi) / 2
-        if mid in (lo, hi):
-            return lo
-        try:
-            math.exp(mid)
-            lo = mid
-        except OverflowError:
-            hi = mid
-
-
-EXP_LIMIT = _exp_limit()
+EXP_LIMIT = PY_EXP_LIMIT
 
 # Each op's guards, from its row's domain; and where a language's own
-# function raises past a limit, that language's extra guard (Python's
-# math.exp raises OverflowError where C's and JavaScript's give inf).
+# function raises past a limit, that language's extra guard, from the op's
+# spelling (Python's math.exp raises OverflowError where C's and
+# JavaScript's give inf: ``ops.SPELLINGS["exp"].guards``).
 GUARDS: dict[str, tuple[Guard, ...]] = {name: tuple(_guard(name, where, why) for where, why in op.undefined)
                                         for name, op in OPS.items()}
-_LANG_GUARDS = {("python", "exp"): (_guard("exp", lambda m, x: x > EXP_LIMIT, "the result overflows",
-                                           "OverflowError"),)}
+_LANG_GUARDS = {(lang, name): tuple(_guard(name, where, why, exception) for where, why, exception in rows)
+                for name, s in SPELLINGS.items() for lang, rows in s.guards.items()}
 
 
 def guards(op_name: str, lang: str) -> tuple[Guard, ...]:
@@ -274,8 +262,19 @@ def guards(op_name: str, lang: str) -> tuple[Guard, ...]:
 
 # Operands that must be names or numbers: the spelling's, and every operand a guard reads.
 _GUARDED = {name for name, gs in GUARDS.items() if gs} | {op for _, op in _LANG_GUARDS}
-_ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name])) for name, s in SPELLINGS.items()}
-_ATOMS["exp"].add(0)
+_ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name]),
+                                   *(g.cond.args() for lang in s.guards for g in _LANG_GUARDS[lang, name]))
+          for name, s in SPELLINGS.items()}
+
+# Python: the ops whose spelling raises (instead of giving inf or NaN), and
+# those of them that raise something other than an ArithmeticError (which the
+# generated function's promise, "raises an ArithmeticError", must cover).
+_PY_RAISES = {name for name, s in SPELLINGS.items() if s.raises.get("python")}
+_PY_RAISES_OTHER = {name for name, s in SPELLINGS.items()
+                    if any(not issubclass(getattr(builtins, e), ArithmeticError) for e in s.raises.get("python", ()))}
+# and those that may still overflow once their guards have passed (``**``)
+_PY_OVERFLOWS = {name for name, s in SPELLINGS.items()
+                 if "OverflowError" in s.raises.get("python", ()) and "python" not in s.guards}
 
 # Not an op of the language: ``{1}`` where ``{0}`` is not 0, else 0; it
 # carries the corner conventions of the rules (``CodeTape``).
@@ -804,7 +803,6 @@ class _Writer:
 def _negative_zero(plan: Plan) -> bytearray:
     """For each node: 1 if it may be -0.0."""
     maybe = bytearray(plan.size)
-    never = {"exp", "abs", "relu", "sigmoid", "step", "sign", "cos", "softplus"}
     for node in plan.tape.nodes:
         if node.kind == "const":
             maybe[node.index] = math.copysign(1, node.data) < 0
@@ -817,7 +815,7 @@ def _negative_zero(plan: Plan) -> bytearray:
         elif node.op == "ifnz":      # the value, or +0.0 (a corner: d/dy of x**y at x = 0)
             maybe[node.index] = maybe[node.children[1].index]
         else:
-            maybe[node.index] = node.op not in never
+            maybe[node.index] = OPS[node.op].signed_zero
     return maybe
 
 
@@ -830,7 +828,7 @@ def _suspects(plan: Plan) -> list[tuple[str, Pos]]:
     need = needed(plan.tape.nodes, [plan.output])
     found = []
     for node in reversed(plan.program):
-        if node.kind == "op" and need[node.index] and node.op in ("/", "**", "sqrt", "log", "log1p") \
+        if node.kind == "op" and need[node.index] and OPS[node.op].steep \
                 and node.pos is not None:
             found.append((node.op, node.pos))
             if len(found) > 6:
@@ -870,7 +868,7 @@ class _Python(_Writer):
 
     def compute(self, name, node, inner, statement):
         line = self.assign(name, self.p.expr(node))
-        pows = [op for op in inner if op.op == "**"]
+        pows = [op for op in inner if op.op in _PY_OVERFLOWS]
         if not pows:
             return [line]
         msg = self.message(pows[0].pos, "the result overflows", statement)
@@ -891,8 +889,8 @@ class _Python(_Writer):
             body += ["# forward"] + fwd
         bwd = self.backward()
         if bwd:
-            risky = any(n.op in ("**", "log", "exp", "/") for n in plan.statements if not plan.is_program[n.index]) \
-                or any(n.op in ("**", "log") for n in plan.nodes if n.kind == "op" and not plan.is_program[n.index])
+            risky = any(n.op in _PY_RAISES for n in plan.statements if not plan.is_program[n.index]) \
+                or any(n.op in _PY_RAISES_OTHER for n in plan.nodes if n.kind == "op" and not plan.is_program[n.index])
             if risky and self.lang == "python":
                 body += ["# adjoint", "try:"] + ["    " + line for line in bwd]
                 body += ["except (ValueError, OverflowError, ZeroDivisionError):",

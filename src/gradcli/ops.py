@@ -18,7 +18,12 @@ A row (``Op``) holds, side by side:
   corners it meets, ``explain`` says the convention, the README lists them;
 - ``text``: explain's words for a local derivative, only where the text
   derived from the rule itself (``explain.rule``, through ``symbolic`` and
-  ``unparse``) reads worse.
+  ``unparse``) reads worse;
+- two facts code generation needs about the numbers, as flags: ``steep``
+  (a derivative can be infinite or overflow at finite operands inside the
+  domain, ``1/x`` near 0: a generated function names these ops when a
+  gradient is not finite) and ``signed_zero`` (the result can be -0.0; where
+  it cannot, a generated function need not add ``+ 0.0`` to match grad).
 
 Beside the table, ``SPELLINGS`` (same keys) gives each op's spelling in every
 target of code generation (codegen.py, whose ``js`` column the live page
@@ -163,6 +168,8 @@ class Op(NamedTuple):
     corner: Corner | None = None
     infix: bool = False       # printed between its operands, not as f(x)
     text: tuple[str, ...] | None = None   # explain's words, where the derived text reads worse
+    steep: bool = False       # a derivative can be infinite or overflow at finite operands in the domain
+    signed_zero: bool = True  # the result can be -0.0 (False: never, whatever the operands)
 
     @property
     def partials(self) -> tuple[Callable[..., object], ...]:
@@ -193,6 +200,25 @@ def _pow_chain_x(m, g, x, y, o):
     return m.where(y != 0, g * (y * (m.pow(x, r) * m.pow(x, e))), 0.0)
 
 
+def _erf_chain(m, g, x, o):
+    # 2/sqrt(pi) * exp(-x*x), without the rounding of x*x: hi + lo = x*x
+    # exactly (Dekker's product, x split in halves by Veltkamp), and
+    # exp(-(hi + lo)) = e - e*lo with e = exp(-hi) (|lo| < 1e-13, so the
+    # next term, e*lo**2/2, is below the last bit). exp(-hi) alone is off by
+    # up to |lo| relatively: 500 ulp at x = 23. Where x*x is exact (lo = 0)
+    # this is the textbook rule, bit for bit. Past |x| = 28 (hi >= 784, where
+    # e is 0) the split is skipped (xs = 0), so that 134217729*x cannot
+    # overflow into a NaN.
+    hi = x * x
+    xs = x * m.step(784.0 - hi)
+    c = 134217729.0 * xs
+    xh = c - (c - xs)
+    xl = xs - xh
+    lo = ((xh * xh - xs * xs) + 2.0 * xh * xl) + xl * xl
+    e = m.exp(-hi)
+    return g * (1.1283791670955126 * (e - e * lo))
+
+
 _CORNER_AT_ZERO = (lambda x: x == 0.0)
 
 OPS: dict[str, Op] = {op.name: op for op in (
@@ -208,7 +234,7 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("/", 2, lambda m, a, b: a / b,
        (lambda m, g, a, b, o: g / b,
         lambda m, g, a, b, o: g * (-o / b)),
-       undefined=((lambda m, a, b: b == 0, "division by zero"),), infix=True),
+       undefined=((lambda m, a, b: b == 0, "division by zero"),), infix=True, steep=True),
     Op("**", 2, lambda m, x, y: m.pow(x, y),
        (_pow_chain_x,
         lambda m, g, x, y, o: m.where(x != 0, g * (o * m.log(x)), 0.0)),
@@ -217,37 +243,38 @@ OPS: dict[str, Op] = {op.name: op for op in (
                    "a negative number to a fractional power is not a real number")),
        corner=Corner(lambda x, y: x == 0.0,
                      "x**y at x = 0: d/dx may not be finite, and d/dy = out*log(0) is taken as 0"),
-       infix=True, text=("{y}*{x}**({y} - 1)", "{out}*log({x})")),
+       infix=True, text=("{y}*{x}**({y} - 1)", "{out}*log({x})"), steep=True),
     Op("neg", 1, lambda m, x: -x, (lambda m, g, x, o: -g,)),
-    Op("exp", 1, lambda m, x: m.exp(x), (lambda m, g, x, o: g * o,), text=("exp({x}) = {out}",)),
+    Op("exp", 1, lambda m, x: m.exp(x), (lambda m, g, x, o: g * o,), text=("exp({x}) = {out}",),
+       signed_zero=False),
     Op("log", 1, lambda m, x: m.log(x), (lambda m, g, x, o: g / x,),
-       undefined=((lambda m, x: x <= 0, "log needs a positive number"),)),
+       undefined=((lambda m, x: x <= 0, "log needs a positive number"),), steep=True),
     Op("tanh", 1, lambda m, x: m.tanh(x),
        (lambda m, g, x, o: g * m.sech2(x),),
        text=("1 - {out}**2, as 4*sigmoid(2*{x})*sigmoid(-2*{x})",)),
     Op("relu", 1, lambda m, x: m.where(x > 0, x, 0.0), (lambda m, g, x, o: g * m.step(x),),
        corner=Corner(_CORNER_AT_ZERO, "relu'(0) = 0 by convention: the slope is 0 on the left, 1 on the right"),
-       text=("1 if {x} > 0 else 0",)),
+       text=("1 if {x} > 0 else 0",), signed_zero=False),
     Op("sigmoid", 1, lambda m, x: m.sigmoid(x), (lambda m, g, x, o: g * (o * m.sigmoid(-x)),),
-       text=("{out}*(1 - {out}), as {out}*sigmoid(-{x})",)),
+       text=("{out}*(1 - {out}), as {out}*sigmoid(-{x})",), signed_zero=False),
     Op("sqrt", 1, lambda m, x: m.sqrt(x), (lambda m, g, x, o: g * (0.5 / o),),
        undefined=((lambda m, x: x < 0, "sqrt needs a number that is not negative"),),
        corner=Corner(_CORNER_AT_ZERO, "sqrt'(0) = 1/(2*sqrt(0)) is not finite"),
-       text=("1/(2*{out})",)),
+       text=("1/(2*{out})",), steep=True),
     Op("abs", 1, lambda m, x: abs(x), (lambda m, g, x, o: g * m.sign(x),),
        corner=Corner(_CORNER_AT_ZERO, "abs'(0) = 0 by convention: the slope is -1 on the left, 1 on the right"),
-       text=("sign({x}), 0 at 0",)),
+       text=("sign({x}), 0 at 0",), signed_zero=False),
     Op("sin", 1, lambda m, x: m.sin(x), (lambda m, g, x, o: g * m.cos(x),)),
-    Op("cos", 1, lambda m, x: m.cos(x), (lambda m, g, x, o: g * -m.sin(x),)),
+    Op("cos", 1, lambda m, x: m.cos(x), (lambda m, g, x, o: g * -m.sin(x),), signed_zero=False),
     Op("tan", 1, lambda m, x: m.tan(x), (lambda m, g, x, o: g * (1.0 + o * o),)),
     Op("softplus", 1, lambda m, x: m.log1p(m.exp(-abs(x))) + m.where(x >= 0, x, 0.0),
-       (lambda m, g, x, o: g * m.sigmoid(x),)),
+       (lambda m, g, x, o: g * m.sigmoid(x),), signed_zero=False),
     Op("log1p", 1, lambda m, x: m.log1p(x), (lambda m, g, x, o: g * (1.0 / (1.0 + x)),),
-       undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),)),
+       undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),), steep=True),
     Op("sign", 1, lambda m, x: m.sign(x), (lambda m, g, x, o: g * 0.0,),
-       corner=Corner(_CORNER_AT_ZERO, "sign jumps at 0; its derivative is taken as 0")),
+       corner=Corner(_CORNER_AT_ZERO, "sign jumps at 0; its derivative is taken as 0"), signed_zero=False),
     Op("step", 1, lambda m, x: m.step(x), (lambda m, g, x, o: g * 0.0,),
-       corner=Corner(_CORNER_AT_ZERO, "step jumps at 0; its derivative is taken as 0")),
+       corner=Corner(_CORNER_AT_ZERO, "step jumps at 0; its derivative is taken as 0"), signed_zero=False),
     Op("max", 2, lambda m, a, b: m.where(a >= b, a, b),
        (lambda m, g, a, b, o: g * ((1.0 + m.sign(a - b)) / 2.0),
         lambda m, g, a, b, o: g * ((1.0 - m.sign(a - b)) / 2.0)),
@@ -260,13 +287,13 @@ OPS: dict[str, Op] = {op.name: op for op in (
        text=("1 if {a} < {b}, 1/2 if equal, else 0", "1 if {b} < {a}, 1/2 if equal, else 0")),
     Op("atan", 1, lambda m, x: m.atan(x), (lambda m, g, x, o: g / (1.0 + x * x),)),
     Op("asinh", 1, lambda m, x: m.asinh(x), (lambda m, g, x, o: g / m.hypot(1.0, x),)),
-    Op("erf", 1, lambda m, x: m.erf(x), (lambda m, g, x, o: g * (1.1283791670955126 * m.exp(-(x * x))),),
-       text=("2/sqrt(pi)*exp(-{x}**2)",)),
+    Op("erf", 1, lambda m, x: m.erf(x), (_erf_chain,), text=("2/sqrt(pi)*exp(-{x}**2)",)),
     Op("hypot", 2, lambda m, a, b: m.hypot(a, b),
        (lambda m, g, a, b, o: g * (a / o),
         lambda m, g, a, b, o: g * (b / o)),
        corner=Corner(lambda a, b: a == 0.0 and b == 0.0,
-                     "hypot'(0, 0) is not defined: hypot is a cone there, its derivative is taken as not finite")),
+                     "hypot'(0, 0) is not defined: hypot is a cone there, its derivative is taken as not finite"),
+       steep=True, signed_zero=False),
 )}
 
 # What the language calls by name: `f(x)` and `x.f()`. `pow(x, y)` is `x ** y`.
@@ -294,10 +321,37 @@ class Spelling(NamedTuple):
     one, as ``tanh(inf)`` is 1: the checks must see them; a guarded operand
     is one without being listed). ``overflows``: a finite operand can give a
     non-finite result. Where the row is ``undefined``, the printers guard the
-    template with conditions derived from the row (codegen.guards)."""
+    template with conditions derived from the row (codegen.guards).
+
+    ``raises``: per target, the exceptions its spelling raises where the
+    others give inf or NaN (Python's ``math.log(0)`` raises ValueError,
+    ``math.exp(1000)`` OverflowError); ``guards``: per target, extra domain
+    rows ``(where(m, *operands), why, exception)`` that the target's own
+    function needs (Python's ``math.exp`` raises past ``PY_EXP_LIMIT``, where
+    C's and JavaScript's give inf): its generated code guards them like
+    ``undefined``."""
     forms: dict[str, str]
     atoms: tuple[int, ...] = ()
     overflows: bool = False
+    raises: dict[str, tuple[str, ...]] = {}
+    guards: dict[str, tuple[tuple[Callable[..., object], str, str], ...]] = {}
+
+
+def _py_exp_limit() -> float:
+    """The largest float whose ``math.exp`` is finite (Python's raises past it)."""
+    lo, hi = 709.0, 710.0
+    while True:
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            return lo
+        try:
+            math.exp(mid)
+            lo = mid
+        except OverflowError:
+            hi = mid
+
+
+PY_EXP_LIMIT = _py_exp_limit()
 
 
 def _same(template: str, **overrides: str) -> dict[str, str]:
@@ -338,12 +392,14 @@ SPELLINGS: dict[str, Spelling] = {
     "+": Spelling(_same("{0} + {1}"), overflows=True),
     "-": Spelling(_same("{0} - {1}"), overflows=True),
     "*": Spelling(_same("{0} * {1}"), overflows=True),
-    "/": Spelling(_same("{0} / {1}"), atoms=(1,), overflows=True),
+    "/": Spelling(_same("{0} / {1}"), atoms=(1,), overflows=True, raises={"python": ("ZeroDivisionError",)}),
     "**": Spelling({"python": "math.pow({0}, {1})", "numpy": "np.power({0}, {1})", "c": "pow({0}, {1})",
-                    "js": "Math.pow({0}, {1})", "sql": "power({0}, {1})"}, overflows=True),
+                    "js": "Math.pow({0}, {1})", "sql": "power({0}, {1})"}, overflows=True,
+                   raises={"python": ("ValueError", "OverflowError")}),
     "neg": Spelling(_same("-{0}")),
-    "exp": Spelling(_calls("exp"), atoms=(0,), overflows=True),
-    "log": Spelling(_calls("log", sql="ln")),
+    "exp": Spelling(_calls("exp"), atoms=(0,), overflows=True, raises={"python": ("OverflowError",)},
+                    guards={"python": ((lambda m, x: x > PY_EXP_LIMIT, "the result overflows", "OverflowError"),)}),
+    "log": Spelling(_calls("log", sql="ln"), raises={"python": ("ValueError",)}),
     "tanh": Spelling(_calls("tanh"), atoms=(0,)),
     "relu": Spelling({"python": "max(0.0, {0})", "numpy": "np.where({0} > 0.0, {0}, 0.0)",
                       "c": "({0} > 0.0 ? {0} : 0.0)", "js": "({0} > 0 ? {0} : 0)",
@@ -355,7 +411,7 @@ SPELLINGS: dict[str, Spelling] = {
                          "js": "({0} >= 0 ? 1 / (1 + Math.exp(-{0})) : Math.exp({0}) / (1 + Math.exp({0})))",
                          "sql": "CASE WHEN {0} >= 0e0 THEN 1e0 / (1e0 + exp(-{0})) ELSE exp({0}) / (1e0 + exp({0})) END"},
                         atoms=(0,)),
-    "sqrt": Spelling(_calls("sqrt")),
+    "sqrt": Spelling(_calls("sqrt"), raises={"python": ("ValueError",)}),
     "abs": Spelling({"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})", "js": "Math.abs({0})",
                      "sql": "abs({0})"}),
     "sin": Spelling(_calls("sin")),
@@ -368,7 +424,7 @@ SPELLINGS: dict[str, Spelling] = {
                           "sql": "(" + _LOG1P_SQL.replace("{0}", "exp(-abs({0}))")
                                  + " + CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END)"},
                          atoms=(0,)),
-    "log1p": Spelling({**_calls("log1p"), "sql": _LOG1P_SQL}),
+    "log1p": Spelling({**_calls("log1p"), "sql": _LOG1P_SQL}, raises={"python": ("ValueError",)}),
     "sign": Spelling({"python": "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0)", "numpy": "np.sign({0})",
                       "c": "({0} > 0.0 ? 1.0 : {0} < 0.0 ? -1.0 : 0.0)", "js": "({0} > 0 ? 1 : {0} < 0 ? -1 : 0)",
                       "sql": "CASE WHEN {0} > 0e0 THEN 1e0 WHEN {0} < 0e0 THEN -1e0 ELSE 0e0 END"}, atoms=(0,)),
