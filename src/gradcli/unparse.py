@@ -20,6 +20,7 @@ import re
 from typing import Callable, Mapping
 
 from .engine import literal
+from .ops import OPS, SPELLINGS
 from .symbolic import Sym, live
 
 _INFIX = {"+": (1, " + "), "-": (1, " - "), "*": (2, "*"), "/": (2, "/")}
@@ -172,9 +173,22 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", 
           "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
           "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 _NAME = re.compile(r"([A-Za-z]+)_?([0-9]+|[A-Za-z0-9]+)?")
-_FUNC = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-         "tanh": r"\tanh", "sigmoid": r"\sigma", "max": r"\max", "min": r"\min", "atan": r"\arctan",
-         "asinh": r"\operatorname{arsinh}", "erf": r"\operatorname{erf}"}
+
+
+def _latex_form(op: str) -> list:
+    """A function's LaTeX from its spelling (``ops.SPELLINGS[op].latex``), in
+    pieces: text, and ``(operand, 0)`` where an operand goes, written whole."""
+    form = _LATEX_FORMS.get(op)
+    if form is None:
+        arity = OPS[op].arity
+        text = SPELLINGS[op].latex or (r"\operatorname{" + op + r"}\left("
+                                       + ", ".join(f"{{{i}}}" for i in range(arity)) + r"\right)")
+        form = _LATEX_FORMS[op] = [(int(part[1]), 0) if re.fullmatch(r"\{\d\}", part) else part
+                                   for part in re.split(r"(\{\d\})", text) if part]
+    return form
+
+
+_LATEX_FORMS: dict[str, list] = {}
 
 
 def latex_name(name: str) -> str:
@@ -210,8 +224,10 @@ def _latex_level(node: Sym) -> int:
         return 2
     if node.op == "neg":
         return 3
-    if node.op in ("**", "/", "exp"):
+    if node.op in ("**", "/"):
         return 4
+    if node.op in SPELLINGS and (SPELLINGS[node.op].latex or "").endswith("}") and "^{" in SPELLINGS[node.op].latex:
+        return 4          # a superscript (e^{x}) binds like a power
     return 5
 
 
@@ -231,19 +247,7 @@ def _latex_layout(node: Sym) -> list:
         return [(0, 5), "^{", (1, 0), "}"]
     if op == "neg":
         return ["-", (0, 4)]
-    if op == "exp":
-        return ["e^{", (0, 0), "}"]
-    if op == "sqrt":
-        return [r"\sqrt{", (0, 0), "}"]
-    if op == "abs":
-        return [r"\left|", (0, 0), r"\right|"]
-    name = _FUNC.get(op, r"\operatorname{" + op + "}")
-    pieces: list = [name + r"\left("]
-    for i in range(len(node.children)):
-        if i:
-            pieces.append(", ")
-        pieces.append((i, 0))
-    return pieces + [r"\right)"]
+    return _latex_form(op)
 
 
 def latex(root: Sym) -> str:
