@@ -742,3 +742,52 @@ def test_cli_writes_the_file_whole(tmp_path):
     assert bad.exit_code == 2 and target.read_text() == "before"
     missing = cli("codegen", "y = a*b", "-o", str(tmp_path / "no" / "g.py"))
     assert missing.exit_code == 2 and "no such file or directory" in missing.stderr.lower()
+
+
+NEW_ROW = '''
+import json, sys
+from gradcli import ops
+ops.OPS["cube"] = ops.Op("cube", 1, lambda m, x: x * x * x, (lambda m, g, x, o: g * (3.0 * (x * x)),))
+ops.FUNCTIONS["cube"] = ops.OPS["cube"]
+ops.SPELLINGS["cube"] = ops.Spelling(ops._same("({0} * {0} * {0})"), atoms=(0,), overflows=True)
+import numpy as np
+from typer.testing import CliRunner
+import gradcli
+from gradcli.arrays import at_points
+from gradcli.build import structure
+from gradcli.cli import app
+from gradcli.codegen import generate, js_rules
+from gradcli.parse import parse
+
+graph = structure(parse("cube(x) * y"))
+block = at_points(graph, {"x": np.array([1.5, -2.0]), "y": np.array([2.0, 3.0])})
+ns = {}
+exec(generate(graph, "python").code, ns)
+run = CliRunner().invoke
+out = {"grad": gradcli.grad("cube(x) * y", x=1.5, y=2.0),
+       "at": [block.value.tolist(), {k: v.tolist() for k, v in block.grads.items()}],
+       "python": ns["gradient"](1.5, 2.0),
+       "c": generate(graph, "c").code, "js": js_rules()["cube"],
+       "explain": run(app, ["explain", "cube(x)", "x=2"]).output,
+       "latex": run(app, ["diff", "cube(x)", "--latex"]).output,
+       "check": run(app, ["check", "cube(x)", "x=2"]).exit_code}
+json.dump(out, sys.stdout)
+'''
+
+
+def test_adding_a_row_and_its_spelling_is_enough():
+    """An op nobody wrote code for (``cube``), added as one row and one
+    spelling, at run time: grad, --at, code generation, the page's rules,
+    explain, check and diff --latex take it with no other edit."""
+    done = subprocess.run([sys.executable, "-c", NEW_ROW], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["grad"] == {"x": 13.5, "y": 3.375}
+    assert out["at"] == [[6.75, -24.0], {"x": [13.5, 36.0], "y": [3.375, -8.0]}]
+    assert out["python"] == [6.75, 13.5, 3.375]
+    assert "(x * x * x)" in out["c"] and "3.0 * (x * x)" in out["c"]
+    assert out["js"] == {"forward": "(x * x * x)", "guards": [], "partials": ["(3 * (x * x))"],
+                         "chains": ["(g * (3 * (x * x)))"]}
+    assert "cube" in out["explain"] and "12" in out["explain"]
+    assert out["latex"] == "3 \\left(x^{2}\\right)\n"
+    assert out["check"] == 0
