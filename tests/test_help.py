@@ -260,6 +260,9 @@ def test_contributing_says_where_changes_go():
         assert re.search(rf"^\| {re.escape(what)}.*{re.escape(where)}", text, re.M), what
     for name in re.findall(r"`src/gradcli/(\w+\.py)`", text):
         assert (ROOT / "src" / "gradcli" / name).exists() or name == "codegen.py", name
+    for row in re.findall(r"^\|.*$", text, re.M):      # every module the map names is there
+        for name in re.findall(r"`(\w+\.py)`", row):
+            assert any((ROOT / d / name).exists() for d in ("src/gradcli", "tests", "bench")), name
 
 
 def _venv_env(bin_dir) -> dict:
