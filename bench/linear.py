@@ -120,7 +120,7 @@ def main() -> None:
     a = ap.parse_args()
     names = a.only.split(",") if a.only else list(CASES)
     print(f"load average {os.getloadavg()[0]:.1f}; {a.gradcli}")
-    print(f"| case | n | 4n | time n | time 4n | ratio | MiB n | MiB 4n | ratio | exit |")
+    print("| case | n | 4n | time n | time 4n | ratio | MiB n | MiB 4n | ratio | exit |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:

@@ -68,7 +68,6 @@ def run(cmd) -> dict:
 def make_points(d: Path, name: str, names: list, n: int, seed: int) -> None:
     import numpy as np
     import pyarrow as pa
-    import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)

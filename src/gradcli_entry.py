@@ -11,7 +11,6 @@ asks. (It lives outside the ``gradcli`` package because importing
 engine: about 35 ms without the guard.)
 """
 
-import sys
 
 
 def main() -> None:

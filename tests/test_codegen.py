@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 import gradcli
 from gradcli import codegen
-from gradcli.build import bind, build, structure
+from gradcli.build import build, structure
 from gradcli.codegen import LANGS, SPELLINGS, generate, js_rules
 from gradcli.errors import DomainError
 from gradcli.ops import OPS, FloatMath, compute

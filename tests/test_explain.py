@@ -103,7 +103,6 @@ def test_steps_add_up_to_grad_on_examples(example):
 
 def test_paths_of_micrograd_add_up():
     g = build(parse((EXAMPLES / "micrograd_readme.grad").read_text()), {})
-    ex = steps(g)
     for name in ("a", "b"):
         found, total = paths(g, g.leaves[name], limit=10_000)
         assert len(found) == total > 1

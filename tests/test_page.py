@@ -11,7 +11,6 @@ page gives is compared with the command line's (`grad --json`, `eval`,
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import re
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import ROOT
 from gradcli import build, parse
 from gradcli import page as page_mod
 from gradcli.render import short

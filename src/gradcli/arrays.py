@@ -19,27 +19,19 @@ suspect row runs again through the float engine, which raises the very
 ``DomainError`` (operation, place and operand) ``gradcli grad`` would give
 at that point, or gives the row's results if the vector pass was too
 cautious. So batched and one-point results agree, to rounding.
-
-Reading points: ``_csv_rows`` and ``_json_row`` are the pure-Python judges
-of a CSV row and a JSON line (the language's numbers, errors naming the
-line and the cell); pointsio.py reads files and streams in blocks with them
-(and with Arrow, when installed, on the fast path).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import re
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .build import NAME_RE as _NAME, VALUE_RE as _VALUE, bind
+from .build import bind
 from .engine import Graph, paused_gc
 from .errors import DomainError, InputError
 from .ops import OPS, FloatMath
-from .safeio import printable
 
 BLOCK = 4096            # points per block, at most
 CELLS = 1 << 21         # at most this many floats alive per block (rows x nodes)
@@ -304,72 +296,3 @@ def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequenc
     ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points."""
     batch = Batch(graph, list(columns), wrt, grads)
     return batch.run([columns[name] for name in batch.columns])
-
-
-# ------------------------------------------------------------ reading points
-
-_NUMBER = _VALUE.pattern
-_CSV_ROW = re.compile(rf"[ \t]*{_NUMBER}[ \t]*(?:,[ \t]*{_NUMBER}[ \t]*)*")
-
-
-def _csv_rows(stream, lineno, where, width):
-    match = _CSV_ROW.fullmatch
-    for line in stream:
-        lineno += 1
-        text = line.rstrip("\r\n")
-        if match(text):
-            cells = text.split(",")
-            if len(cells) == width:
-                values = [float(c) for c in cells]
-                if math.isfinite(sum(values)) or all(map(math.isfinite, values)):
-                    yield lineno, values
-                    continue
-        elif not text.strip():
-            continue
-        raise _bad_csv(text, lineno, where, width)
-
-
-def _bad_csv(text, lineno, where, width) -> InputError:
-    cells = text.split(",")
-    for cell in cells:
-        if not _VALUE.fullmatch(cell.strip()):
-            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is not a number "
-                              "(write numbers such as 2, -3, 0.5 or 1e-3)")
-        if not math.isfinite(float(cell)):
-            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is too large for a float")
-    return InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
-
-
-def _json_row(line, lineno, where, columns) -> dict:
-    try:
-        # Integers as floats, from their text: a number of hundreds of
-        # digits is too large for a float (rejected below), not an error
-        # of Python's int conversion.
-        row = json.loads(line, parse_int=float)
-    except ValueError as e:
-        raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
-    if not isinstance(row, dict):
-        raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
-    for name, value in row.items():
-        if not _NAME.fullmatch(name):
-            raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not an input name")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"line {lineno} of {where}: the value of `{name}` is not a finite number")
-    if columns is not None and set(row) != set(columns):
-        missing = [c for c in columns if c not in row]
-        extra = [c for c in row if c not in columns]
-        what = (f"lacks {', '.join(f'`{c}`' for c in missing)}" if missing
-                else f"has {', '.join(f'`{c}`' for c in extra)}, which the first line has not")
-        raise InputError(f"line {lineno} of {where} {what}; every line gives the same names")
-    return row
-
-
-def row_error(e: DomainError, row: int, place: str, names: Sequence[str],
-              values: Sequence[float]) -> DomainError:
-    """A point's math error, saying which point: its number and ``place``
-    (``line 7 of `p.csv```, ``row 3 of `p.parquet```)."""
-    from .render import full
-
-    point = ", ".join(f"{n}={full(float(v))}" for n, v in zip(names, values))
-    return DomainError(f"at point {row} ({place}): {e.message}", e.pos,
-                       [f"the point is {point}", *e.notes], op=e.op, operands=e.operands)

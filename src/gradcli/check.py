@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .engine import Graph, Value, forward, reaches
 from .errors import DomainError, InputError

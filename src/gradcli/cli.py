@@ -146,7 +146,7 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RESULTS, MissingValue, Source, as_script, console, emit, errors_to_exit, gradients, load,
+    RESULTS, MissingValue, Source, as_script, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, split_args, split_names, wants_table,
 )
 from .terminal import paged  # noqa: E402

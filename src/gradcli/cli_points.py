@@ -37,7 +37,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         if jobs != 1 and scheduler is None:
             pointsrun.warm_up()
         from . import pointsio
-        from .arrays import Batch, row_error
+        from .arrays import Batch
         from .build import resolve, structure
         from .parse import parse
 
@@ -52,7 +52,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         skip = on_error == "skip"
 
         def fail(e, number, place, values):
-            return row_error(e, number, place, columns, values)
+            return pointsio.row_error(e, number, place, columns, values)
 
         if scheduler is not None:
             if out is None or out == "-" or pointsio.format_of(out):

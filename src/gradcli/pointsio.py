@@ -16,7 +16,7 @@ does not grow with the number of points. Text is read in blocks of
 block is parsed by Arrow's multi-threaded reader, strictly (no quotes, no
 null markers, float64 columns); whenever Arrow refuses a block, or its
 numbers are not all finite, the block is read again by the pure-Python
-reader (batch.py), which accepts exactly the language's numbers and names
+reader (``csv_rows``, ``json_row``), which accepts exactly the language's numbers and names
 the line and the cell that is wrong. So the fast path never accepts what the
 slow one rejects, and errors read the same with or without pyarrow. JSON
 lines go the same way: a block through Arrow's JSON reader with a float64
@@ -51,12 +51,15 @@ beside it and renamed into place.
 from __future__ import annotations
 
 import glob as globmod
+import json
 import math
 import os
+import re
 from functools import lru_cache
 from typing import IO, Iterator, List, NamedTuple, Optional, Sequence
 
-from .errors import InputError
+from .build import NAME_RE as _NAME, VALUE_RE as _VALUE
+from .errors import DomainError, InputError
 from .safeio import printable
 
 CHUNK_BYTES = 1 << 22      # text read per block (cut at a line end)
@@ -331,8 +334,7 @@ def _decode(data: bytes, first_line: int, where: str) -> str:
 
 
 def _text(f, where: str, counter, owned: bool):
-    from .arrays import _NAME, _json_row
-
+    
     lineno = 0
     while True:
         lineno += 1
@@ -349,7 +351,7 @@ def _text(f, where: str, counter, owned: bool):
             break
     text = _decode(line, lineno, where)
     if text.lstrip().startswith("{"):
-        first = _json_row(text, lineno, where, None)
+        first = json_row(text, lineno, where, None)
         columns = list(first)
         return columns, _text_chunks(f, where, counter, owned, lineno, columns, first), "jsonl"
     columns = [c.strip() for c in text.rstrip("\r\n").split(",")]
@@ -467,16 +469,12 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
 
 
 def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
-    from .arrays import _csv_rows
-
     text = _decode(data, start, where)
-    return _csv_rows(text.splitlines(True), start - 1, where, width if width is not None else
-                     text.split("\n", 1)[0].count(",") + 1)
+    return csv_rows(text.splitlines(True), start - 1, where, width if width is not None else
+                    text.split("\n", 1)[0].count(",") + 1)
 
 
 def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json: bool) -> Chunk:
-    from .arrays import _csv_rows, _json_row
-
     np = _np()
     text = _decode(data, start, where)
     lines, values = [], []
@@ -485,11 +483,11 @@ def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json:
         for line in text.splitlines(True):
             lineno += 1
             if line.strip():
-                row = _json_row(line, lineno, where, columns)
+                row = json_row(line, lineno, where, columns)
                 lines.append(lineno)
                 values.append([row[c] for c in columns])
     else:
-        for lineno, row in _csv_rows(text.splitlines(True), start - 1, where, len(columns)):
+        for lineno, row in csv_rows(text.splitlines(True), start - 1, where, len(columns)):
             lines.append(lineno)
             values.append(row)
     table = np.array(values, dtype=float).reshape(len(values), len(columns))
@@ -499,8 +497,6 @@ def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json:
 # -- Parquet and Arrow IPC
 
 def _check_schema(schema, where: str) -> List[str]:
-    from .arrays import _NAME
-
     pa = arrow()
     names = list(schema.names)
     for field in schema:
@@ -761,6 +757,81 @@ def _edit(np, out, v, s, t):
     return result
 
 
+# ------------------------------------------------- the pure-Python judges
+
+_NUMBER = _VALUE.pattern
+_CSV_ROW = re.compile(rf"[ \t]*{_NUMBER}[ \t]*(?:,[ \t]*{_NUMBER}[ \t]*)*")
+
+
+def csv_rows(stream, lineno, where, width):
+    """(line number, values) for each row of CSV lines, blank lines skipped;
+    the first row that is not ``width`` numbers of the language raises an
+    ``InputError`` naming its line and cell."""
+    match = _CSV_ROW.fullmatch
+    for line in stream:
+        lineno += 1
+        text = line.rstrip("\r\n")
+        if match(text):
+            cells = text.split(",")
+            if len(cells) == width:
+                values = [float(c) for c in cells]
+                if math.isfinite(sum(values)) or all(map(math.isfinite, values)):
+                    yield lineno, values
+                    continue
+        elif not text.strip():
+            continue
+        raise _bad_csv(text, lineno, where, width)
+
+
+def _bad_csv(text, lineno, where, width) -> InputError:
+    cells = text.split(",")
+    for cell in cells:
+        if not _VALUE.fullmatch(cell.strip()):
+            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is not a number "
+                              "(write numbers such as 2, -3, 0.5 or 1e-3)")
+        if not math.isfinite(float(cell)):
+            return InputError(f"line {lineno} of {where}: `{printable(cell.strip())}` is too large for a float")
+    return InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
+
+
+def json_row(line, lineno, where, columns) -> dict:
+    """One JSON line as ``{name: number}``, every value a finite number and,
+    with ``columns``, exactly those names; else an ``InputError`` naming the
+    line."""
+    try:
+        # Integers as floats, from their text: a number of hundreds of
+        # digits is too large for a float (rejected below), not an error
+        # of Python's int conversion.
+        row = json.loads(line, parse_int=float)
+    except ValueError as e:
+        raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
+    if not isinstance(row, dict):
+        raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
+    for name, value in row.items():
+        if not _NAME.fullmatch(name):
+            raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not an input name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"line {lineno} of {where}: the value of `{name}` is not a finite number")
+    if columns is not None and set(row) != set(columns):
+        missing = [c for c in columns if c not in row]
+        extra = [c for c in row if c not in columns]
+        what = (f"lacks {', '.join(f'`{c}`' for c in missing)}" if missing
+                else f"has {', '.join(f'`{c}`' for c in extra)}, which the first line has not")
+        raise InputError(f"line {lineno} of {where} {what}; every line gives the same names")
+    return row
+
+
+def row_error(e: DomainError, row: int, place: str, names: Sequence[str],
+              values: Sequence[float]) -> DomainError:
+    """A point's math error, saying which point: its number and ``place``
+    (``line 7 of `p.csv```, ``row 3 of `p.parquet```)."""
+    from .render import full
+
+    point = ", ".join(f"{n}={full(float(v))}" for n, v in zip(names, values))
+    return DomainError(f"at point {row} ({place}): {e.message}", e.pos,
+                       [f"the point is {point}", *e.notes], op=e.op, operands=e.operands)
+
+
 # ------------------------------------------------------------------- writing
 
 class Sink:
@@ -885,4 +956,5 @@ def sink_format(path: Optional[str], as_json: bool) -> str:
     return fmt
 
 
-__all__ = ("Chunk", "Points", "Sink", "open_points", "open_sink", "float_lines", "expand", "format_of")
+__all__ = ("Chunk", "Points", "Sink", "open_points", "open_sink", "float_lines", "expand", "format_of",
+           "csv_rows", "json_row", "row_error")

@@ -2,7 +2,7 @@
 processes, or on a Dask cluster (``--scheduler``).
 
 The unit of work is a chunk of points (pointsio.Chunk): ``compute`` runs it
-through the graph (batch.Batch, in blocks sized to the graph) and encodes the
+through the graph (arrays.Batch, in blocks sized to the graph) and encodes the
 results for the output (text for CSV and JSON lines, a record batch for
 Parquet and Arrow), so that workers do the encoding too, which is most of the
 time for text. What comes back is the payload and the rows where an
@@ -43,7 +43,7 @@ from typing import Callable, List, NamedTuple, Optional, Sequence
 
 from .errors import DomainError, GradcliError, InputError
 
-CELLS = 1 << 21      # floats alive per block (rows x nodes), as batch.CELLS
+CELLS = 1 << 21      # floats alive per block (rows x nodes), as arrays.CELLS
 MAX_BLOCK = 1 << 16  # rows per block: fewer NumPy calls per point than batch's 4096
 
 
@@ -172,7 +172,6 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
                 take(chunk, *compute(batch, chunk.columns, fmt, names, skip, pieces=True))
         return Done(count, skipped)
 
-    import multiprocessing
     from collections import deque
 
     from . import pointsio

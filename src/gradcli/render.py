@@ -192,7 +192,6 @@ def table(graph: Graph, reported: Sequence[str] = (), every: bool = False,
     reported gradients stand out. At a short width the kind, op, inputs and
     (for the default rows) id columns go first, then names fold; numbers
     are never cut."""
-    from .texttable import FOLD, Grid
 
     with paused_gc():      # a million new lists: the collector would walk the graph each time
         return _table(graph, reported, every, precision, grads, title)
