@@ -456,6 +456,53 @@ def test_jobs_count_lines_across_blocks_read_by_workers(tmp_path, monkeypatch):
     assert "`zz` is not a number" in two.stderr
 
 
+SMALL_SLOTS = textwrap.dedent("""
+    import sys
+    from gradcli import pointsrun
+    pointsrun.Workers.SLOT = int(sys.argv.pop(1))     # blocks larger than this come through the pipe
+    from gradcli.cli_fast import main
+    sys.argv[0] = "gradcli"
+    main()
+""")
+
+
+def test_jobs_in_a_real_process_fork_and_share_slots(tmp_path):
+    """The console script forks its workers before it imports NumPy, and
+    they leave each block's text in shared memory; in a process that has
+    NumPy already (a library caller, this test process) a fork server starts
+    them and text comes through pipes. Both give the one-process bytes, for
+    CSV and JSON lines, in files and on standard output, with blocks that
+    fit their slot and blocks that do not."""
+    probe = "from gradcli import pointsrun; w = pointsrun.Workers(2); print(w.slots is not None); w.close()"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.stdout == "True\n" and r.stderr == ""
+    import gradcli.pointsrun as pr
+    w = pr.Workers(2)                         # here NumPy and pyarrow are loaded: no fork, no slots
+    try:
+        assert w.slots is None
+    finally:
+        w.close()
+    cols = neuron_points(90_000, seed=5)      # about 9 MB of CSV: three blocks for the workers
+    cols["x1"][45_000] = cols["w1"][45_000] = 1e300
+    points = tmp_path / "p.csv"
+    write_csv(points, cols)
+    args = ["grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip"]
+    for out in ("a.csv", "a.jsonl", None):
+        o = ["-o", tmp_path / out] if out else []
+        one = gradcli(*args, *o)
+        assert one.returncode == 0
+        expected = (tmp_path / out).read_bytes() if out else one.stdout
+        assert len(expected) > 8_000_000
+        for runner_args in ([], ["SMALL"]):
+            if runner_args:
+                cmd = [sys.executable, "-c", SMALL_SLOTS, "65536", *map(str, args), *map(str, o), "--jobs", "2"]
+                two = subprocess.run(cmd, capture_output=True)
+            else:
+                two = gradcli(*args, *o, "--jobs", "2")
+            assert two.returncode == 0 and two.stderr == one.stderr
+            assert ((tmp_path / out).read_bytes() if out else two.stdout) == expected
+
+
 def test_a_batch_travels_as_flat_data_without_recursion():
     program = "x = a\n" + "x = x * 1.0001 + b\n" * 5_000      # far deeper than the recursion limit
     batch = Batch(structure(parse(program)), ["a", "b"])

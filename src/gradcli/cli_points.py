@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Optional
 
 from .cli_common import Source, errors_to_exit, parse_bindings, read_program, split_names, stdin
@@ -27,15 +27,18 @@ from .safeio import printable
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
            out: Optional[str] = None, jobs: int = 1, scheduler: Optional[str] = None) -> None:
     source = Source()
-    with errors_to_exit(source):
+    with errors_to_exit(source), ExitStack() as stack:
         if on_error not in ("fail", "skip"):
             raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
         if jobs < 0:
             raise InputError(f"--jobs {jobs}: expected a number of processes, or 0 for every core")
         from . import pointsrun
 
+        workers = None
         if jobs != 1 and scheduler is None:
-            pointsrun.warm_up()
+            # Started first: forked from this process while it is small and
+            # runs one thread (pointsrun.Workers).
+            workers = stack.enter_context(_ending(pointsrun.Workers(pointsrun.cores() if jobs == 0 else jobs)))
         from . import pointsio
         from .arrays import Batch
         from .build import resolve, structure
@@ -74,9 +77,17 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         pointsrun.keep_freed_memory()
         with _output(out) as f, _progress(points) as tick:
             sink = pointsio.Sink(fmt, heads, grads, f)
-            done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail)
+            done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
             sink.close()
         _note(done, points.where)
+
+
+@contextmanager
+def _ending(workers):
+    try:
+        yield workers
+    finally:
+        workers.close()
 
 
 def _dataset_columns(path: str) -> list:

@@ -417,12 +417,19 @@ def _arrow_csv(data: bytes, start: int, where: str, columns: List[str], lines: i
         if column.null_count:
             return None
         array = column.to_numpy()
-        if not math.isfinite(float(np.sum(array))) and not np.isfinite(array).all():
+        if not _all_finite(np, array):
             return None
         cols.append(array)
     rows = table.num_rows
     # Rows in order of lines; blank lines (skipped) make the map lazy.
     return Chunk(cols, rows, where, start, data=None if rows == lines else data)
+
+
+def _all_finite(np, array) -> bool:
+    """Whether every number is finite: one sum (its overflow is no error),
+    and the full test only when the sum is not finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return math.isfinite(float(np.sum(array))) or bool(np.isfinite(array).all())
 
 
 def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: int) -> Optional[Chunk]:
@@ -462,7 +469,7 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
         if column.null_count:
             return None
         array = column.to_numpy()
-        if not math.isfinite(float(np.sum(array))) and not np.isfinite(array).all():
+        if not _all_finite(np, array):
             return None
         cols.append(array)
     return Chunk(cols, lines, where, start)

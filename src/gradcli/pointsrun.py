@@ -143,11 +143,12 @@ def point_error(batch, values: Sequence[float]) -> DomainError:
 
 def run(batch, points, sink, skip: bool, jobs: int = 1,
         progress: Optional[Callable[[int], None]] = None,
-        fail: Optional[Callable] = None) -> Done:
+        fail: Optional[Callable] = None, workers: Optional["Workers"] = None) -> Done:
     """Every chunk of ``points`` through ``batch`` into ``sink``, in order.
     ``fail(error, point_number, place, values)`` makes the exception
     raised for a failed point without ``skip``; ``progress(rows_done)`` is
-    called after each chunk."""
+    called after each chunk. ``workers``: the processes for ``jobs`` > 1,
+    started early (else they are started here and ended at the end)."""
     count, skipped = 0, []
     fmt, names = sink.fmt, sink.names
     write = sink.write_encoded
@@ -176,10 +177,11 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
 
     from . import pointsio
 
-    # A fresh server process forks the workers: never a fork of this one,
-    # whose Arrow threads may hold locks a child would wait on for ever.
-    ctx = warm_up()
-    pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(pack(batch), fmt, names, skip))
+    own = workers is None
+    if own:
+        workers = Workers(jobs)
+    workers.start(batch, fmt, names, skip)
+    pool, slot = workers.pool, workers.slot
     try:
         pending: deque = deque()
         parts = pointsio.csv_parts(points)
@@ -187,26 +189,97 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
             # Workers read and parse their own blocks of the file too: this
             # process only writes what comes back, in order.
             lines = {}
-            for part in parts:
-                pending.append((part, pool.apply_async(_worker_part, (part,))))
-                while len(pending) >= 2 * jobs:
-                    take_part(*pending.popleft(), lines, take)
+            for i, part in enumerate(parts):
+                pending.append((part, pool.apply_async(_worker_part, (part, slot(i)))))
+                while len(pending) >= workers.depth:
+                    take_part(*pending.popleft(), lines, take, workers)
             while pending:
-                take_part(*pending.popleft(), lines, take)
+                take_part(*pending.popleft(), lines, take, workers)
             return Done(count, skipped)
-        for chunk in points.chunks:
-            pending.append((chunk, pool.apply_async(_worker_compute, (chunk.columns,))))
+        for i, chunk in enumerate(points.chunks):
+            pending.append((chunk, pool.apply_async(_worker_compute, (chunk.columns, slot(i)))))
             chunk.columns = None            # the worker has them; free ours
-            while len(pending) >= 2 * jobs:
+            while len(pending) >= workers.depth:
                 c, result = pending.popleft()
-                take(c, *result.get())
+                take(c, *workers.payload(result.get()))
         while pending:
             c, result = pending.popleft()
-            take(c, *result.get())
+            take(c, *workers.payload(result.get()))
     finally:
-        pool.terminate()
-        pool.join()
+        if own:
+            workers.close()
     return Done(count, skipped)
+
+
+class Workers:
+    """The processes of ``--jobs N``, started before the run has read its
+    program: ``start(batch, ...)`` then hands each its compiled graph (a
+    worker waits for it in its initializer), and ``close()`` ends them.
+
+    On Linux, from a process that has not yet imported NumPy or pyarrow and
+    runs one thread (the command line, which starts them first thing), the
+    workers are forked from it: no interpreter to start or modules to import
+    again, and a fork of a one-thread process is safe. They also share
+    ``depth`` slots of memory with it (an anonymous shared mapping made
+    before the fork): a worker writes a block's text into its slot and says
+    how long it is, and this process writes the slot to the output, instead
+    of the text being pickled through a pipe and copied twice. Elsewhere
+    (a library caller that has imported pyarrow, whose threads may hold
+    locks a forked child would wait on for ever; or no ``fork``) a fresh
+    fork server starts them and results come back through pipes.
+
+    At most ``depth`` (two a worker) blocks are out at once, so the slot of
+    block ``i`` (``i % depth``) is free again when block ``i`` is sent: the
+    block ``depth`` before it has been written."""
+
+    SLOT = 1 << 24           # bytes of text a slot holds; a larger block comes through the pipe
+
+    def __init__(self, jobs: int):
+        import multiprocessing
+        import sys
+        import threading
+
+        self.jobs, self.depth = jobs, 2 * jobs
+        forkable = ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+                    and "numpy" not in sys.modules and "pyarrow" not in sys.modules)
+        ctx = multiprocessing.get_context("fork") if forkable else warm_up()
+        self.slots = None
+        if forkable:
+            import mmap
+
+            self.slots = mmap.mmap(-1, self.SLOT * self.depth)
+        self._state = ctx.SimpleQueue()
+        self.pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(self._state, self.slots))
+
+    def start(self, batch, fmt: str, names: List[str], skip: bool) -> None:
+        self._text = fmt in ("csv", "jsonl") and self.slots is not None
+        state = (pack(batch), fmt, names, skip)
+        for _ in range(self.jobs):
+            self._state.put(state)
+
+    def slot(self, i: int) -> Optional[int]:
+        return i % self.depth if self._text else None
+
+    def payload(self, result):
+        """A worker's (payload, errors) with the payload read from its slot."""
+        payload, errors = result
+        if isinstance(payload, Slot):
+            start = payload.index * self.SLOT
+            payload = memoryview(self.slots)[start:start + payload.size]
+        return payload, errors
+
+    def close(self) -> None:
+        self.pool.terminate()
+        self.pool.join()
+        if self.slots is not None:
+            self.slots.close()
+
+
+class Slot(NamedTuple):
+    """A block's text, left in shared slot ``index`` by a worker."""
+
+    index: int
+    size: int
 
 
 class Writer:
@@ -335,20 +408,31 @@ def prefetched(chunks, depth: int = 2):
 _WORKER: dict = {}
 
 
-def _worker_init(state, fmt, names, skip):
+def _worker_init(state_queue, slots):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     keep_freed_memory()
-    _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip)
+    from . import arrays, pointsio   # NumPy, pyarrow and orjson load while the parent reads the program
+
+    arrays.array_math()
+    pointsio.arrow()
+    pointsio._orjson()
+    state, fmt, names, skip = state_queue.get()    # waits for the parent's start()
+    _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip, slots=slots)
 
 
-def _worker_compute(columns):
+def _worker_compute(columns, slot=None):
     w = _WORKER
-    return compute(w["batch"], columns, w["fmt"], w["names"], w["skip"])
+    payload, errors = compute(w["batch"], columns, w["fmt"], w["names"], w["skip"])
+    if slot is not None and payload is not None and len(payload) <= Workers.SLOT:
+        start = slot * Workers.SLOT
+        w["slots"][start:start + len(payload)] = payload
+        payload = Slot(slot, len(payload))
+    return payload, errors
 
 
-def _worker_part(part):
+def _worker_part(part, slot=None):
     """A block of a CSV file, read, parsed, computed and encoded here: (its
     number of lines, payload, errors with their line counted from 1), or
     None where the block does not parse (the parent reads it again to say
@@ -359,7 +443,7 @@ def _worker_part(part):
         chunk, lines = pointsio.read_csv_part(part, 1)
     except GradcliError:
         return None
-    payload, errors = _worker_compute(chunk.columns)
+    payload, errors = _worker_compute(chunk.columns, slot)
     return lines, chunk.rows, payload, [(r, v, chunk.line_of(r) - 1) for r, v in errors]
 
 
@@ -373,7 +457,7 @@ class _Place:
         return self.places[r]
 
 
-def take_part(part, result, lines: dict, take) -> None:
+def take_part(part, result, lines: dict, take, workers) -> None:
     from . import pointsio
 
     first = lines.setdefault(part.path, None)
@@ -387,6 +471,7 @@ def take_part(part, result, lines: dict, take) -> None:
         pointsio.read_csv_part(part, first)         # raises the reader's error, with its line
         raise InputError(f"{part.where} could not be read")   # pragma: no cover
     n, rows, payload, errors = out
+    payload, _ = workers.payload((payload, None))
     places = {r: f"line {first + line} of {part.where}" for r, _, line in errors}
     lines[part.path] = first + n
     take(_Place(places, rows), payload, [(r, v) for r, v, _ in errors])
