@@ -14,17 +14,24 @@ point is run again here through the float engine, which raises the very
 ``--jobs`` and ``--scheduler`` fail exactly as one process does, with the
 same point number.
 
-``--jobs N`` starts N workers (``0``: one per core), forked by a fresh
-forkserver process (never by this one, which may hold Arrow's threads);
-each gets the compiled graph once. For CSV files the workers read too: each
-task is a block of lines (its byte range), which the worker reads, parses,
-computes and encodes, returning its text and its number of lines, so this
-process only writes; line numbers in messages are counted here, in order,
-and a block that does not parse is read again here to say where, exactly as
-one process says it. Other inputs are read here and their chunks sent out.
-Tasks go out in order, at most two per worker in flight, and results are
-written in input order: memory stays flat and the output is the
-one-process output, byte for byte.
+``--jobs N`` starts N workers (``0``: one per core) before the command has
+read its program: forked from the command line while it runs one thread and
+has not loaded NumPy (so the fork is safe, and nothing is imported twice),
+or, for a library caller with pyarrow loaded, by a fresh fork server (never
+a fork of a process whose Arrow threads may hold locks). Each gets the
+compiled graph once. For CSV files the workers read too: each task is a
+block of lines (its byte range), which the worker reads, parses, computes
+and encodes, leaving the text in a slot of memory shared with this process
+(or, from a fork server, sending it through a pipe) with its number of
+lines, so this process only writes; line numbers in messages are counted
+here, in order, and a block that does not parse is read again here to say
+where, exactly as one process says it. Other inputs are read here and their
+chunks sent out. Tasks go out in order, at most two per worker in flight,
+and results are written in input order: memory stays flat and the output is
+the one-process output, byte for byte. Measured (2 cores, quiet): the MLP's
+CSV at 2e5 points 3.03 s with one process, 2.39 s with ``--jobs 2``; the
+neuron's at 1e6 points, where reading and writing text is most of the work,
+about the same (0.9 s) either way.
 
 ``--scheduler ADDRESS`` ships the compiled graph to a Dask cluster once
 (``Client.scatter``, broadcast), runs one task per file of a Parquet dataset
