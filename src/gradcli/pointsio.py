@@ -412,24 +412,28 @@ def _arrow_csv(data: bytes, start: int, where: str, columns: List[str], lines: i
                                                  quoted_strings_can_be_null=False))
     except (pa.ArrowException, ValueError):
         return None
-    cols = []
-    for column in table.columns:
-        if column.null_count:
-            return None
-        array = column.to_numpy()
-        if not _all_finite(np, array):
-            return None
-        cols.append(array)
+    cols = _finite_columns(np, table.columns)
+    if cols is None:
+        return None
     rows = table.num_rows
     # Rows in order of lines; blank lines (skipped) make the map lazy.
     return Chunk(cols, rows, where, start, data=None if rows == lines else data)
 
 
-def _all_finite(np, array) -> bool:
-    """Whether every number is finite: one sum (its overflow is no error),
-    and the full test only when the sum is not finite."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return math.isfinite(float(np.sum(array))) or bool(np.isfinite(array).all())
+def _finite_columns(np, columns) -> Optional[list]:
+    """Arrow's columns as NumPy arrays, or None if a value is missing or
+    not finite (the Python reader then says where). Finite: one sum (its
+    overflow is no error), and the full test only when the sum is not."""
+    arrays = []
+    for column in columns:
+        if column.null_count:
+            return None
+        array = column.to_numpy()
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not (math.isfinite(float(np.sum(array))) or np.isfinite(array).all()):
+                return None
+        arrays.append(array)
+    return arrays
 
 
 def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: int) -> Optional[Chunk]:
@@ -463,16 +467,8 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
         return None
     if table.num_rows != lines:
         return None
-    cols = []
-    for name in columns:
-        column = table.column(name)
-        if column.null_count:
-            return None
-        array = column.to_numpy()
-        if not _all_finite(np, array):
-            return None
-        cols.append(array)
-    return Chunk(cols, lines, where, start)
+    cols = _finite_columns(np, [table.column(name) for name in columns])
+    return None if cols is None else Chunk(cols, lines, where, start)
 
 
 def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
