@@ -886,7 +886,7 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
     if fmt == "jsonl":
         import json
 
-        if _orjson() is not None and len(columns) <= len(MARKS) + 1:
+        if _orjson() is not None:
             return _json_lines(names, grads, columns, bad, messages)
         words = [float_lines([c])[:-1].split(b"\n") for c in columns]
         if grads:
@@ -907,25 +907,38 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
 
 def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
     """JSON lines from the CSV text of the block (orjson's floats, laid out
-    as ``repr``): each row's j-th field separator marked, then
-    each mark replaced by the key that follows it, a pass of ``bytes.replace``
-    per key; rows that failed are written whole afterwards (error messages)."""
+    as ``repr``), each separator replaced by what goes between the numbers
+    (``, "grad": {"x": ``, ``, "y": ``, ``}}\n{"value": ``); rows that
+    failed are written whole afterwards (error messages).
+
+    Up to 31 columns each row's j-th separator is marked with a byte of its
+    own and each mark replaced by a pass of ``bytes.replace``; with more,
+    there are not enough marks, and every separator is widened at once
+    (``np.repeat`` with counts) and its text written in (``_widen``).
+    Measured at 1e6 points x 6 columns: 0.25 s more than CSV; 72 columns at
+    2e5 points: 1.1 s more, where a row template in Python took 3 s."""
     import json
 
-    text = float_lines(columns, bad, marks=True)
-    if not text:
-        return b""
     head = b'{"value": '
     tail = b"}"
     keys = [json.dumps(n[5:]).encode() for n in names[1:]] if grads else []
     if keys:
-        text = text.replace(MARKS[:1], b', "grad": {' + keys[0] + b": ")
-        for mark, key in zip(MARKS[1:], keys[1:]):
-            text = text.replace(bytes([mark]), b", " + key + b": ")
         tail = b"}}"
     elif grads:
         tail = b', "grad": {}}'
-    text = head + text[:-1].replace(b"\n", tail + b"\n" + head) + tail + b"\n"
+    seps = [b', "grad": {' + keys[0] + b": "] + [b", " + key + b": " for key in keys[1:]] if keys else []
+    if len(seps) > len(MARKS):
+        text = _widen(float_lines(columns, bad, pieces=True), seps + [tail + b"\n" + head])
+        if not text:
+            return b""
+        text = head + text[:-len(head)]
+    else:
+        text = float_lines(columns, bad, marks=True)
+        if not text:
+            return b""
+        for mark, sep in zip(MARKS, seps):
+            text = text.replace(bytes([mark]), sep)
+        text = head + text[:-1].replace(b"\n", tail + b"\n" + head) + tail + b"\n"
     if bad is not None and bad.any():
         np = _np()
         lines = text.split(b"\n")
@@ -933,6 +946,29 @@ def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
             lines[r] = json.dumps({"value": None, "error": message}).encode()
         text = b"\n".join(lines)
     return text
+
+
+def _widen(text, seps: List[bytes]) -> bytes:
+    """CSV text of rows of ``len(seps)`` fields with the separator after
+    each row's j-th field (its comma, or the newline at its end) replaced
+    by ``seps[j]``: each separator byte repeated to its new width, then the
+    new bytes written in, a column of separators at a time."""
+    np = _np()
+    out = np.frombuffer(text, np.uint8) if isinstance(text, (bytes, bytearray)) else text
+    if not len(out):
+        return b""
+    k = len(seps)
+    at = np.flatnonzero((out == 44) | (out == 10))
+    width = np.array([len(sep) for sep in seps], np.intp)
+    counts = np.ones(len(out), np.intp)
+    grow = np.tile(width, len(at) // k)
+    counts[at] = grow
+    result = np.repeat(out, counts)
+    place = at + np.cumsum(grow - 1) - (grow - 1)      # each separator's place in the result
+    for j, sep in enumerate(seps):
+        where = place[j::k]
+        result[(where[:, None] + np.arange(len(sep))).ravel()] = np.tile(np.frombuffer(sep, np.uint8), len(where))
+    return result.tobytes()
 
 
 def parquet_writer(where, schema):
