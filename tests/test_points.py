@@ -497,6 +497,35 @@ def test_jobs_in_a_real_process_fork_and_share_slots(tmp_path):
             assert ((tmp_path / out).read_bytes() if out else two.stdout) == expected
 
 
+def test_jobs_share_columns_both_ways_for_parquet(tmp_path):
+    """Points this process reads (Parquet here) go to the workers through
+    shared input slots, and results for Parquet come back as columns in
+    shared slots (the record batch is made here): the same table as one
+    process, error rows (nulls) included, and the same with slots too small
+    (everything through pipes)."""
+    cols = neuron_points(200_000, seed=9)
+    cols["x1"][[10, 150_000]] = 1e300
+    cols["w1"][[10, 150_000]] = 1e300                    # x1*w1 overflows: two error rows
+    points = tmp_path / "p.parquet"
+    pq.write_table(pa.table(cols), points, row_group_size=30_000)
+    args = ["grad", "-f", EXAMPLES / "neuron.grad", "--at", points, "--on-error", "skip"]
+    for out in ("a.parquet", "a.csv"):
+        one = gradcli(*args, "-o", tmp_path / out)
+        assert one.returncode == 0 and b"2 of 200000 points" in one.stderr
+        expected = (tmp_path / out).read_bytes()
+        table = pq.read_table(tmp_path / out) if out.endswith(".parquet") else None
+        for small in (False, True):
+            cmd = ([sys.executable, "-c", SMALL_SLOTS, "4096"] if small else [sys.executable, "-m", "gradcli"])
+            two = subprocess.run([*cmd, *map(str, args), "-o", str(tmp_path / out), "--jobs", "2"],
+                                 capture_output=True)
+            assert two.returncode == 0 and two.stderr == one.stderr
+            if table is None:
+                assert (tmp_path / out).read_bytes() == expected
+            else:
+                again = pq.read_table(tmp_path / out)
+                assert again.equals(table) and again.column("value").null_count == 2
+
+
 def test_a_batch_travels_as_flat_data_without_recursion():
     program = "x = a\n" + "x = x * 1.0001 + b\n" * 5_000      # far deeper than the recursion limit
     batch = Batch(structure(parse(program)), ["a", "b"])

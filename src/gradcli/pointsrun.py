@@ -97,10 +97,12 @@ def block_rows(batch) -> int:
 
 # ------------------------------------------------------------ one chunk
 
-def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: bool, pieces: bool = False):
+def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: bool, pieces: bool = False,
+            raw: bool = False):
     """(payload, error rows as [(row, values)]) for a chunk: with ``skip``
     false, the payload is None as soon as a row fails (nothing is encoded).
-    ``pieces``: text may come as buffers to write in turn (in this process)."""
+    ``pieces``: text may come as buffers to write in turn (in this process).
+    ``raw``: the payload is (columns, bad rows, messages), not encoded."""
     from . import pointsio
     from .engine import paused_gc
 
@@ -127,6 +129,8 @@ def compute(batch, columns: Sequence[object], fmt: str, names: List[str], skip: 
     if errors:
         bad = np.zeros(n, bool)
         bad[[r for r, _ in errors]] = True
+    if raw:
+        return (cols, bad, messages), errors
     return pointsio.encode(fmt, names, batch.grads, cols, bad, messages, pieces), errors
 
 
@@ -204,7 +208,7 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
                 take_part(*pending.popleft(), lines, take, workers)
             return Done(count, skipped)
         for i, chunk in enumerate(points.chunks):
-            pending.append((chunk, pool.apply_async(_worker_compute, (chunk.columns, slot(i)))))
+            pending.append((chunk, pool.apply_async(_worker_compute, (workers.send(i, chunk.columns), slot(i)))))
             chunk.columns = None            # the worker has them; free ours
             while len(pending) >= workers.depth:
                 c, result = pending.popleft()
@@ -250,36 +254,91 @@ class Workers:
         forkable = ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
                     and "numpy" not in sys.modules and "pyarrow" not in sys.modules)
         ctx = multiprocessing.get_context("fork") if forkable else warm_up()
-        self.slots = None
+        self.slots = self.inputs = None
         if forkable:
             import mmap
 
-            self.slots = mmap.mmap(-1, self.SLOT * self.depth)
+            self.slots = mmap.mmap(-1, self.SLOT * self.depth)      # results
+            self.inputs = mmap.mmap(-1, self.SLOT * self.depth)     # points read here
         self._state = ctx.SimpleQueue()
-        self.pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(self._state, self.slots))
+        self.pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(self._state, self.slots, self.inputs))
 
     def start(self, batch, fmt: str, names: List[str], skip: bool) -> None:
-        self._text = fmt in ("csv", "jsonl") and self.slots is not None
+        self._fmt, self._names, self._grads = fmt, names, batch.grads
+        self._shared = self.slots is not None
         state = (pack(batch), fmt, names, skip)
         for _ in range(self.jobs):
             self._state.put(state)
 
     def slot(self, i: int) -> Optional[int]:
-        return i % self.depth if self._text else None
+        return i % self.depth if self._shared else None
+
+    def send(self, i: int, columns):
+        """The columns of block ``i`` for a worker: written into its input
+        slot (the task carries only where they are), or as they are."""
+        n, c = (len(columns[0]), len(columns)) if columns else (0, 0)
+        if not self._shared or not n or n * c * 8 > self.SLOT:
+            return columns
+        from . import pointsio
+
+        np = pointsio._np()
+        start = (i % self.depth) * self.SLOT
+        view = np.frombuffer(self.inputs, np.float64, count=n * c, offset=start).reshape(c, n)
+        for j, column in enumerate(columns):
+            view[j] = column
+        return Columns(i % self.depth, n, c, False)
 
     def payload(self, result):
-        """A worker's (payload, errors) with the payload read from its slot."""
+        """A worker's (payload, errors) with the payload read from its slot:
+        text as it is, columns encoded here (a record batch)."""
         payload, errors = result
         if isinstance(payload, Slot):
             start = payload.index * self.SLOT
             payload = memoryview(self.slots)[start:start + payload.size]
+        elif isinstance(payload, Columns):
+            from . import pointsio
+
+            cols, bad = payload.read(self.slots)
+            payload = pointsio.encode(self._fmt, self._names, self._grads, cols, bad, [])
         return payload, errors
 
     def close(self) -> None:
         self.pool.terminate()
         self.pool.join()
-        if self.slots is not None:
-            self.slots.close()
+        for shared in (self.slots, self.inputs):
+            if shared is not None:
+                shared.close()
+
+
+class Columns(NamedTuple):
+    """``count`` float64 columns of ``rows`` numbers in slot ``index`` (one
+    after the other), and after them, with ``bad``, a boolean per row."""
+
+    index: int
+    rows: int
+    count: int
+    bad: bool
+
+    def read(self, shared) -> tuple:
+        from . import pointsio
+
+        np = pointsio._np()
+        start, n = self.index * Workers.SLOT, self.rows
+        cols = [np.frombuffer(shared, np.float64, count=n, offset=start + 8 * n * j) for j in range(self.count)]
+        bad = np.frombuffer(shared, bool, count=n, offset=start + 8 * n * self.count) if self.bad else None
+        return cols, bad
+
+    @staticmethod
+    def write(shared, index: int, cols, bad) -> "Columns":
+        from . import pointsio
+
+        np = pointsio._np()
+        n, start = len(cols[0]), index * Workers.SLOT
+        for j, column in enumerate(cols):
+            np.frombuffer(shared, np.float64, count=n, offset=start + 8 * n * j)[:] = column
+        if bad is not None:
+            np.frombuffer(shared, bool, count=n, offset=start + 8 * n * len(cols))[:] = bad
+        return Columns(index, n, len(cols), bad is not None)
 
 
 class Slot(NamedTuple):
@@ -415,7 +474,7 @@ def prefetched(chunks, depth: int = 2):
 _WORKER: dict = {}
 
 
-def _worker_init(state_queue, slots):
+def _worker_init(state_queue, slots, inputs=None):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
@@ -426,11 +485,26 @@ def _worker_init(state_queue, slots):
     pointsio.arrow()
     pointsio._orjson()
     state, fmt, names, skip = state_queue.get()    # waits for the parent's start()
-    _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip, slots=slots)
+    _WORKER.update(batch=unpack(state), fmt=fmt, names=names, skip=skip, slots=slots, inputs=inputs)
 
 
 def _worker_compute(columns, slot=None):
+    """A block computed here; with ``slot``, its result is left in that
+    shared slot: text for CSV and JSON lines, else the columns themselves
+    (the parent makes the record batch, which it writes anyway)."""
     w = _WORKER
+    if isinstance(columns, Columns):
+        columns, _ = columns.read(w["inputs"])
+    if slot is not None and w["fmt"] not in ("csv", "jsonl"):
+        raw, errors = compute(w["batch"], columns, w["fmt"], w["names"], w["skip"], raw=True)
+        if raw is None:
+            return None, errors
+        cols, bad, _ = raw
+        if len(cols[0]) * (8 * len(cols) + 1) <= Workers.SLOT:
+            return Columns.write(w["slots"], slot, cols, bad), errors
+        from . import pointsio
+
+        return pointsio.encode(w["fmt"], w["names"], w["batch"].grads, cols, bad, []), errors
     payload, errors = compute(w["batch"], columns, w["fmt"], w["names"], w["skip"])
     if slot is not None and payload is not None and len(payload) <= Workers.SLOT:
         start = slot * Workers.SLOT
