@@ -254,8 +254,8 @@ class Workers:
         import threading
 
         self.jobs, self.depth = jobs, 2 * jobs
-        forkable = ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-                    and "numpy" not in sys.modules and "pyarrow" not in sys.modules)
+        forkable = (sys.platform.startswith("linux") and threading.active_count() == 1
+                    and "numpy" not in sys.modules and "pyarrow" not in sys.modules)   # (macOS: spawn's reasons)
         ctx = multiprocessing.get_context("fork") if forkable else warm_up()
         self.slots = self.inputs = None
         if forkable:
