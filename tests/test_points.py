@@ -62,8 +62,30 @@ def write_csv(path, cols):
 
 # ------------------------------------------------------------ float text
 
+def layouts(which, monkeypatch):
+    """Run with the C layout ("c", skipped where it is not built), or with
+    NumPy's ("numpy")."""
+    if which == "c":
+        if pointsio._c_layout() is None:
+            pytest.skip("the C layout is not built here (no C compiler at install)")
+    else:
+        monkeypatch.setattr(pointsio, "_c_layout", lambda: None)
+
+
+def test_the_c_layout_is_built_where_there_is_a_compiler():
+    """setup.py builds _layout.c as an optional extension: with a C
+    compiler (CI installs gcc) it must be there and load."""
+    import shutil
+
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        pytest.skip("no C compiler: NumPy does the layout")
+    assert pointsio._c_layout() is not None
+
+
+@pytest.mark.parametrize("which", ["c", "numpy"])
 @pytest.mark.parametrize("splice", [0.0, 1.0])     # edited with index arrays, or repr'd one by one
-def test_float_text_is_repr_at_every_magnitude(splice, monkeypatch):
+def test_float_text_is_repr_at_every_magnitude(splice, which, monkeypatch):
+    layouts(which, monkeypatch)
     monkeypatch.setattr(pointsio, "SPLICE", splice)
     rng = np.random.default_rng(1)
     x = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
@@ -82,20 +104,24 @@ def test_float_text_is_repr_at_every_magnitude(splice, monkeypatch):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=40),
-       st.integers(1, 4), st.booleans())
+       st.integers(1, 4), st.sampled_from(["c", "numpy", None]))
 def test_float_text_with_and_without_orjson(values, k, with_orjson):
+    """with_orjson: "c" or "numpy" for the layout of orjson's text, None
+    for no orjson (repr one by one)."""
     cols = [np.array(values) * (j + 1) for j in range(k)]
     bad = np.zeros(len(values), bool)
     bad[::3] = True
     expected = "".join(("," * (k - 1) if b else ",".join(repr(float(c[r]) + 0.0) for c in cols)) + "\n"
                        for r, b in enumerate(bad.tolist()))
-    saved = pointsio._orjson
-    if not with_orjson:
+    saved = pointsio._orjson, pointsio._c_layout
+    if with_orjson is None:
         pointsio._orjson = lambda: None
+    elif with_orjson == "numpy":
+        pointsio._c_layout = lambda: None
     try:
         assert pointsio.float_lines(cols, bad).decode() == expected
     finally:
-        pointsio._orjson = saved
+        pointsio._orjson, pointsio._c_layout = saved
 
 
 def test_orjson_fast_path_is_taken_when_orjson_is_installed():
@@ -112,9 +138,14 @@ def test_orjson_fast_path_is_taken_when_orjson_is_installed():
                                  b"1.7976931348623157e+308"])
 def test_layout_takes_either_spelling_of_a_large_exponent(big):
     x = float(big)
-    text = np.frombuffer(b"[0.5," + big + b",1e-7,0.000015]", np.uint8)
-    out = pointsio._layout(np, text, np.array([0.5, x, 1e-7, 1.5e-5]), 2).tobytes()
-    assert out == f"0.5,{x!r}\n1e-07,1.5e-05\n".encode()
+    text = b"[0.5," + big + b",1e-7,0.000015]"
+    expected = f"0.5,{x!r}\n1e-07,1.5e-05\n".encode()
+    assert pointsio._layout(np, np.frombuffer(text, np.uint8), np.array([0.5, x, 1e-7, 1.5e-5]), 2).tobytes() \
+        == expected
+    layout = pointsio._c_layout()
+    if layout is not None:
+        out = np.empty(len(text) + 32, np.uint8)
+        assert out[:layout(text, len(text), 2, None, out.ctypes.data)].tobytes() == expected
 
 
 # ------------------------------------------- the fast CSV path and its judge
@@ -190,6 +221,17 @@ def test_arrow_takes_plain_json_lines():
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=30),
        st.integers(1, 40), st.booleans(), st.booleans())
 def test_json_lines_fast_writer_equals_the_plain_one(values, k, grads, some_bad):
+    for which in ("c", "numpy"):
+        saved = pointsio._c_layout
+        if which == "numpy":
+            pointsio._c_layout = lambda: None
+        try:
+            check_json_lines_writer(values, k, grads, some_bad)
+        finally:
+            pointsio._c_layout = saved
+
+
+def check_json_lines_writer(values, k, grads, some_bad):
     """JSON lines from orjson's text with marked separators, byte for byte
     the lines Python writes one by one (also past the 30 marks, where the
     plain writer takes over), with error rows whole."""

@@ -658,8 +658,35 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks
         return ("\n".join(lines) + "\n").encode()
     if bad is not None and bad.any():
         m[bad] = np.nan                                 # orjson writes null
-    out = _layout(np, np.frombuffer(dumps(m.ravel()), np.uint8), m.ravel(), k, marks)
+    text = dumps(m.ravel())
+    layout = _c_layout()
+    if layout is not None and not np.isinf(m).any():    # (an infinity: repr's "inf", NumPy's way)
+        out = np.empty(len(text) + 4 * m.size + 16, np.uint8)
+        size = layout(text, len(text), k, MARKS if marks else None, out.ctypes.data)
+        if size >= 0:
+            return out[:size] if pieces else out[:size].tobytes()
+    out = _layout(np, np.frombuffer(text, np.uint8), m.ravel(), k, marks)
     return out if pieces else out.tobytes()
+
+
+@lru_cache(maxsize=None)
+def _c_layout():
+    """``_layout`` in C (``_layout.c``, built at install where there is a C
+    compiler; loaded with ctypes, which lets go of the GIL during the call),
+    or None: then NumPy does it, to the same bytes."""
+    import ctypes
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("gradcli._layout")
+        lib = ctypes.CDLL(spec.origin) if spec is not None and spec.origin else None
+        function = lib.gradcli_layout if lib is not None else None
+    except (ImportError, OSError, AttributeError, ValueError):  # pragma: no cover - a broken build
+        return None
+    if function is not None:
+        function.restype = ctypes.c_long
+        function.argtypes = [ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
+    return function
 
 
 def _layout(np, text, flat, k: int, marks: bool = False):
