@@ -41,7 +41,11 @@ which the probe refused, and every run silently took the slow path until
 the layout learned both spellings). Measured: 1,000,000 points x 6 columns
 in 0.35 s instead of 3.5 s (tests compare with ``repr`` at every
 magnitude). JSON lines are the same text with each row's separators marked
-and replaced by the keys (``_json_lines``).
+and replaced by the keys (``_json_lines``). Where a C compiler was there at
+install, ``_layout.c`` does the layout in one pass (loaded with ctypes, it
+lets go of the GIL): the MLP's 72 columns at 2e5 points 1.7 s instead of
+2.6 s for the whole run; NumPy's ``_layout`` is the fallback, to the same
+bytes (the tests run both).
 
 Files named by ``-o`` are written whole or not at all (safeio.atomic_open);
 a dataset directory (``--scheduler``) is written into a temporary directory
