@@ -5,4 +5,5 @@ compiler the build goes on and NumPy does the same work (pointsio._layout)."""
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("gradcli._layout", ["src/gradcli/_layout.c"], optional=True,
+                             include_dirs=["src/gradcli"], depends=["src/gradcli/ryu/d2s.c"],
                              extra_compile_args=["-O2"])])

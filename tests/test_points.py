@@ -62,30 +62,57 @@ def write_csv(path, cols):
 
 # ------------------------------------------------------------ float text
 
-def layouts(which, monkeypatch):
-    """Run with the C layout ("c", skipped where it is not built), or with
-    NumPy's ("numpy")."""
-    if which == "c":
-        if pointsio._c_layout() is None:
-            pytest.skip("the C layout is not built here (no C compiler at install)")
-    else:
-        monkeypatch.setattr(pointsio, "_c_layout", lambda: None)
+WRITERS = ("format", "layout", "numpy")
 
 
-def test_the_c_layout_is_built_where_there_is_a_compiler():
+def writers(which, monkeypatch=None):
+    """The way numbers become text: "format" (C, Ryu's digits), "layout"
+    (orjson's digits laid out in C) or "numpy" (orjson's, laid out by NumPy).
+    The C ones are skipped where they are not built. Without ``monkeypatch``
+    it returns the undo."""
+    if which != "numpy" and pointsio._native() is None:
+        pytest.skip("the C half is not built here (no C compiler at install)")
+    off = [name for name, when in (("_c_format", ("layout", "numpy")), ("_c_layout", ("numpy",))) if which in when]
+    if monkeypatch is not None:
+        for name in off:
+            monkeypatch.setattr(pointsio, name, lambda: None)
+        return None
+    saved = {name: getattr(pointsio, name) for name in off}
+    for name in off:
+        setattr(pointsio, name, lambda: None)
+    return lambda: [setattr(pointsio, name, f) for name, f in saved.items()]
+
+
+def test_the_c_half_is_built_where_there_is_a_compiler():
     """setup.py builds _layout.c as an optional extension: with a C
     compiler (CI installs gcc) it must be there and load."""
     import shutil
 
     if not (shutil.which("cc") or shutil.which("gcc")):
-        pytest.skip("no C compiler: NumPy does the layout")
-    assert pointsio._c_layout() is not None
+        pytest.skip("no C compiler: orjson and NumPy write the numbers")
+    assert pointsio._c_format() is not None and pointsio._c_layout() is not None
 
 
-@pytest.mark.parametrize("which", ["c", "numpy"])
+def test_the_c_format_is_repr_for_random_bit_patterns():
+    """Ryu's shortest digits in repr's layout, against repr itself, for
+    doubles drawn as random bits (every exponent, subnormals, both signs)."""
+    if pointsio._c_format() is None:
+        pytest.skip("the C half is not built here")
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 2 ** 64 - 1, size=300_000, dtype=np.uint64, endpoint=True).view(np.float64)
+    x = x[np.isfinite(x)]
+    x = np.concatenate([x, [0.0, 1.0, -1.0, 1e16, 9999999999999998.0, 1e-4, 9.999999999999999e-05, 1e-5,
+                            5e-324, 2.0 ** 53, 2.0 ** 63, 1e21, 1e22, 123.0, 0.1, float("inf"), -float("inf")]])
+    x = x + 0.0
+    out = np.empty(25 * len(x), np.uint8)
+    size = pointsio._c_format()(x.ctypes.data, len(x), 1, None, out.ctypes.data)
+    assert out[:size].tobytes().decode() == "".join(f"{v!r}\n" for v in x.tolist())
+
+
+@pytest.mark.parametrize("which", WRITERS)
 @pytest.mark.parametrize("splice", [0.0, 1.0])     # edited with index arrays, or repr'd one by one
 def test_float_text_is_repr_at_every_magnitude(splice, which, monkeypatch):
-    layouts(which, monkeypatch)
+    writers(which, monkeypatch)
     monkeypatch.setattr(pointsio, "SPLICE", splice)
     rng = np.random.default_rng(1)
     x = rng.normal(size=50_000) * 10.0 ** rng.integers(-30, 30, size=50_000)
@@ -104,24 +131,24 @@ def test_float_text_is_repr_at_every_magnitude(splice, which, monkeypatch):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=40),
-       st.integers(1, 4), st.sampled_from(["c", "numpy", None]))
+       st.integers(1, 4), st.sampled_from([*WRITERS, None]))
 def test_float_text_with_and_without_orjson(values, k, with_orjson):
-    """with_orjson: "c" or "numpy" for the layout of orjson's text, None
-    for no orjson (repr one by one)."""
+    """with_orjson: one of WRITERS, or None for no C and no orjson (repr
+    one by one)."""
     cols = [np.array(values) * (j + 1) for j in range(k)]
     bad = np.zeros(len(values), bool)
     bad[::3] = True
     expected = "".join(("," * (k - 1) if b else ",".join(repr(float(c[r]) + 0.0) for c in cols)) + "\n"
                        for r, b in enumerate(bad.tolist()))
-    saved = pointsio._orjson, pointsio._c_layout
+    saved = pointsio._orjson
+    undo = writers(with_orjson or "numpy")
     if with_orjson is None:
         pointsio._orjson = lambda: None
-    elif with_orjson == "numpy":
-        pointsio._c_layout = lambda: None
     try:
         assert pointsio.float_lines(cols, bad).decode() == expected
     finally:
-        pointsio._orjson, pointsio._c_layout = saved
+        pointsio._orjson = saved
+        undo()
 
 
 def test_orjson_fast_path_is_taken_when_orjson_is_installed():
@@ -221,14 +248,12 @@ def test_arrow_takes_plain_json_lines():
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=30),
        st.integers(1, 40), st.booleans(), st.booleans())
 def test_json_lines_fast_writer_equals_the_plain_one(values, k, grads, some_bad):
-    for which in ("c", "numpy"):
-        saved = pointsio._c_layout
-        if which == "numpy":
-            pointsio._c_layout = lambda: None
+    for which in WRITERS if pointsio._native() is not None else ("numpy",):
+        undo = writers(which)
         try:
             check_json_lines_writer(values, k, grads, some_bad)
         finally:
-            pointsio._c_layout = saved
+            undo()
 
 
 def check_json_lines_writer(values, k, grads, some_bad):

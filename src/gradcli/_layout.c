@@ -1,6 +1,9 @@
-/* orjson's text of a float64 array, "[x,y,...]", as CSV rows in the layout
-   of Python's repr: the optional C half of pointsio._layout (same contract,
-   same bytes; the tests compare the two over every magnitude).
+/* The optional C half of the text of numbers for --at (pointsio), loaded
+   with ctypes. Two functions: gradcli_format (below: float64 rows straight
+   to repr's text, with Ryu's digits) and gradcli_layout (orjson's text of a
+   float64 array, "[x,y,...]", as CSV rows in the layout of Python's repr:
+   the C twin of pointsio._layout, same contract, same bytes; the tests
+   compare all of them with repr over every magnitude).
 
    It does in one pass over the bytes what the NumPy version does with index
    arrays: every k-th separator becomes a newline (or, with marks, the j-th
@@ -97,6 +100,119 @@ long gradcli_layout(const unsigned char *in, long len, long k, const unsigned ch
         if (t == end)
             break;
         p = t + 1;
+    }
+    return (long)(o - out);
+}
+
+/* ------------------------------------------------------------------------
+   gradcli_format: float64 rows straight to text in repr's layout, with the
+   shortest digits from Ryu (Ulf Adams, ryu/d2s.c, Boost licence, vendored
+   unchanged in ryu/; the same algorithm orjson uses): no Python and no GIL,
+   so two threads can each write half of a block. Python's repr rule
+   (format_float_short, 'r'): with the digits d1..dn and the decimal point
+   after decpt of them, fixed notation when -4 < decpt <= 16 ("0.0001",
+   "123.0", "9999999999999998.0"), else "d.ddde-05", "1e+16"; NaN is an
+   empty field (an error row), infinities "inf" and "-inf". */
+
+#include "ryu/d2s.c"
+
+static unsigned char *put_float(unsigned char *o, double x)
+{
+    const uint64_t bits = double_to_bits(x);
+    const bool sign = (bits >> 63) != 0;
+    const uint64_t mant = bits & ((1ull << DOUBLE_MANTISSA_BITS) - 1);
+    const uint32_t expo = (uint32_t)((bits >> DOUBLE_MANTISSA_BITS) & ((1u << DOUBLE_EXPONENT_BITS) - 1));
+    if (expo == ((1u << DOUBLE_EXPONENT_BITS) - 1u)) {
+        if (mant)
+            return o;                                   /* NaN: an empty field */
+        if (sign)
+            *o++ = '-';
+        memcpy(o, "inf", 3);
+        return o + 3;
+    }
+    if (sign)
+        *o++ = '-';
+    if (expo == 0 && mant == 0) {
+        memcpy(o, "0.0", 3);
+        return o + 3;
+    }
+    floating_decimal_64 v;
+    if (d2d_small_int(mant, expo, &v)) {
+        for (;;) {                                      /* trailing zeros into the exponent */
+            const uint64_t q = div10(v.mantissa);
+            if ((uint32_t)v.mantissa - 10 * (uint32_t)q != 0)
+                break;
+            v.mantissa = q;
+            ++v.exponent;
+        }
+    } else {
+        v = d2d(mant, expo);
+    }
+    unsigned char digits[20];
+    int n = 0;
+    uint64_t m = v.mantissa;
+    do {                                                /* backwards */
+        digits[n++] = (unsigned char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    const int decpt = n + v.exponent;
+    if (decpt > -4 && decpt <= 16) {
+        if (decpt <= 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = 0; i < -decpt; i++)
+                *o++ = '0';
+            for (int i = n - 1; i >= 0; i--)
+                *o++ = digits[i];
+        } else if (decpt < n) {
+            for (int i = n - 1; i >= n - decpt; i--)
+                *o++ = digits[i];
+            *o++ = '.';
+            for (int i = n - decpt - 1; i >= 0; i--)
+                *o++ = digits[i];
+        } else {
+            for (int i = n - 1; i >= 0; i--)
+                *o++ = digits[i];
+            for (int i = n; i < decpt; i++)
+                *o++ = '0';
+            *o++ = '.';
+            *o++ = '0';
+        }
+        return o;
+    }
+    *o++ = digits[n - 1];
+    if (n > 1) {
+        *o++ = '.';
+        for (int i = n - 2; i >= 0; i--)
+            *o++ = digits[i];
+    }
+    int e = decpt - 1;
+    *o++ = 'e';
+    *o++ = e < 0 ? '-' : '+';
+    if (e < 0)
+        e = -e;
+    if (e >= 100) {
+        *o++ = (unsigned char)('0' + e / 100);
+        e %= 100;
+        *o++ = (unsigned char)('0' + e / 10);
+    } else {
+        *o++ = (unsigned char)('0' + e / 10);
+    }
+    *o++ = (unsigned char)('0' + e % 10);
+    return o;
+}
+
+/* rows x k float64 numbers, row after row, as CSV text in repr's layout
+   (with marks, the j-th separator of a row is marks[j-1], for JSON lines).
+   out: room for 25 bytes a number. Returns the bytes written. */
+long gradcli_format(const double *m, long rows, long k, const unsigned char *marks, unsigned char *out)
+{
+    unsigned char *o = out;
+    for (long r = 0; r < rows; r++) {
+        for (long j = 0; j < k; j++) {
+            o = put_float(o, m[r * k + j]);
+            *o++ = j == k - 1 ? '\n' : (marks ? marks[j] : ',');
+        }
     }
     return (long)(o - out);
 }

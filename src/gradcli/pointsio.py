@@ -42,10 +42,12 @@ the layout learned both spellings). Measured: 1,000,000 points x 6 columns
 in 0.35 s instead of 3.5 s (tests compare with ``repr`` at every
 magnitude). JSON lines are the same text with each row's separators marked
 and replaced by the keys (``_json_lines``). Where a C compiler was there at
-install, ``_layout.c`` does the layout in one pass (loaded with ctypes, it
-lets go of the GIL): the MLP's 72 columns at 2e5 points 1.7 s instead of
-2.6 s for the whole run; NumPy's ``_layout`` is the fallback, to the same
-bytes (the tests run both).
+install, ``_layout.c`` writes the numbers itself (``gradcli_format``: Ryu's
+shortest digits, the algorithm orjson uses, in repr's layout; loaded with
+ctypes, it lets go of the GIL): the MLP's 72 columns at 2e5 points 1.7 s
+instead of 2.6 s for the whole run. Its ``gradcli_layout`` (orjson's text
+laid out in C) and NumPy's ``_layout`` are the fallbacks, to the same bytes;
+the tests run all three against ``repr``.
 
 Files named by ``-o`` are written whole or not at all (safeio.atomic_open);
 a dataset directory (``--scheduler``) is written into a temporary directory
@@ -652,6 +654,13 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks
     m = np.empty((n, k))
     for j, column in enumerate(columns):
         np.add(column, 0.0, out=m[:, j])
+    native = _c_format()
+    if native is not None:
+        if bad is not None and bad.any():
+            m[bad] = np.nan                             # an empty field
+        out = np.empty(m.size * 25 + 16, np.uint8)      # at most 24 characters and a separator a number
+        size = native(m.ctypes.data, n, k, MARKS if marks else None, out.ctypes.data)
+        return out[:size] if pieces else out[:size].tobytes()
     dumps = _orjson()
     if dumps is None:
         rows = zip(*[map(repr, m[:, j].tolist()) for j in range(k)])
@@ -674,20 +683,43 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks
 
 
 @lru_cache(maxsize=None)
-def _c_layout():
-    """``_layout`` in C (``_layout.c``, built at install where there is a C
-    compiler; loaded with ctypes, which lets go of the GIL during the call),
-    or None: then NumPy does it, to the same bytes."""
+def _native():
+    """The C half of the text of numbers (``_layout.c``, built at install
+    where there is a C compiler), loaded with ctypes, which lets go of the
+    GIL during each call; or None."""
     import ctypes
     import importlib.util
 
     try:
         spec = importlib.util.find_spec("gradcli._layout")
-        lib = ctypes.CDLL(spec.origin) if spec is not None and spec.origin else None
-        function = lib.gradcli_layout if lib is not None else None
-    except (ImportError, OSError, AttributeError, ValueError):  # pragma: no cover - a broken build
+        return ctypes.CDLL(spec.origin) if spec is not None and spec.origin else None
+    except (ImportError, OSError, ValueError):  # pragma: no cover - a broken build
         return None
+
+
+@lru_cache(maxsize=None)
+def _c_format():
+    """``gradcli_format``: rows of float64 straight to repr's text (Ryu's
+    shortest digits), or None: then orjson and a layout, or repr."""
+    lib = _native()
+    function = getattr(lib, "gradcli_format", None) if lib is not None else None
     if function is not None:
+        import ctypes
+
+        function.restype = ctypes.c_long
+        function.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
+    return function
+
+
+@lru_cache(maxsize=None)
+def _c_layout():
+    """``_layout`` in C (orjson's text into repr's layout), or None: then
+    NumPy does it, to the same bytes."""
+    lib = _native()
+    function = getattr(lib, "gradcli_layout", None) if lib is not None else None
+    if function is not None:
+        import ctypes
+
         function.restype = ctypes.c_long
         function.argtypes = [ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
     return function
@@ -917,7 +949,7 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
     if fmt == "jsonl":
         import json
 
-        if _orjson() is not None:
+        if _c_format() is not None or _orjson() is not None:
             return _json_lines(names, grads, columns, bad, messages)
         words = [float_lines([c])[:-1].split(b"\n") for c in columns]
         if grads:
