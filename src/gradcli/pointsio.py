@@ -991,7 +991,7 @@ def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
         tail = b', "grad": {}}'
     seps = [b', "grad": {' + keys[0] + b": "] + [b", " + key + b": " for key in keys[1:]] if keys else []
     if len(seps) > len(MARKS):
-        text = _widen(float_lines(columns, bad, pieces=True), seps + [tail + b"\n" + head])
+        text = _widen(float_lines(columns, bad), seps + [tail + b"\n" + head])
         if not text:
             return b""
         text = head + text[:-len(head)]
