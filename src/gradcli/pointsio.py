@@ -697,32 +697,36 @@ def _native():
         return None
 
 
+def _c_function(name: str, *argtypes):
+    """A function of the C half with its signature (returns a long), or None."""
+    import ctypes
+
+    lib = _native()
+    function = getattr(lib, name, None) if lib is not None else None
+    if function is not None:
+        function.restype = ctypes.c_long
+        function.argtypes = list(argtypes)
+    return function
+
+
 @lru_cache(maxsize=None)
 def _c_format():
     """``gradcli_format``: rows of float64 straight to repr's text (Ryu's
     shortest digits), or None: then orjson and a layout, or repr."""
-    lib = _native()
-    function = getattr(lib, "gradcli_format", None) if lib is not None else None
-    if function is not None:
-        import ctypes
+    import ctypes
 
-        function.restype = ctypes.c_long
-        function.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
-    return function
+    return _c_function("gradcli_format", ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p,
+                       ctypes.c_void_p)
 
 
 @lru_cache(maxsize=None)
 def _c_layout():
     """``_layout`` in C (orjson's text into repr's layout), or None: then
     NumPy does it, to the same bytes."""
-    lib = _native()
-    function = getattr(lib, "gradcli_layout", None) if lib is not None else None
-    if function is not None:
-        import ctypes
+    import ctypes
 
-        function.restype = ctypes.c_long
-        function.argtypes = [ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
-    return function
+    return _c_function("gradcli_layout", ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p,
+                       ctypes.c_void_p)
 
 
 def _layout(np, text, flat, k: int, marks: bool = False):
