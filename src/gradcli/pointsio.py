@@ -44,7 +44,7 @@ magnitude). JSON lines are the same text with each row's separators marked
 and replaced by the keys (``_json_lines``). Where a C compiler was there at
 install, ``_layout.c`` writes the numbers itself (``gradcli_format``: Ryu's
 shortest digits, the algorithm orjson uses, in repr's layout; loaded with
-ctypes, it lets go of the GIL): the MLP's 72 columns at 2e5 points 1.7 s
+ctypes, it lets go of the GIL): the MLP's 72 columns at 2e5 points 1.6 s
 instead of 2.6 s for the whole run. Its ``gradcli_layout`` (orjson's text
 laid out in C) and NumPy's ``_layout`` are the fallbacks, to the same bytes;
 the tests run all three against ``repr``.

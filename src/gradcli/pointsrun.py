@@ -31,10 +31,13 @@ Parquet and Arrow come back as columns (in shared slots), made into record
 batches here. Tasks go out in order, at most two per worker in flight, and
 results are written in input order: memory stays flat and the output is the
 one-process output, byte for byte. Measured (2 cores, quiet): the MLP's
-CSV at 2e5 points 2.7 s with one process, 2.2 s with ``--jobs 2``; where
-reading and writing are most of the work (the neuron's CSV, any Parquet),
-one process is as fast or faster: this process reads and writes while two
-workers compute, three processes on two cores.
+CSV at 2e5 points took 2.7 s with one process and 2.2 s with ``--jobs 2``
+until numbers were written in C; now one process takes 1.56 s and keeps
+both cores busy (reading, computing and writing in threads), and
+``--jobs 2`` takes the same. Where reading and writing are most of the work
+(the neuron's CSV, any Parquet) one process is faster: this process reads
+and writes while two workers compute, three processes on two cores.
+``--jobs`` is for machines with cores to spare.
 
 ``--scheduler ADDRESS`` ships the compiled graph to a Dask cluster once
 (``Client.scatter``, broadcast), runs one task per file of a Parquet dataset
