@@ -62,25 +62,23 @@ def write_csv(path, cols):
 
 # ------------------------------------------------------------ float text
 
-WRITERS = ("format", "layout", "numpy")
+WRITERS = ("format", "numpy")
 
 
 def writers(which, monkeypatch=None):
-    """The way numbers become text: "format" (C, Ryu's digits), "layout"
-    (orjson's digits laid out in C) or "numpy" (orjson's, laid out by NumPy).
-    The C ones are skipped where they are not built. Without ``monkeypatch``
-    it returns the undo."""
-    if which != "numpy" and pointsio._native() is None:
+    """The way numbers become text: "format" (C, Ryu's digits; skipped where
+    it is not built) or "numpy" (orjson's digits laid out by NumPy).
+    Without ``monkeypatch`` it returns the undo."""
+    if which == "format" and pointsio._c_format() is None:
         pytest.skip("the C half is not built here (no C compiler at install)")
-    off = [name for name, when in (("_c_format", ("layout", "numpy")), ("_c_layout", ("numpy",))) if which in when]
+    if which == "format":
+        return None if monkeypatch is not None else (lambda: None)
     if monkeypatch is not None:
-        for name in off:
-            monkeypatch.setattr(pointsio, name, lambda: None)
+        monkeypatch.setattr(pointsio, "_c_format", lambda: None)
         return None
-    saved = {name: getattr(pointsio, name) for name in off}
-    for name in off:
-        setattr(pointsio, name, lambda: None)
-    return lambda: [setattr(pointsio, name, f) for name, f in saved.items()]
+    saved = pointsio._c_format
+    pointsio._c_format = lambda: None
+    return lambda: setattr(pointsio, "_c_format", saved)
 
 
 def test_the_c_half_is_built_where_there_is_a_compiler():
@@ -90,7 +88,7 @@ def test_the_c_half_is_built_where_there_is_a_compiler():
 
     if not (shutil.which("cc") or shutil.which("gcc")):
         pytest.skip("no C compiler: orjson and NumPy write the numbers")
-    assert pointsio._c_format() is not None and pointsio._c_layout() is not None
+    assert pointsio._c_format() is not None
 
 
 def test_the_c_format_is_repr_for_random_bit_patterns():
@@ -169,10 +167,6 @@ def test_layout_takes_either_spelling_of_a_large_exponent(big):
     expected = f"0.5,{x!r}\n1e-07,1.5e-05\n".encode()
     assert pointsio._layout(np, np.frombuffer(text, np.uint8), np.array([0.5, x, 1e-7, 1.5e-5]), 2).tobytes() \
         == expected
-    layout = pointsio._c_layout()
-    if layout is not None:
-        out = np.empty(len(text) + 32, np.uint8)
-        assert out[:layout(text, len(text), 2, None, out.ctypes.data)].tobytes() == expected
 
 
 # ------------------------------------------- the fast CSV path and its judge
@@ -248,7 +242,7 @@ def test_arrow_takes_plain_json_lines():
 @given(st.lists(st.one_of(st.floats(-1e300, 1e300), st.floats(-1e-3, 1e-3)), min_size=1, max_size=30),
        st.integers(1, 40), st.booleans(), st.booleans())
 def test_json_lines_fast_writer_equals_the_plain_one(values, k, grads, some_bad):
-    for which in WRITERS if pointsio._native() is not None else ("numpy",):
+    for which in WRITERS if pointsio._c_format() is not None else ("numpy",):
         undo = writers(which)
         try:
             check_json_lines_writer(values, k, grads, some_bad)

@@ -38,7 +38,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         if jobs != 1 and scheduler is None:
             # Started first: forked from this process while it is small and
             # runs one thread (pointsrun.Workers).
-            workers = stack.enter_context(_ending(pointsrun.Workers(pointsrun.cores() if jobs == 0 else jobs)))
+            workers = stack.enter_context(pointsrun.Workers(pointsrun.cores() if jobs == 0 else jobs))
         from . import pointsio
         from .arrays import Batch
         from .build import resolve, structure
@@ -80,14 +80,6 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
             sink.close()
         _note(done, points.where)
-
-
-@contextmanager
-def _ending(workers):
-    try:
-        yield workers
-    finally:
-        workers.close()
 
 
 def _dataset_columns(path: str) -> list:

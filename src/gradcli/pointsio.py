@@ -45,9 +45,8 @@ and replaced by the keys (``_json_lines``). Where a C compiler was there at
 install, ``_layout.c`` writes the numbers itself (``gradcli_format``: Ryu's
 shortest digits, the algorithm orjson uses, in repr's layout; loaded with
 ctypes, it lets go of the GIL): the MLP's 72 columns at 2e5 points 1.6 s
-instead of 2.6 s for the whole run. Its ``gradcli_layout`` (orjson's text
-laid out in C) and NumPy's ``_layout`` are the fallbacks, to the same bytes;
-the tests run all three against ``repr``.
+instead of 2.6 s for the whole run. orjson with NumPy's ``_layout`` is the
+fallback, to the same bytes; the tests run both against ``repr``.
 
 Files named by ``-o`` are written whole or not at all (safeio.atomic_open);
 a dataset directory (``--scheduler``) is written into a temporary directory
@@ -644,8 +643,9 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks
     fields of a row and a newline after each row; a row whose index is in
     ``bad`` (a boolean array) has empty fields. No negative zeros. Bytes;
     with ``pieces``, possibly a NumPy buffer (no copy to make bytes).
-    ``marks`` (with orjson only): the j-th comma of each row is
-    ``MARKS[j - 1]`` instead, for JSON lines to replace with its keys."""
+    ``marks`` (not without C or orjson, where repr writes one number at a
+    time): the j-th comma of each row is ``MARKS[j - 1]`` instead, for JSON
+    lines to replace with its keys."""
     np = _np()
     k = len(columns)
     n = len(columns[0]) if k else 0
@@ -671,62 +671,28 @@ def float_lines(columns: Sequence[object], bad=None, pieces: bool = False, marks
         return ("\n".join(lines) + "\n").encode()
     if bad is not None and bad.any():
         m[bad] = np.nan                                 # orjson writes null
-    text = dumps(m.ravel())
-    layout = _c_layout()
-    if layout is not None and not np.isinf(m).any():    # (an infinity: repr's "inf", NumPy's way)
-        out = np.empty(len(text) + 4 * m.size + 16, np.uint8)
-        size = layout(text, len(text), k, MARKS if marks else None, out.ctypes.data)
-        if size >= 0:
-            return out[:size] if pieces else out[:size].tobytes()
-    out = _layout(np, np.frombuffer(text, np.uint8), m.ravel(), k, marks)
+    out = _layout(np, np.frombuffer(dumps(m.ravel()), np.uint8), m.ravel(), k, marks)
     return out if pieces else out.tobytes()
 
 
 @lru_cache(maxsize=None)
-def _native():
-    """The C half of the text of numbers (``_layout.c``, built at install
-    where there is a C compiler), loaded with ctypes, which lets go of the
-    GIL during each call; or None."""
+def _c_format():
+    """``gradcli_format`` (``_layout.c``, built at install where there is a
+    C compiler): rows of float64 straight to repr's text with Ryu's shortest
+    digits, loaded with ctypes, which lets go of the GIL during each call;
+    or None: then orjson's digits and ``_layout``, or repr."""
     import ctypes
     import importlib.util
 
     try:
         spec = importlib.util.find_spec("gradcli._layout")
-        return ctypes.CDLL(spec.origin) if spec is not None and spec.origin else None
-    except (ImportError, OSError, ValueError):  # pragma: no cover - a broken build
+        function = ctypes.CDLL(spec.origin).gradcli_format if spec is not None and spec.origin else None
+    except (ImportError, OSError, ValueError, AttributeError):  # pragma: no cover - a broken build
         return None
-
-
-def _c_function(name: str, *argtypes):
-    """A function of the C half with its signature (returns a long), or None."""
-    import ctypes
-
-    lib = _native()
-    function = getattr(lib, name, None) if lib is not None else None
     if function is not None:
         function.restype = ctypes.c_long
-        function.argtypes = list(argtypes)
+        function.argtypes = [ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p, ctypes.c_void_p]
     return function
-
-
-@lru_cache(maxsize=None)
-def _c_format():
-    """``gradcli_format``: rows of float64 straight to repr's text (Ryu's
-    shortest digits), or None: then orjson and a layout, or repr."""
-    import ctypes
-
-    return _c_function("gradcli_format", ctypes.c_void_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p,
-                       ctypes.c_void_p)
-
-
-@lru_cache(maxsize=None)
-def _c_layout():
-    """``_layout`` in C (orjson's text into repr's layout), or None: then
-    NumPy does it, to the same bytes."""
-    import ctypes
-
-    return _c_function("gradcli_layout", ctypes.c_char_p, ctypes.c_long, ctypes.c_long, ctypes.c_char_p,
-                       ctypes.c_void_p)
 
 
 def _layout(np, text, flat, k: int, marks: bool = False):
@@ -951,8 +917,6 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
     if fmt == "csv":
         return float_lines(columns, bad, pieces=pieces)
     if fmt == "jsonl":
-        import json
-
         if _c_format() is not None or _orjson() is not None:
             return _json_lines(names, grads, columns, bad, messages)
         words = [float_lines([c])[:-1].split(b"\n") for c in columns]
@@ -973,8 +937,8 @@ def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, piec
 
 
 def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
-    """JSON lines from the CSV text of the block (orjson's floats, laid out
-    as ``repr``), each separator replaced by what goes between the numbers
+    """JSON lines from the CSV text of the block (``float_lines``: repr's
+    digits and layout), each separator replaced by what goes between the numbers
     (``, "grad": {"x": ``, ``, "y": ``, ``}}\n{"value": ``); rows that
     failed are written whole afterwards (error messages).
 
@@ -984,8 +948,6 @@ def _json_lines(names: List[str], grads: bool, columns, bad, messages) -> bytes:
     (``np.repeat`` with counts) and its text written in (``_widen``).
     Measured at 1e6 points x 6 columns: 0.25 s more than CSV; 72 columns at
     2e5 points: 1.1 s more, where a row template in Python took 3 s."""
-    import json
-
     head = b'{"value": '
     tail = b"}"
     keys = [json.dumps(n[5:]).encode() for n in names[1:]] if grads else []

@@ -315,6 +315,12 @@ class Workers:
             if shared is not None:
                 shared.close()
 
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 class Columns(NamedTuple):
     """``count`` float64 columns of ``rows`` numbers in slot ``index`` (one
@@ -418,10 +424,10 @@ def keep_freed_memory() -> None:
 
 
 def warm_up():
-    """The multiprocessing context for ``--jobs``, its fork server started
-    now (it imports NumPy and gradcli, about 0.2 s, on the other core while
-    this process reads the program and opens the points; the workers are
-    forked from it later, already warm)."""
+    """The multiprocessing context for ``Workers`` that cannot be forked
+    from this process: a fork server, started now with NumPy and gradcli
+    loaded (about 0.2 s), which forks each worker warm (spawn where there is
+    no fork server)."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
