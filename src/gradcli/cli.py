@@ -49,7 +49,13 @@ class _ProgramFirst(TyperCommand):
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
-    own error style, as every other error is, with exit status 2."""
+    own error style, as every other error is, with exit status 2. A short
+    alias (``ALIASES``) names its command without being listed."""
+
+    ALIASES = {"unc": "uncertainty"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -786,10 +792,6 @@ def uncertainty_(
         budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed)
         _keep(budget=budget, value=budget.value, u=budget.u)
         show(UncertaintyReport(budget, precision), json, table)
-
-
-app.command("unc", cls=_ProgramFirst, hidden=True,
-            help="The same as `gradcli uncertainty`.")(uncertainty_)
 
 
 # ------------------------------------------------------------ codegen (issue 11)

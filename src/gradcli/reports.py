@@ -341,10 +341,12 @@ class Histogram:
         rows = self.lines(options.max_width)
         width = max(len(label) for label, _, _ in rows)
         edges, counts, below, above = b.mc.histogram
-        yield Text(f"{'':>{width}}  samples: █   GUM normal: │" + (
-            f"   ({below:,} below, {above:,} above)" if below or above else ""), style="dim")
+        yield Text(f"{'':>{width}}  samples: █   GUM normal: │", style="dim")
         for label, bar, _ in rows:
             line = Text(f"{label:>{width}}  ", style="cyan")
             for ch in bar:
                 line.append(ch, style="yellow" if ch in "│┃" else "blue")
             yield line
+        if below or above:
+            yield Text(f"not drawn: {below:,} samples below {edges[0]:.4g}, {above:,} above {edges[-1]:.4g}",
+                       style="dim")

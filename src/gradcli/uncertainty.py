@@ -263,8 +263,11 @@ class Budget:
     """The uncertainty of a program's output: ``value``, ``u`` (combined
     standard uncertainty), ``k`` and ``U`` = k·u (expanded), ``rows`` (the
     budget, largest contribution first), ``correlations`` ((a, b, r), ...),
-    ``second_order`` and ``mc`` (None when not asked). In Jupyter it shows
-    as a table."""
+    ``second_order`` and ``mc`` (None when not asked), ``samples`` (the
+    Monte Carlo values of the output, NaN outside the domain; None without
+    ``mc``). In Jupyter it shows as a table."""
+
+    samples = None
 
     def __init__(self, name: str | None, value: float, u: float, k: float, rows: list[Row],
                  correlations: list[tuple[str, str, float]], exact: dict[str, float],
@@ -355,12 +358,13 @@ class Budget:
     def mc_lines(self) -> list[str]:
         mc = self.mc
         out = [f"Monte Carlo: {mc.n:,} samples (seed {mc.seed})"]
-        if mc.outside:
+        if mc.outside and not mc.valid:
+            out.append(f"all {mc.n:,} samples are outside the program's domain ({mc.outside_error})")
+        elif mc.outside:
             out.append(f"{mc.outside:,} of {mc.n:,} samples ({100 * mc.outside / mc.n:.3g}%) are outside the "
                        f"program's domain ({mc.outside_error}); the figures are of the other {mc.valid:,}")
         if mc.agrees is None:
-            out.append("no verdict: no sample is inside the program's domain" if not mc.valid
-                       else "no verdict")
+            out.append("no verdict: no sample is inside the program's domain")
         elif not mc.conclusive:
             out.append(f"no verdict yet: at {mc.n:,} samples the ends of Monte Carlo's interval are not known "
                        f"to within δ = {_g(mc.delta, 2)} (GUM Supplement 1, 8.2); GUM is off by {_g(mc.d_low, 2)} "
@@ -474,12 +478,14 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
     so = None
     if second and names:
         so = _second_order(graph, names, quantities, c, uy, correlated)
-    result = None
+    result = samples = None
     if mc is not None:
-        result = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy)
+        result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy)
         bind(graph, {n: q.value for n, q in quantities.items()})
         graph.forward()
-    return Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result)
+    budget = Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result)
+    budget.samples = samples
+    return budget
 
 
 def _second_order(graph: Graph, names: list[str], quantities, c: dict, uy: float,
@@ -586,11 +592,11 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: list[list[float]
         values[done:done + rows] = block.value
         done += rows
     outside = sampler.outside
-    good = values[np.isfinite(values)] if outside else values
+    good = values[np.isfinite(values)] if outside else values.copy()
     valid = len(good)
     error = sampler.first_error
     if not valid:
-        return MonteCarlo(n, seed, 0, outside, error, None, None, None, None, False, None, None, None, None)
+        return MonteCarlo(n, seed, 0, outside, error, None, None, None, None, False, None, None, None, None), values
     mean = float(good.mean())
     std = float(good.std(ddof=1)) if valid > 1 else 0.0
     good.sort()
@@ -605,8 +611,11 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: list[list[float]
         d_high = abs(y + Z95 * uy - hi)
         agrees = d_low <= delta and d_high <= delta
         noise_low, noise_high = _noise(good, 0.025), _noise(good, 0.975)
-        conclusive = (d_low + noise_low <= delta and d_high + noise_high <= delta) if agrees \
-            else (d_low - noise_low > delta or d_high - noise_high > delta)
+        # Supplement 1, 7.9: the Monte Carlo interval is stable when twice the
+        # standard deviation of its ends is within delta; a disagreement
+        # beyond that noise stands at any number of samples
+        conclusive = max(noise_low, noise_high) <= delta or (
+            not agrees and (d_low - noise_low > delta or d_high - noise_high > delta))
     else:
         agrees = lo == hi == y
         conclusive = True
@@ -618,7 +627,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: list[list[float]
     else:
         histogram = None
     return MonteCarlo(n, seed, valid, outside, error, mean, std, (lo, hi), agrees, conclusive, delta, d_low,
-                      d_high, histogram)
+                      d_high, histogram), values
 
 
 def _noise(ordered, p: float) -> float:
