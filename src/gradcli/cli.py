@@ -13,6 +13,7 @@ printed on standard output when a command fails.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from contextlib import ExitStack, contextmanager
 from typing import List, Optional
@@ -34,16 +35,39 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    # Older spellings still accepted, each with a note on standard error
+    # (issue 25): the command's own renames, added by ``renamed(...)``.
+    renamed: dict = {}
+
     def parse_args(self, ctx, args):
         flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        if not _completing():
+            check_trap(self.name, args)
+        valued = valued | {old for old, new in renames.items() if new in valued}
         try:
             options, positionals = split_args(args, flags, valued)
         except MissingValue as e:
-            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            option = renames.get(e.option, e.option)
+            metavar = next((p.metavar for p in self.get_params(ctx) if option in getattr(p, "opts", ())), None)
             raise UsageError(f"{e.option} needs a value after it"
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
+        if not _completing():
+            options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def _completing() -> bool:
+    """Shell completion is running (typer's ``_GRADCLI_COMPLETE``): no usage
+    checks and no notes, only candidates."""
+    return "_GRADCLI_COMPLETE" in os.environ
+
+
+def _renamed(cls, **renames):
+    """``cls`` with older option spellings accepted (new name by old)."""
+    return type(cls.__name__, (cls,), {"renamed": {f"--{old.replace('_', '-')}": new
+                                                    for old, new in renames.items()}})
 
 
 class _Gradcli(TyperGroup):
@@ -152,8 +176,8 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RESULTS, MissingValue, Source, as_script, emit, errors_to_exit, gradients, load,
-    parse_bindings, read_program, split_args, split_names, wants_table,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, emit, errors_to_exit, gradients, load,
+    parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
 from .terminal import paged  # noqa: E402
 
@@ -167,9 +191,10 @@ BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
 FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
                     rich_help_panel=IN)
-OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
-                      help="Report this assigned name instead of the last statement "
-                           "(a node of the program, not a file).")
+OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN,
+                      help="Report this assigned name instead of the last statement: "
+                           "`grad --of h1 --wrt a` (a node of the program, not a file; "
+                           "the older --output still works).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
 WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
@@ -347,7 +372,7 @@ def graph_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     out: Optional[str] = typer.Option(
-        None, "-o", metavar="FILE", rich_help_panel=OUT,
+        None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
@@ -378,12 +403,7 @@ def graph_(
         from . import draw
 
         fmt = draw.format_for(out)                 # a bad extension fails before any work
-        try:
-            graph = load(program, file, bindings or [], output, source)
-        except InputError as e:
-            if output is not None and e.message.startswith("--output") and "." in output:
-                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {printable(output)}`")
-            raise
+        graph = load(program, file, bindings or [], output, source)
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
@@ -436,7 +456,7 @@ def _a_number(value: Optional[float], option: str) -> None:
 SMALLEST_H = 2.0 ** -52
 
 
-@app.command("check", cls=_ProgramFirst)
+@app.command("check", cls=_renamed(_ProgramFirst, h="--step"))
 def check_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
@@ -444,8 +464,8 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
-    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|).",
-                            rich_help_panel=CHECK),
+    h: float = typer.Option(H, "--step", metavar="H", rich_help_panel=CHECK,
+                            help="Finite-difference step, scaled by max(1, |x|) (the older --h still works)."),
     rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
     atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
@@ -478,9 +498,9 @@ def check_(
         from .build import resolve
         from .reports import CheckReport
 
-        _positive(h, "--h")
+        _positive(h, "--step")
         if h < SMALLEST_H:
-            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+            raise InputError(f"--step {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
         _a_number(rtol, "--rtol")
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
@@ -796,7 +816,7 @@ def uncertainty_(
 
 # ------------------------------------------------------------ codegen (issue 11)
 
-@app.command("codegen", cls=_ProgramFirst)
+@app.command("codegen", cls=_renamed(_ProgramFirst, table="--sql-table"))
 def codegen_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
@@ -807,9 +827,9 @@ def codegen_(
                              rich_help_panel=CODE),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
                              rich_help_panel=CODE),
-    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql).",
-                              rich_help_panel=CODE),
-    out: Optional[str] = typer.Option(None, "-o", metavar="FILE", rich_help_panel=OUT,
+    table: str = typer.Option("points", "--sql-table", metavar="T", rich_help_panel=CODE,
+                              help="The SQL table of points (--lang sql; the older --table still works)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
     """Print code that computes the output's value and its gradient by reverse mode.
@@ -820,7 +840,7 @@ def codegen_(
     Examples:
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
-      gradcli codegen "y = x * log(x)" --lang sql --table points
+      gradcli codegen "y = x * log(x)" --lang sql --sql-table points
     """
     source = Source()
     with errors_to_exit(source):
