@@ -830,12 +830,12 @@ def test_cli_prints_the_library_code_and_reads_files_and_stdin():
 
 
 def test_cli_options_name_table_wrt_output_and_defaults():
-    out = cli("codegen", "y = a * b; z = y + c", "--output", "y", "--wrt", "a,y", "--name", "f", "b=3").stdout
+    out = cli("codegen", "y = a * b; z = y + c", "--of", "y", "--wrt", "a,y", "--name", "f", "b=3").stdout
     assert "def f(a, b=3.0, c):" not in out          # Python: defaults only on the trailing leaves
     assert "def f(a, b, c):" in out and "return (y, b + 0.0, 1.0)" in out
     js = cli("codegen", "y = a * b", "b=3", "--lang", "js").stdout
     assert "function gradient(a, b = 3) {" in js
-    sql = cli("codegen", "y = a * b", "--lang", "sql", "--table", "lake.pts").stdout
+    sql = cli("codegen", "y = a * b", "--lang", "sql", "--sql-table", "lake.pts").stdout
     assert "FROM lake.pts" in sql
 
 
@@ -843,7 +843,7 @@ def test_cli_options_name_table_wrt_output_and_defaults():
     (["y = a*b", "--lang", "rust"], "error: --lang `rust` is not a target: the targets are python, numpy, c, js, sql\n"),
     (["y = a*b", "--name", "2f"], "error: --name `2f` cannot name a function in python"),
     (["y = a*b", "--name", "for", "--lang", "js"], "error: --name `for` cannot name a function in js"),
-    (["y = a*b", "--lang", "sql", "--table", "pts; DROP"], "error: --table `pts; DROP` is not a table name"),
+    (["y = a*b", "--lang", "sql", "--sql-table", "pts; DROP"], "error: --sql-table `pts; DROP` is not a table name"),
     (["y = a*b", "--wrt", "q"], "error: --wrt `q` is not a name in the program\n"),
     (["y = a*b", "q=1"], "error: `q` is not a name in the program"),
     (["y = a*"], "syntax error"),

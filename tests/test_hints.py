@@ -42,11 +42,44 @@ def test_a_program_that_is_no_file_gets_no_file_hint(monkeypatch, tmp_path):
     assert "is a file" not in fails(2, "grad", "examples/lecture_L.grad")
 
 
-def test_output_with_a_file_name_on_graph_suggests_o():
-    assert fails(2, "graph", "a*b", "a=1", "b=2", "--output", "out.svg") == (
-        "error: --output `out.svg` is not a name in the program\n"
+def test_of_with_a_file_name_suggests_o():
+    assert fails(2, "graph", "a*b", "a=1", "b=2", "--of", "out.svg") == (
+        "error: --of `out.svg` is not a name in the program\n"
         "  = note: the program's names are `a` and `b`\n"
-        "  = note: --output picks the node to draw from; to write a file, use `-o out.svg`\n")
+        "  = note: --of picks a node of the program, not a file; to write a file, use `-o out.svg`\n")
+
+
+def test_the_older_output_works_with_a_note_and_still_hints_o():
+    assert fails(2, "codegen", "a*b", "--output", "f.py") == (
+        "note: --output is now called --of; --output still works for a while: write `--of f.py`\n"
+        "error: --of `f.py` is not a name in the program\n"
+        "  = note: the program's names are `a` and `b`\n"
+        "  = note: --of picks a node of the program, not a file; to write a file, use `-o f.py`\n")
+
+
+def test_older_spellings_work_with_a_note():
+    result = CliRunner().invoke(app, ["eval", "y = a*2; z = y + 1", "a=3", "--output=y"])
+    assert (result.exit_code, result.stdout) == (0, "6.0\n")
+    assert result.stderr == "note: --output is now called --of; --output still works for a while: write `--of y`\n"
+    result = CliRunner().invoke(app, ["codegen", "y = a*b", "--lang", "sql", "--table", "pts"])
+    assert result.exit_code == 0 and "FROM pts" in result.stdout
+    assert result.stderr == ("note: --table is now called --sql-table; --table still works for a while: "
+                             "write `--sql-table pts`\n")
+    result = CliRunner().invoke(app, ["check", "a*a", "a=1", "--h", "1e-4", "--plain"])
+    assert result.exit_code == 0
+    assert result.stderr == "note: --h is now called --step; --h still works for a while: write `--step 1e-4`\n"
+
+
+def test_graph_out_is_the_file_and_no_longer_suggests_a_node_option():
+    result = CliRunner().invoke(app, ["graph", "a*b", "a=1", "b=2", "--out", "-"])
+    assert result.exit_code == 0 and result.stdout.startswith("digraph")
+
+
+@pytest.mark.parametrize("step", ["1e-4", "0.001", ".5"])
+def test_check_h_with_a_number_is_the_step_not_help(step):
+    assert fails(2, "check", "a*a", "a=1", "-h", step) == (
+        f"error: `-h {step}`: -h asks for help and takes no value\n"
+        f"  = note: for the finite-difference step, write `--step {step}`\n")
 
 
 @pytest.mark.parametrize("words,shown", [

@@ -1254,7 +1254,7 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
         raise InputError(f"--name `{printable(name)}` cannot name a function in {lang}: "
                          "use letters, digits and `_` (not first a digit), and not a keyword")
     if lang == "sql" and not all(_IDENT.fullmatch(part) for part in table.split(".")):
-        raise InputError(f"--table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
+        raise InputError(f"--sql-table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
     from .engine import paused_gc
 
     with paused_gc():      # millions of small objects and no cycles

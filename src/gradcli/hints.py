@@ -108,6 +108,11 @@ def amend(error: GradcliError, text: str, from_argument: bool) -> None:
         if candidate and "\n" not in candidate and _is_file(candidate):
             error.notes.append(f"`{printable(candidate)}` is a file: read the program from it with "
                                f"`-f {printable(candidate)}`")
+    if isinstance(error, InputError) and error.message.startswith("--of `"):
+        name = error.message.split("`")[1]
+        if "." in name or "/" in name:
+            error.notes.append(f"--of picks a node of the program, not a file; to write a file, "
+                               f"use `-o {name}`")
     if isinstance(error, ParseError) and error.pos is not None:
         lines = text.split("\n")
         if 1 <= error.pos.line <= len(lines):
