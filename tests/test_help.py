@@ -192,18 +192,34 @@ def test_fast_front_door_leaves_completion_to_typer():
 
 # ---------------------------------------------------------------- packaging
 
+# What a build or a run leaves in a working tree, never part of a source archive.
+_NOT_SOURCE = {".git", ".venv", "venv", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis",
+               ".mypy_cache", ".ruff_cache", "node_modules", "site"}
+
+
 def _copy_repo(dest):
-    """The files git tracks, and the new ones, copied: building never
-    touches the repository."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for name in files:
-        source = ROOT / name
-        if source.is_file():
-            target = dest / name
+    """The project's files copied (so that building never touches the
+    repository): the tree as a clone or a source archive has it, without
+    what a build or a run leaves. No git: the tests run from an sdist too."""
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        for name in files:
+            if name.endswith((".so", ".pyc", ".pyd")):
+                continue
+            source = os.path.join(folder, name)
+            target = dest / os.path.relpath(source, ROOT)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     return dest
+
+
+def _this_environment_paths() -> list[str]:
+    """The folders this test run imports its packages from (the test
+    environment's site-packages, and any it names in .pth files): a new
+    environment that lists them finds gradcli's dependencies and a
+    setuptools new enough to build a wheel, offline, on a machine whose own
+    Python has neither."""
+    return [p for p in sys.path if p and os.path.isdir(p) and os.path.basename(p) in ("site-packages", "dist-packages")]
 
 
 @pytest.fixture(scope="module")
@@ -273,10 +289,14 @@ def _venv_env(bin_dir) -> dict:
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="man is not installed")
 def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel):
-    """`pip install .` in a new virtual environment (offline: dependencies
-    from the system's site-packages, the package from this tree)."""
+    """`pip install .` in a new virtual environment, offline: the
+    environment is made without pip or setuptools of its own and sees this
+    test run's packages through a .pth file (the base Python of a fresh
+    machine has neither `wheel` nor a setuptools that builds wheels)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "test_environment.pth").write_text("\n".join(_this_environment_paths()) + "\n")
     src = _copy_repo(tmp_path / "src")
     r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation",
                         "--no-index", str(src)], capture_output=True, text=True, timeout=300)
@@ -297,13 +317,27 @@ def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel
 
 def test_pipx_install(tmp_path):
     """`pipx install .`, offline: pipx from PyPI (a test dependency), its
-    shared pip not upgraded, dependencies from the system's site-packages."""
+    shared pip not upgraded, dependencies (and a setuptools that builds
+    wheels) from this test run's environment."""
     pytest.importorskip("pipx")
     src = _copy_repo(tmp_path / "src")
+    # pipx makes its environments with `PYTHON -m venv`: PYTHON is the base
+    # interpreter behind a wrapper that gives each new environment a .pth
+    # file naming this test run's package folders (pipx clears PYTHONPATH).
+    paths = " ".join(f"'{p}'" for p in _this_environment_paths())
+    python = tmp_path / "python3"
+    python.write_text(f"""#!/bin/sh
+"{getattr(sys, '_base_executable', sys.executable)}" "$@" || exit $?
+if [ "$1" = -m ] && [ "$2" = venv ]; then
+  for folder in "$@"; do :; done
+  for site in "$folder"/lib/python3*/site-packages; do printf '%s\\n' {paths} > "$site/test_environment.pth"; done
+fi
+""")
+    python.chmod(0o755)
     env = {**_venv_env(tmp_path / "bin"), "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
            "PIPX_MAN_DIR": str(tmp_path / "man"), "PIPX_DISABLE_SHARED_LIBS_AUTO_UPGRADE": "1",
            "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "pipx", "install", "--system-site-packages",
+    r = subprocess.run([sys.executable, "-m", "pipx", "install", "--python", str(python),
                         "--pip-args=--no-build-isolation --no-index", str(src)],
                        capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, (r.stdout, r.stderr)
