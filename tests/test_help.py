@@ -39,21 +39,23 @@ def test_each_command_help_has_purpose_examples_and_panels(command):
     purpose = group.commands[command].help.strip().split("\n")[0]
     assert purpose.endswith(".") and len(purpose) < 90
     assert purpose in " ".join(text.split())
-    examples = re.findall(rf"^\s+gradcli {command} .+$", text, flags=re.M)
+    examples = re.findall(rf"^\s+gradcli .*\bgradcli {command}\b.*$|^\s+gradcli {command} .+$", text, flags=re.M)
     assert 2 <= len(examples) <= 3, text
     assert "Examples:" in text
-    assert "Program and inputs" in text           # a panel, not one flat list
+    if command != "examples":                     # the one command without a program
+        assert "Program and inputs" in text       # a panel, not one flat list
     assert "Exit status" not in text              # said once, at the top level
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_help_example_runs(command, tmp_path):
-    """The examples in the help are real commands: each runs (in a copy of
-    examples/) and succeeds."""
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    """The examples in the help are real commands: each runs and succeeds
+    in an empty folder, as for someone who installed gradcli with pip and
+    has no examples/ of their own (`gradcli examples` has them)."""
     group = typer.main.get_command(app)
     lines = [line.strip() for line in group.commands[command].help.splitlines()]
-    examples = [line for line in lines if line.startswith(f"gradcli {command} ")]
+    examples = [line for line in lines if line.startswith("gradcli ") and
+                (line.startswith(f"gradcli {command}") or f"gradcli {command} " in line)]
     assert examples
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
     for example in examples:
@@ -240,7 +242,9 @@ def test_wheel_holds_the_licence_and_the_man_page(wheel):
     assert any(re.fullmatch(r"gradcli-0\.1\.0\.dist-info/(licenses/)?LICENSE", n) for n in names)
     meta = zipfile.ZipFile(wheel).read("gradcli-0.1.0.dist-info/METADATA").decode()
     assert "Classifier: License :: OSI Approved :: MIT License" in meta
-    assert "Author-email:" in meta and "Project-URL: Changelog" in meta
+    assert "Author: The gradcli authors" in meta
+    # No invented addresses: the project has no public home or e-mail yet.
+    assert "Author-email:" not in meta and "Project-URL:" not in meta and "@" not in meta.split("\n\n")[0]
     assert meta.count("Classifier:") >= 10
 
 
@@ -305,6 +309,11 @@ def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel
     r = subprocess.run(["gradcli", "grad", "-f", str(ROOT / "examples" / "micrograd_readme.grad")],
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
+    # The examples ship in the package: the help's examples need no clone.
+    r = subprocess.run(["bash", "-c", "gradcli examples micrograd_readme | gradcli grad -; gradcli examples --path"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.stdout.split("\n")[:2] == ["a\t138.83381924198252", "b\t645.5772594752186"], r.stderr
+    assert r.stdout.split("\n")[2].startswith(str(venv))
     r = subprocess.run(["man", "gradcli"], capture_output=True, text=True, cwd=tmp_path,
                        env={**env, "MANPAGER": "cat", "MANWIDTH": "80"})
     assert r.returncode == 0, r.stderr
@@ -345,3 +354,19 @@ fi
                         str(ROOT / "examples" / "micrograd_readme.grad")], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and float(r.stdout) == pytest.approx(24.7041, abs=1e-4)
     assert (tmp_path / "man" / "man1" / "gradcli.1").exists()
+
+
+def test_examples_lists_prints_and_suggests(tmp_path):
+    """`gradcli examples`: every file of examples/ with its description, a
+    program's text by name, the folder, and a suggestion for a typo."""
+    run = lambda *a: subprocess.run([GRADCLI, "examples", *a], capture_output=True, text=True, cwd=tmp_path)
+    listed = run().stdout.splitlines()
+    assert sorted(line.split()[0] for line in listed) == sorted(os.listdir(ROOT / "examples"))
+    assert "lecture_L.grad         The lecture's first graph: L = (a*b + c) * f." in listed
+    assert run("neuron").stdout == (ROOT / "examples" / "neuron.grad").read_text()
+    assert run("neuron_points.csv").stdout == (ROOT / "examples" / "neuron_points.csv").read_text()
+    assert run("--path").stdout == f"{ROOT / 'examples'}\n"
+    r = run("nuron")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == ("error: there is no example `nuron`\n  = note: did you mean `neuron`?\n"
+                        "  = note: `gradcli examples` lists them\n")
