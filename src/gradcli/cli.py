@@ -53,9 +53,25 @@ class _ProgramFirst(TyperCommand):
             raise UsageError(f"{e.option} needs a value after it"
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         if not _completing():
+            _no_option_as_binding(ctx, self, options, positionals)
             options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def _no_option_as_binding(ctx, command, options, positionals) -> None:
+    """A word such as ``-p`` among the bindings is an option gradcli does not
+    have (a binding never starts with ``-``): say so, as for ``--bogus``,
+    rather than "`-p` is not a binding"."""
+    from typer._click.exceptions import NoSuchOption
+
+    has_file = any(o[0].split("=")[0] in ("-f", "--file") or (o[0].startswith("-f") and not o[0].startswith("--"))
+                   for o in options)
+    for k, word in enumerate(positionals[0 if has_file else 1:], 0 if has_file else 1):
+        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "-") and "=" not in word:
+            e = NoSuchOption(word, ctx=ctx)
+            e.next_word = positionals[k + 1] if k + 1 < len(positionals) else None
+            raise e
 
 
 def _completing() -> bool:
