@@ -89,7 +89,13 @@ def _renamed(cls, **renames):
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
-    own error style, as every other error is, with exit status 2."""
+    own error style, as every other error is, with exit status 2. A short
+    alias (``ALIASES``) names its command without being listed."""
+
+    ALIASES = {"unc": "uncertainty"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -763,6 +769,65 @@ def hessian(
         _keep(graph=graph, value=h.value, grad=h.grad, names=h.names, hessian=h.matrix)
         show(HessianReport(h, graph, precision), json, table)
 
+
+
+# ------------------------------------------------- uncertainty (issue 27)
+
+UNCERTAINTY = "Uncertainty"
+QUANTITIES = typer.Argument(None, metavar="[NAME=VALUE±U]...", show_default=False,
+                            help="Values for the inputs: VALUE±U (or VALUE+-U) with a standard uncertainty, "
+                                 "VALUE±P% relative, U(LOW,HIGH) uniform, T(LOW,HIGH) or T(LOW,MODE,HIGH) "
+                                 "triangular, or a plain VALUE, exact.")
+
+
+@app.command("uncertainty", cls=_ProgramFirst)
+def uncertainty_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = QUANTITIES,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    corr: Optional[List[str]] = typer.Option(
+        None, "--corr", metavar="A,B=R", rich_help_panel=UNCERTAINTY,
+        help="The correlation coefficient R of the inputs A and B (repeat it for more pairs)."),
+    k: float = typer.Option(1.0, "-k", metavar="K", rich_help_panel=UNCERTAINTY,
+                            help="Coverage factor: also give the expanded uncertainty U = K*u (K = 2: about 95%)."),
+    mc: Optional[int] = typer.Option(None, "--mc", metavar="N", rich_help_panel=UNCERTAINTY,
+                                     help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
+                                       help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: Optional[int] = PRECISION,
+) -> None:
+    """Propagate the inputs' uncertainties to the output (the GUM), with exact derivatives.
+
+    Gives the value, its combined standard uncertainty u and the budget: per
+    input its value, u, the sensitivity coefficient c = ∂f/∂x (the exact
+    gradient), the contribution |c|·u and its share of the variance, largest
+    first; second-order terms from exact higher derivatives when they change
+    the answer; with --mc N, Monte Carlo side by side. In a pipe: one
+    VALUE<TAB>U line. `unc` is the same command.
+
+    Examples:
+      gradcli uncertainty "g = 4*pi2*L/T**2" pi2=9.8696044010893586 L=1.000±0.002 T=2.007±0.005
+      gradcli uncertainty "R = V/I" V=5.0+-0.1 I=0.1+-0.001 --corr V,I=0.5 -k 2 --json
+      gradcli uncertainty "x**2" x=0±1 --mc 100000 --seed 1
+    """
+    source = Source()
+    with errors_to_exit(source):
+        from .build import structure
+        from .cli_common import warn_likely_mistakes
+        from .parse import parse
+        from .reports import UncertaintyReport
+        from .uncertainty import parse_correlation, parse_quantities, propagate
+
+        quantities = parse_quantities(read_program(program, file, bindings or [], source))
+        pairs = [parse_correlation(text) for text in corr or []]
+        tree = parse(source.text)
+        warn_likely_mistakes(source)
+        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed)
+        _keep(budget=budget, value=budget.value, u=budget.u)
+        show(UncertaintyReport(budget, precision), json, table)
 
 
 # ------------------------------------------------------------ codegen (issue 11)
