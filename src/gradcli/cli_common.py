@@ -307,6 +307,12 @@ def warn_likely_mistakes(source: Source) -> None:
     """A program that parses, but likely not as meant (``x^1/2``): a
     warning on standard error; the command goes on."""
     text = source.text
+    if source.filename is None and "=" in text and len(text) < 80:
+        from .hints import forgotten_program, forgotten_program_warning
+        from .terminal import paint_error
+
+        if forgotten_program(text.strip()):
+            sys.stderr.write(paint_error(forgotten_program_warning(text.strip()).render()) + "\n")
     if "1" in text and ("^" in text or "**" in text):
         from .hints import warnings
         from .terminal import paint_error

@@ -70,6 +70,9 @@ def plan(argv: List[str]) -> Optional[dict]:
             opts[key] = value                # the last one wins, as with click
     if not opts["positionals"] and opts["file"] is None:
         return None
+    bindings = opts["positionals"][0 if opts["file"] is not None else 1:]
+    if any(len(word) > 1 and word[0] == "-" for word in bindings):
+        return None                          # `-p 3`: typer says there is no such option
     if opts["at"] is not None:                # many points: no table either way
         if opts["plain"] or not opts["jobs"].isdigit():
             return None
