@@ -642,7 +642,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         columns = []
         for q in qs:
             if q.dist == "normal":
-                columns.append(q.value + q.u * rng.standard_normal(rows))
+                columns.append(rng.normal(q.value, q.u, rows))
             elif q.dist == "uniform":
                 columns.append(rng.uniform(q.params[0], q.params[1], rows))
             else:
@@ -666,7 +666,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     good.sort()
     tail = (1 - p) / 2
     z = coverage_factor(p)
-    lo, hi = (float(x) for x in np.quantile(good, [tail, 1 - tail]))
+    lo, hi = _quantile(good, tail), _quantile(good, 1 - tail)
     scale = uy if uy > 0 else std
     agrees = delta = d_low = d_high = None
     conclusive = False
@@ -685,7 +685,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     else:
         agrees = lo == hi == y
         conclusive = True
-    a, b = (float(x) for x in np.quantile(good, [0.0025, 0.9975]))
+    a, b = _quantile(good, 0.0025), _quantile(good, 0.9975)
     if b > a:
         counts, edges = np.histogram(good, bins=HISTOGRAM_BINS, range=(a, b))
         histogram = (edges.tolist(), counts.tolist(), int(np.searchsorted(good, a, "left")),
@@ -694,6 +694,15 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         histogram = None
     return MonteCarlo(n, seed, valid, outside, error, mean, std, (lo, hi), agrees, conclusive, delta, d_low,
                       d_high, histogram), values
+
+
+def _quantile(ordered, p: float) -> float:
+    """The ``p`` quantile of sorted samples, interpolated between the two
+    nearest (NumPy's default ``linear`` method, without sorting again)."""
+    h = (len(ordered) - 1) * p
+    i = math.floor(h)
+    j = min(i + 1, len(ordered) - 1)
+    return float(ordered[i] + (h - i) * (ordered[j] - ordered[i]))
 
 
 def _noise(ordered, p: float) -> float:
