@@ -10,6 +10,7 @@ against known values and, for the training loops, against PyTorch.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -204,8 +205,8 @@ def test_displaying_a_node_of_a_program_leaves_the_program_alone():
     graph = gradcli.build(gradcli.parse("e = a*b; L = (e + c) * f"), {"a": 2, "b": -3, "c": 10, "f": -2})
     e = graph.names["e"]
     index = e.index
-    bundle = notebook.mimebundle(e, exclude={"image/svg+xml"})
-    assert bundle["text/plain"] == "Value(e, data=-6.0, grad=0.0)"
+    bundle = notebook.mimebundle(e, exclude={"text/html"})
+    assert bundle == {"text/plain": "Value(data=-6.0, grad=0.0, label='e')"}
     assert e.index == index
     assert graph.gradients() == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
 
@@ -213,18 +214,41 @@ def test_displaying_a_node_of_a_program_leaves_the_program_alone():
 # --------------------------------------------------------- display in Jupyter
 
 @needs_dot
-def test_value_and_graph_display_as_svg():
+def test_value_and_graph_display_their_number_then_their_picture():
     L, _ = lecture_L()
     L.backward()
     bundle = L._repr_mimebundle_()
-    assert set(bundle) == {"text/plain", "image/svg+xml"}
-    assert bundle["text/plain"] == "Value(L, data=-8.0, grad=1.0)"
-    assert "grad 6" in bundle["image/svg+xml"]
-    assert L._repr_svg_() == bundle["image/svg+xml"]
+    assert set(bundle) == {"text/plain", "text/html"}         # one picture, stored once
+    assert bundle["text/plain"] == "Value(data=-8.0, grad=1.0, label='L')"
+    shown = bundle["text/html"]
+    assert shown.startswith('<div class="gradcli-value"><pre style="margin:0 0 4px 0">'
+                            'Value(data=-8.0, grad=1.0, label=&#x27;L&#x27;)</pre><div class="gradcli-graph">'
+                            '<svg style="max-width:100%;height:auto" ')
+    assert "<?xml" not in shown and "<!DOCTYPE" not in shown and "grad 6" in shown
     graph = gradcli.build(gradcli.parse("L = (a*b + c) * f"), {"a": 2, "b": -3, "c": 10, "f": -2})
-    svg = graph._repr_mimebundle_()["image/svg+xml"]
-    assert "grad 6" in svg and "grad &#45;4" in svg
+    shown = graph._repr_mimebundle_()["text/html"]
+    assert shown.index("&lt;Graph L = -8.0: 7 nodes, leaves a, b, c, f&gt;") < shown.index("<svg")
+    assert "grad 6" in shown and "grad &#45;4" in shown
     assert graph._repr_mimebundle_(include={"text/plain"}) == {"text/plain": repr(graph)}
+    assert notebook.svg(L).startswith("<?xml")
+
+
+def test_the_display_is_registered_from_above():
+    """The engine imports no display code: gradcli's __init__ sets its
+    DISPLAY hook, which imports notebook.py the first time a Value is shown."""
+    code = ("import sys\nfrom gradcli import Value\n"
+            "assert 'gradcli.notebook' not in sys.modules and 'gradcli.cli' not in sys.modules\n"
+            "b = Value(2.0, label='a')._repr_mimebundle_()\n"
+            "assert 'gradcli.notebook' in sys.modules\n"
+            "print(sorted(b), b['text/plain'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "['text/html', 'text/plain'] Value(data=2.0, grad=0.0, label='a')\n", done.stderr
+    import ast
+
+    src = os.path.join(os.path.dirname(gradcli.__file__), "engine.py")
+    imported = {node.module for node in ast.walk(ast.parse(open(src, encoding="utf-8").read()))
+                if isinstance(node, ast.ImportFrom) and node.level == 1}
+    assert not imported & {"notebook", "draw", "page", "cli", "cli_common", "repl"}, imported
 
 
 def test_live_page_frame_runs_in_a_browser(tmp_path):
@@ -256,21 +280,51 @@ def test_display_without_graphviz_is_the_live_page(no_graphviz):
     L, _ = lecture_L()
     bundle = L._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
-    frame = bundle["text/html"]
+    shown = bundle["text/html"]
+    head, frame = shown.split("</pre>", 1)
+    assert head.endswith("Value(data=-8.0, grad=0.0, label=&#x27;L&#x27;)")
     assert frame.startswith('<iframe class="gradcli-page"') and 'sandbox="allow-scripts"' in frame
     assert "window.gradcli" in frame and "&lt;!DOCTYPE html&gt;" in frame      # the page, escaped into srcdoc
-    assert L._repr_svg_() is None
+    assert notebook.svg(L) is None
 
 
-def test_a_large_graph_displays_only_the_nodes_near_the_output(no_graphviz):
+@pytest.mark.parametrize("graphviz", [True, False])
+def test_a_large_graph_shows_its_number_and_how_to_draw_it(graphviz, monkeypatch, tmp_path):
+    if not graphviz:
+        monkeypatch.setenv("PATH", str(tmp_path))
     x = Value(0.5, label="x")
     y = x
-    for i in range(600):
+    for i in range(200):
         y = (y * x + 0.5).tanh()
-    graph = Graph.of(y)
-    assert notebook._limit(graph) == notebook.DISPLAY_NODES
-    assert "more nodes not drawn" in notebook.mimebundle(y)["text/html"]
-    assert notebook._limit(Graph.of(x * x)) is None
+    bundle = y._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(y) and repr(y).startswith("Value(data=0.6")
+    assert bundle["text/html"] == (
+        f'<div class="gradcli-value"><pre style="margin:0 0 4px 0">{repr(y)}</pre>'
+        '<div class="gradcli-summary" style="color:#555;font-size:90%">a graph of 801 values, too many to draw '
+        'here: <code>gradcli.draw(value)</code> is its SVG, <code>gradcli.draw(value, "html")</code> the live page, '
+        '<code>gradcli.draw(value, max_nodes=40)</code> the values nearest the output</div></div>')
+    small = x
+    for i in range(notebook.DISPLAY_NODES // 2 - 1):
+        small = small * 2.0
+    assert len(gradcli.engine.topological_order(small)) == notebook.DISPLAY_NODES - 1
+    assert "gradcli-summary" not in small._repr_mimebundle_()["text/html"]
+
+
+def test_draw_returns_strings_that_jupyter_shows_as_pictures():
+    L, _ = lecture_L()
+    page = gradcli.draw(L, "html")
+    assert isinstance(page, str) and page.startswith("<!DOCTYPE html>")
+    frame = page._repr_html_()
+    assert frame.startswith('<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts"')
+    assert html.unescape(frame.split('srcdoc="', 1)[1].rsplit('"></iframe>', 1)[0]) == page
+    dot = gradcli.draw(L, "dot")
+    assert type(dot) is str
+    if HAS_DOT:
+        svg = gradcli.draw(L, "svg")
+        assert isinstance(svg, str) and svg._repr_svg_() == svg and svg.startswith("<?xml")
+        png = gradcli.draw(L, "png")
+        assert isinstance(png, bytes) and png._repr_png_() == png and png.startswith(b"\x89PNG")
+        assert type(gradcli.draw(L, "pdf")) is bytes
 
 
 # ------------------------------------------------------------- %%gradcli
@@ -355,7 +409,7 @@ def test_magic_errors_are_the_command_lines_messages():
 
 @pytest.mark.parametrize("line,cell,message,note", [
     ("", "a", "which command? usage: %%gradcli COMMAND [NAME=VALUE ...] [OPTIONS], then the program in the cell",
-     "the commands are "),
+     "the commands are `check`, "),
     ("gard a=1", "a", "`gard` is not a gradcli command", "did you mean `grad`?"),
     ("grad 'a=1", "a", "cannot read the magic's line: No closing quotation", None),
     ("grad -f prog.grad", "a", "the cell is the program: %%gradcli takes no -f/--file",
@@ -364,11 +418,17 @@ def test_magic_errors_are_the_command_lines_messages():
      "put the program in the cell: %%gradcli grad ..."),
 ])
 def test_magic_bad_lines(line, cell, message, note):
-    with pytest.raises(InputError) as e:
+    """A wrong line reads as the command line's errors (CellError: no
+    traceback in the notebook), its notes kept."""
+    with pytest.raises(CellError) as e:
         run(line, cell)
-    assert e.value.message == message
+    assert e.value.exit_code == 2
+    lines = e.value.message.split("\n")
+    assert lines[0] == "error: " + message
     if note is not None:
-        assert e.value.notes[0].startswith(note)
+        assert lines[1].startswith("  = note: " + note)
+    else:
+        assert len(lines) == 1
 
 
 def test_line_magic_takes_a_whole_command_line():
