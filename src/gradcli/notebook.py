@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import shlex
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -52,6 +53,11 @@ from .page import html as html_page
 # picture, scaled to a notebook's width, is about as small as its numbers
 # stay readable.
 DISPLAY_NODES = 40
+# The smallest a picture is scaled to fit a notebook's width: at half of
+# Graphviz's size its 12 pt labels are 8 px, the smallest that stayed
+# readable in the screenshots (the lecture's neuron, 10 values, fits a
+# 960 px output at 0.52); a wider picture scrolls sideways at this scale.
+MIN_SCALE = 0.5
 # rich's width in a notebook (rich.console.JUPYTER_DEFAULT_COLUMNS).
 NOTEBOOK_COLUMNS = 115
 
@@ -85,11 +91,22 @@ def _filtered(bundle: dict, include=None, exclude=None) -> dict:
 
 
 def _inline(svg_text: str) -> str:
-    """Graphviz's SVG document as markup to put in HTML: without its XML
-    declaration and doctype, scaled down to the output's width."""
+    """Graphviz's SVG document as markup to put in HTML, without its XML
+    declaration and doctype. At its own size where the output is wide
+    enough; narrower, scaled down to the output's width, but never below
+    ``MIN_SCALE`` of its size (the numbers stay readable): past that the
+    output scrolls sideways, as Jupyter's do."""
     start = svg_text.find("<svg")
     body = svg_text[start:] if start >= 0 else svg_text
-    return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+    found = _WIDTH.search(body[:400])
+    if found is None:
+        return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+    px = float(found.group(1)) * 4 / 3          # Graphviz's points, as CSS pixels
+    style = f"width:100%;max-width:{px:.0f}px;min-width:{px * MIN_SCALE:.0f}px;height:auto"
+    return body.replace("<svg ", f'<svg style="{style}" ', 1)
+
+
+_WIDTH = re.compile(r'<svg[^>]*?\swidth="([0-9.]+)pt"')
 
 
 def _size(thing: Value | Graph) -> int:
@@ -118,7 +135,7 @@ def mimebundle(thing: Value | Graph, include=None, exclude=None) -> dict:
         graph = drawable(thing)
         picture = _picture(graph)
         if "image/svg+xml" in picture:
-            tail = f'<div class="gradcli-graph">{_inline(picture["image/svg+xml"])}</div>'
+            tail = f'<div class="gradcli-graph" style="overflow-x:auto">{_inline(picture["image/svg+xml"])}</div>'
         else:
             tail = picture["text/html"]
     bundle = {"text/plain": text, "text/html": f'<div class="gradcli-value">{head}{tail}</div>'}
