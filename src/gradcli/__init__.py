@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "parse", "build", "evaluate", "grad", "diff", "Value", "Graph", "Program",
     "GradcliError", "ParseError", "ProgramError", "InputError", "DomainError",
-    "DivisionByZero", "Overflow", "OPS", "FUNCTIONS", "draw", "load_ipython_extension",
+    "DivisionByZero", "Overflow", "OPS", "FUNCTIONS", "draw", "load_ipython_extension", "uncertainty",
 ]
 
 # The modules `parse` and `build` share their names with the functions they
@@ -39,6 +39,7 @@ from .ops import FUNCTIONS, OPS  # noqa: E402
 from .parse import parse  # noqa: E402
 from .syntax import Program  # noqa: E402
 from . import draw  # noqa: E402  (the module is callable: gradcli.draw(v, "svg"))
+from .uncertainty import uncertainty  # noqa: E402  (the budget: gradcli.uncertainty("x*y", x="2±0.1", y=3))
 from . import engine as _engine  # noqa: E402
 from .engine import DivisionByZero, Overflow  # noqa: E402
 
