@@ -178,9 +178,10 @@ def _root(
 
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli graph -f examples/lecture_L.grad -o L.svg
+      gradcli examples micrograd_readme | gradcli eval -
+      gradcli examples lecture_L | gradcli graph - -o L.svg
 
+    `gradcli examples` lists the example programs that ship with gradcli;
     `gradcli COMMAND --help` shows each command's options and examples;
     `man gradcli` shows them all.
     """
@@ -288,8 +289,8 @@ def eval_(
 
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+      gradcli examples micrograd_readme | gradcli eval -
+      printf 'x\n1\n-2\n4\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
@@ -330,7 +331,7 @@ def grad(
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
-      gradcli grad -f examples/lecture_L.grad --all --json
+      gradcli examples lecture_L | gradcli grad - --all --json
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
@@ -411,8 +412,8 @@ def graph_(
 
     Examples:
       gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
-      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
-      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+      gradcli examples lecture_L | gradcli graph - -o L.svg  # a picture (needs Graphviz)
+      gradcli examples lecture_L | gradcli graph - -o L.dot --rankdir TB
     """
     source = Source()
     with errors_to_exit(source):
@@ -503,9 +504,9 @@ def check_(
     random directions, as PyTorch's gradcheck does in its fast mode.
 
     Examples:
-      gradcli check -f examples/micrograd_readme.grad
+      gradcli examples micrograd_readme | gradcli check -
       gradcli check "relu(x)*y + abs(x)" x=0 y=2
-      gradcli check -f examples/neuron.grad --all --json
+      gradcli examples neuron | gradcli check - --all --json
     """
     precision = _digits(precision)
     source = Source()
@@ -550,8 +551,8 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME.
 
     Examples:
-      gradcli explain -f examples/lecture_L.grad
-      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli examples lecture_L | gradcli explain -
+      gradcli examples reuse | gradcli explain - --wrt a
       gradcli explain "tanh(w*x)" w=0.5 x=2 --json
     """
     precision = _digits(precision)
@@ -593,8 +594,8 @@ def descend_(
 
     Examples:
       gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
-      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
-      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+      gradcli examples fit_line | gradcli descend - --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval "(a*b+c)*f" $(gradcli descend "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --maximize --steps 1)
     """
     source = Source()
     with errors_to_exit(source):
@@ -755,7 +756,7 @@ def hessian(
     Examples:
       gradcli hessian "x**2*y + y**3" x=1 y=2
       gradcli hessian "x**2*y + y**3" x=1 y=2 --json
-      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+      gradcli examples neuron | gradcli hessian - --wrt w1,w2
     """
     source = Source()
     with errors_to_exit(source):
@@ -875,6 +876,35 @@ def codegen_(
             from .safeio import atomic_write
 
             atomic_write(out, code)
+
+
+@app.command("examples")
+def examples_(
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", show_default=False,
+                                         help="An example to print (`neuron` or `neuron.grad`); none: the list."),
+    path: bool = typer.Option(False, "--path", help="Print the folder the examples are in, to copy them."),
+) -> None:
+    """List the example programs and data that ship with gradcli, or print one.
+
+    They come with every install (pip, pipx or a clone), so the examples of
+    every command's help run anywhere.
+
+    Examples:
+      gradcli examples
+      gradcli examples neuron | gradcli grad -
+      cp -r "$(gradcli examples --path)" gradcli-examples
+    """
+    from . import shipped
+
+    with errors_to_exit(Source()):
+        if path:
+            emit(f"{shipped.folder()}\n")
+        elif name is None:
+            listed = shipped.names()
+            width = max(len(n) for n in listed)
+            emit("".join(f"{n.ljust(width)}  {shipped.describe(n)}\n" for n in listed))
+        else:
+            emit(shipped.find(name).read_text(encoding="utf-8"))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -1,6 +1,6 @@
 """Points in, results out: CSV, JSON lines, Parquet and Arrow IPC, by extension.
 
-The contract (CONTRACT.md section 6): ``--at POINTS`` reads CSV (a header
+The contract (many points): ``--at POINTS`` reads CSV (a header
 row of input names), JSON lines (``.jsonl``, ``.ndjson``), Parquet
 (``.parquet``) or Arrow IPC (``.arrow``, ``.feather``), a directory or glob of
 such files (in sorted order), or ``-`` for standard input; ``-o FILE`` writes
