@@ -311,10 +311,10 @@ def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
 
-# The live page's size: about 75 KB of its own and 0.92 KB a value node
-# (measured: 830 KB at 902 value nodes, 8.3 MB at 9,002, 29 MB at 30,002).
-# Past PAGE_WARN_NODES a browser takes seconds to open it: say so first.
-PAGE_BYTES, PAGE_NODE_BYTES, PAGE_WARN_NODES = 75_000, 920, 5_000
+# The live page grows with its nodes (measured: 0.6 to 1 KB a value node,
+# 3.1 MB at 5,102 value nodes, 29 MB at 30,002); past PAGE_WARN_NODES a
+# browser takes seconds to open it, and writing it takes seconds: say so first.
+PAGE_WARN_NODES = 5_000
 
 
 def page_warning(nodes: int) -> str | None:
@@ -322,9 +322,8 @@ def page_warning(nodes: int) -> str | None:
     written, when it is big enough to be slow to write and to open."""
     if nodes <= PAGE_WARN_NODES:
         return None
-    megabytes = (PAGE_BYTES + PAGE_NODE_BYTES * nodes) / 1e6
-    return (f"warning: the live page of {nodes:,} value nodes will be about {megabytes:.0f} MB, "
-            "slow to write and slow for a browser to open\n"
+    return (f"warning: the live page of {nodes:,} value nodes will be several megabytes (about a "
+            "kilobyte a node), slow to write and slow for a browser to open\n"
             "  = note: --max-nodes N draws only the N value nodes nearest the output")
 
 
