@@ -7,8 +7,10 @@
 
 with the sensitivity coefficients cᵢ from one backward pass (the same
 numbers ``gradcli grad`` prints, not finite differences), and per input its
-value, u, c, the contribution |c|·u and its share (c·u)²/u(y)² of the
-variance, largest first. Correlations (``--corr a,b=0.5``) must form a
+value, u, c, the contribution |c|·u and its share of the variance,
+largest first: (c·u)²/u(y)², plus, for correlated inputs, half of each
+covariance term cᵢcⱼuᵢuⱼr of its pairs, so that the shares add up to 100 %
+(one may be negative: an input whose errors cancel another's). Correlations (``--corr a,b=0.5``) must form a
 positive semi-definite matrix (its eigenvalues, to rounding).
 
 Second order. The GUM's note to 5.1.2 adds, for uncorrelated normal inputs,
@@ -36,7 +38,8 @@ the array engine (arrays.Batch, blocks of up to ``MC_BLOCK`` points), normal
 by default, ``U(a,b)`` uniform, ``T(a,b)`` or ``T(a,c,b)`` triangular,
 correlated normals through the covariance's eigenvectors. The result: mean,
 standard deviation, the probabilistically symmetric 95 % coverage interval
-(quantiles 2.5 % and 97.5 %), a histogram, and the Supplement's validation
+(quantiles 2.5 % and 97.5 %; ``-p`` another probability), a histogram, and
+the Supplement's validation
 (8.2): with u(y) written to two significant digits as c·10ˡ, δ = ½·10ˡ; the
 GUM interval y ± 1.96·u(y) agrees when both ends are within δ of the Monte
 Carlo ones. Samples outside the program's domain (a negative under
@@ -59,9 +62,10 @@ from .errors import DomainError, InputError, did_you_mean, words
 from .safeio import printable
 
 NOTICEABLE = 0.05            # second order moves u by more than this share: say so
-SECOND_ORDER_CELLS = 200_000  # uncertain inputs x program nodes, at most, for the second order
-MC_BLOCK = 1 << 16           # Monte Carlo points per block, at most
-Z95 = 1.959963984540054      # the normal's 97.5 % quantile: the GUM's 95 % interval
+SECOND_ORDER_CELLS = 20_000   # uncertain inputs x program nodes, at most, for the second order (about 2 s)
+MC_BLOCK = 1 << 14           # Monte Carlo points per block, at most
+MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
+P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise
 HISTOGRAM_BINS = 16
 
 
@@ -228,7 +232,7 @@ class Row(NamedTuple):
     u: float
     c: float
     contribution: float     # |c|·u
-    share: float            # (c·u)² / u(y)² (0 when u(y) is 0)
+    share: float            # of the variance, with half of each covariance term (0 when u(y) is 0)
     dist: str
     text: str
 
@@ -250,7 +254,7 @@ class MonteCarlo(NamedTuple):
     outside_error: str | None
     mean: float | None
     std: float | None
-    interval: tuple | None   # the 95 % probabilistically symmetric coverage interval
+    interval: tuple | None   # the probabilistically symmetric coverage interval (Budget.p)
     agrees: bool | None      # Supplement 1's 8.2 validation of the GUM interval
     conclusive: bool         # the verdict stands beyond twice the sampling error of the interval's ends
     delta: float | None
@@ -271,8 +275,9 @@ class Budget:
 
     def __init__(self, name: str | None, value: float, u: float, k: float, rows: list[Row],
                  correlations: list[tuple[str, str, float]], exact: dict[str, float],
-                 second_order: SecondOrder | None, mc: MonteCarlo | None):
-        self.name, self.value, self.u, self.k = name, value, u, k
+                 second_order: SecondOrder | None, mc: MonteCarlo | None, p: float = P):
+        self.name, self.value, self.u, self.k, self.p = name, value, u, k, p
+        self.z = coverage_factor(p)
         self.U = k * u
         self.rows, self.correlations, self.exact = rows, correlations, exact
         self.second_order, self.mc = second_order, mc
@@ -287,7 +292,7 @@ class Budget:
         mc = self.mc
         return {
             "name": self.name,
-            "value": num(self.value), "u": num(self.u), "k": num(self.k), "U": num(self.U),
+            "value": num(self.value), "u": num(self.u), "k": num(self.k), "U": num(self.U), "p": self.p,
             "budget": [{"name": r.name, "value": num(r.value), "u": num(r.u), "c": num(r.c),
                         "contribution": num(r.contribution), "share": num(r.share),
                         "distribution": r.dist, "given": r.text} for r in self.rows],
@@ -299,7 +304,7 @@ class Budget:
                 "n": mc.n, "seed": mc.seed, "valid": mc.valid, "outside": mc.outside,
                 "outside_error": mc.outside_error, "mean": num(mc.mean), "std": num(mc.std),
                 "interval": None if mc.interval is None else [num(mc.interval[0]), num(mc.interval[1])],
-                "gum_interval": [num(self.value - Z95 * self.u), num(self.value + Z95 * self.u)],
+                "gum_interval": [num(self.value - self.z * self.u), num(self.value + self.z * self.u)],
                 "agrees": mc.agrees, "conclusive": mc.conclusive, "delta": num(mc.delta), "d_low": num(mc.d_low), "d_high": num(mc.d_high),
                 "histogram": None if mc.histogram is None else {
                     "edges": [num(e) for e in mc.histogram[0]], "counts": list(mc.histogram[1]),
@@ -326,11 +331,14 @@ class Budget:
         if self.correlations:
             out.append("correlations: " + ", ".join(f"r({a},{b}) = {_g(r, precision)}"
                                                     for a, b, r in self.correlations))
-            covar = 1.0 - sum(r.share for r in self.rows)
-            if self.u > 0 and abs(covar) > 1e-12:
-                out.append(f"the correlations add {100 * covar:.1f}% of the variance")
+            independent = math.fsum(r.contribution ** 2 for r in self.rows)
+            if independent > 0:
+                change = self.u ** 2 / independent - 1
+                out.append(f"the correlations {'add' if change >= 0 else 'take'} {100 * abs(change):.1f}% "
+                           f"{'to' if change >= 0 else 'from'} the variance of independent inputs; "
+                           "each share holds half of its pairs' covariance")
         so = self.second_order
-        if so is not None and so.note:
+        if so is not None and so.note and (so.noticeable or "not defined" in so.note):
             out.append(so.note)
         return out
 
@@ -343,11 +351,12 @@ class Budget:
         if second:
             header.append("2nd order")
         header.append("Monte Carlo")
-        lo, hi = self.value - Z95 * self.u, self.value + Z95 * self.u
+        lo, hi = self.value - self.z * self.u, self.value + self.z * self.u
+        pct = f"{100 * self.p:.6g}%"
         rows = [["mean", _g(self.value, precision)], ["u", _g(self.u, precision)],
-                ["95% low", _g(lo, precision)], ["95% high", _g(hi, precision)]]
+                [f"{pct} low", _g(lo, precision)], [f"{pct} high", _g(hi, precision)]]
         if second:
-            for row, x in zip(rows, (so.mean, so.u, so.mean - Z95 * so.u, so.mean + Z95 * so.u)):
+            for row, x in zip(rows, (so.mean, so.u, so.mean - self.z * so.u, so.mean + self.z * so.u)):
                 row.append(_g(x, precision))
         missing = "-"
         interval = mc.interval or (None, None)
@@ -370,10 +379,10 @@ class Budget:
                        f"to within δ = {_g(mc.delta, 2)} (GUM Supplement 1, 8.2); GUM is off by {_g(mc.d_low, 2)} "
                        f"and {_g(mc.d_high, 2)}: try --mc {_more(mc.n)}")
         elif mc.agrees:
-            out.append(f"the GUM's 95% interval agrees with Monte Carlo's within δ = {_g(mc.delta, 2)} "
+            out.append(f"the GUM's {100 * self.p:.6g}% interval agrees with Monte Carlo's within δ = {_g(mc.delta, 2)} "
                        "(GUM Supplement 1, 8.2)")
         else:
-            out.append(f"the GUM's 95% interval does NOT agree with Monte Carlo's: its ends are off by "
+            out.append(f"the GUM's {100 * self.p:.6g}% interval does NOT agree with Monte Carlo's: its ends are off by "
                        f"{_g(mc.d_low, 3)} and {_g(mc.d_high, 3)}, more than δ = {_g(mc.delta, 2)} "
                        "(GUM Supplement 1, 8.2): trust the Monte Carlo figures")
         return out
@@ -409,6 +418,13 @@ class Budget:
         return "\n".join(parts)
 
 
+def coverage_factor(p: float) -> float:
+    """The normal's coverage factor for probability ``p`` (1.959964 for 0.95)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1 + p) / 2)
+
+
 def _more(n: int) -> int:
     return n * 10
 
@@ -423,11 +439,14 @@ def _g(x: float | None, precision: int = 6) -> str:
 # ------------------------------------------------------------------ the pass
 
 def correlation_matrix(names: Sequence[str], quantities: Mapping[str, Quantity],
-                       correlations: Sequence[tuple[str, str, float]], leaves: Sequence[str]) -> list[list[float]]:
-    """The correlation matrix of the uncertain inputs ``names``, checked:
-    every name an input with an uncertainty, and positive semi-definite."""
+                       correlations: Sequence[tuple[str, str, float]], leaves: Sequence[str]) -> dict:
+    """The correlations of the uncertain inputs ``names`` as ``{(i, j): r}``
+    (indices into ``names``, i < j, nonzero r only), checked: every name an
+    input with an uncertainty, and the matrix positive semi-definite (the
+    eigenvalues of the rows and columns that have a correlation). Sparse:
+    1,000 uncertain inputs with no correlation cost nothing here."""
     index = {n: i for i, n in enumerate(names)}
-    r = [[1.0 if i == j else 0.0 for j in range(len(names))] for i in range(len(names))]
+    pairs: dict = {}
     for a, b, rho in correlations:
         for n in (a, b):
             if n not in index:
@@ -438,54 +457,95 @@ def correlation_matrix(names: Sequence[str], quantities: Mapping[str, Quantity],
                                  notes=did_you_mean(n, names) or
                                  ([f"the inputs with an uncertainty are {words([f'`{x}`' for x in names])}"]
                                   if names else ["no input has an uncertainty"]))
-        i, j = index[a], index[b]
-        r[i][j] = r[j][i] = rho
-    if len(names) > 1 and correlations:
+        i, j = sorted((index[a], index[b]))
+        pairs[(i, j)] = rho                     # the last one given wins
+    pairs = {ij: rho for ij, rho in pairs.items() if rho != 0.0}
+    involved = sorted({i for ij in pairs for i in ij})
+    if len(involved) > 2 or any(abs(rho) > 1 for rho in pairs.values()):
         import numpy as np
 
-        low = float(np.linalg.eigvalsh(np.array(r)).min())
+        where = {i: k for k, i in enumerate(involved)}
+        m = np.eye(len(involved))
+        for (i, j), rho in pairs.items():
+            m[where[i], where[j]] = m[where[j], where[i]] = rho
+        low = float(np.linalg.eigvalsh(m).min())
         if low < -1e-12:
             raise InputError("the correlations are not possible together: their matrix is not positive "
                              f"semi-definite (its smallest eigenvalue is {low:.3g})",
                              notes=["for example r(a,b) = 0.9 and r(b,c) = 0.9 force r(a,c) above 0.6"])
-    return r
+    return pairs
 
 
 def propagate(graph: Graph, quantities: Mapping[str, Quantity],
-              correlations: Sequence[tuple[str, str, float]] = (), k: float = 1.0,
-              mc: int | None = None, seed: int | None = None, second: bool = True) -> Budget:
+              correlations: Sequence[tuple[str, str, float]] = (), k: float | None = None,
+              mc: int | None = None, seed: int | None = None, second: bool = True,
+              p: float | None = None) -> Budget:
     """The budget of a structured graph (build.structure) at the inputs
     ``quantities`` (every input of the program, exact or not)."""
+    if p is not None:
+        if k is not None:
+            raise InputError("give the coverage factor -k or the coverage probability -p, not both")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            raise InputError(f"-p {p!r}: the coverage probability is a number between 0 and 1, such as 0.95")
+        k = coverage_factor(p)
+    elif k is None:
+        k = 1.0
     if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0) or isinstance(k, bool):
         raise InputError(f"-k {k!r}: the coverage factor is a number above 0, such as 2")
+    p = P if p is None else float(p)
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
         raise InputError(f"--mc {mc!r}: the number of samples is a whole number of 1 or more, such as 100000")
     bind(graph, {n: q.value for n, q in quantities.items()})
-    graph.forward()
     names = [n for n in graph.leaves if n in quantities and not quantities[n].exact]
     r = correlation_matrix(names, quantities, correlations, list(graph.leaves))
-    c = graph.gradients(names) if names else {}
+    c = _gradients(graph, names)
     u = [quantities[n].u for n in names]
     cu = [c[n] * ui for n, ui in zip(names, u)]
-    var = math.fsum(cu[i] * cu[j] * r[i][j] for i in range(len(names)) for j in range(len(names))
-                    if r[i][j] != 0.0)
+    # each input's part of the variance: (c u)^2, and half of each covariance
+    # term 2 r c_i u_i c_j u_j of its pairs, so that the parts add up to u(y)^2
+    part = [x * x for x in cu]
+    for (i, j), rho in r.items():
+        half = rho * cu[i] * cu[j]
+        part[i] += half
+        part[j] += half
+    var = math.fsum([x * x for x in cu] + [2 * rho * cu[i] * cu[j] for (i, j), rho in r.items()])
     uy = math.sqrt(max(var, 0.0))
-    rows = [Row(n, quantities[n].value, ui, c[n], abs(x), (x * x / var) if var > 0 else 0.0,
-                quantities[n].dist, quantities[n].text) for n, ui, x in zip(names, u, cu)]
+    rows = [Row(n, quantities[n].value, ui, c[n], abs(x), (p / var) if var > 0 else 0.0,
+                quantities[n].dist, quantities[n].text) for n, ui, x, p in zip(names, u, cu, part)]
     rows.sort(key=lambda row: -row.contribution)
-    exact = {n: graph.leaves[n].data for n in graph.leaves if n not in names}
-    correlated = any(rho != 0 for _, _, rho in correlations)
+    uncertain = set(names)
+    exact = {n: leaf.data for n, leaf in graph.leaves.items() if n not in uncertain}
+    correlated = bool(r)
     so = None
     if second and names:
         so = _second_order(graph, names, quantities, c, uy, correlated)
     result = samples = None
     if mc is not None:
-        result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy)
+        result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy, p)
         bind(graph, {n: q.value for n, q in quantities.items()})
-        graph.forward()
-    budget = Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result)
+        _gradients(graph, [])
+    budget = Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result, p)
     budget.samples = samples
     return budget
+
+
+def _gradients(graph: Graph, names: list[str]) -> dict[str, float]:
+    """Forward, then the gradient with respect to the leaves ``names``: the
+    reference loops of engine.py, which raise the DomainError ``grad``
+    gives. Not the Graph's flat tape: one pass each way is all this needs,
+    and making the flat tape costs more than both (a 10,000-node program:
+    about 70 ms against 15)."""
+    from .engine import backward, forward, paused_gc
+
+    with paused_gc():
+        forward(graph.nodes)
+        if not names:
+            return {}
+        targets = [graph.leaves[n] for n in names]
+        for t in targets:
+            t.grad = 0.0
+        backward(graph.nodes[:graph.output.index + 1], graph.output, targets)
+    return {n: t.grad + 0.0 for n, t in zip(names, targets)}
 
 
 def _second_order(graph: Graph, names: list[str], quantities, c: dict, uy: float,
@@ -550,27 +610,31 @@ def _second_order(graph: Graph, names: list[str], quantities, c: dict, uy: float
     return SecondOrder(u2, mean, noticeable or shift, note)
 
 
-def _monte_carlo(graph: Graph, names: list[str], quantities, r: list[list[float]], n: int,
-                 seed: int | None, y: float, uy: float) -> MonteCarlo:
+def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
+                 seed: int | None, y: float, uy: float, p: float = P) -> tuple:
     import numpy as np
 
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (1 << 63))
     rng = np.random.default_rng(seed)
     qs = [quantities[nm] for nm in names]
-    correlated = [i for i in range(len(names)) if any(r[i][j] != 0 for j in range(len(names)) if j != i)]
+    correlated = sorted({i for ij in r for i in ij})
+    where = {i: k for k, i in enumerate(correlated)}
     for i in correlated:
         if qs[i].dist != "normal":
             raise InputError(f"--mc with --corr: `{names[i]}` is {qs[i].dist}; correlated inputs must be normal "
                              "(GUM Supplement 1's multivariate normal)")
     mix = None
     if correlated:
-        sub = np.array([[r[i][j] * qs[i].u * qs[j].u for j in correlated] for i in correlated])
+        sub = np.diag([qs[i].u ** 2 for i in correlated])
+        for (i, j), rho in r.items():
+            sub[where[i], where[j]] = sub[where[j], where[i]] = rho * qs[i].u * qs[j].u
         w, v = np.linalg.eigh(sub)
         mix = v * np.sqrt(np.clip(w, 0.0, None))
-    exact = {nm: graph.leaves[nm].data for nm in graph.leaves if nm not in names}
+    uncertain = set(names)
+    exact = {nm: leaf.data for nm, leaf in graph.leaves.items() if nm not in uncertain}
     sampler = _Sampler(graph, names, exact)
-    sampler.block_size = max(1, min(MC_BLOCK, (1 << 22) // max(1, len(graph.nodes))))
+    sampler.block_size = max(1, min(MC_BLOCK, MC_CELLS // max(1, len(graph.nodes))))
     values = np.empty(n)
     done = 0
     while done < n:
@@ -600,17 +664,19 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: list[list[float]
     mean = float(good.mean())
     std = float(good.std(ddof=1)) if valid > 1 else 0.0
     good.sort()
-    lo, hi = (float(x) for x in np.quantile(good, [0.025, 0.975]))
+    tail = (1 - p) / 2
+    z = coverage_factor(p)
+    lo, hi = (float(x) for x in np.quantile(good, [tail, 1 - tail]))
     scale = uy if uy > 0 else std
     agrees = delta = d_low = d_high = None
     conclusive = False
     if scale > 0:
         ell = math.floor(math.log10(scale)) - 1
         delta = 0.5 * 10.0 ** ell
-        d_low = abs(y - Z95 * uy - lo)
-        d_high = abs(y + Z95 * uy - hi)
+        d_low = abs(y - z * uy - lo)
+        d_high = abs(y + z * uy - hi)
         agrees = d_low <= delta and d_high <= delta
-        noise_low, noise_high = _noise(good, 0.025), _noise(good, 0.975)
+        noise_low, noise_high = _noise(good, tail), _noise(good, 1 - tail)
         # Supplement 1, 7.9: the Monte Carlo interval is stable when twice the
         # standard deviation of its ends is within delta; a disagreement
         # beyond that noise stands at any number of samples
@@ -693,9 +759,9 @@ def _short_error(e: DomainError) -> str:
 # ------------------------------------------------------------------ the library's one call
 
 def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
-                corr: Sequence[tuple[str, str, float]] | Mapping | None = None, k: float = 1.0,
-                mc: int | None = None, seed: int | None = None, output: str | None = None,
-                **more: object) -> Budget:
+                corr: Sequence[tuple[str, str, float]] | Mapping | None = None, k: float | None = None,
+                p: float | None = None, mc: int | None = None, seed: int | None = None,
+                output: str | None = None, **more: object) -> Budget:
     """The uncertainty budget of a program's output::
 
         >>> import gradcli
@@ -707,7 +773,8 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
     a number is exact; a string is a quantity as on the command line
     (``"2±0.1"``, ``"2+-5%"``, ``"U(1,3)"``); a pair is (value, u).
     ``corr`` is ``[("a", "b", 0.5), ...]`` or ``{("a", "b"): 0.5}``; ``k`` the
-    coverage factor; ``mc`` the number of Monte Carlo samples, ``seed`` theirs."""
+    coverage factor, or ``p`` a coverage probability (k from the normal);
+    ``mc`` the number of Monte Carlo samples, ``seed`` theirs."""
     from .parse import parse
 
     given = {**(inputs or {}), **more}
@@ -722,7 +789,7 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
         if not -1.0 <= r <= 1.0:
             raise InputError(f"the correlation of `{a}` and `{b}` is between -1 and 1, not {r:g}")
     graph = structure(parse(program), output)
-    return propagate(graph, quantities, pairs, k, mc, seed)
+    return propagate(graph, quantities, pairs, k, mc, seed, p=p)
 
 
 __all__ = ["Quantity", "Budget", "Row", "SecondOrder", "MonteCarlo", "parse_quantity", "parse_quantities",
