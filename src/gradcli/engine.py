@@ -21,9 +21,9 @@ from collections import deque
 from functools import cached_property
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
-from .errors import DomainError, InputError, did_you_mean, words
+from .errors import DomainError, InputError, did_you_mean, printable, words
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
 from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
@@ -244,14 +244,10 @@ def _real(x: object) -> float:
             return float(x)
         except (OverflowError, ValueError):
             pass
-    from .safeio import printable   # only on the error path
-
     raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
 
 
 def _shown(x: object) -> str:
-    from .safeio import printable   # only on the error path
-
     text = repr(x)
     return f"{type(x).__name__} `{printable(text if len(text) <= 40 else text[:37] + '...')}`"
 
@@ -282,8 +278,6 @@ def _opaque(node: Value) -> bool:
 
 def _what_op(node: Value) -> str:
     """Why a node is opaque, as a sentence."""
-    from .safeio import printable   # only on the error path
-
     if not node.op:
         return "its `_op` is empty, which names none of gradcli's operations"
     entry = OPS.get(node.op)
@@ -295,8 +289,6 @@ def _what_op(node: Value) -> str:
 
 
 def _no_step(node: Value) -> InputError:
-    from .safeio import printable   # only on the error path
-
     near = did_you_mean(node.op, OPS) or did_you_mean(node.op.lower(), OPS) if node.op else []
     label = f" `{printable(node.label)}`" if node.label else ""
     return InputError(f"backward() cannot pass the gradient through the node{label}: {_what_op(node)}, "
@@ -309,8 +301,6 @@ def require_ops(nodes: Iterable[Value], feature: str) -> None:
     """``InputError`` if a node's op is not in the op table (an op added the
     lecture's way, with its own ``_backward``): ``feature`` (``"code
     generation"``, ...) needs every op's rules. Linear in the nodes."""
-    from .safeio import printable   # only on the error path
-
     for node in nodes:
         if node.children and _opaque(node):
             label = f"`{printable(node.label)}`" if node.label else "a node"
@@ -743,9 +733,7 @@ class Graph:
         any other name the node it refers to at the end of the program."""
         node = self.leaves.get(name) or self.names.get(name)
         if node is None:
-            from .build import resolve  # an unknown name: the same InputError as --wrt
-
-            resolve(self, [name], "")
+            resolve(self, [name], "")    # an unknown name: the same InputError as --wrt
         return node
 
     def forward(self) -> float:
@@ -951,3 +939,26 @@ class FlatTape:
                 return False
         _consume(map(setattr, self.nodes, repeat("grad"), g[:out + 1]))
         return True
+
+
+# ------------------------------------------------------- names given by a user
+
+def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
+    names = list(names)
+    if not names:
+        return [f"the program has no {what}"]
+    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
+
+
+def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
+    """Check names given on the command line (or by Python code: one name
+    alone is a list of one) against the graph."""
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
+        if name not in graph.leaves and name not in graph.names:
+            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
+                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
+    return list(names)
