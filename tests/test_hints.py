@@ -165,7 +165,7 @@ def test_unknown_command():
         "error: no such command `gard`\n"
         "  = note: did you mean `grad`?\n"
         "  = note: the commands are `eval`, `grad`, `graph`, `check`, `explain`, `descend`, `diff`, "
-        "`hessian` and `codegen`\n")
+        "`hessian`, `codegen` and `repl`\n")
 
 
 def test_bad_option_value():
