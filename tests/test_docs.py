@@ -79,7 +79,8 @@ def test_readme_starts_with_what_it_is_then_two_commands():
     intro = README.split("## ", 1)[0]
     assert intro.startswith("# gradcli\n\ngradcli is a command-line expression differentiator")
     first, second = blocks("sh", intro)
-    assert first.strip() == "pip install . && gradcli grad -f examples/micrograd_readme.grad"
+    assert first.strip() == ("python3 -m venv .venv && . .venv/bin/activate && pip install . && "
+                             "gradcli grad -f examples/micrograd_readme.grad")
     assert second.strip() == 'pip install -e ".[test]" && python -m pytest'
 
 
@@ -91,7 +92,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_readme_install_command_runs_the_example():
     command = blocks("sh")[0].strip()
-    _, example = command.split(" && ")
+    example = command.split(" && ")[-1]     # the install itself: tests/test_help.py, in a new venv
     result = shell(example)
     assert result.returncode == 0
     assert result.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
