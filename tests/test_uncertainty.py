@@ -91,7 +91,8 @@ def test_linear_closed_form_with_correlation():
     assert b.value == -4.0 and b.u == pytest.approx(math.sqrt(var), rel=1e-14)
     assert [r.name for r in b.rows] == ["c", "a"]                       # largest first
     assert [r.c for r in b.rows] == [-2.0, 3.0]
-    assert b.rows[0].share == pytest.approx(1.0 / var, rel=1e-14)
+    assert b.rows[0].share == pytest.approx((1.0 + 3 * -2 * 0.3 * 0.2 * 0.5) / var, rel=1e-14)
+    assert sum(r.share for r in b.rows) == pytest.approx(1.0, rel=1e-14)
 
 
 def test_area_of_a_circle():
