@@ -423,3 +423,27 @@ def test_fast_front_door_hands_over():
     from gradcli.cli_fast import plan
 
     assert plan(["uncertainty", "x", "x=1±1"]) is None and plan(["unc", "x", "x=1±1"]) is None
+
+
+def test_coverage_probability():
+    b = uncertainty("x", x="1±2", p=0.99)
+    assert b.k == pytest.approx(2.5758293035489004, rel=1e-12) and b.U == pytest.approx(2 * b.k, rel=1e-15)
+    b = uncertainty("y = 2*a - b + 1", a="1±0.3", b="2±0.8", p=0.9, mc=200_000, seed=7)
+    lo, hi = b.mc.interval
+    assert lo == pytest.approx(1 - 1.6448536269514722, abs=0.02) and hi == pytest.approx(1 + 1.6448536269514722, abs=0.02)
+    assert b.as_dict()["mc"]["gum_interval"] == pytest.approx([1 - 1.6448536269514722, 1 + 1.6448536269514722])
+    assert b.mc_rows()[1][2][0] == "90% low"
+    with pytest.raises(InputError, match="not both"):
+        uncertainty("x", x="1±2", p=0.9, k=2)
+
+
+def test_cli_program_from_a_file_and_stdin(tmp_path):
+    program = tmp_path / "pendulum.grad"
+    program.write_text("# a pendulum\npi2 = 9.8696044010893586\ng = 4*pi2*L/T**2\n")
+    r = run("uncertainty", "-f", str(program), "L=1.000±0.002", "T=2.007±0.005")
+    expected = run("uncertainty", *PENDULUM).stdout
+    assert (r.returncode, r.stdout) == (0, expected)
+    r = run("unc", "-", "L=1.000±0.002", "T=2.007±0.005", "pi2=9.8696044010893586", stdin="g = 4*pi2*L/T**2\n")
+    assert (r.returncode, r.stdout) == (0, expected)
+    r = run("unc", "y = x*2; z = y + 1", "x=1±0.1", "--of", "y")
+    assert r.stdout == "2.0\t0.2\n"

@@ -794,8 +794,13 @@ def uncertainty_(
     corr: Optional[List[str]] = typer.Option(
         None, "--corr", metavar="A,B=R", rich_help_panel=UNCERTAINTY,
         help="The correlation coefficient R of the inputs A and B (repeat it for more pairs)."),
-    k: float = typer.Option(1.0, "-k", metavar="K", rich_help_panel=UNCERTAINTY,
-                            help="Coverage factor: also give the expanded uncertainty U = K*u (K = 2: about 95%)."),
+    k: Optional[float] = typer.Option(None, "-k", metavar="K", rich_help_panel=UNCERTAINTY, show_default=False,
+                                      help="Coverage factor: also give the expanded uncertainty U = K*u "
+                                           "(K = 2: about 95% for a normal output)."),
+    p: Optional[float] = typer.Option(None, "-p", "--coverage", metavar="P", rich_help_panel=UNCERTAINTY,
+                                      show_default=False,
+                                      help="Coverage probability instead of -k: K from the normal "
+                                           "(0.95: K = 1.96), and Monte Carlo's interval at P (default 0.95)."),
     mc: Optional[int] = typer.Option(None, "--mc", metavar="N", rich_help_panel=UNCERTAINTY,
                                      help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
@@ -830,7 +835,7 @@ def uncertainty_(
         pairs = [parse_correlation(text) for text in corr or []]
         tree = parse(source.text)
         warn_likely_mistakes(source)
-        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed)
+        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed, p=p)
         _keep(budget=budget, value=budget.value, u=budget.u)
         show(UncertaintyReport(budget, precision), json, table)
 

@@ -278,7 +278,17 @@ def layout_limits(pic: Picture) -> str:
     ops = sum(1 for node in pic.nodes if node.children)
     work = (len(pic.nodes) + ops + len(pic.cut)) * layout_size(pic)
     nslimit = 1.0 if work <= LAYOUT_WORK else LAYOUT_WORK / work
-    return f"nslimit={nslimit:.2g}, {LAYOUT_LIMITS}"
+    return f"nslimit={dot_number(nslimit)}, {LAYOUT_LIMITS}"
+
+
+def dot_number(x: float) -> str:
+    """``x`` to two significant digits as DOT reads a number: digits and a
+    point, never an exponent (DOT's lexer splits ``5.3e-05`` into ``5.3e``
+    and ``-05``, "badly delimited number", and rejects the file)."""
+    from decimal import Decimal
+
+    text = format(Decimal(f"{x:.2g}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
@@ -299,6 +309,22 @@ def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
             f"seconds to minutes from here on; {limit}\n"
             f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
+
+
+# The live page grows with its nodes (measured: 0.6 to 1 KB a value node,
+# 3.1 MB at 5,102 value nodes, 29 MB at 30,002); past PAGE_WARN_NODES a
+# browser takes seconds to open it, and writing it takes seconds: say so first.
+PAGE_WARN_NODES = 5_000
+
+
+def page_warning(nodes: int) -> str | None:
+    """A warning for stderr before a live page of ``nodes`` value nodes is
+    written, when it is big enough to be slow to write and to open."""
+    if nodes <= PAGE_WARN_NODES:
+        return None
+    return (f"warning: the live page of {nodes:,} value nodes will be several megabytes (about a "
+            "kilobyte a node), slow to write and slow for a browser to open\n"
+            "  = note: --max-nodes N draws only the N value nodes nearest the output")
 
 
 def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str = "the picture") -> bytes:
@@ -340,9 +366,10 @@ def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str =
                              notes=["-o FILE.dot writes the DOT at once, with no layout",
                                     "--max-nodes N draws only the N value nodes nearest the output"])
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
-                             + (f": {detail}" if detail else ""))
+        said = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}",   # its words, a note a line
+                             notes=[f"Graphviz says: {line}" for line in said[:5]]
+                             + ([f"... and {len(said) - 5} more lines"] if len(said) > 5 else []))
     return done.stdout
 
 
@@ -375,6 +402,10 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
                              "--rankdir applies to DOT, SVG, PNG and PDF")
         from .page import html
 
+        if warn is not None:
+            message = page_warning(len(select(graph, max_nodes).nodes))
+            if message:
+                warn(message)
         return html(graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
@@ -466,5 +497,5 @@ sys.modules[__name__].__class__ = _DrawModule
 
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "LAYOUT_LIMITS", "layout_limits", "GraphvizMissing",
            "GraphvizFailed", "GraphvizTimeout", "Picture",
-           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
+           "select", "to_dot", "format_for", "layout_size", "layout_warning", "page_warning", "render", "write", "draw",
            "PICTURE_FORMATS", "drawable", "picture")
