@@ -38,6 +38,16 @@ from .ops import FUNCTIONS, OPS  # noqa: E402
 from .parse import parse  # noqa: E402
 from .syntax import Program  # noqa: E402
 from . import draw  # noqa: E402  (the module is callable: gradcli.draw(v, "svg"))
+
+
+def _live_page(*args, **kwargs) -> str:
+    """The live page (page.py), for draw's "html": imported when first asked for."""
+    from .page import html
+
+    return html(*args, **kwargs)
+
+
+draw.WRITERS["html"] = _live_page
 from .uncertainty import uncertainty  # noqa: E402  (the budget: gradcli.uncertainty("x*y", x="2±0.1", y=3))
 
 

@@ -197,7 +197,7 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, emit, errors_to_exit, gradients, load,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
 from .terminal import paged  # noqa: E402
@@ -262,7 +262,7 @@ def show(report, json: bool, table: Optional[bool]) -> None:
     elif wants_table(table):
         from .terminal import put
 
-        with paged() as c:       # through a pager when taller than the terminal
+        with paged(console) as c:   # through a pager when taller than the terminal
             for line in report.rich():
                 put(c, line.item, line.style, line.soft_wrap)
     else:

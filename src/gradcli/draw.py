@@ -389,6 +389,12 @@ def write(path: str, data: bytes) -> None:
     atomic_write(path, data)
 
 
+# Formats written by a layer above this one, registered from there: "html",
+# the live page (page.py, which imports this module), is registered by
+# gradcli/__init__.py. So draw never imports page.
+WRITERS: dict = {}
+
+
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
          max_nodes: int | None = None, warn=None, filename: str | None = None,
          timeout: float | None = TIMEOUT) -> bytes:
@@ -400,13 +406,11 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
         if rankdir != "LR":
             raise InputError(f"--rankdir {rankdir}: the live page is drawn left to right (LR); "
                              "--rankdir applies to DOT, SVG, PNG and PDF")
-        from .page import html
-
         if warn is not None:
             message = page_warning(len(select(graph, max_nodes).nodes))
             if message:
                 warn(message)
-        return html(graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
+        return WRITERS["html"](graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
     text = to_dot(graph, precision, grads, rankdir, picture=pic)
     if fmt != "dot" and warn is not None:

@@ -21,9 +21,9 @@ from collections import deque
 from functools import cached_property
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
-from .errors import DomainError, InputError, did_you_mean, words
+from .errors import DomainError, InputError, did_you_mean, printable, words
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
 from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
@@ -190,14 +190,10 @@ def _real(x: object) -> float:
             return float(x)
         except (OverflowError, ValueError):
             pass
-    from .safeio import printable   # only on the error path
-
     raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
 
 
 def _shown(x: object) -> str:
-    from .safeio import printable   # only on the error path
-
     text = repr(x)
     return f"{type(x).__name__} `{printable(text if len(text) <= 40 else text[:37] + '...')}`"
 
@@ -218,8 +214,6 @@ def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
         if not op:
             what = "a Value with operands needs the operation that made it"
         elif type(op) is str:
-            from .safeio import printable
-
             what = f"unknown operation `{printable(op)}`"
         else:
             what = f"an operation is named by a string, not {_shown(op)}"
@@ -607,9 +601,7 @@ class Graph:
         any other name the node it refers to at the end of the program."""
         node = self.leaves.get(name) or self.names.get(name)
         if node is None:
-            from .build import resolve  # an unknown name: the same InputError as --wrt
-
-            resolve(self, [name], "")
+            resolve(self, [name], "")    # an unknown name: the same InputError as --wrt
         return node
 
     def forward(self) -> float:
@@ -813,3 +805,26 @@ class FlatTape:
                 return False
         _consume(map(setattr, self.nodes, repeat("grad"), g[:out + 1]))
         return True
+
+
+# ------------------------------------------------------- names given by a user
+
+def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
+    names = list(names)
+    if not names:
+        return [f"the program has no {what}"]
+    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
+
+
+def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
+    """Check names given on the command line (or by Python code: one name
+    alone is a list of one) against the graph."""
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
+        if name not in graph.leaves and name not in graph.names:
+            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
+                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
+    return list(names)
