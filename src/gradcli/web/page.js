@@ -1109,6 +1109,36 @@ function showNode(i) {
   }
 }
 
+/** A leaf's number, typed where it is drawn: Enter sets it, Escape leaves it. */
+function editInPlace(i) {
+  const span = dText.get(i);
+  if (!span) return;
+  showNode(i);
+  const r = span.getBoundingClientRect(), c = canvas.getBoundingClientRect();
+  const box = el("input");
+  Object.assign(box, { type: "text", id: "poke", inputMode: "decimal", value: full(values[i]), spellcheck: false });
+  box.setAttribute("aria-label", shown[i] + " (a leaf's value)");
+  box.style.left = (r.left - c.left - 4) + "px";
+  box.style.top = (r.top - c.top - 5) + "px";
+  let done = false;
+  const close = apply => {
+    if (done) return;
+    const t = box.value.trim();
+    if (apply && !(NUMBER.test(t) && Number.isFinite(Number(t)))) { box.setAttribute("aria-invalid", "true"); return; }
+    done = true;
+    box.remove();
+    if (apply) { setLeaf(i, Number(t), false); recompute(); }
+  };
+  box.addEventListener("keydown", e => {
+    if (e.key === "Enter") { close(true); e.preventDefault(); }
+    else if (e.key === "Escape") { close(false); e.preventDefault(); e.stopPropagation(); }
+  });
+  box.addEventListener("blur", () => close(false));
+  canvas.append(box);
+  box.focus();
+  box.select();
+}
+
 function wire() {
   const user = f => () => { stop(); f(); };
   $("first").addEventListener("click", user(() => step(0, true)));
@@ -1183,7 +1213,8 @@ function wire() {
     }
   });
   const up = () => {
-    if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
+    if (drag && !drag.moved && drag.leaf !== null) editInPlace(drag.leaf);
+    else if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
     drag = null;
   };
   svgRoot.addEventListener("pointerup", up);
