@@ -666,8 +666,11 @@ function edgeLabels() {
     const t = document.createElementNS(SVGNS, "text");
     t.setAttribute("class", "elabel");
     t.setAttribute("x", lx);
-    t.setAttribute("y", below ? ly + 20 + n * 16 : ly - 9 - n * 16);
-    const local_ = "\u00D7 " + short(state.cLocal[at]);
+    const tb = EE[e * 10] * 7, tailTop = BB[tb + 3], tailBottom = BB[tb + 3] + BB[tb + 5];
+    const near = lx - 60 < BB[tb + 2] + boxW[EE[e * 10]];       // the label would reach over the tail's box
+    t.setAttribute("y", below ? Math.max(ly + 20, near ? tailBottom + 15 : 0) + n * 16
+                              : Math.min(ly - 9, near ? tailTop - 6 : Infinity) - n * 16);
+    const local_ = "\u00D7 " + paren(short(state.cLocal[at]));
     const contrib = gradHidden(c) ? "?" : short(state.cProd[at]);
     t.textContent = local_ + " \u2192 " + contrib;
     gLabels.append(t);
