@@ -44,6 +44,7 @@ from .engine import Graph, Value
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
+from .ops import shown as _shown_op
 from .render import short
 
 # Geometry of the boxes (px). Numbers are set in a monospace font so that a
@@ -83,7 +84,7 @@ class _Box:
 
 
 def _value_name(node: Value) -> str:
-    name = node.label or node.op or ("number" if node.kind == "const" else "value")
+    name = node.label or _shown_op(node.op) or ("number" if node.kind == "const" else "value")
     return f"{name} · n{node.index}"
 
 
@@ -123,7 +124,7 @@ def boxes(pic: Picture, precision: int, chars: int = NUM_CHARS) -> tuple[list[_B
             text = f"n{i} …"
             box = _Box(f"n{i}", node, "stub", NAME_CH * len(text) + 2 * FIELD_PAD, SMALL_H, text)
         elif kind == "op":
-            text = node.op
+            text = _shown_op(node.op)
             box = _Box(f"n{i}op", node, "op", max(SMALL_H + 6, NAME_CH * len(text) + 14), SMALL_H + 6, text)
         elif kind == "const":
             text = short(node.data, precision)
