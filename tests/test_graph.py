@@ -158,7 +158,7 @@ def test_rankdir_and_output_name():
     bad = run("graph", *L, "--rankdir", "UP")
     assert bad.returncode == 2 and bad.stdout == b""
     assert b"--rankdir must be one of LR, TB, RL, BT" in bad.stderr
-    dot = run("graph", "-f", "examples/lecture_L.grad", "--output", "d").stdout.decode()
+    dot = run("graph", "-f", "examples/lecture_L.grad", "--of", "d").stdout.decode()
     assert 'label="d = 4"' in dot
     assert "L · " not in dot                # nodes after d are not part of its picture
     assert "{ d · n4 | data 4 | grad 1 }" in dot

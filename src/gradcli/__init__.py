@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "parse", "build", "evaluate", "grad", "diff", "Value", "Graph", "Program",
     "GradcliError", "ParseError", "ProgramError", "InputError", "DomainError",
-    "OPS", "FUNCTIONS", "draw", "load_ipython_extension",
+    "OPS", "FUNCTIONS", "draw", "load_ipython_extension", "uncertainty",
 ]
 
 # The modules `parse` and `build` share their names with the functions they
@@ -38,6 +38,7 @@ from .ops import FUNCTIONS, OPS  # noqa: E402
 from .parse import parse  # noqa: E402
 from .syntax import Program  # noqa: E402
 from . import draw  # noqa: E402  (the module is callable: gradcli.draw(v, "svg"))
+from .uncertainty import uncertainty  # noqa: E402  (the budget: gradcli.uncertainty("x*y", x="2±0.1", y=3))
 
 
 def load_ipython_extension(ipython) -> None:

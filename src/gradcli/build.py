@@ -176,7 +176,7 @@ def structure(program: Program, output: str | None = None) -> Graph:
     output_name = last_stmt.target if isinstance(last_stmt, Assign) else None
     if output is not None:
         if output not in b.env:
-            raise InputError(f"--output `{output}` is not a name in the program",
+            raise InputError(f"--of `{printable(output)}` is not a name in the program",
                              notes=did_you_mean(output, b.env) or names_note(b.env))
         last, output_name = b.env[output], output
     pair(b.nodes)

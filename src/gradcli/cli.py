@@ -13,6 +13,7 @@ printed on standard output when a command fails.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from contextlib import ExitStack, contextmanager
 from typing import List, Optional
@@ -34,22 +35,67 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    # Older spellings still accepted, each with a note on standard error
+    # (issue 25): the command's own renames, added by ``renamed(...)``.
+    renamed: dict = {}
+
     def parse_args(self, ctx, args):
         flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        if not _completing():
+            check_trap(self.name, args)
+        valued = valued | {old for old, new in renames.items() if new in valued}
         try:
             options, positionals = split_args(args, flags, valued)
         except MissingValue as e:
-            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            option = renames.get(e.option, e.option)
+            metavar = next((p.metavar for p in self.get_params(ctx) if option in getattr(p, "opts", ())), None)
             raise UsageError(f"{e.option} needs a value after it"
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
+        if not _completing():
+            _no_option_as_binding(ctx, self, options, positionals)
+            options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def _no_option_as_binding(ctx, command, options, positionals) -> None:
+    """A word such as ``-p`` among the bindings is an option gradcli does not
+    have (a binding never starts with ``-``): say so, as for ``--bogus``,
+    rather than "`-p` is not a binding"."""
+    from typer._click.exceptions import NoSuchOption
+
+    has_file = any(o[0].split("=")[0] in ("-f", "--file") or (o[0].startswith("-f") and not o[0].startswith("--"))
+                   for o in options)
+    for k, word in enumerate(positionals[0 if has_file else 1:], 0 if has_file else 1):
+        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "-") and "=" not in word:
+            e = NoSuchOption(word, ctx=ctx)
+            e.next_word = positionals[k + 1] if k + 1 < len(positionals) else None
+            raise e
+
+
+def _completing() -> bool:
+    """Shell completion is running (typer's ``_GRADCLI_COMPLETE``): no usage
+    checks and no notes, only candidates."""
+    return "_GRADCLI_COMPLETE" in os.environ
+
+
+def _renamed(cls, **renames):
+    """``cls`` with older option spellings accepted (new name by old)."""
+    return type(cls.__name__, (cls,), {"renamed": {f"--{old.replace('_', '-')}": new
+                                                    for old, new in renames.items()}})
 
 
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
-    own error style, as every other error is, with exit status 2."""
+    own error style, as every other error is, with exit status 2. A short
+    alias (``ALIASES``) names its command without being listed."""
+
+    ALIASES = {"unc": "uncertainty"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -132,9 +178,10 @@ def _root(
 
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli graph -f examples/lecture_L.grad -o L.svg
+      gradcli examples micrograd_readme | gradcli eval -
+      gradcli examples lecture_L | gradcli graph - -o L.svg
 
+    `gradcli examples` lists the example programs that ship with gradcli;
     `gradcli COMMAND --help` shows each command's options and examples;
     `man gradcli` shows them all.
     """
@@ -146,8 +193,8 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RESULTS, MissingValue, Source, as_script, emit, errors_to_exit, gradients, load,
-    parse_bindings, read_program, split_args, split_names, wants_table,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, emit, errors_to_exit, gradients, load,
+    parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
 from .terminal import paged  # noqa: E402
 
@@ -161,9 +208,10 @@ BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
 FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
                     rich_help_panel=IN)
-OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
-                      help="Report this assigned name instead of the last statement "
-                           "(a node of the program, not a file).")
+OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN,
+                      help="Report this assigned name instead of the last statement: "
+                           "`grad --of h1 --wrt a` (a node of the program, not a file; "
+                           "the older --output still works).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
 WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
@@ -241,8 +289,8 @@ def eval_(
 
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+      gradcli examples micrograd_readme | gradcli eval -
+      printf 'x\n1\n-2\n4\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
@@ -283,7 +331,7 @@ def grad(
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
-      gradcli grad -f examples/lecture_L.grad --all --json
+      gradcli examples lecture_L | gradcli grad - --all --json
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
@@ -341,7 +389,7 @@ def graph_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     out: Optional[str] = typer.Option(
-        None, "-o", metavar="FILE", rich_help_panel=OUT,
+        None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
@@ -364,20 +412,15 @@ def graph_(
 
     Examples:
       gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
-      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
-      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+      gradcli examples lecture_L | gradcli graph - -o L.svg  # a picture (needs Graphviz)
+      gradcli examples lecture_L | gradcli graph - -o L.dot --rankdir TB
     """
     source = Source()
     with errors_to_exit(source):
         from . import draw
 
         fmt = draw.format_for(out)                 # a bad extension fails before any work
-        try:
-            graph = load(program, file, bindings or [], output, source)
-        except InputError as e:
-            if output is not None and e.message.startswith("--output") and "." in output:
-                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {printable(output)}`")
-            raise
+        graph = load(program, file, bindings or [], output, source)
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
@@ -430,7 +473,7 @@ def _a_number(value: Optional[float], option: str) -> None:
 SMALLEST_H = 2.0 ** -52
 
 
-@app.command("check", cls=_ProgramFirst)
+@app.command("check", cls=_renamed(_ProgramFirst, h="--step"))
 def check_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
@@ -438,8 +481,8 @@ def check_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
         None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
-    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|).",
-                            rich_help_panel=CHECK),
+    h: float = typer.Option(H, "--step", metavar="H", rich_help_panel=CHECK,
+                            help="Finite-difference step, scaled by max(1, |x|) (the older --h still works)."),
     rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
     atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
@@ -461,9 +504,9 @@ def check_(
     random directions, as PyTorch's gradcheck does in its fast mode.
 
     Examples:
-      gradcli check -f examples/micrograd_readme.grad
+      gradcli examples micrograd_readme | gradcli check -
       gradcli check "relu(x)*y + abs(x)" x=0 y=2
-      gradcli check -f examples/neuron.grad --all --json
+      gradcli examples neuron | gradcli check - --all --json
     """
     precision = _digits(precision)
     source = Source()
@@ -472,9 +515,9 @@ def check_(
         from .build import resolve
         from .reports import CheckReport
 
-        _positive(h, "--h")
+        _positive(h, "--step")
         if h < SMALLEST_H:
-            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+            raise InputError(f"--step {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
         _a_number(rtol, "--rtol")
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
@@ -508,8 +551,8 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME.
 
     Examples:
-      gradcli explain -f examples/lecture_L.grad
-      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli examples lecture_L | gradcli explain -
+      gradcli examples reuse | gradcli explain - --wrt a
       gradcli explain "tanh(w*x)" w=0.5 x=2 --json
     """
     precision = _digits(precision)
@@ -551,8 +594,8 @@ def descend_(
 
     Examples:
       gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
-      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
-      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+      gradcli examples fit_line | gradcli descend - --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval "(a*b+c)*f" $(gradcli descend "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --maximize --steps 1)
     """
     source = Source()
     with errors_to_exit(source):
@@ -713,7 +756,7 @@ def hessian(
     Examples:
       gradcli hessian "x**2*y + y**3" x=1 y=2
       gradcli hessian "x**2*y + y**3" x=1 y=2 --json
-      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+      gradcli examples neuron | gradcli hessian - --wrt w1,w2
     """
     source = Source()
     with errors_to_exit(source):
@@ -729,9 +772,68 @@ def hessian(
 
 
 
+# ------------------------------------------------- uncertainty (issue 27)
+
+UNCERTAINTY = "Uncertainty"
+QUANTITIES = typer.Argument(None, metavar="[NAME=VALUE±U]...", show_default=False,
+                            help="Values for the inputs: VALUE±U (or VALUE+-U) with a standard uncertainty, "
+                                 "VALUE±P% relative, U(LOW,HIGH) uniform, T(LOW,HIGH) or T(LOW,MODE,HIGH) "
+                                 "triangular, or a plain VALUE, exact.")
+
+
+@app.command("uncertainty", cls=_ProgramFirst)
+def uncertainty_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = QUANTITIES,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    corr: Optional[List[str]] = typer.Option(
+        None, "--corr", metavar="A,B=R", rich_help_panel=UNCERTAINTY,
+        help="The correlation coefficient R of the inputs A and B (repeat it for more pairs)."),
+    k: float = typer.Option(1.0, "-k", metavar="K", rich_help_panel=UNCERTAINTY,
+                            help="Coverage factor: also give the expanded uncertainty U = K*u (K = 2: about 95%)."),
+    mc: Optional[int] = typer.Option(None, "--mc", metavar="N", rich_help_panel=UNCERTAINTY,
+                                     help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
+                                       help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: Optional[int] = PRECISION,
+) -> None:
+    """Propagate the inputs' uncertainties to the output (the GUM), with exact derivatives.
+
+    Gives the value, its combined standard uncertainty u and the budget: per
+    input its value, u, the sensitivity coefficient c = ∂f/∂x (the exact
+    gradient), the contribution |c|·u and its share of the variance, largest
+    first; second-order terms from exact higher derivatives when they change
+    the answer; with --mc N, Monte Carlo side by side. In a pipe: one
+    VALUE<TAB>U line. `unc` is the same command.
+
+    Examples:
+      gradcli uncertainty "g = 4*pi2*L/T**2" pi2=9.8696044010893586 L=1.000±0.002 T=2.007±0.005
+      gradcli uncertainty "R = V/I" V=5.0+-0.1 I=0.1+-0.001 --corr V,I=0.5 -k 2 --json
+      gradcli uncertainty "x**2" x=0±1 --mc 100000 --seed 1
+    """
+    source = Source()
+    with errors_to_exit(source):
+        from .build import structure
+        from .cli_common import warn_likely_mistakes
+        from .parse import parse
+        from .reports import UncertaintyReport
+        from .uncertainty import parse_correlation, parse_quantities, propagate
+
+        quantities = parse_quantities(read_program(program, file, bindings or [], source))
+        pairs = [parse_correlation(text) for text in corr or []]
+        tree = parse(source.text)
+        warn_likely_mistakes(source)
+        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed)
+        _keep(budget=budget, value=budget.value, u=budget.u)
+        show(UncertaintyReport(budget, precision), json, table)
+
+
 # ------------------------------------------------------------ codegen (issue 11)
 
-@app.command("codegen", cls=_ProgramFirst)
+@app.command("codegen", cls=_renamed(_ProgramFirst, table="--sql-table"))
 def codegen_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
@@ -742,9 +844,9 @@ def codegen_(
                              rich_help_panel=CODE),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
                              rich_help_panel=CODE),
-    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql).",
-                              rich_help_panel=CODE),
-    out: Optional[str] = typer.Option(None, "-o", metavar="FILE", rich_help_panel=OUT,
+    table: str = typer.Option("points", "--sql-table", metavar="T", rich_help_panel=CODE,
+                              help="The SQL table of points (--lang sql; the older --table still works)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
     """Print code that computes the output's value and its gradient by reverse mode.
@@ -755,7 +857,7 @@ def codegen_(
     Examples:
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
-      gradcli codegen "y = x * log(x)" --lang sql --table points
+      gradcli codegen "y = x * log(x)" --lang sql --sql-table points
     """
     source = Source()
     with errors_to_exit(source):
@@ -774,6 +876,35 @@ def codegen_(
             from .safeio import atomic_write
 
             atomic_write(out, code)
+
+
+@app.command("examples")
+def examples_(
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", show_default=False,
+                                         help="An example to print (`neuron` or `neuron.grad`); none: the list."),
+    path: bool = typer.Option(False, "--path", help="Print the folder the examples are in, to copy them."),
+) -> None:
+    """List the example programs and data that ship with gradcli, or print one.
+
+    They come with every install (pip, pipx or a clone), so the examples of
+    every command's help run anywhere.
+
+    Examples:
+      gradcli examples
+      gradcli examples neuron | gradcli grad -
+      cp -r "$(gradcli examples --path)" gradcli-examples
+    """
+    from . import shipped
+
+    with errors_to_exit(Source()):
+        if path:
+            emit(f"{shipped.folder()}\n")
+        elif name is None:
+            listed = shipped.names()
+            width = max(len(n) for n in listed)
+            emit("".join(f"{n.ljust(width)}  {shipped.describe(n)}\n" for n in listed))
+        else:
+            emit(shipped.find(name).read_text(encoding="utf-8"))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

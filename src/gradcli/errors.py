@@ -75,7 +75,7 @@ class ProgramError(GradcliError):
 
 class InputError(GradcliError):
     """Something around the program is wrong: a NAME=VALUE binding, a missing
-    input, an unknown --wrt or --output name, an unreadable file."""
+    input, an unknown --wrt or --of name, an unreadable file."""
 
 
 class DomainError(GradcliError):
