@@ -248,7 +248,7 @@ def textbook() -> tuple[dict[str, list[str]], dict[str, str]]:
     notes: dict[str, str] = {}
     for op, row in OPS.items():
         words = [_explain.rule_text(op, k) for k in range(row.arity)]
-        forms[op] = TEXTBOOK.get(op) or [w.replace("**", "^").replace("*", "·") for w in words]
+        forms[op] = TEXTBOOK.get(op) or TEXTBOOK.get(row.name) or [w.replace("**", "^").replace("*", "·") for w in words]
         for w in words:
             if ", as " in w:
                 notes[op] = "gradcli computes " + w.split(", as ")[0].replace("**2", "²").replace("**", "^") + " as " + w.split(", as ")[1] + \
