@@ -221,8 +221,9 @@ def _pow_chain_x(m, g, x, y, o):
     #
     # Where x**r alone would overflow and y*x**r would not (0 < x < 1e-150
     # and |y| < 0.05: x = 1e-309, y = 0.001 gives 4.9e305, x**r 4.9e308), x**r
-    # is taken in two halves, h = r/2 each, and y multiplies the first:
-    # (y*x**(r - h))*x**h. Elsewhere h = 0 and x**h = 1: the bits as before.
+    # is taken in two halves, h = r/2 each, and y multiplies one:
+    # (y*x**h)*(x**(r - h)*x**e). Elsewhere h = 0 and x**h = 1: the bits
+    # as before.
     r = y - 1.0
     rb = r - y
     e = (y - (r - rb)) + (-1.0 - rb)
@@ -232,7 +233,7 @@ def _pow_chain_x(m, g, x, y, o):
     # number 0 and code generation adds nothing)
     small = m.step(0.05 - abs(y))
     h = m.where(small != 0, r * (0.5 * (m.step(x) * m.step(1e-150 - x))), 0.0)
-    return m.where(y != 0, g * (((y * m.pow(x, r - h)) * m.pow(x, h)) * m.pow(x, e)), 0.0)
+    return m.where(y != 0, g * ((y * m.pow(x, h)) * (m.pow(x, r - h) * m.pow(x, e))), 0.0)
 
 
 def _erf_chain(m, g, x, o):
