@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Sequence
 
 from .build import complements
-from .engine import Graph, Value, needed
+from .engine import Graph, Value, needed, require_ops
 from .ops import OPS, FloatMath, shown as shown_op
 from .render import json_number, short as _n
 
@@ -200,6 +200,8 @@ def steps(graph: Graph) -> Explanation:
     """The backward pass of ``graph``, step by step, in the engine's order.
     Only the operations the output depends on are listed (the engine also
     visits the others, which pass on zeros)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "explain")
     end = graph.output.index
     tape = graph.nodes[:end + 1]
     flags = live(graph)

@@ -40,7 +40,7 @@ from importlib import resources
 
 from . import explain as _explain
 from .draw import Picture, select
-from .engine import Graph, Value
+from .engine import Graph, Value, require_ops
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
@@ -310,6 +310,8 @@ def html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | 
     (the page still computes every node). ``filename``: how errors name
     the program's file, as the command line does. The graph's nodes are
     not changed (its Values' data and grad stay as they are)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "the live page (it recomputes every node in the browser)")
     pic = select(graph, max_nodes)
     ex = _explain.steps(graph)
     name = graph.output_name or "value"

@@ -38,7 +38,8 @@ the array engine (arrays.Batch, blocks of up to ``MC_BLOCK`` points), normal
 by default, ``U(a,b)`` uniform, ``T(a,b)`` or ``T(a,c,b)`` triangular,
 correlated normals through the covariance's eigenvectors. The result: mean,
 standard deviation, the probabilistically symmetric 95 % coverage interval
-(quantiles 2.5 % and 97.5 %), a histogram, and the Supplement's validation
+(quantiles 2.5 % and 97.5 %; ``-p`` another probability), a histogram, and
+the Supplement's validation
 (8.2): with u(y) written to two significant digits as c·10ˡ, δ = ½·10ˡ; the
 GUM interval y ± 1.96·u(y) agrees when both ends are within δ of the Monte
 Carlo ones. Samples outside the program's domain (a negative under
@@ -61,10 +62,10 @@ from .errors import DomainError, InputError, did_you_mean, words
 from .safeio import printable
 
 NOTICEABLE = 0.05            # second order moves u by more than this share: say so
-SECOND_ORDER_CELLS = 200_000  # uncertain inputs x program nodes, at most, for the second order
+SECOND_ORDER_CELLS = 20_000   # uncertain inputs x program nodes, at most, for the second order (about 2 s)
 MC_BLOCK = 1 << 14           # Monte Carlo points per block, at most
 MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
-Z95 = 1.959963984540054      # the normal's 97.5 % quantile: the GUM's 95 % interval
+P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise
 HISTOGRAM_BINS = 16
 
 
@@ -253,7 +254,7 @@ class MonteCarlo(NamedTuple):
     outside_error: str | None
     mean: float | None
     std: float | None
-    interval: tuple | None   # the 95 % probabilistically symmetric coverage interval
+    interval: tuple | None   # the probabilistically symmetric coverage interval (Budget.p)
     agrees: bool | None      # Supplement 1's 8.2 validation of the GUM interval
     conclusive: bool         # the verdict stands beyond twice the sampling error of the interval's ends
     delta: float | None
@@ -274,8 +275,9 @@ class Budget:
 
     def __init__(self, name: str | None, value: float, u: float, k: float, rows: list[Row],
                  correlations: list[tuple[str, str, float]], exact: dict[str, float],
-                 second_order: SecondOrder | None, mc: MonteCarlo | None):
-        self.name, self.value, self.u, self.k = name, value, u, k
+                 second_order: SecondOrder | None, mc: MonteCarlo | None, p: float = P):
+        self.name, self.value, self.u, self.k, self.p = name, value, u, k, p
+        self.z = coverage_factor(p)
         self.U = k * u
         self.rows, self.correlations, self.exact = rows, correlations, exact
         self.second_order, self.mc = second_order, mc
@@ -290,7 +292,7 @@ class Budget:
         mc = self.mc
         return {
             "name": self.name,
-            "value": num(self.value), "u": num(self.u), "k": num(self.k), "U": num(self.U),
+            "value": num(self.value), "u": num(self.u), "k": num(self.k), "U": num(self.U), "p": self.p,
             "budget": [{"name": r.name, "value": num(r.value), "u": num(r.u), "c": num(r.c),
                         "contribution": num(r.contribution), "share": num(r.share),
                         "distribution": r.dist, "given": r.text} for r in self.rows],
@@ -302,7 +304,7 @@ class Budget:
                 "n": mc.n, "seed": mc.seed, "valid": mc.valid, "outside": mc.outside,
                 "outside_error": mc.outside_error, "mean": num(mc.mean), "std": num(mc.std),
                 "interval": None if mc.interval is None else [num(mc.interval[0]), num(mc.interval[1])],
-                "gum_interval": [num(self.value - Z95 * self.u), num(self.value + Z95 * self.u)],
+                "gum_interval": [num(self.value - self.z * self.u), num(self.value + self.z * self.u)],
                 "agrees": mc.agrees, "conclusive": mc.conclusive, "delta": num(mc.delta), "d_low": num(mc.d_low), "d_high": num(mc.d_high),
                 "histogram": None if mc.histogram is None else {
                     "edges": [num(e) for e in mc.histogram[0]], "counts": list(mc.histogram[1]),
@@ -349,11 +351,12 @@ class Budget:
         if second:
             header.append("2nd order")
         header.append("Monte Carlo")
-        lo, hi = self.value - Z95 * self.u, self.value + Z95 * self.u
+        lo, hi = self.value - self.z * self.u, self.value + self.z * self.u
+        pct = f"{100 * self.p:.6g}%"
         rows = [["mean", _g(self.value, precision)], ["u", _g(self.u, precision)],
-                ["95% low", _g(lo, precision)], ["95% high", _g(hi, precision)]]
+                [f"{pct} low", _g(lo, precision)], [f"{pct} high", _g(hi, precision)]]
         if second:
-            for row, x in zip(rows, (so.mean, so.u, so.mean - Z95 * so.u, so.mean + Z95 * so.u)):
+            for row, x in zip(rows, (so.mean, so.u, so.mean - self.z * so.u, so.mean + self.z * so.u)):
                 row.append(_g(x, precision))
         missing = "-"
         interval = mc.interval or (None, None)
@@ -376,10 +379,10 @@ class Budget:
                        f"to within δ = {_g(mc.delta, 2)} (GUM Supplement 1, 8.2); GUM is off by {_g(mc.d_low, 2)} "
                        f"and {_g(mc.d_high, 2)}: try --mc {_more(mc.n)}")
         elif mc.agrees:
-            out.append(f"the GUM's 95% interval agrees with Monte Carlo's within δ = {_g(mc.delta, 2)} "
+            out.append(f"the GUM's {100 * self.p:.6g}% interval agrees with Monte Carlo's within δ = {_g(mc.delta, 2)} "
                        "(GUM Supplement 1, 8.2)")
         else:
-            out.append(f"the GUM's 95% interval does NOT agree with Monte Carlo's: its ends are off by "
+            out.append(f"the GUM's {100 * self.p:.6g}% interval does NOT agree with Monte Carlo's: its ends are off by "
                        f"{_g(mc.d_low, 3)} and {_g(mc.d_high, 3)}, more than δ = {_g(mc.delta, 2)} "
                        "(GUM Supplement 1, 8.2): trust the Monte Carlo figures")
         return out
@@ -412,7 +415,100 @@ class Budget:
         if self.mc is not None:
             parts.append(table(*self.mc_rows()))
             parts += [f"<p>{escape(line)}</p>" for line in self.mc_lines()]
+            if self.mc.histogram is not None and self.samples is not None:
+                parts.append(histogram_svg(self))
         return "\n".join(parts)
+
+
+def coverage_factor(p: float) -> float:
+    """The normal's coverage factor for probability ``p`` (1.959964 for 0.95)."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1 + p) / 2)
+
+
+SVG_BINS = 48
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round numbers between ``lo`` and ``hi`` for an axis: steps of 1, 2 or
+    5 times a power of ten, about ``count`` of them."""
+    span = hi - lo
+    if not span > 0:
+        return [lo]
+    raw = span / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step)
+    return [k * step for k in range(first, math.floor(hi / step) + 1)]
+
+
+def histogram_svg(budget: "Budget") -> str:
+    """The Monte Carlo samples as an SVG picture (``-o FILE.svg``): a
+    histogram over the central 99.5 % of the samples, scaled as a density,
+    the normal the GUM assumes (value, u) as a curve, and the two 95 %
+    intervals (Monte Carlo's solid, the GUM's dashed). Plain SVG, no
+    dependency; the same picture in Jupyter."""
+    import numpy as np
+    from html import escape
+
+    mc = budget.mc
+    if mc is None or mc.histogram is None or budget.samples is None:
+        raise InputError("no Monte Carlo samples to draw: give --mc N (with samples inside the domain)")
+    good = budget.samples[np.isfinite(budget.samples)]
+    a, b = mc.histogram[0][0], mc.histogram[0][-1]
+    counts, edges = np.histogram(good, bins=SVG_BINS, range=(a, b))
+    width, height, left, right, top, bottom = 640, 360, 56, 16, 40, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    density = counts / (len(good) * (edges[1] - edges[0]))
+    xs = np.linspace(a, b, 161)
+    gum = (np.exp(-0.5 * ((xs - budget.value) / budget.u) ** 2) / (budget.u * math.sqrt(2 * math.pi))
+           if budget.u > 0 else np.zeros_like(xs))
+    peak = float(max(density.max(), min(gum.max(), 3 * density.max()))) or 1.0
+
+    def x_of(v: float) -> float:
+        return left + (v - a) / (b - a) * plot_w
+
+    def y_of(d: float) -> float:
+        return top + plot_h - min(d, peak) / peak * plot_h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    title = (f"{budget.name or 'value'}: {mc.valid:,} Monte Carlo samples"
+             + (f" ({mc.outside:,} outside the domain)" if mc.outside else ""))
+    out.append(f'<text x="{left}" y="20" font-size="14">{escape(title)}</text>')
+    for d, lo, hi in zip(density, edges, edges[1:]):
+        x0, x1 = x_of(lo), x_of(hi)
+        out.append(f'<rect class="bar" x="{x0:.2f}" y="{y_of(d):.2f}" width="{x1 - x0:.2f}" '
+                   f'height="{top + plot_h - y_of(d):.2f}" fill="#4a78b5" stroke="white" stroke-width="0.5"/>')
+    if budget.u > 0:
+        points = " ".join(f"{x_of(x):.2f},{y_of(g):.2f}" for x, g in zip(xs, gum))
+        out.append(f'<polyline class="gum" points="{points}" fill="none" stroke="#d08c00" stroke-width="2"/>')
+    pct = f"{100 * budget.p:.6g}%"
+    lines = []
+    if mc.interval is not None:
+        lines += [(v, "#1d3f6e", "", "mc") for v in mc.interval]
+    lines += [(budget.value + s * budget.z * budget.u, "#d08c00", ' stroke-dasharray="5,4"', "gum-interval")
+              for s in (-1, 1)]
+    for v, colour, dash, cls in lines:
+        if a <= v <= b:
+            out.append(f'<line class="{cls}" x1="{x_of(v):.2f}" y1="{top}" x2="{x_of(v):.2f}" '
+                       f'y2="{top + plot_h}" stroke="{colour}" stroke-width="1.5"{dash}/>')
+    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>')
+    for t in _nice_ticks(a, b):
+        x = x_of(t)
+        out.append(f'<line x1="{x:.2f}" y1="{top + plot_h}" x2="{x:.2f}" y2="{top + plot_h + 5}" stroke="black"/>')
+        out.append(f'<text x="{x:.2f}" y="{top + plot_h + 18}" text-anchor="middle">{_g(t, 6)}</text>')
+    legend = [("#4a78b5", "samples"), ("#d08c00", f"GUM normal and its {pct} interval (dashed)"),
+              ("#1d3f6e", f"Monte Carlo {pct} interval")]
+    x = left
+    for colour, text in legend:
+        out.append(f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{x + 14}" y="{height - 7}">{escape(text)}</text>')
+        x += 24 + 6.5 * len(text)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def _more(n: int) -> int:
@@ -467,12 +563,22 @@ def correlation_matrix(names: Sequence[str], quantities: Mapping[str, Quantity],
 
 
 def propagate(graph: Graph, quantities: Mapping[str, Quantity],
-              correlations: Sequence[tuple[str, str, float]] = (), k: float = 1.0,
-              mc: int | None = None, seed: int | None = None, second: bool = True) -> Budget:
+              correlations: Sequence[tuple[str, str, float]] = (), k: float | None = None,
+              mc: int | None = None, seed: int | None = None, second: bool = True,
+              p: float | None = None) -> Budget:
     """The budget of a structured graph (build.structure) at the inputs
     ``quantities`` (every input of the program, exact or not)."""
+    if p is not None:
+        if k is not None:
+            raise InputError("give the coverage factor -k or the coverage probability -p, not both")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
+            raise InputError(f"-p {p!r}: the coverage probability is a number between 0 and 1, such as 0.95")
+        k = coverage_factor(p)
+    elif k is None:
+        k = 1.0
     if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0) or isinstance(k, bool):
         raise InputError(f"-k {k!r}: the coverage factor is a number above 0, such as 2")
+    p = P if p is None else float(p)
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
         raise InputError(f"--mc {mc!r}: the number of samples is a whole number of 1 or more, such as 100000")
     bind(graph, {n: q.value for n, q in quantities.items()})
@@ -501,10 +607,10 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
         so = _second_order(graph, names, quantities, c, uy, correlated)
     result = samples = None
     if mc is not None:
-        result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy)
+        result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy, p)
         bind(graph, {n: q.value for n, q in quantities.items()})
         _gradients(graph, [])
-    budget = Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result)
+    budget = Budget(graph.output_name, graph.value, uy, float(k), rows, list(correlations), exact, so, result, p)
     budget.samples = samples
     return budget
 
@@ -591,7 +697,7 @@ def _second_order(graph: Graph, names: list[str], quantities, c: dict, uy: float
 
 
 def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
-                 seed: int | None, y: float, uy: float) -> MonteCarlo:
+                 seed: int | None, y: float, uy: float, p: float = P) -> tuple:
     import numpy as np
 
     if seed is None:
@@ -622,7 +728,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         columns = []
         for q in qs:
             if q.dist == "normal":
-                columns.append(q.value + q.u * rng.standard_normal(rows))
+                columns.append(rng.normal(q.value, q.u, rows))
             elif q.dist == "uniform":
                 columns.append(rng.uniform(q.params[0], q.params[1], rows))
             else:
@@ -636,25 +742,27 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         values[done:done + rows] = block.value
         done += rows
     outside = sampler.outside
-    good = values[np.isfinite(values)] if outside else values.copy()
+    good = values[np.isfinite(values)] if outside else values
     valid = len(good)
     error = sampler.first_error
     if not valid:
         return MonteCarlo(n, seed, 0, outside, error, None, None, None, None, False, None, None, None, None), values
     mean = float(good.mean())
     std = float(good.std(ddof=1)) if valid > 1 else 0.0
-    good.sort()
-    lo, hi = (float(x) for x in np.quantile(good, [0.025, 0.975]))
+    tail = (1 - p) / 2
+    ordered = _Ordered(good, [tail, 1 - tail, 0.0025, 0.9975], [tail, 1 - tail])
+    z = coverage_factor(p)
+    lo, hi = _quantile(ordered, tail), _quantile(ordered, 1 - tail)
     scale = uy if uy > 0 else std
     agrees = delta = d_low = d_high = None
     conclusive = False
     if scale > 0:
         ell = math.floor(math.log10(scale)) - 1
         delta = 0.5 * 10.0 ** ell
-        d_low = abs(y - Z95 * uy - lo)
-        d_high = abs(y + Z95 * uy - hi)
+        d_low = abs(y - z * uy - lo)
+        d_high = abs(y + z * uy - hi)
         agrees = d_low <= delta and d_high <= delta
-        noise_low, noise_high = _noise(good, 0.025), _noise(good, 0.975)
+        noise_low, noise_high = _noise(ordered, tail), _noise(ordered, 1 - tail)
         # Supplement 1, 7.9: the Monte Carlo interval is stable when twice the
         # standard deviation of its ends is within delta; a disagreement
         # beyond that noise stands at any number of samples
@@ -663,25 +771,65 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     else:
         agrees = lo == hi == y
         conclusive = True
-    a, b = (float(x) for x in np.quantile(good, [0.0025, 0.9975]))
+    a, b = _quantile(ordered, 0.0025), _quantile(ordered, 0.9975)
     if b > a:
         counts, edges = np.histogram(good, bins=HISTOGRAM_BINS, range=(a, b))
-        histogram = (edges.tolist(), counts.tolist(), int(np.searchsorted(good, a, "left")),
-                     int(valid - np.searchsorted(good, b, "right")))
+        histogram = (edges.tolist(), counts.tolist(), int(np.count_nonzero(good < a)),
+                     int(np.count_nonzero(good > b)))
     else:
         histogram = None
     return MonteCarlo(n, seed, valid, outside, error, mean, std, (lo, hi), agrees, conclusive, delta, d_low,
                       d_high, histogram), values
 
 
+class _Ordered:
+    """The order statistics of samples that ``_quantile`` and ``_noise``
+    read for the probabilities ``quantiles`` and ``noises``, from one
+    ``np.partition`` (a full sort of 10^6 samples cost 70 ms, this 15).
+    Indexing it gives the k-th smallest sample for those k only."""
+
+    def __init__(self, samples, quantiles: Sequence[float], noises: Sequence[float]):
+        import numpy as np
+
+        m = self.n = len(samples)
+        wanted = set()
+        for p in quantiles:
+            i = math.floor((m - 1) * p)
+            wanted |= {i, min(i + 1, m - 1)}
+        for p in noises:
+            wanted |= set(_noise_span(m, p))
+        self.part = np.partition(samples, sorted(wanted))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int) -> float:
+        return self.part[k]
+
+
+def _quantile(ordered, p: float) -> float:
+    """The ``p`` quantile of sorted samples, interpolated between the two
+    nearest (NumPy's default ``linear`` method, without sorting again)."""
+    h = (len(ordered) - 1) * p
+    i = math.floor(h)
+    j = min(i + 1, len(ordered) - 1)
+    return float(ordered[i] + (h - i) * (ordered[j] - ordered[i]))
+
+
 def _noise(ordered, p: float) -> float:
     """About twice the standard error of the ``p`` quantile of sorted
     samples, without assuming their distribution: half the spread of the
     order statistics two binomial standard deviations either side."""
-    m = len(ordered)
+    low, high = _noise_span(len(ordered), p)
+    return float(ordered[high] - ordered[low]) / 2
+
+
+def _noise_span(m: int, p: float) -> tuple[int, int]:
+    """The order statistics two binomial standard deviations either side
+    of the ``p`` quantile of ``m`` samples."""
     s = 2.0 * math.sqrt(m * p * (1 - p))
     i = p * (m - 1)
-    return float(ordered[min(m - 1, math.ceil(i + s))] - ordered[max(0, math.floor(i - s))]) / 2
+    return max(0, math.floor(i - s)), min(m - 1, math.ceil(i + s))
 
 
 def _sampler_class():
@@ -737,9 +885,9 @@ def _short_error(e: DomainError) -> str:
 # ------------------------------------------------------------------ the library's one call
 
 def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
-                corr: Sequence[tuple[str, str, float]] | Mapping | None = None, k: float = 1.0,
-                mc: int | None = None, seed: int | None = None, output: str | None = None,
-                **more: object) -> Budget:
+                corr: Sequence[tuple[str, str, float]] | Mapping | None = None, k: float | None = None,
+                p: float | None = None, mc: int | None = None, seed: int | None = None,
+                output: str | None = None, **more: object) -> Budget:
     """The uncertainty budget of a program's output::
 
         >>> import gradcli
@@ -751,7 +899,8 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
     a number is exact; a string is a quantity as on the command line
     (``"2±0.1"``, ``"2+-5%"``, ``"U(1,3)"``); a pair is (value, u).
     ``corr`` is ``[("a", "b", 0.5), ...]`` or ``{("a", "b"): 0.5}``; ``k`` the
-    coverage factor; ``mc`` the number of Monte Carlo samples, ``seed`` theirs."""
+    coverage factor, or ``p`` a coverage probability (k from the normal);
+    ``mc`` the number of Monte Carlo samples, ``seed`` theirs."""
     from .parse import parse
 
     given = {**(inputs or {}), **more}
@@ -766,7 +915,7 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
         if not -1.0 <= r <= 1.0:
             raise InputError(f"the correlation of `{a}` and `{b}` is between -1 and 1, not {r:g}")
     graph = structure(parse(program), output)
-    return propagate(graph, quantities, pairs, k, mc, seed)
+    return propagate(graph, quantities, pairs, k, mc, seed, p=p)
 
 
 __all__ = ["Quantity", "Budget", "Row", "SecondOrder", "MonteCarlo", "parse_quantity", "parse_quantities",
