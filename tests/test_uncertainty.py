@@ -538,3 +538,12 @@ def test_docs_picture_is_what_the_command_draws():
 
     b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=100_000, seed=3)
     assert (ROOT / "docs" / "uncertainty_mc.svg").read_text() == histogram_svg(b)
+
+
+def test_notebook_magic():
+    from gradcli.notebook import run as cell
+
+    r = cell("uncertainty x=2±0.1 --mc 1000 --seed 1", "y = x**2")
+    assert (r.value, r.u) == (4.0, pytest.approx(0.4, rel=1e-15))
+    assert r.budget.mc.n == 1000 and r.text.startswith("y = 4 ± 0.4\n")
+    assert "Monte Carlo: 1,000 samples (seed 1)" in r.text and "<span" in r.html
