@@ -220,6 +220,7 @@ class Session:
             number = plain_number(stmt.expr) if isinstance(stmt, Assign) and stmt.op is None else None
             if number is not None and self._is_leaf_or_new(stmt.target):
                 self.bindings[stmt.target] = parse_binding(f"{stmt.target}={number!r}")[1]
+                added = added or bool(self.statements)     # a leaf of the program moved: show the output
                 continue
             self.statements.append(piece)
             added = True
@@ -471,8 +472,10 @@ class Session:
             for line in texttable.align([("  " + k, v) for k, v in summary], (1,)):
                 _rich(Text(line, style="bold" if line.lstrip().startswith(f"{out} after") else ""))
         else:
-            _out(texttable.plain_table(("leaf", "before", "grad", "after"), rows, (1, 2, 3))
-                 + "".join(f"{k}\t{render.full(float(v))}\n" for k, v in
+            # for scripts: full precision, tab-separated, as grad's plain lines
+            full = render.full
+            _out("".join(f"{n}\t{full(values[n])}\t{full(grads[n])}\t{full(moved[n])}\n" for n in names)
+                 + "".join(f"{k}\t{full(v)}\n" for k, v in
                            (("before", before), ("after", after), ("predicted", predicted))))
 
     # ------------------------------------------------------------ show / help
