@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping, Sequence
+from typing import Mapping
 
-from .engine import Graph, Value, paused_gc
+from .engine import Graph, Value, names_note, paused_gc, resolve  # noqa: F401 - resolve, names_note: used from here too
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
 from .ops import BINARY, FUNCTIONS, OPS
@@ -242,13 +242,6 @@ def _number(name: str, value: object) -> float:
     return number
 
 
-def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
-    names = list(names)
-    if not names:
-        return [f"the program has no {what}"]
-    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
-
-
 def parse_binding(text: str) -> tuple[str, float]:
     """``NAME=VALUE`` from the command line; VALUE is a number of the
     language with an optional sign (no inf, nan, hex or underscores)."""
@@ -267,15 +260,3 @@ def parse_binding(text: str) -> tuple[str, float]:
     return name, number
 
 
-def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
-    """Check names given on the command line (or by Python code: one name
-    alone is a list of one) against the graph."""
-    if isinstance(names, str):
-        names = [names]
-    for name in names:
-        if not isinstance(name, str):
-            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
-        if name not in graph.leaves and name not in graph.names:
-            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
-                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
-    return list(names)

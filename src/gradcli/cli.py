@@ -119,11 +119,15 @@ class _Gradcli(TyperGroup):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+        import os
+        from contextlib import nullcontext, redirect_stdout
+
+        alone = not (sys.argv[1:] if args is None else args) and "_GRADCLI_COMPLETE" not in os.environ
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError as e:
-            e.show()
-            raise SystemExit(e.exit_code) from None
+            with redirect_stdout(sys.stderr) if alone else nullcontext():   # its help is its usage
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError:          # `gradcli` alone, not on a terminal: the help, on stderr
+            raise SystemExit(2) from None
         except ClickException as e:
             from .cli_common import _fail
             from .usage import message
@@ -212,7 +216,7 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, emit, errors_to_exit, gradients, load,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
 from .cli_complete import choices, of_names, wrt_names  # noqa: E402
@@ -280,7 +284,7 @@ def show(report, json: bool, table: Optional[bool]) -> None:
     elif wants_table(table):
         from .terminal import put
 
-        with paged() as c:       # through a pager when taller than the terminal
+        with paged(console) as c:   # through a pager when taller than the terminal
             for line in report.rich():
                 put(c, line.item, line.style, line.soft_wrap)
     else:
@@ -828,6 +832,9 @@ def uncertainty_(
                                      help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
                                        help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE.svg", rich_help_panel=UNCERTAINTY,
+                                      help="With --mc, also draw the samples' histogram against the GUM's "
+                                           "normal in FILE.svg (written whole or not at all)."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: Optional[int] = PRECISION,
@@ -858,7 +865,15 @@ def uncertainty_(
         pairs = [parse_correlation(text) for text in corr or []]
         tree = parse(source.text)
         warn_likely_mistakes(source)
+        if out is not None and (mc is None or not out.lower().endswith(".svg")):
+            raise InputError(f"-o {printable(out)}: " + ("the picture is of the Monte Carlo samples: give --mc N too"
+                                                          if mc is None else "the picture is SVG: name a .svg file"))
         budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed, p=p)
+        if out is not None:
+            from .safeio import atomic_write
+            from .uncertainty import histogram_svg
+
+            atomic_write(out, histogram_svg(budget))
         _keep(budget=budget, value=budget.value, u=budget.u)
         show(UncertaintyReport(budget, precision), json, table)
 
@@ -939,6 +954,45 @@ def examples_(
             emit("".join(f"{n.ljust(width)}  {shipped.describe(n)}\n" for n in listed))
         else:
             emit(shipped.find(name).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------- repl (issue 28)
+
+@app.command("repl", cls=_ProgramFirst)
+def repl_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+) -> None:
+    """Open the prompt: build a program a line at a time and ask about it.
+
+    `gradcli` alone on a terminal opens it too. A statement joins the
+    program, `a = 2` sets a leaf, a bare expression prints its value;
+    `:grad`, `:explain`, `:check`, `:graph`, `:nudge`, `:diff`, `:show`,
+    `:help`, `:quit` (`:help` lists them all). A PROGRAM or -f FILE, with
+    NAME=VALUE, starts the session with it. Without a terminal, each line
+    of standard input is one input.
+
+    Examples:
+      gradcli repl "y = a*b" a=2 b=3 <<< ":grad --wrt a"    # 3.0
+      gradcli repl <<< $'x = 3\\ny = x**2\\n:nudge 0.1'
+    """
+    from . import cli_common
+
+    source = Source()
+    with errors_to_exit(source):
+        inputs = None
+        if program is not None or file is not None:
+            from .build import bind, structure
+            from .parse import parse
+
+            inputs = parse_bindings(read_program(program, file, bindings or [], source))
+            bind(structure(parse(source.text)), inputs, complete=False)
+        elif bindings:
+            raise InputError("NAME=VALUE needs a program: give one, or set leaves at the prompt with `a = 2`")
+        if cli_common.PROMPT is None:
+            raise InputError("the prompt opens from the gradcli command (`gradcli repl`)")
+    raise SystemExit(cli_common.PROMPT(source.text or None, inputs))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

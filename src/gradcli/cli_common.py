@@ -326,6 +326,12 @@ def wants_table(table: Optional[bool]) -> bool:
     return sys.stdout.isatty() if table is None else table
 
 
+# The prompt (repl.py): cli.py's `repl` command calls this hook, which the
+# console script's front door (cli_fast.py) sets, so that the command line
+# does not import the prompt, which imports the command line. Called as
+# PROMPT(program_text_or_None, bindings) and returns the exit status.
+PROMPT: Optional[Callable[..., int]] = None
+
 # The console the commands print tables to: None means a new one on standard
 # output; the notebook's `%%gradcli` sets a recording console (notebook.py).
 CONSOLE: ContextVar = ContextVar("gradcli_console", default=None)

@@ -110,13 +110,37 @@ def run(opts: dict) -> None:
             emit(plain_grad(graph, gradients(graph, wrt), wrt, opts["json"]))
 
 
+def prompt(program: Optional[str] = None, bindings: Optional[dict] = None) -> int:
+    """The prompt (repl.py), imported only when it opens."""
+    from .repl import main as session
+
+    return session(program, bindings)
+
+
+def interactive() -> bool:
+    """Standard input and output are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script (called by gradcli_entry.main, which catches
-    Ctrl-C from the start)."""
+    Ctrl-C from the start). ``gradcli`` alone on a terminal, and ``gradcli
+    repl`` alone, open the prompt without typer; ``gradcli`` alone on a
+    pipe goes to typer, which prints the usage on standard error (exit 2)."""
+    from . import cli_common
     from .cli_common import guard_streams
 
     guard_streams()
+    cli_common.PROMPT = prompt
     args = sys.argv[1:] if argv is None else list(argv)
+    if (args == ["repl"] or not args and interactive()) and "_GRADCLI_COMPLETE" not in os.environ:
+        from .cli_common import as_script
+
+        as_script(lambda: sys.exit(prompt()))
+        return
     opts = plan(args)
     if opts is None:
         from .cli import main as full

@@ -40,8 +40,7 @@ from __future__ import annotations
 import math
 from typing import Collection, Sequence
 
-from .build import names_note, resolve
-from .engine import Graph, Value, backward, forward, needed, reaches
+from .engine import Graph, Value, backward, forward, names_note, needed, reaches, resolve
 from .errors import DomainError, InputError, words
 from .ops import FUNCTIONS, OPS, Undefined, compute
 from .syntax import Pos
