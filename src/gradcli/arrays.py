@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .build import bind
-from .engine import Graph, Value, paused_gc
+from .engine import Graph, Value, paused_gc, require_ops
 from .errors import DomainError, InputError
 from .ops import OPS, FloatMath
 
@@ -292,6 +292,8 @@ def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequenc
               grads: bool = True) -> Block:
     """The library's one call: a graph at the points given as columns,
     ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "many points at once (--at)")
     batch = Batch(graph, list(columns), wrt, grads)
     return batch.run([columns[name] for name in batch.columns])
 

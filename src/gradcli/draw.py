@@ -378,7 +378,8 @@ def _missing(fmt: str) -> GraphvizMissing:
         f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
         notes=["install it from https://graphviz.org/download/ "
                "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
-               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"])
+               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz",
+               "in Python, gradcli.draw(v, 'dot') and gradcli.draw(v, 'html') (the live page) need none"])
 
 
 def write(path: str, data: bytes) -> None:
@@ -453,7 +454,9 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
     ``format``: ``"dot"`` (DOT text; no Graphviz needed), ``"svg"`` (text),
     ``"png"`` or ``"pdf"`` (bytes) laid out by Graphviz's ``dot``, or
     ``"html"``: the live page of ``gradcli graph -o FILE.html``, one
-    self-contained document (no Graphviz needed). ``precision``,
+    self-contained document (no Graphviz needed). SVG, HTML and PNG come as
+    ``str``/``bytes`` subclasses that Jupyter shows as the picture (the
+    page in its own frame). ``precision``,
     ``grads``, ``rankdir`` and ``max_nodes`` are ``graph``'s
     ``--precision``, ``--grad/--no-grad``, ``--rankdir`` and ``--max-nodes``.
 
@@ -477,7 +480,65 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
     if rankdir not in RANKDIRS:
         raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
     data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
-    return data if format in ("png", "pdf") else data.decode("utf-8")
+    if format == "svg":
+        return SvgText(data.decode("utf-8"))
+    if format == "html":
+        return PageText(data.decode("utf-8"))
+    if format == "png":
+        return PngBytes(data)
+    return data if format == "pdf" else data.decode("utf-8")
+
+
+# What gradcli.draw returns: the str (or bytes) a script writes to a file, and
+# in Jupyter, as a cell's last line, the picture (IPython's _repr_*_ methods).
+
+class SvgText(str):
+    """``gradcli.draw(v, "svg")``: the SVG text, shown as the picture in Jupyter."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:   # IPython's text: not the whole XML
+        p.text(f"<SVG picture, {len(self):,} characters (a str)>")
+
+
+class PageText(str):
+    """``gradcli.draw(v, "html")``: the live page, one HTML document; in
+    Jupyter shown in its own frame (``framed``), so its styles and script
+    cannot touch the notebook."""
+
+    def _repr_html_(self) -> str:
+        return framed(str(self))
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"<the live page, an HTML document of {len(self):,} characters (a str)>")
+
+
+class PngBytes(bytes):
+    """``gradcli.draw(v, "png")``: the PNG's bytes, shown as the picture in Jupyter."""
+
+    def _repr_png_(self) -> bytes:
+        return bytes(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"<PNG picture, {len(self):,} bytes>")
+
+
+# The height of the live page's frame in a notebook (px).
+FRAME_HEIGHT = 620
+
+
+def framed(page: str, height: int = FRAME_HEIGHT) -> str:
+    """The live page as an HTML fragment for a notebook: an ``<iframe>``
+    whose ``srcdoc`` is the page, sandboxed to run scripts only, so its
+    script, styles and Content-Security-Policy stay its own and it cannot
+    restyle the notebook (``IPython.display.HTML(page)`` would put the
+    page's global CSS into the notebook's document)."""
+    from html import escape
+
+    return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
+            f'style="width:100%;height:{height}px;border:1px solid #ddd" '
+            f'srcdoc="{escape(page, quote=True)}"></iframe>')
 
 
 def _printable(x: object) -> str:
@@ -502,4 +563,4 @@ sys.modules[__name__].__class__ = _DrawModule
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "LAYOUT_LIMITS", "layout_limits", "GraphvizMissing",
            "GraphvizFailed", "GraphvizTimeout", "Picture",
            "select", "to_dot", "format_for", "layout_size", "layout_warning", "page_warning", "render", "write", "draw",
-           "PICTURE_FORMATS", "drawable", "picture")
+           "PICTURE_FORMATS", "drawable", "picture", "SvgText", "PageText", "PngBytes", "framed")

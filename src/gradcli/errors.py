@@ -31,6 +31,13 @@ class GradcliError(Exception):
         self.pos = pos
         self.notes = list(notes)
 
+    @property
+    def __notes__(self) -> list[str]:
+        """The notes as PEP 678's ``__notes__``, which Python's and IPython's
+        tracebacks print under the message: a library error raised in a
+        notebook or a script keeps its "did you mean"."""
+        return [f"note: {note}" for note in self.notes]
+
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         """The error as a person reads it: message, place, the source line with
         a caret under the spot, and notes."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from .engine import Graph, Value, needed
+from .engine import Graph, Value, needed, require_ops
 from .ops import OPS, FloatMath
 from .render import json_number, short as _n
 
@@ -183,6 +183,8 @@ def steps(graph: Graph) -> Explanation:
     """The backward pass of ``graph``, step by step, in the engine's order.
     Only the operations the output depends on are listed (the engine also
     visits the others, which pass on zeros)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "explain")
     end = graph.output.index
     tape = graph.nodes[:end + 1]
     flags = live(graph)

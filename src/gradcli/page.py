@@ -40,7 +40,7 @@ from importlib import resources
 
 from . import explain as _explain
 from .draw import Picture, select
-from .engine import Graph, Value
+from .engine import Graph, Value, require_ops
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
@@ -309,6 +309,8 @@ def html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | 
     (the page still computes every node). ``filename``: how errors name
     the program's file, as the command line does. The graph's nodes are
     not changed (its Values' data and grad stay as they are)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "the live page (it recomputes every node in the browser)")
     pic = select(graph, max_nodes)
     ex = _explain.steps(graph)
     name = graph.output_name or "value"
@@ -402,6 +404,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <section id="canvas" aria-label="the graph">
 <div id="zoombar"><button id="zoom-in" title="zoom in (+)" aria-label="zoom in">+</button><button id="zoom-out" title="zoom out (-)" aria-label="zoom out">&minus;</button><button id="zoom-fit" title="the whole graph (0)" aria-label="show the whole graph">fit</button><button id="zoom-step" title="back to the step (.)" aria-label="show the current step">step</button></div>
 <div id="more" hidden></div>
+<canvas id="far" hidden aria-hidden="true"></canvas>
 <div id="toast" aria-live="polite" hidden></div>
 <svg id="graph" xmlns="http://www.w3.org/2000/svg" role="group" aria-label="the graph"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker><marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="3" markerHeight="3" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker></defs><g id="edges"></g><g id="nodes"></g><g id="labels"></g></svg>
 <canvas id="minimap" width="150" height="90" aria-hidden="true" hidden></canvas>

@@ -415,6 +415,8 @@ class Budget:
         if self.mc is not None:
             parts.append(table(*self.mc_rows()))
             parts += [f"<p>{escape(line)}</p>" for line in self.mc_lines()]
+            if self.mc.histogram is not None and self.samples is not None:
+                parts.append(histogram_svg(self))
         return "\n".join(parts)
 
 
@@ -423,6 +425,90 @@ def coverage_factor(p: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf((1 + p) / 2)
+
+
+SVG_BINS = 48
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round numbers between ``lo`` and ``hi`` for an axis: steps of 1, 2 or
+    5 times a power of ten, about ``count`` of them."""
+    span = hi - lo
+    if not span > 0:
+        return [lo]
+    raw = span / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step)
+    return [k * step for k in range(first, math.floor(hi / step) + 1)]
+
+
+def histogram_svg(budget: "Budget") -> str:
+    """The Monte Carlo samples as an SVG picture (``-o FILE.svg``): a
+    histogram over the central 99.5 % of the samples, scaled as a density,
+    the normal the GUM assumes (value, u) as a curve, and the two 95 %
+    intervals (Monte Carlo's solid, the GUM's dashed). Plain SVG, no
+    dependency; the same picture in Jupyter."""
+    import numpy as np
+    from html import escape
+
+    mc = budget.mc
+    if mc is None or mc.histogram is None or budget.samples is None:
+        raise InputError("no Monte Carlo samples to draw: give --mc N (with samples inside the domain)")
+    good = budget.samples[np.isfinite(budget.samples)]
+    a, b = mc.histogram[0][0], mc.histogram[0][-1]
+    counts, edges = np.histogram(good, bins=SVG_BINS, range=(a, b))
+    width, height, left, right, top, bottom = 640, 360, 56, 16, 40, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    density = counts / (len(good) * (edges[1] - edges[0]))
+    xs = np.linspace(a, b, 161)
+    gum = (np.exp(-0.5 * ((xs - budget.value) / budget.u) ** 2) / (budget.u * math.sqrt(2 * math.pi))
+           if budget.u > 0 else np.zeros_like(xs))
+    peak = float(max(density.max(), min(gum.max(), 3 * density.max()))) or 1.0
+
+    def x_of(v: float) -> float:
+        return left + (v - a) / (b - a) * plot_w
+
+    def y_of(d: float) -> float:
+        return top + plot_h - min(d, peak) / peak * plot_h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    title = (f"{budget.name or 'value'}: {mc.valid:,} Monte Carlo samples"
+             + (f" ({mc.outside:,} outside the domain)" if mc.outside else ""))
+    out.append(f'<text x="{left}" y="20" font-size="14">{escape(title)}</text>')
+    for d, lo, hi in zip(density, edges, edges[1:]):
+        x0, x1 = x_of(lo), x_of(hi)
+        out.append(f'<rect class="bar" x="{x0:.2f}" y="{y_of(d):.2f}" width="{x1 - x0:.2f}" '
+                   f'height="{top + plot_h - y_of(d):.2f}" fill="#4a78b5" stroke="white" stroke-width="0.5"/>')
+    if budget.u > 0:
+        points = " ".join(f"{x_of(x):.2f},{y_of(g):.2f}" for x, g in zip(xs, gum))
+        out.append(f'<polyline class="gum" points="{points}" fill="none" stroke="#d08c00" stroke-width="2"/>')
+    pct = f"{100 * budget.p:.6g}%"
+    lines = []
+    if mc.interval is not None:
+        lines += [(v, "#1d3f6e", "", "mc") for v in mc.interval]
+    lines += [(budget.value + s * budget.z * budget.u, "#d08c00", ' stroke-dasharray="5,4"', "gum-interval")
+              for s in (-1, 1)]
+    for v, colour, dash, cls in lines:
+        if a <= v <= b:
+            out.append(f'<line class="{cls}" x1="{x_of(v):.2f}" y1="{top}" x2="{x_of(v):.2f}" '
+                       f'y2="{top + plot_h}" stroke="{colour}" stroke-width="1.5"{dash}/>')
+    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>')
+    for t in _nice_ticks(a, b):
+        x = x_of(t)
+        out.append(f'<line x1="{x:.2f}" y1="{top + plot_h}" x2="{x:.2f}" y2="{top + plot_h + 5}" stroke="black"/>')
+        out.append(f'<text x="{x:.2f}" y="{top + plot_h + 18}" text-anchor="middle">{_g(t, 6)}</text>')
+    legend = [("#4a78b5", "samples"), ("#d08c00", f"GUM normal and its {pct} interval (dashed)"),
+              ("#1d3f6e", f"Monte Carlo {pct} interval")]
+    x = left
+    for colour, text in legend:
+        out.append(f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{x + 14}" y="{height - 7}">{escape(text)}</text>')
+        x += 24 + 6.5 * len(text)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def _more(n: int) -> int:
@@ -642,7 +728,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         columns = []
         for q in qs:
             if q.dist == "normal":
-                columns.append(q.value + q.u * rng.standard_normal(rows))
+                columns.append(rng.normal(q.value, q.u, rows))
             elif q.dist == "uniform":
                 columns.append(rng.uniform(q.params[0], q.params[1], rows))
             else:
@@ -656,17 +742,17 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         values[done:done + rows] = block.value
         done += rows
     outside = sampler.outside
-    good = values[np.isfinite(values)] if outside else values.copy()
+    good = values[np.isfinite(values)] if outside else values
     valid = len(good)
     error = sampler.first_error
     if not valid:
         return MonteCarlo(n, seed, 0, outside, error, None, None, None, None, False, None, None, None, None), values
     mean = float(good.mean())
     std = float(good.std(ddof=1)) if valid > 1 else 0.0
-    good.sort()
     tail = (1 - p) / 2
+    ordered = _Ordered(good, [tail, 1 - tail, 0.0025, 0.9975], [tail, 1 - tail])
     z = coverage_factor(p)
-    lo, hi = (float(x) for x in np.quantile(good, [tail, 1 - tail]))
+    lo, hi = _quantile(ordered, tail), _quantile(ordered, 1 - tail)
     scale = uy if uy > 0 else std
     agrees = delta = d_low = d_high = None
     conclusive = False
@@ -676,7 +762,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         d_low = abs(y - z * uy - lo)
         d_high = abs(y + z * uy - hi)
         agrees = d_low <= delta and d_high <= delta
-        noise_low, noise_high = _noise(good, tail), _noise(good, 1 - tail)
+        noise_low, noise_high = _noise(ordered, tail), _noise(ordered, 1 - tail)
         # Supplement 1, 7.9: the Monte Carlo interval is stable when twice the
         # standard deviation of its ends is within delta; a disagreement
         # beyond that noise stands at any number of samples
@@ -685,25 +771,65 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     else:
         agrees = lo == hi == y
         conclusive = True
-    a, b = (float(x) for x in np.quantile(good, [0.0025, 0.9975]))
+    a, b = _quantile(ordered, 0.0025), _quantile(ordered, 0.9975)
     if b > a:
         counts, edges = np.histogram(good, bins=HISTOGRAM_BINS, range=(a, b))
-        histogram = (edges.tolist(), counts.tolist(), int(np.searchsorted(good, a, "left")),
-                     int(valid - np.searchsorted(good, b, "right")))
+        histogram = (edges.tolist(), counts.tolist(), int(np.count_nonzero(good < a)),
+                     int(np.count_nonzero(good > b)))
     else:
         histogram = None
     return MonteCarlo(n, seed, valid, outside, error, mean, std, (lo, hi), agrees, conclusive, delta, d_low,
                       d_high, histogram), values
 
 
+class _Ordered:
+    """The order statistics of samples that ``_quantile`` and ``_noise``
+    read for the probabilities ``quantiles`` and ``noises``, from one
+    ``np.partition`` (a full sort of 10^6 samples cost 70 ms, this 15).
+    Indexing it gives the k-th smallest sample for those k only."""
+
+    def __init__(self, samples, quantiles: Sequence[float], noises: Sequence[float]):
+        import numpy as np
+
+        m = self.n = len(samples)
+        wanted = set()
+        for p in quantiles:
+            i = math.floor((m - 1) * p)
+            wanted |= {i, min(i + 1, m - 1)}
+        for p in noises:
+            wanted |= set(_noise_span(m, p))
+        self.part = np.partition(samples, sorted(wanted))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int) -> float:
+        return self.part[k]
+
+
+def _quantile(ordered, p: float) -> float:
+    """The ``p`` quantile of sorted samples, interpolated between the two
+    nearest (NumPy's default ``linear`` method, without sorting again)."""
+    h = (len(ordered) - 1) * p
+    i = math.floor(h)
+    j = min(i + 1, len(ordered) - 1)
+    return float(ordered[i] + (h - i) * (ordered[j] - ordered[i]))
+
+
 def _noise(ordered, p: float) -> float:
     """About twice the standard error of the ``p`` quantile of sorted
     samples, without assuming their distribution: half the spread of the
     order statistics two binomial standard deviations either side."""
-    m = len(ordered)
+    low, high = _noise_span(len(ordered), p)
+    return float(ordered[high] - ordered[low]) / 2
+
+
+def _noise_span(m: int, p: float) -> tuple[int, int]:
+    """The order statistics two binomial standard deviations either side
+    of the ``p`` quantile of ``m`` samples."""
     s = 2.0 * math.sqrt(m * p * (1 - p))
     i = p * (m - 1)
-    return float(ordered[min(m - 1, math.ceil(i + s))] - ordered[max(0, math.floor(i - s))]) / 2
+    return max(0, math.floor(i - s)), min(m - 1, math.ceil(i + s))
 
 
 def _sampler_class():
