@@ -447,3 +447,13 @@ def test_cli_program_from_a_file_and_stdin(tmp_path):
     assert (r.returncode, r.stdout) == (0, expected)
     r = run("unc", "y = x*2; z = y + 1", "x=1±0.1", "--of", "y")
     assert r.stdout == "2.0\t0.2\n"
+
+
+@pytest.mark.parametrize("n", [1, 2, 1000, 1001])
+def test_quantiles_are_numpys(n):
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    x = np.sort(np.random.default_rng(n).standard_normal(n))
+    for p in (0.0025, 0.025, 0.5, 0.975, 0.9975):
+        assert module._quantile(x, p) == pytest.approx(float(np.quantile(x, p)), rel=1e-15, abs=1e-300)

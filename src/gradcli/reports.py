@@ -294,7 +294,7 @@ class UncertaintyReport(Report):
                 out.append(Line(texttable.Note(line), "bold red" if "NOT agree" in line else
                                 "yellow" if bad else "green" if "agrees" in line else "dim"))
             if b.mc.histogram is not None:
-                out.append(Line(Histogram(b)))
+                out += [Line(""), Line(Histogram(b))]
         return out
 
 
@@ -326,9 +326,9 @@ class Histogram:
         out = []
         for label, count, e in zip(labels, counts, expected):
             bar = "█" * round(room * count / top)
-            mark = min(room - 1, round(room * e / top)) if e > 0 else None
+            mark = min(room, round(room * e / top)) - 1     # the last cell of a bar of the expected count
             cells = list(bar.ljust(room))
-            if mark is not None:
+            if mark >= 0:
                 cells[mark] = "│" if cells[mark] == " " else "┃"
             text = "".join(cells).rstrip()
             out.append((label, text, ""))

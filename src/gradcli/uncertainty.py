@@ -642,7 +642,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         columns = []
         for q in qs:
             if q.dist == "normal":
-                columns.append(q.value + q.u * rng.standard_normal(rows))
+                columns.append(rng.normal(q.value, q.u, rows))
             elif q.dist == "uniform":
                 columns.append(rng.uniform(q.params[0], q.params[1], rows))
             else:
@@ -656,17 +656,17 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         values[done:done + rows] = block.value
         done += rows
     outside = sampler.outside
-    good = values[np.isfinite(values)] if outside else values.copy()
+    good = values[np.isfinite(values)] if outside else values
     valid = len(good)
     error = sampler.first_error
     if not valid:
         return MonteCarlo(n, seed, 0, outside, error, None, None, None, None, False, None, None, None, None), values
     mean = float(good.mean())
     std = float(good.std(ddof=1)) if valid > 1 else 0.0
-    good.sort()
     tail = (1 - p) / 2
+    ordered = _Ordered(good, [tail, 1 - tail, 0.0025, 0.9975], [tail, 1 - tail])
     z = coverage_factor(p)
-    lo, hi = (float(x) for x in np.quantile(good, [tail, 1 - tail]))
+    lo, hi = _quantile(ordered, tail), _quantile(ordered, 1 - tail)
     scale = uy if uy > 0 else std
     agrees = delta = d_low = d_high = None
     conclusive = False
@@ -676,7 +676,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         d_low = abs(y - z * uy - lo)
         d_high = abs(y + z * uy - hi)
         agrees = d_low <= delta and d_high <= delta
-        noise_low, noise_high = _noise(good, tail), _noise(good, 1 - tail)
+        noise_low, noise_high = _noise(ordered, tail), _noise(ordered, 1 - tail)
         # Supplement 1, 7.9: the Monte Carlo interval is stable when twice the
         # standard deviation of its ends is within delta; a disagreement
         # beyond that noise stands at any number of samples
@@ -685,25 +685,65 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     else:
         agrees = lo == hi == y
         conclusive = True
-    a, b = (float(x) for x in np.quantile(good, [0.0025, 0.9975]))
+    a, b = _quantile(ordered, 0.0025), _quantile(ordered, 0.9975)
     if b > a:
         counts, edges = np.histogram(good, bins=HISTOGRAM_BINS, range=(a, b))
-        histogram = (edges.tolist(), counts.tolist(), int(np.searchsorted(good, a, "left")),
-                     int(valid - np.searchsorted(good, b, "right")))
+        histogram = (edges.tolist(), counts.tolist(), int(np.count_nonzero(good < a)),
+                     int(np.count_nonzero(good > b)))
     else:
         histogram = None
     return MonteCarlo(n, seed, valid, outside, error, mean, std, (lo, hi), agrees, conclusive, delta, d_low,
                       d_high, histogram), values
 
 
+class _Ordered:
+    """The order statistics of samples that ``_quantile`` and ``_noise``
+    read for the probabilities ``quantiles`` and ``noises``, from one
+    ``np.partition`` (a full sort of 10^6 samples cost 70 ms, this 15).
+    Indexing it gives the k-th smallest sample for those k only."""
+
+    def __init__(self, samples, quantiles: Sequence[float], noises: Sequence[float]):
+        import numpy as np
+
+        m = self.n = len(samples)
+        wanted = set()
+        for p in quantiles:
+            i = math.floor((m - 1) * p)
+            wanted |= {i, min(i + 1, m - 1)}
+        for p in noises:
+            wanted |= set(_noise_span(m, p))
+        self.part = np.partition(samples, sorted(wanted))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int) -> float:
+        return self.part[k]
+
+
+def _quantile(ordered, p: float) -> float:
+    """The ``p`` quantile of sorted samples, interpolated between the two
+    nearest (NumPy's default ``linear`` method, without sorting again)."""
+    h = (len(ordered) - 1) * p
+    i = math.floor(h)
+    j = min(i + 1, len(ordered) - 1)
+    return float(ordered[i] + (h - i) * (ordered[j] - ordered[i]))
+
+
 def _noise(ordered, p: float) -> float:
     """About twice the standard error of the ``p`` quantile of sorted
     samples, without assuming their distribution: half the spread of the
     order statistics two binomial standard deviations either side."""
-    m = len(ordered)
+    low, high = _noise_span(len(ordered), p)
+    return float(ordered[high] - ordered[low]) / 2
+
+
+def _noise_span(m: int, p: float) -> tuple[int, int]:
+    """The order statistics two binomial standard deviations either side
+    of the ``p`` quantile of ``m`` samples."""
     s = 2.0 * math.sqrt(m * p * (1 - p))
     i = p * (m - 1)
-    return float(ordered[min(m - 1, math.ceil(i + s))] - ordered[max(0, math.floor(i - s))]) / 2
+    return max(0, math.floor(i - s)), min(m - 1, math.ceil(i + s))
 
 
 def _sampler_class():
