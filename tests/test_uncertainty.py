@@ -457,3 +457,84 @@ def test_quantiles_are_numpys(n):
     x = np.sort(np.random.default_rng(n).standard_normal(n))
     for p in (0.0025, 0.025, 0.5, 0.975, 0.9975):
         assert module._quantile(x, p) == pytest.approx(float(np.quantile(x, p)), rel=1e-15, abs=1e-300)
+
+
+def test_stefan_boltzmann_constant_codata_2010():
+    """The Stefan-Boltzmann constant from the CODATA 2010 values of the
+    constants it is computed from: sigma = 2 pi^5 k^4 / (15 h^3 c^2) with
+    k = R/N_A and N_A = Ar(e) M_u c alpha^2 / (2 R_inf h), that is
+    32 pi^5 h R^4 R_inf^4 / (15 Ar(e)^4 M_u^4 c^6 alpha^8). CODATA 2010
+    (Mohr, Taylor, Newell, Rev. Mod. Phys. 84, 1527 (2012)) gives
+    h = 6.62606957(29)e-34, R = 8.3144621(75), R_inf = 10973731.568539(55),
+    Ar(e) = 5.4857990946(22)e-4, alpha = 7.2973525698(24)e-3, and
+    sigma = 5.670373(21)e-8. Computed from the rounded inputs, without the
+    adjustment's correlations, gradcli's figures agree to a twentieth of u
+    and u to 3 % (R's uncertainty is almost all of it: sigma goes with R^4)."""
+    b = uncertainty("32*pi**5*h*R**4*Rinf**4 / (15*Ae**4*Mu**4*c**6*alpha**8)",
+                    pi=math.pi, h="6.62606957e-34±0.00000029e-34", R="8.3144621±0.0000075",
+                    Rinf="10973731.568539±0.000055", Ae="5.4857990946e-4±0.0000000022e-4", Mu=0.001,
+                    c=299792458, alpha="7.2973525698e-3±0.0000000024e-3")
+    assert abs(b.value - 5.670373e-8) < 0.05 * 0.000021e-8
+    assert b.u == pytest.approx(0.000021e-8, rel=0.03)
+    assert b.rows[0].name == "R" and b.rows[0].share > 0.99
+
+
+def test_mc_log_of_a_uniform_exact_moments():
+    """y = log(x), x uniform on [0.1, 1.1]: the GUM gives log(0.6) and
+    u = (1/0.6)/sqrt(12); the exact mean is the integral of log over the
+    interval, [x log x - x], and E[y^2] is [x (log x)^2 - 2 x log x + 2 x]."""
+    def f1(x):
+        return x * math.log(x) - x
+
+    def f2(x):
+        return x * math.log(x) ** 2 - 2 * x * math.log(x) + 2 * x
+
+    mean = f1(1.1) - f1(0.1)
+    std = math.sqrt(f2(1.1) - f2(0.1) - mean ** 2)
+    assert (round(mean, 3), round(std, 3)) == (-0.665, 0.606)
+    n = 200_000
+    b = uncertainty("log(x)", x="U(0.1,1.1)", mc=n, seed=9)
+    assert b.value == pytest.approx(math.log(0.6), rel=1e-15) and b.u == pytest.approx(1 / 0.6 / math.sqrt(12), rel=1e-14)
+    assert abs(b.mc.mean - mean) < 5 * std / math.sqrt(n)
+    assert b.mc.std == pytest.approx(std, rel=0.01)
+    assert b.mc.agrees is False and b.mc.conclusive
+    assert ks_statistic(b.samples[:20_000], lambda y: (min(max(math.exp(y), 0.1), 1.1) - 0.1)) < 1.63 / math.sqrt(20_000)
+
+
+def test_svg_histogram(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from gradcli.uncertainty import SVG_BINS, histogram_svg
+
+    b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=50_000, seed=3)
+    root = ET.fromstring(histogram_svg(b))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    bars = [r for r in root.iterfind("s:rect", ns) if r.get("class") == "bar"]
+    assert len(bars) == SVG_BINS
+    heights = [float(r.get("height")) for r in bars]
+    lo, hi = b.mc.histogram[0][0], b.mc.histogram[0][-1]
+    counts, _ = np.histogram(b.samples, bins=SVG_BINS, range=(lo, hi))
+    assert int(np.argmax(heights)) == int(np.argmax(counts))
+    assert heights == pytest.approx((counts / counts.max() * max(heights)).tolist(), abs=0.02)
+    mc_lines = sorted(float(line.get("x1")) for line in root.iterfind("s:line", ns) if line.get("class") == "mc")
+    x_of = [56 + (v - lo) / (hi - lo) * (640 - 56 - 16) for v in b.mc.interval]
+    assert mc_lines == pytest.approx(x_of, abs=0.01)
+    assert root.find("s:polyline", ns).get("class") == "gum"
+    assert "<svg" in b._repr_html_()                              # the notebook shows it too
+    out = tmp_path / "r.svg"
+    r = run("unc", "R = V/I", "V=5±0.05", "I=0.1±0.004", "--mc", "50000", "--seed", "3", "-o", str(out))
+    assert r.returncode == 0 and out.read_text() == histogram_svg(b)
+    for args, message in [(["-o", str(tmp_path / "a.svg")], "give --mc N too"),
+                          (["--mc", "10", "-o", str(tmp_path / "a.png")], "name a .svg file")]:
+        r = run("unc", "x", "x=1±1", *args)
+        assert r.returncode == 2 and message in r.stderr
+    assert not (tmp_path / "a.svg").exists() and not (tmp_path / "a.png").exists()
+
+
+def test_docs_picture_is_what_the_command_draws():
+    from tests.conftest import ROOT
+
+    from gradcli.uncertainty import histogram_svg
+
+    b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=100_000, seed=3)
+    assert (ROOT / "docs" / "uncertainty_mc.svg").read_text() == histogram_svg(b)

@@ -805,6 +805,9 @@ def uncertainty_(
                                      help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
                                        help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE.svg", rich_help_panel=UNCERTAINTY,
+                                      help="With --mc, also draw the samples' histogram against the GUM's "
+                                           "normal in FILE.svg (written whole or not at all)."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: Optional[int] = PRECISION,
@@ -835,7 +838,15 @@ def uncertainty_(
         pairs = [parse_correlation(text) for text in corr or []]
         tree = parse(source.text)
         warn_likely_mistakes(source)
+        if out is not None and (mc is None or not out.lower().endswith(".svg")):
+            raise InputError(f"-o {printable(out)}: " + ("the picture is of the Monte Carlo samples: give --mc N too"
+                                                          if mc is None else "the picture is SVG: name a .svg file"))
         budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed, p=p)
+        if out is not None:
+            from .safeio import atomic_write
+            from .uncertainty import histogram_svg
+
+            atomic_write(out, histogram_svg(budget))
         _keep(budget=budget, value=budget.value, u=budget.u)
         show(UncertaintyReport(budget, precision), json, table)
 

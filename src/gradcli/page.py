@@ -404,6 +404,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <section id="canvas" aria-label="the graph">
 <div id="zoombar"><button id="zoom-in" title="zoom in (+)" aria-label="zoom in">+</button><button id="zoom-out" title="zoom out (-)" aria-label="zoom out">&minus;</button><button id="zoom-fit" title="the whole graph (0)" aria-label="show the whole graph">fit</button><button id="zoom-step" title="back to the step (.)" aria-label="show the current step">step</button></div>
 <div id="more" hidden></div>
+<canvas id="far" hidden aria-hidden="true"></canvas>
 <div id="toast" aria-live="polite" hidden></div>
 <svg id="graph" xmlns="http://www.w3.org/2000/svg" role="group" aria-label="the graph"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker><marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="3" markerHeight="3" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker></defs><g id="edges"></g><g id="nodes"></g><g id="labels"></g></svg>
 <canvas id="minimap" width="150" height="90" aria-hidden="true" hidden></canvas>

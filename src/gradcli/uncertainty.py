@@ -415,6 +415,8 @@ class Budget:
         if self.mc is not None:
             parts.append(table(*self.mc_rows()))
             parts += [f"<p>{escape(line)}</p>" for line in self.mc_lines()]
+            if self.mc.histogram is not None and self.samples is not None:
+                parts.append(histogram_svg(self))
         return "\n".join(parts)
 
 
@@ -423,6 +425,90 @@ def coverage_factor(p: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf((1 + p) / 2)
+
+
+SVG_BINS = 48
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """Round numbers between ``lo`` and ``hi`` for an axis: steps of 1, 2 or
+    5 times a power of ten, about ``count`` of them."""
+    span = hi - lo
+    if not span > 0:
+        return [lo]
+    raw = span / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step)
+    return [k * step for k in range(first, math.floor(hi / step) + 1)]
+
+
+def histogram_svg(budget: "Budget") -> str:
+    """The Monte Carlo samples as an SVG picture (``-o FILE.svg``): a
+    histogram over the central 99.5 % of the samples, scaled as a density,
+    the normal the GUM assumes (value, u) as a curve, and the two 95 %
+    intervals (Monte Carlo's solid, the GUM's dashed). Plain SVG, no
+    dependency; the same picture in Jupyter."""
+    import numpy as np
+    from html import escape
+
+    mc = budget.mc
+    if mc is None or mc.histogram is None or budget.samples is None:
+        raise InputError("no Monte Carlo samples to draw: give --mc N (with samples inside the domain)")
+    good = budget.samples[np.isfinite(budget.samples)]
+    a, b = mc.histogram[0][0], mc.histogram[0][-1]
+    counts, edges = np.histogram(good, bins=SVG_BINS, range=(a, b))
+    width, height, left, right, top, bottom = 640, 360, 56, 16, 40, 48
+    plot_w, plot_h = width - left - right, height - top - bottom
+    density = counts / (len(good) * (edges[1] - edges[0]))
+    xs = np.linspace(a, b, 161)
+    gum = (np.exp(-0.5 * ((xs - budget.value) / budget.u) ** 2) / (budget.u * math.sqrt(2 * math.pi))
+           if budget.u > 0 else np.zeros_like(xs))
+    peak = float(max(density.max(), min(gum.max(), 3 * density.max()))) or 1.0
+
+    def x_of(v: float) -> float:
+        return left + (v - a) / (b - a) * plot_w
+
+    def y_of(d: float) -> float:
+        return top + plot_h - min(d, peak) / peak * plot_h
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    title = (f"{budget.name or 'value'}: {mc.valid:,} Monte Carlo samples"
+             + (f" ({mc.outside:,} outside the domain)" if mc.outside else ""))
+    out.append(f'<text x="{left}" y="20" font-size="14">{escape(title)}</text>')
+    for d, lo, hi in zip(density, edges, edges[1:]):
+        x0, x1 = x_of(lo), x_of(hi)
+        out.append(f'<rect class="bar" x="{x0:.2f}" y="{y_of(d):.2f}" width="{x1 - x0:.2f}" '
+                   f'height="{top + plot_h - y_of(d):.2f}" fill="#4a78b5" stroke="white" stroke-width="0.5"/>')
+    if budget.u > 0:
+        points = " ".join(f"{x_of(x):.2f},{y_of(g):.2f}" for x, g in zip(xs, gum))
+        out.append(f'<polyline class="gum" points="{points}" fill="none" stroke="#d08c00" stroke-width="2"/>')
+    pct = f"{100 * budget.p:.6g}%"
+    lines = []
+    if mc.interval is not None:
+        lines += [(v, "#1d3f6e", "", "mc") for v in mc.interval]
+    lines += [(budget.value + s * budget.z * budget.u, "#d08c00", ' stroke-dasharray="5,4"', "gum-interval")
+              for s in (-1, 1)]
+    for v, colour, dash, cls in lines:
+        if a <= v <= b:
+            out.append(f'<line class="{cls}" x1="{x_of(v):.2f}" y1="{top}" x2="{x_of(v):.2f}" '
+                       f'y2="{top + plot_h}" stroke="{colour}" stroke-width="1.5"{dash}/>')
+    out.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>')
+    for t in _nice_ticks(a, b):
+        x = x_of(t)
+        out.append(f'<line x1="{x:.2f}" y1="{top + plot_h}" x2="{x:.2f}" y2="{top + plot_h + 5}" stroke="black"/>')
+        out.append(f'<text x="{x:.2f}" y="{top + plot_h + 18}" text-anchor="middle">{_g(t, 6)}</text>')
+    legend = [("#4a78b5", "samples"), ("#d08c00", f"GUM normal and its {pct} interval (dashed)"),
+              ("#1d3f6e", f"Monte Carlo {pct} interval")]
+    x = left
+    for colour, text in legend:
+        out.append(f'<rect x="{x}" y="{height - 16}" width="10" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{x + 14}" y="{height - 7}">{escape(text)}</text>')
+        x += 24 + 6.5 * len(text)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def _more(n: int) -> int:

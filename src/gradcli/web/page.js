@@ -386,7 +386,8 @@ function render() {
   const frag = document.createDocumentFragment();
   for (let b = 0; b < NB; b++) {
     const o = b * 7;
-    const inView = BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0;
+    // far out, only the value nodes are elements (the rest is painted on the canvas below)
+    const inView = (!far || BB[o] === 0) && BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0;
     const node = liveBox.get(b);
     if (inView && !node) { const g = makeBox(b); liveBox.set(b, g); frag.append(g); added = true; }
     else if (!inView && node) {
@@ -398,14 +399,54 @@ function render() {
   const efrag = document.createDocumentFragment();
   for (let e = 0; e < NE; e++) {
     const o = e * 10;
-    const inView = EE[o + 4] < x1 && EE[o + 6] > x0 && EE[o + 5] < y1 && EE[o + 7] > y0;
+    const inView = !far && EE[o + 4] < x1 && EE[o + 6] > x0 && EE[o + 5] < y1 && EE[o + 7] > y0;
     const node = liveEdge.get(e);
     if (inView && !node) { const p = makeEdge(e); liveEdge.set(e, p); efrag.append(p); }
     else if (!inView && node) { node.remove(); liveEdge.delete(e); }
   }
   gEdges.append(efrag);
+  paintFar(x0, y0, x1, y1);
   if (added && state) numbers(true);
   minimap();
+}
+
+/* far out: the edges and operations painted on a canvas (thousands of them
+   as elements would make every frame slow) */
+const farCanvas = $("far");
+let paths2d = null;
+function paintFar(x0, y0, x1, y1) {
+  const ctx = farCanvas.getContext("2d");
+  if (!far) { if (!farCanvas.hidden) { ctx.clearRect(0, 0, farCanvas.width, farCanvas.height); farCanvas.hidden = true; } return; }
+  farCanvas.hidden = false;
+  const [cw, ch] = viewSize(), dpr = window.devicePixelRatio || 1;
+  if (farCanvas.width !== Math.round(cw * dpr) || farCanvas.height !== Math.round(ch * dpr)) {
+    farCanvas.width = Math.round(cw * dpr); farCanvas.height = Math.round(ch * dpr);
+  }
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, farCanvas.width, farCanvas.height);
+  ctx.setTransform(dpr * cam.s, 0, 0, dpr * cam.s, -cam.x * dpr * cam.s, -cam.y * dpr * cam.s);
+  if (!paths2d) paths2d = new Array(NE);
+  const hotOp = K >= 2 ? STEPS[K - 2][0] : -1;
+  ctx.lineWidth = 1 / cam.s;
+  ctx.strokeStyle = "#8c959f";
+  ctx.beginPath();
+  const hotEdges = [];
+  for (let e = 0; e < NE; e++) {
+    const o = e * 10;
+    if (!(EE[o + 4] < x1 && EE[o + 6] > x0 && EE[o + 5] < y1 && EE[o + 7] > y0)) continue;
+    if (EE[o + 2] === hotOp) { hotEdges.push(e); continue; }
+    if (!paths2d[e]) paths2d[e] = new Path2D(G.d[e]);
+    ctx.stroke(paths2d[e]);
+  }
+  ctx.strokeStyle = "#e8590c";
+  ctx.lineWidth = 3 / cam.s;
+  for (const e of hotEdges) { if (!paths2d[e]) paths2d[e] = new Path2D(G.d[e]); ctx.stroke(paths2d[e]); }
+  for (let b = 0; b < NB; b++) {
+    const o = b * 7;
+    if (BB[o] === 0 || !(BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0)) continue;
+    ctx.fillStyle = BB[o] === 1 && BB[o + 1] === hotOp ? "#e8590c" : "#d0d7de";
+    ctx.fillRect(BB[o + 2], BB[o + 3], boxW[b], BB[o + 5]);
+  }
 }
 
 function setCam(x, y, s) {
@@ -501,7 +542,7 @@ function initialView() {
   if (ob !== undefined) main.push(boxRect(ob));
   // the output at the right of the view at a readable zoom, what led to it on its left
   let r = union(main.concat(rest));
-  if (fitScale(r, 16) < 0.75) r = union(main);
+  if (fitScale(r, 16) < READ) r = union(main);
   const [cw, ch] = viewSize(), sc = Math.min(READ, Math.max(0.3, fitScale(r, 16)));
   moveTo(r[2] + 24 / sc - cw / sc, (r[1] + r[3]) / 2 - ch / sc / 2, sc, false);
 }
@@ -595,6 +636,7 @@ function draw(smooth) {
     for (const [, k] of cs) mark("e" + i + "_" + k, "hot");
   }
   for (const c of changedBy(K)) mark("n" + c, "changed");
+  if (far) render();
   edgeLabels();
   $("heading").textContent = D.outName + " = " + short(state.data[OUT]);
   $("counter").textContent = "step " + K + " of " + NSTEPS;
@@ -860,10 +902,31 @@ function fitSlider(slider, v, reset) {
   slider.value = String(v);
 }
 
+const LEAF_ROWS = 40;             // past this many leaves, a filter and the first 40 that match
+
 function buildLeaves() {
   const list = $("leaf-list");
   if (!LEAVES.length) { list.append(el("p", "muted", "The program has no leaves.")); return; }
-  for (const [name, i] of LEAVES) {
+  if (LEAVES.length <= LEAF_ROWS) { for (const [name, i] of LEAVES) list.append(leafRow(name, i)); return; }
+  const filter = el("input");
+  Object.assign(filter, { type: "text", id: "leaf-filter", placeholder: "find a leaf by name", spellcheck: false });
+  filter.setAttribute("aria-label", "find a leaf by name");
+  const rows = el("div");
+  const more = el("p", "muted");
+  const show = () => {
+    const q = filter.value.trim();
+    const hits = LEAVES.filter(([name]) => !q || name.includes(q));
+    controls.clear();
+    rows.replaceChildren(...hits.slice(0, LEAF_ROWS).map(([name, i]) => leafRow(name, i)));
+    more.textContent = hits.length > LEAF_ROWS ? (hits.length - LEAF_ROWS) + " more of " + LEAVES.length + " leaves: type part of a name" : "";
+  };
+  filter.addEventListener("input", show);
+  list.append(filter, rows, more);
+  show();
+}
+
+function leafRow(name, i) {
+  {
     const row = el("div", "leaf " + KIND[i]);
     const id = "leaf-" + i;
     const label = el("label", "lname", name);
@@ -892,8 +955,8 @@ function buildLeaves() {
     });
     slider.addEventListener("input", () => { setLeaf(i, Number(slider.value), true); recompute(); });
     row.append(label, input, slider, note);
-    list.append(row);
     controls.set(i, { input, slider, note });
+    return row;
   }
 }
 
@@ -1053,7 +1116,7 @@ function wire() {
   $("next").addEventListener("click", user(() => step(K + 1, true)));
   $("last").addEventListener("click", user(() => step(NSTEPS, true)));
   $("play").addEventListener("click", play);
-  $("reset").addEventListener("click", () => { for (const [, i] of LEAVES) { setLeaf(i, initial[i], false); fitSlider(controls.get(i).slider, initial[i], true); } recompute(); $("nudge-out").textContent = ""; });
+  $("reset").addEventListener("click", () => { for (const [, i] of LEAVES) { setLeaf(i, initial[i], false); if (controls.has(i)) fitSlider(controls.get(i).slider, initial[i], true); } recompute(); $("nudge-out").textContent = ""; });
   $("nudge-up").addEventListener("click", () => nudge(1));
   $("nudge-down").addEventListener("click", () => nudge(-1));
   $("quiz-on").addEventListener("change", e => {
