@@ -40,6 +40,8 @@ class _ProgramFirst(TyperCommand):
     renamed: dict = {}
 
     def parse_args(self, ctx, args):
+        if ctx.resilient_parsing or _completing():
+            return self._parse_for_completion(ctx, args)
         flags, valued = option_names(self.get_params(ctx))
         renames = {**RENAMED, **self.renamed}
         if not _completing():
@@ -55,6 +57,23 @@ class _ProgramFirst(TyperCommand):
         if not _completing():
             _no_option_as_binding(ctx, self, options, positionals)
             options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
+        options = [arg for option in options for arg in option]
+        return super().parse_args(ctx, options + ["--"] + positionals)
+
+    def _parse_for_completion(self, ctx, args):
+        """While the shell completes (click parses resiliently): the same
+        rules, but no usage error, no note, nothing on standard error. An
+        option still waiting for its value is left out (click's completion
+        finds it on the line itself), so that the program before it is
+        parsed: ``--wrt`` offers its names."""
+        flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        valued = valued | set(renames)
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue:
+            options, positionals = split_args(args[:-1], flags, valued)
+        options = rename_options(options, renames, quiet=True)
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
 
@@ -200,6 +219,7 @@ from .cli_common import (  # noqa: E402
     RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
+from .cli_complete import choices, of_names, wrt_names  # noqa: E402
 from .terminal import paged  # noqa: E402
 
 
@@ -212,13 +232,13 @@ BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
 FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
                     rich_help_panel=IN)
-OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN,
+OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN, autocompletion=of_names,
                       help="Report this assigned name instead of the last statement: "
                            "`grad --of h1 --wrt a` (a node of the program, not a file; "
                            "the older --output still works).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
-WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
+WRT = typer.Option(None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
                    help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
                         "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
@@ -244,6 +264,8 @@ SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
 ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
+                        autocompletion=choices(("fail", "a math error stops the command"),
+                                               ("skip", "a math error gives that point an empty row")),
                         help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
 
@@ -398,6 +420,8 @@ def graph_(
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
+                                autocompletion=choices(("LR", "left to right"), ("TB", "top to bottom"),
+                                                       ("RL", "right to left"), ("BT", "bottom to top")),
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
                                help="Show each node's grad (--no-grad draws the forward pass only)."),
@@ -484,7 +508,7 @@ def check_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
     h: float = typer.Option(H, "--step", metavar="H", rich_help_panel=CHECK,
                             help="Finite-difference step, scaled by max(1, |x|) (the older --h still works)."),
     rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
@@ -495,6 +519,9 @@ def check_(
     every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
                                help="Check every node up to the output, not only the leaves."),
     mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast", rich_help_panel=CHECK,
+                             autocompletion=choices(("auto", "fast when full would be long"),
+                                                    ("full", "one finite difference per gradient"),
+                                                    ("fast", "a few random directions")),
                              help="full: one finite difference per gradient; fast: the gradients' dot products "
                                   "with a few random directions; auto: fast when full would be long."),
     seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions.", rich_help_panel=CHECK),
@@ -540,7 +567,7 @@ def explain_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[str] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=IN,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
         help="Also list each path from the output to NAME and the share of the gradient it carries."),
     paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths (with --wrt).",
                               rich_help_panel=OUT),
@@ -577,7 +604,7 @@ def descend_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Move only these leaves (repeat it, or a,b); default: every leaf.",
         rich_help_panel=IN),
     lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
                              rich_help_panel=DESCENT),
@@ -653,7 +680,7 @@ def _progress(steps: int):
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
 WRT_LEAVES = typer.Option(
-    None, "--wrt", metavar="NAME", rich_help_panel=IN,
+    None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
     help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
 
 
@@ -680,7 +707,7 @@ def diff(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=SYMBOLIC,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=SYMBOLIC,
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
     order: int = typer.Option(1, "--order", min=1, max=8, metavar="N", rich_help_panel=SYMBOLIC,
@@ -861,6 +888,8 @@ def codegen_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = WRT,
     lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language.",
+                             autocompletion=choices(("python", "Python"), ("numpy", "NumPy, arrays of points"),
+                                                    ("c", "C"), ("js", "JavaScript"), ("sql", "SQL")),
                              rich_help_panel=CODE),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
                              rich_help_panel=CODE),

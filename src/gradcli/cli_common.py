@@ -82,9 +82,10 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
 RENAMED = {"--output": "--of"}
 
 
-def rename_options(options: List[List[str]], renames: dict) -> List[List[str]]:
+def rename_options(options: List[List[str]], renames: dict, quiet: bool = False) -> List[List[str]]:
     """``options`` (as split_args gives them) with old spellings replaced by
-    the new ones, and a note on standard error for each old one used."""
+    the new ones, and a note on standard error for each old one used
+    (none when ``quiet``)."""
     out = []
     told = set()
     for option in options:
@@ -92,7 +93,7 @@ def rename_options(options: List[List[str]], renames: dict) -> List[List[str]]:
         new = renames.get(name)
         if new is not None:
             option = [new + eq + value, *option[1:]]
-            if name not in told:
+            if name not in told and not quiet:
                 told.add(name)
                 shown = value if eq else (option[1] if len(option) > 1 else "")
                 note(f"{name} is now called {new}; {name} still works for a while: "

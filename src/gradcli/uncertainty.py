@@ -64,6 +64,7 @@ from .safeio import printable
 NOTICEABLE = 0.05            # second order moves u by more than this share: say so
 SECOND_ORDER_CELLS = 20_000   # uncertain inputs x program nodes, at most, for the second order (about 2 s)
 MC_BLOCK = 1 << 14           # Monte Carlo points per block, at most
+MC_MAX = 10 ** 8              # samples, at most (800 MB of results)
 MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
 P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise
 HISTOGRAM_BINS = 16
@@ -177,9 +178,12 @@ def parse_quantity(text: str, whole: str | None = None) -> Quantity:
 def parse_quantities(bindings: Sequence[str]) -> dict[str, Quantity]:
     """``NAME=QUANTITY`` arguments (the last one of a name wins)."""
     out: dict[str, Quantity] = {}
-    for text in bindings:
+    for k, text in enumerate(bindings):
         name, eq, rest = text.partition("=")
         if not eq:
+            if text.startswith(("±", "+-")) or k and bindings[k - 1].endswith(("±", "+-")):
+                raise InputError(f"`{printable(text)}` is not a binding: write each VALUE±U as one word, "
+                                 "without spaces, such as x=2±0.1")
             parse_binding(text)      # the usual error for a word that is not a binding
         parse_binding(f"{name}=0")   # the usual error for a bad name
         out[name] = parse_quantity(rest, text)
@@ -581,6 +585,10 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
     p = P if p is None else float(p)
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
         raise InputError(f"--mc {mc!r}: the number of samples is a whole number of 1 or more, such as 100000")
+    if mc is not None and mc > MC_MAX:
+        raise InputError(f"--mc {mc}: at most {MC_MAX:,} samples (each is kept for the statistics)")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError(f"--seed {seed!r}: a seed is a whole number of 0 or more")
     bind(graph, {n: q.value for n, q in quantities.items()})
     names = [n for n in graph.leaves if n in quantities and not quantities[n].exact]
     r = correlation_matrix(names, quantities, correlations, list(graph.leaves))
