@@ -32,6 +32,7 @@ from collections import deque
 
 from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
+from .ops import shown
 from .render import kind_of, node_id, short
 
 FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html"}
@@ -151,7 +152,7 @@ def _escape(text: str) -> str:
 
 def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
     """A value's record: ``name · id | data D | grad G``."""
-    name = node.label or node.op or ("number" if node.kind == "const" else "value")
+    name = node.label or shown(node.op) or ("number" if node.kind == "const" else "value")
     fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
     if grads:
         fields.append(f"grad {short(node.grad, precision)}")
@@ -204,7 +205,7 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
         add('  node [shape=ellipse, style=filled, fillcolor="#f0f0f0", color="#888888", '
             'fontcolor="#000000", fontsize=11, width=0.35, height=0.35, margin="0.02,0.01", ordering=in];')
         for node in ops:
-            add(f'  {node_id(node)}op [label="{_escape(node.op)}"];')
+            add(f'  {node_id(node)}op [label="{_escape(shown(node.op))}"];')
     if pic.cut or pic.omitted:
         add("  // left out by --max-nodes")
         add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '

@@ -44,6 +44,7 @@ from .engine import Graph, Value, require_ops
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
+from .ops import shown as _shown_op
 from .render import short
 
 # Geometry of the boxes (px at zoom 1). The text on the picture is 12 to
@@ -127,7 +128,7 @@ def boxes(pic: Picture, precision: int, grads: dict[int, float] | None = None) -
             text = f"n{i} …"
             box = _Box(f"n{i}", node, "stub", NAME_CH * len(text) + 2 * FIELD_PAD, SMALL_H, text)
         elif kind == "op":
-            text = node.op
+            text = _shown_op(node.op)
             box = _Box(f"n{i}op", node, "op", max(SMALL_H + 8, NAME_CH * len(text) + 16), SMALL_H + 6, text)
         elif kind == "const":
             text = short(node.data, precision)
@@ -247,7 +248,7 @@ def textbook() -> tuple[dict[str, list[str]], dict[str, str]]:
     notes: dict[str, str] = {}
     for op, row in OPS.items():
         words = [_explain.rule_text(op, k) for k in range(row.arity)]
-        forms[op] = TEXTBOOK.get(op) or [w.replace("**", "^").replace("*", "·") for w in words]
+        forms[op] = TEXTBOOK.get(op) or TEXTBOOK.get(row.name) or [w.replace("**", "^").replace("*", "·") for w in words]
         for w in words:
             if ", as " in w:
                 notes[op] = "gradcli computes " + w.split(", as ")[0].replace("**2", "²").replace("**", "^") + " as " + w.split(", as ")[1] + \
