@@ -192,26 +192,6 @@ def test_readme_ipython_cells_run_as_the_magic():
         assert result.exit_code == 0 and result.value == -8.0
 
 
-# ------------------------------------------------- docs/uncertainty.md (issue 27)
-
-UNCERTAINTY_PAGE = (ROOT / "docs" / "uncertainty.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("command,expected", console_examples(UNCERTAINTY_PAGE),
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_uncertainty_page_console_example(command, expected, workdir):
-    result = shell(command, cwd=workdir)
-    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
-
-
-def test_uncertainty_page_python_blocks_print_what_they_say():
-    (block,) = blocks("python", UNCERTAINTY_PAGE)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(block, "docs/uncertainty.md", "exec"), {})
-    claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines() if line.startswith("print(")]
-    assert out.getvalue().splitlines() == claims
-
 
 # ----------------------------------------------------- docs/notebook.md (issue 24)
 
