@@ -522,3 +522,39 @@ def test_random_bytes_never_break_gradcli(command, data, how):
     args = {"-": [command, "-", "a=1"], "-f": [command, "-f", "prog.grad", "a=1"],
             "--at": [command if command in ("eval", "grad") else "grad", "a*b", "--at", "points.csv"]}[how]
     _holds(args, data, {"prog.grad": data, "points.csv": data})
+
+
+# ------------------------------ round two (issue 20): plumbing, item 5
+
+def _reader_gone(args: list) -> subprocess.CompletedProcess:
+    """gradcli writing to a pipe whose reader has already left (as `| head
+    -1` does once it has its line): every write meets a closed pipe."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([*ENTRY, *args], stdout=write, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["descend", "--help"],
+                                  ["descend", "(w-3)**2", "w=0", "--steps", "20000", "--log", "-"],
+                                  ["descend", "(w-3)**2", "w=0", "--steps", "3"]], ids=" ".join)
+def test_a_reader_that_leaves_early_is_success(args):
+    result = _reader_gone(args)
+    assert (result.returncode, result.stderr) == (0, b"")
+
+
+def test_descend_logs_to_standard_output():
+    result = gradcli("descend", "(w-3)**2", "w=0", "--steps", "2", "--log", "-")
+    assert result.returncode == 0 and result.stderr == b""
+    # w moves by 0.01 * 2 * (3 - w) a step: 0 -> 0.06 -> 0.1188; the log holds every step, and
+    # the final values are its last row (no NAME=VALUE lines mixed into the CSV).
+    # The rows end as the log file's do (the csv module's \r\n).
+    w2 = 0.06 + 0.02 * (3 - 0.06)
+    assert result.stdout.decode() == ("step,loss,w\r\n0,9.0,0.0\r\n1,%r,0.06\r\n2,%r,%r\r\n"
+                                      % ((0.06 - 3) ** 2, (w2 - 3) ** 2, w2))
+    err = assert_clean_failure(gradcli("descend", "(w-3)**2", "w=0", "--log", "-", "--json"), 2)
+    assert err == "error: --log - and --json both write to standard output: give the log a file\n"
+    # a run that fails prints nothing of its log
+    assert_clean_failure(gradcli("descend", "w**4", "w=10", "--lr", "10", "--log", "-"), 1)

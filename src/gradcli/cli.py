@@ -540,7 +540,8 @@ def descend_(
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
                                   rich_help_panel=DESCENT),
     log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
-                                      help="Write a CSV of step, loss and each parameter to FILE."),
+                                      help="Write a CSV of step, loss and each parameter to FILE "
+                                           "(-: standard output, in place of the final values)."),
     json: bool = JSON,
 ) -> None:
     """Run gradient descent on the leaves.
@@ -560,17 +561,22 @@ def descend_(
 
         _positive(lr, "--lr")
         _a_number(tol, "--tol")
+        if log == "-" and json:
+            raise InputError("--log - and --json both write to standard output: give the log a file")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
         with ExitStack() as stack:
+            held = _held_log(stack) if log == "-" else None
             if log is not None:
-                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+                hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
             advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
             result = gd.descend(graph, names, lr, steps, tol, maximize,
                                 lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+            if held is not None:        # the log is standard output; its last row has the final values
+                _print_held(held)
         _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
@@ -578,7 +584,24 @@ def descend_(
             why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
             typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
                        f"step{'s' * (result.steps != 1)}{why}", err=True)
-        emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+        if held is None:
+            emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+
+
+def _held_log(stack):
+    """``--log -``: the log, held in a spooled temporary file until the run
+    has ended well (a failed run prints nothing on standard output)."""
+    import tempfile
+
+    return stack.enter_context(tempfile.SpooledTemporaryFile(1 << 23, "w+", newline=""))
+
+
+def _print_held(held) -> None:
+    import shutil
+
+    held.seek(0)
+    shutil.copyfileobj(held, sys.stdout, 1 << 16)
+    sys.stdout.flush()
 
 
 @contextmanager

@@ -328,6 +328,12 @@ def as_script(run: Callable[[], object]) -> None:
         run()
     except BrokenPipeError:
         _reader_left()
+    except SystemExit as e:
+        # rich's own consoles (typer's help) meet a reader that has left
+        # with exit 1, the BrokenPipeError behind it: that reader is fine.
+        if e.code == 1 and isinstance(e.__context__, BrokenPipeError):
+            _reader_left()
+        raise
     except KeyboardInterrupt:
         sys.exit(130)
     except GradcliError as e:
