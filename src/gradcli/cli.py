@@ -188,6 +188,9 @@ AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=POINT
                            "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
 JOBS = typer.Option(1, "--jobs", "-j", metavar="N", rich_help_panel=POINTS,
                     help="With --at, split the points over N processes (0: one per core).")
+DROP_EXTRA = typer.Option(False, "--drop-extra", rich_help_panel=POINTS,
+                          help="With --at, leave out the columns of POINTS that are not inputs (by default "
+                               "they are carried into the results, before them).")
 SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel=POINTS,
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
@@ -236,6 +239,7 @@ def eval_(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program and print its output's value.
 
@@ -246,8 +250,8 @@ def eval_(
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import EvalReport
@@ -274,6 +278,7 @@ def grad(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient.
 
@@ -287,8 +292,8 @@ def grad(
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import GradReport
@@ -314,22 +319,24 @@ def _on_error_alone(on_error: str) -> None:
         raise InputError("--on-error applies to --at POINTS, which is not given")
 
 
-def _points_only(out, jobs, scheduler) -> None:
-    """-o, --jobs and --scheduler belong to --at."""
+def _points_only(out, jobs, scheduler, drop_extra=False) -> None:
+    """-o, --jobs, --scheduler and --drop-extra belong to --at."""
     given = [name for name, v in (("-o", out), ("--scheduler", scheduler)) if v is not None]
     if jobs != 1:
         given.append("--jobs")
+    if drop_extra:
+        given.append("--drop-extra")
     if given:
         with errors_to_exit(Source()):
             raise InputError(f"{', '.join(given)} need{'s' * (len(given) == 1)} --at POINTS")
 
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
-           scheduler=None):
+           scheduler=None, drop_extra=False):
     """``eval --at`` and ``grad --at`` (cli_points.py, shared with the fast path)."""
     from .cli_points import run_at as run
 
-    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
+    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler, drop_extra)
 
 
 # ------------------------------------------------- graph (issue 3: the picture)
