@@ -97,7 +97,11 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         pointsrun.keep_freed_memory()
         with _output(out) as f, _progress(points) as tick:
             sink = pointsio.Sink(fmt, heads, grads, f, points.extras)
-            done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
+            try:
+                done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
+            except BaseException:
+                sink.abandon()
+                raise
             sink.close()
         _note(done, points.where, points.notes)
 

@@ -1248,6 +1248,16 @@ class Sink:
         if self._writer is not None:
             self._writer.close()
 
+    def abandon(self) -> None:
+        """The run failed or was interrupted: the file goes (atomic_open
+        removes it), so nothing more is written to it, its footer
+        included. (Left to itself, pyarrow's ParquetWriter would close
+        itself when collected, into a file already closed: a traceback on
+        standard error after Ctrl-C.)"""
+        if self._writer is not None and hasattr(self._writer, "is_open"):
+            self._writer.is_open = False
+        self._writer = None
+
     def carry(self, payload, extras):
         """An encoded block with the values of the extra columns before its
         results: each text row prefixed with its cells, or the record

@@ -269,7 +269,17 @@ class Workers:
             self.slots = mmap.mmap(-1, self.SLOT * self.depth)      # results
             self.inputs = mmap.mmap(-1, self.SLOT * self.depth)     # points read here
         self._state = ctx.SimpleQueue()
-        self.pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(self._state, self.slots, self.inputs))
+        before = set(multiprocessing.active_children())
+        try:
+            self.pool = ctx.Pool(jobs, initializer=_worker_init,
+                                 initargs=(self._state, self.slots, self.inputs, os.getpid() if forkable else None))
+        except BaseException:
+            # Ctrl-C while the pool forks: the workers started so far are
+            # not the half-made pool's to end; they are ended here.
+            for child in set(multiprocessing.active_children()) - before:
+                child.terminate()
+                child.join()
+            raise
 
     def start(self, batch, fmt: str, names: List[str], skip: bool) -> None:
         self._fmt, self._names, self._grads = fmt, names, batch.grads
@@ -502,10 +512,27 @@ def prefetched(chunks, depth: int = 2):
 _WORKER: dict = {}
 
 
-def _worker_init(state_queue, slots, inputs=None):
+def _die_with_parent(parent: Optional[int]) -> None:
+    """A worker ends when the process that started it ends, however that
+    ends (killed, or interrupted before it could end its pool): Linux's
+    parent-death signal. Without it, a forked worker whose parent is gone
+    waits on its task pipe for ever (it holds the pipe's other end too)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)                                  # the parent ended before the signal was set
+
+
+def _worker_init(state_queue, slots, inputs=None, parent=None):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    _die_with_parent(parent)
     keep_freed_memory()
     from . import arrays, pointsio   # NumPy, pyarrow and orjson load while the parent reads the program
 
