@@ -190,13 +190,13 @@ def test_kink_lines_say_the_value_used():
 
 
 def test_wrt_and_options():
-    result = run("check", "a*b", "a=2", "b=3", "--wrt", "b", "--h", "1e-4", "--rtol", "0", "--atol", "1e-9", "--json")
+    result = run("check", "a*b", "a=2", "b=3", "--wrt", "b", "--step", "1e-4", "--rtol", "0", "--atol", "1e-9", "--json")
     obj = json.loads(result.output)
     assert [r["name"] for r in obj["rows"]] == ["b"] and obj["h"] == 1e-4 and obj["rtol"] == 0
 
 
 @pytest.mark.parametrize("args, code, message", [
-    (["x", "x=1", "--h", "0"], 2, "--h must be a positive number"),
+    (["x", "x=1", "--step", "0"], 2, "--step must be a positive number"),
     (["x", "x=1", "--wrt", "z"], 2, "--wrt `z` is not a name"),
     (["log(x)", "x=-1"], 1, "log needs a positive number"),
 ])

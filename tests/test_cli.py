@@ -80,8 +80,8 @@ def test_json_full_precision():
 def test_output_name():
     program = "y = a*2\nz = y + 1"
     assert ok("eval", program, "a=3") == "7.0\n"
-    assert ok("eval", program, "a=3", "--output", "y") == "6.0\n"
-    assert ok("grad", program, "a=3", "--output", "y") == "a\t2.0\n"
+    assert ok("eval", program, "a=3", "--of", "y") == "6.0\n"
+    assert ok("grad", program, "a=3", "--of", "y") == "a\t2.0\n"
 
 
 def test_defaults_and_overrides():
@@ -191,7 +191,7 @@ def test_unknown_wrt_and_output():
     assert "--wrt `q` is not a name in the program" in fails(2, "grad", *L, "--wrt", "q")
     err = fails(2, "grad", *L, "--wrt", "aa")
     assert "did you mean `a`" in err
-    assert "--output `zz` is not a name in the program" in fails(2, "eval", *L, "--output", "zz")
+    assert "--of `zz` is not a name in the program" in fails(2, "eval", *L, "--of", "zz")
 
 
 def test_unreadable_file_and_bad_utf8(tmp_path):

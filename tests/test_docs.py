@@ -79,7 +79,8 @@ def test_readme_starts_with_what_it_is_then_two_commands():
     intro = README.split("## ", 1)[0]
     assert intro.startswith("# gradcli\n\ngradcli is a command-line expression differentiator")
     first, second = blocks("sh", intro)
-    assert first.strip() == "pip install . && gradcli grad -f examples/micrograd_readme.grad"
+    assert first.strip() == ("python3 -m venv .venv && . .venv/bin/activate && pip install . && "
+                             "gradcli grad -f examples/micrograd_readme.grad")
     assert second.strip() == 'pip install -e ".[test]" && python -m pytest'
 
 
@@ -91,7 +92,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_readme_install_command_runs_the_example():
     command = blocks("sh")[0].strip()
-    _, example = command.split(" && ")
+    example = command.split(" && ")[-1]     # the install itself: tests/test_help.py, in a new venv
     result = shell(example)
     assert result.returncode == 0
     assert result.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
@@ -189,3 +190,40 @@ def test_readme_ipython_cells_run_as_the_magic():
         line, _, program = cell.partition("\n")
         result = run(line[len("%%gradcli"):].strip(), program)
         assert result.exit_code == 0 and result.value == -8.0
+
+
+# ------------------------------------------------- docs/uncertainty.md (issue 27)
+
+UNCERTAINTY_PAGE = (ROOT / "docs" / "uncertainty.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,expected", console_examples(UNCERTAINTY_PAGE),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_uncertainty_page_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+
+
+def test_uncertainty_page_python_blocks_print_what_they_say():
+    (block,) = blocks("python", UNCERTAINTY_PAGE)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "docs/uncertainty.md", "exec"), {})
+    claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines() if line.startswith("print(")]
+    assert out.getvalue().splitlines() == claims
+
+
+# ------------------------------------------------------- docs/repl.md (issue 28)
+
+REPL_PAGE = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,expected", console_examples(REPL_PAGE),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_repl_page_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+
+
+def test_repl_page_has_console_examples():
+    assert len(console_examples(REPL_PAGE)) >= 2       # the session at a terminal: tests/test_repl.py

@@ -39,21 +39,23 @@ def test_each_command_help_has_purpose_examples_and_panels(command):
     purpose = group.commands[command].help.strip().split("\n")[0]
     assert purpose.endswith(".") and len(purpose) < 90
     assert purpose in " ".join(text.split())
-    examples = re.findall(rf"^\s+gradcli {command} .+$", text, flags=re.M)
+    examples = re.findall(rf"^\s+gradcli .*\bgradcli {command}\b.*$|^\s+gradcli {command} .+$", text, flags=re.M)
     assert 2 <= len(examples) <= 3, text
     assert "Examples:" in text
-    assert "Program and inputs" in text           # a panel, not one flat list
+    if command != "examples":                     # the one command without a program
+        assert "Program and inputs" in text       # a panel, not one flat list
     assert "Exit status" not in text              # said once, at the top level
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_help_example_runs(command, tmp_path):
-    """The examples in the help are real commands: each runs (in a copy of
-    examples/) and succeeds."""
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    """The examples in the help are real commands: each runs and succeeds
+    in an empty folder, as for someone who installed gradcli with pip and
+    has no examples/ of their own (`gradcli examples` has them)."""
     group = typer.main.get_command(app)
     lines = [line.strip() for line in group.commands[command].help.splitlines()]
-    examples = [line for line in lines if line.startswith(f"gradcli {command} ")]
+    examples = [line for line in lines if line.startswith("gradcli ") and
+                (line.startswith(f"gradcli {command}") or f"gradcli {command} " in line)]
     assert examples
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
     for example in examples:
@@ -192,18 +194,34 @@ def test_fast_front_door_leaves_completion_to_typer():
 
 # ---------------------------------------------------------------- packaging
 
+# What a build or a run leaves in a working tree, never part of a source archive.
+_NOT_SOURCE = {".git", ".venv", "venv", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis",
+               ".mypy_cache", ".ruff_cache", "node_modules", "site"}
+
+
 def _copy_repo(dest):
-    """The files git tracks, and the new ones, copied: building never
-    touches the repository."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for name in files:
-        source = ROOT / name
-        if source.is_file():
-            target = dest / name
+    """The project's files copied (so that building never touches the
+    repository): the tree as a clone or a source archive has it, without
+    what a build or a run leaves. No git: the tests run from an sdist too."""
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        for name in files:
+            if name.endswith((".so", ".pyc", ".pyd")):
+                continue
+            source = os.path.join(folder, name)
+            target = dest / os.path.relpath(source, ROOT)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
     return dest
+
+
+def _this_environment_paths() -> list[str]:
+    """The folders this test run imports its packages from (the test
+    environment's site-packages, and any it names in .pth files): a new
+    environment that lists them finds gradcli's dependencies and a
+    setuptools new enough to build a wheel, offline, on a machine whose own
+    Python has neither."""
+    return [p for p in sys.path if p and os.path.isdir(p) and os.path.basename(p) in ("site-packages", "dist-packages")]
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +242,9 @@ def test_wheel_holds_the_licence_and_the_man_page(wheel):
     assert any(re.fullmatch(r"gradcli-0\.1\.0\.dist-info/(licenses/)?LICENSE", n) for n in names)
     meta = zipfile.ZipFile(wheel).read("gradcli-0.1.0.dist-info/METADATA").decode()
     assert "Classifier: License :: OSI Approved :: MIT License" in meta
-    assert "Author-email:" in meta and "Project-URL: Changelog" in meta
+    assert "Author: The gradcli authors" in meta
+    # No invented addresses: the project has no public home or e-mail yet.
+    assert "Author-email:" not in meta and "Project-URL:" not in meta and "@" not in meta.split("\n\n")[0]
     assert meta.count("Classifier:") >= 10
 
 
@@ -273,10 +293,14 @@ def _venv_env(bin_dir) -> dict:
 
 @pytest.mark.skipif(shutil.which("man") is None, reason="man is not installed")
 def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel):
-    """`pip install .` in a new virtual environment (offline: dependencies
-    from the system's site-packages, the package from this tree)."""
+    """`pip install .` in a new virtual environment, offline: the
+    environment is made without pip or setuptools of its own and sees this
+    test run's packages through a .pth file (the base Python of a fresh
+    machine has neither `wheel` nor a setuptools that builds wheels)."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "test_environment.pth").write_text("\n".join(_this_environment_paths()) + "\n")
     src = _copy_repo(tmp_path / "src")
     r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-build-isolation",
                         "--no-index", str(src)], capture_output=True, text=True, timeout=300)
@@ -285,6 +309,11 @@ def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel
     r = subprocess.run(["gradcli", "grad", "-f", str(ROOT / "examples" / "micrograd_readme.grad")],
                        capture_output=True, text=True, env=env, cwd=tmp_path)
     assert r.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
+    # The examples ship in the package: the help's examples need no clone.
+    r = subprocess.run(["bash", "-c", "gradcli examples micrograd_readme | gradcli grad -; gradcli examples --path"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.stdout.split("\n")[:2] == ["a\t138.83381924198252", "b\t645.5772594752186"], r.stderr
+    assert r.stdout.split("\n")[2].startswith(str(venv))
     r = subprocess.run(["man", "gradcli"], capture_output=True, text=True, cwd=tmp_path,
                        env={**env, "MANPAGER": "cat", "MANWIDTH": "80"})
     assert r.returncode == 0, r.stderr
@@ -297,13 +326,27 @@ def test_fresh_venv_pip_install_gives_gradcli_man_and_completion(tmp_path, wheel
 
 def test_pipx_install(tmp_path):
     """`pipx install .`, offline: pipx from PyPI (a test dependency), its
-    shared pip not upgraded, dependencies from the system's site-packages."""
+    shared pip not upgraded, dependencies (and a setuptools that builds
+    wheels) from this test run's environment."""
     pytest.importorskip("pipx")
     src = _copy_repo(tmp_path / "src")
+    # pipx makes its environments with `PYTHON -m venv`: PYTHON is the base
+    # interpreter behind a wrapper that gives each new environment a .pth
+    # file naming this test run's package folders (pipx clears PYTHONPATH).
+    paths = " ".join(f"'{p}'" for p in _this_environment_paths())
+    python = tmp_path / "python3"
+    python.write_text(f"""#!/bin/sh
+"{getattr(sys, '_base_executable', sys.executable)}" "$@" || exit $?
+if [ "$1" = -m ] && [ "$2" = venv ]; then
+  for folder in "$@"; do :; done
+  for site in "$folder"/lib/python3*/site-packages; do printf '%s\\n' {paths} > "$site/test_environment.pth"; done
+fi
+""")
+    python.chmod(0o755)
     env = {**_venv_env(tmp_path / "bin"), "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
            "PIPX_MAN_DIR": str(tmp_path / "man"), "PIPX_DISABLE_SHARED_LIBS_AUTO_UPGRADE": "1",
            "HOME": str(tmp_path)}
-    r = subprocess.run([sys.executable, "-m", "pipx", "install", "--system-site-packages",
+    r = subprocess.run([sys.executable, "-m", "pipx", "install", "--python", str(python),
                         "--pip-args=--no-build-isolation --no-index", str(src)],
                        capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, (r.stdout, r.stderr)
@@ -311,3 +354,19 @@ def test_pipx_install(tmp_path):
                         str(ROOT / "examples" / "micrograd_readme.grad")], capture_output=True, text=True, env=env)
     assert r.returncode == 0 and float(r.stdout) == pytest.approx(24.7041, abs=1e-4)
     assert (tmp_path / "man" / "man1" / "gradcli.1").exists()
+
+
+def test_examples_lists_prints_and_suggests(tmp_path):
+    """`gradcli examples`: every file of examples/ with its description, a
+    program's text by name, the folder, and a suggestion for a typo."""
+    run = lambda *a: subprocess.run([GRADCLI, "examples", *a], capture_output=True, text=True, cwd=tmp_path)
+    listed = run().stdout.splitlines()
+    assert sorted(line.split()[0] for line in listed) == sorted(os.listdir(ROOT / "examples"))
+    assert "lecture_L.grad         The lecture's first graph: L = (a*b + c) * f." in listed
+    assert run("neuron").stdout == (ROOT / "examples" / "neuron.grad").read_text()
+    assert run("neuron_points.csv").stdout == (ROOT / "examples" / "neuron_points.csv").read_text()
+    assert run("--path").stdout == f"{ROOT / 'examples'}\n"
+    r = run("nuron")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr == ("error: there is no example `nuron`\n  = note: did you mean `neuron`?\n"
+                        "  = note: `gradcli examples` lists them\n")

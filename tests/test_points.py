@@ -66,7 +66,7 @@ WRITERS = ("format", "numpy")
 
 
 def writers(which, monkeypatch=None):
-    """The way numbers become text: "format" (C, Ryu's digits; skipped where
+    """The way numbers become text: "format" (C, Schubfach's digits; skipped where
     it is not built) or "numpy" (orjson's digits laid out by NumPy).
     Without ``monkeypatch`` it returns the undo."""
     if which == "format" and pointsio._c_format() is None:
@@ -92,8 +92,10 @@ def test_the_c_half_is_built_where_there_is_a_compiler():
 
 
 def test_the_c_format_is_repr_for_random_bit_patterns():
-    """Ryu's shortest digits in repr's layout, against repr itself, for
-    doubles drawn as random bits (every exponent, subnormals, both signs)."""
+    """The C half's shortest digits in repr's layout, against repr itself,
+    for doubles drawn as random bits (every exponent, subnormals, both
+    signs), the smallest subnormals, and numbers of every length of
+    digits."""
     if pointsio._c_format() is None:
         pytest.skip("the C half is not built here")
     rng = np.random.default_rng(11)
@@ -101,10 +103,24 @@ def test_the_c_format_is_repr_for_random_bit_patterns():
     x = x[np.isfinite(x)]
     x = np.concatenate([x, [0.0, 1.0, -1.0, 1e16, 9999999999999998.0, 1e-4, 9.999999999999999e-05, 1e-5,
                             5e-324, 2.0 ** 53, 2.0 ** 63, 1e21, 1e22, 123.0, 0.1, float("inf"), -float("inf")]])
+    lengths = [float(f"{v:.{n}e}") for n in range(17) for v in rng.uniform(1, 10, 2_000) * 10.0 ** rng.integers(-320, 308, 2_000)]
+    x = np.concatenate([x, np.arange(1, 100_001, dtype=np.uint64).view(np.float64), lengths,
+                        [10.0 ** k for k in range(-323, 309)], [2.0 ** k for k in range(-1074, 1024)]])
     x = x + 0.0
     out = np.empty(25 * len(x), np.uint8)
     size = pointsio._c_format()(x.ctypes.data, len(x), 1, None, out.ctypes.data)
     assert out[:size].tobytes().decode() == "".join(f"{v!r}\n" for v in x.tolist())
+
+
+def test_the_table_of_powers_of_ten_is_the_scripts():
+    """src/gradcli/_pow10.h is what tools/pow10_table.py writes (exact
+    integers), so the table is checked, not trusted."""
+    import runpy
+
+    from conftest import ROOT
+
+    script = runpy.run_path(str(ROOT / "tools" / "pow10_table.py"))
+    assert (ROOT / "src" / "gradcli" / "_pow10.h").read_text() == script["main"]()
 
 
 @pytest.mark.parametrize("which", WRITERS)

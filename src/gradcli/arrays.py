@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .build import bind
-from .engine import Graph, paused_gc
+from .engine import Graph, Value, paused_gc, require_ops
 from .errors import DomainError, InputError
 from .ops import OPS, FloatMath
 
@@ -172,10 +172,8 @@ class Batch:
         self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
 
     def __reduce__(self):
-        """Pickled as plain data, the graph a flat list (pointsrun.pack):
-        how --jobs and --scheduler ship a compiled program to workers."""
-        from .pointsrun import pack, unpack
-
+        """Pickled as plain data, the graph a flat list (``pack``): how
+        --jobs and --scheduler ship a compiled program to workers."""
         return unpack, (pack(self),)
 
     # -- one block of columns
@@ -294,5 +292,34 @@ def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequenc
               grads: bool = True) -> Block:
     """The library's one call: a graph at the points given as columns,
     ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "many points at once (--at)")
     batch = Batch(graph, list(columns), wrt, grads)
     return batch.run([columns[name] for name in batch.columns])
+
+
+# ------------------------------------------------------- a graph, shipped
+
+def pack(batch) -> tuple:
+    """A Batch as plain data (no recursion: the nodes as a flat list of
+    tuples, operands by index), for pickling to other processes."""
+    graph = batch.graph
+    nodes = [(n.data, n.op, tuple(c.index for c in n.children), n.label, n.kind, n.pos)
+             for n in graph.nodes]
+    names = {k: v.index for k, v in graph.names.items()}
+    leaves = {k: v.index for k, v in graph.leaves.items()}
+    return (nodes, names, leaves, graph.output.index, graph.output_name, graph.source,
+            batch.columns, batch.wrt if batch.grads else None, batch.grads, batch.fixed)
+
+
+def unpack(state: tuple):
+    nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
+    built: list = []
+    with paused_gc():
+        for i, (data, op, children, label, kind, pos) in enumerate(nodes):
+            node = Value(data, tuple(built[c] for c in children), op, label, kind, pos)
+            node.index = i
+            built.append(node)
+    graph = Graph(built, {k: built[i] for k, i in names.items()},
+                  {k: built[i] for k, i in leaves.items()}, built[out], output_name, source)
+    return Batch(graph, columns, wrt, grads, fixed=fixed)

@@ -13,6 +13,7 @@ printed on standard output when a command fails.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from contextlib import ExitStack, contextmanager
 from typing import List, Optional
@@ -34,31 +35,99 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    # Older spellings still accepted, each with a note on standard error
+    # (issue 25): the command's own renames, added by ``renamed(...)``.
+    renamed: dict = {}
+
     def parse_args(self, ctx, args):
+        if ctx.resilient_parsing or _completing():
+            return self._parse_for_completion(ctx, args)
         flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        if not _completing():
+            check_trap(self.name, args)
+        valued = valued | {old for old, new in renames.items() if new in valued}
         try:
             options, positionals = split_args(args, flags, valued)
         except MissingValue as e:
-            metavar = next((p.metavar for p in self.get_params(ctx) if e.option in getattr(p, "opts", ())), None)
+            option = renames.get(e.option, e.option)
+            metavar = next((p.metavar for p in self.get_params(ctx) if option in getattr(p, "opts", ())), None)
             raise UsageError(f"{e.option} needs a value after it"
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
+        if not _completing():
+            _no_option_as_binding(ctx, self, options, positionals)
+            options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+    def _parse_for_completion(self, ctx, args):
+        """While the shell completes (click parses resiliently): the same
+        rules, but no usage error, no note, nothing on standard error. An
+        option still waiting for its value is left out (click's completion
+        finds it on the line itself), so that the program before it is
+        parsed: ``--wrt`` offers its names."""
+        flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        valued = valued | set(renames)
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue:
+            options, positionals = split_args(args[:-1], flags, valued)
+        options = rename_options(options, renames, quiet=True)
+        options = [arg for option in options for arg in option]
+        return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def _no_option_as_binding(ctx, command, options, positionals) -> None:
+    """A word such as ``-p`` among the bindings is an option gradcli does not
+    have (a binding never starts with ``-``): say so, as for ``--bogus``,
+    rather than "`-p` is not a binding"."""
+    from typer._click.exceptions import NoSuchOption
+
+    has_file = any(o[0].split("=")[0] in ("-f", "--file") or (o[0].startswith("-f") and not o[0].startswith("--"))
+                   for o in options)
+    for k, word in enumerate(positionals[0 if has_file else 1:], 0 if has_file else 1):
+        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "-") and "=" not in word:
+            e = NoSuchOption(word, ctx=ctx)
+            e.next_word = positionals[k + 1] if k + 1 < len(positionals) else None
+            raise e
+
+
+def _completing() -> bool:
+    """Shell completion is running (typer's ``_GRADCLI_COMPLETE``): no usage
+    checks and no notes, only candidates."""
+    return "_GRADCLI_COMPLETE" in os.environ
+
+
+def _renamed(cls, **renames):
+    """``cls`` with older option spellings accepted (new name by old)."""
+    return type(cls.__name__, (cls,), {"renamed": {f"--{old.replace('_', '-')}": new
+                                                    for old, new in renames.items()}})
 
 
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
-    own error style, as every other error is, with exit status 2."""
+    own error style, as every other error is, with exit status 2. A short
+    alias (``ALIASES``) names its command without being listed."""
+
+    ALIASES = {"unc": "uncertainty"}
+
+    def get_command(self, ctx, cmd_name):
+        return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+        import os
+        from contextlib import nullcontext, redirect_stdout
+
+        alone = not (sys.argv[1:] if args is None else args) and "_GRADCLI_COMPLETE" not in os.environ
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError as e:
-            e.show()
-            raise SystemExit(e.exit_code) from None
+            with redirect_stdout(sys.stderr) if alone else nullcontext():   # its help is its usage
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError:          # `gradcli` alone, not on a terminal: the help, on stderr
+            raise SystemExit(2) from None
         except ClickException as e:
             from .cli_common import _fail
             from .usage import message
@@ -132,9 +201,10 @@ def _root(
 
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli graph -f examples/lecture_L.grad -o L.svg
+      gradcli examples micrograd_readme | gradcli eval -
+      gradcli examples lecture_L | gradcli graph - -o L.svg
 
+    `gradcli examples` lists the example programs that ship with gradcli;
     `gradcli COMMAND --help` shows each command's options and examples;
     `man gradcli` shows them all.
     """
@@ -146,9 +216,10 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RESULTS, MissingValue, Source, as_script, emit, errors_to_exit, gradients, load,
-    parse_bindings, read_program, split_args, split_names, wants_table,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, console, emit, errors_to_exit, gradients, load,
+    parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
+from .cli_complete import choices, of_names, wrt_names  # noqa: E402
 from .terminal import paged  # noqa: E402
 
 
@@ -161,12 +232,13 @@ BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
 FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
                     rich_help_panel=IN)
-OUTPUT = typer.Option(None, "--output", metavar="NAME", rich_help_panel=IN,
-                      help="Report this assigned name instead of the last statement "
-                           "(a node of the program, not a file).")
+OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN, autocompletion=of_names,
+                      help="Report this assigned name instead of the last statement: "
+                           "`grad --of h1 --wrt a` (a node of the program, not a file; "
+                           "the older --output still works).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
-WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
+WRT = typer.Option(None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
                    help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
                         "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
@@ -195,6 +267,8 @@ SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
 ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
+                        autocompletion=choices(("fail", "a math error stops the command"),
+                                               ("skip", "a math error gives that point an empty row")),
                         help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
 
@@ -213,7 +287,7 @@ def show(report, json: bool, table: Optional[bool]) -> None:
     elif wants_table(table):
         from .terminal import put
 
-        with paged() as c:       # through a pager when taller than the terminal
+        with paged(console) as c:   # through a pager when taller than the terminal
             for line in report.rich():
                 put(c, line.item, line.style, line.soft_wrap)
     else:
@@ -245,8 +319,8 @@ def eval_(
 
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+      gradcli examples micrograd_readme | gradcli eval -
+      printf 'x\n1\n-2\n4\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
@@ -288,7 +362,7 @@ def grad(
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
-      gradcli grad -f examples/lecture_L.grad --all --json
+      gradcli examples lecture_L | gradcli grad - --all --json
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
@@ -348,11 +422,13 @@ def graph_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     out: Optional[str] = typer.Option(
-        None, "-o", metavar="FILE", rich_help_panel=OUT,
+        None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
         help="Write the picture to FILE: .dot/.gv (DOT), .svg, .png or .pdf (these three need "
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
+                                autocompletion=choices(("LR", "left to right"), ("TB", "top to bottom"),
+                                                       ("RL", "right to left"), ("BT", "bottom to top")),
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
                                help="Show each node's grad (--no-grad draws the forward pass only)."),
@@ -371,20 +447,15 @@ def graph_(
 
     Examples:
       gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
-      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
-      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+      gradcli examples lecture_L | gradcli graph - -o L.svg  # a picture (needs Graphviz)
+      gradcli examples lecture_L | gradcli graph - -o L.dot --rankdir TB
     """
     source = Source()
     with errors_to_exit(source):
         from . import draw
 
         fmt = draw.format_for(out)                 # a bad extension fails before any work
-        try:
-            graph = load(program, file, bindings or [], output, source)
-        except InputError as e:
-            if output is not None and e.message.startswith("--output") and "." in output:
-                e.notes.append(f"--output picks the node to draw from; to write a file, use `-o {printable(output)}`")
-            raise
+        graph = load(program, file, bindings or [], output, source)
         if grads:
             graph.backward()
         data = draw.draw(graph, fmt, precision, grads, rankdir.upper(), max_nodes,
@@ -437,16 +508,16 @@ def _a_number(value: Optional[float], option: str) -> None:
 SMALLEST_H = 2.0 ** -52
 
 
-@app.command("check", cls=_ProgramFirst)
+@app.command("check", cls=_renamed(_ProgramFirst, h="--step"))
 def check_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
-    h: float = typer.Option(H, "--h", help="Finite-difference step, scaled by max(1, |x|).",
-                            rich_help_panel=CHECK),
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
+    h: float = typer.Option(H, "--step", metavar="H", rich_help_panel=CHECK,
+                            help="Finite-difference step, scaled by max(1, |x|) (the older --h still works)."),
     rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
     atol: float = typer.Option(ATOL, "--atol", min=0.0, help="Absolute tolerance.", rich_help_panel=CHECK),
     json: bool = JSON,
@@ -455,6 +526,9 @@ def check_(
     every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
                                help="Check every node up to the output, not only the leaves."),
     mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast", rich_help_panel=CHECK,
+                             autocompletion=choices(("auto", "fast when full would be long"),
+                                                    ("full", "one finite difference per gradient"),
+                                                    ("fast", "a few random directions")),
                              help="full: one finite difference per gradient; fast: the gradients' dot products "
                                   "with a few random directions; auto: fast when full would be long."),
     seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions.", rich_help_panel=CHECK),
@@ -468,9 +542,9 @@ def check_(
     random directions, as PyTorch's gradcheck does in its fast mode.
 
     Examples:
-      gradcli check -f examples/micrograd_readme.grad
+      gradcli examples micrograd_readme | gradcli check -
       gradcli check "relu(x)*y + abs(x)" x=0 y=2
-      gradcli check -f examples/neuron.grad --all --json
+      gradcli examples neuron | gradcli check - --all --json
     """
     precision = _digits(precision)
     source = Source()
@@ -479,9 +553,9 @@ def check_(
         from .build import resolve
         from .reports import CheckReport
 
-        _positive(h, "--h")
+        _positive(h, "--step")
         if h < SMALLEST_H:
-            raise InputError(f"--h {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
+            raise InputError(f"--step {h:g} is too small: a step below {SMALLEST_H:.2g} is lost in rounding")
         _a_number(rtol, "--rtol")
         _a_number(atol, "--atol")
         graph = load(program, file, bindings or [], output, source)
@@ -500,7 +574,7 @@ def explain_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[str] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=IN,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
         help="Also list each path from the output to NAME and the share of the gradient it carries."),
     paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths (with --wrt).",
                               rich_help_panel=OUT),
@@ -515,8 +589,8 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME.
 
     Examples:
-      gradcli explain -f examples/lecture_L.grad
-      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli examples lecture_L | gradcli explain -
+      gradcli examples reuse | gradcli explain - --wrt a
       gradcli explain "tanh(w*x)" w=0.5 x=2 --json
     """
     precision = _digits(precision)
@@ -537,7 +611,7 @@ def descend_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Move only these leaves (repeat it, or a,b); default: every leaf.",
         rich_help_panel=IN),
     lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
                              rich_help_panel=DESCENT),
@@ -559,8 +633,8 @@ def descend_(
 
     Examples:
       gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
-      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
-      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+      gradcli examples fit_line | gradcli descend - --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval "(a*b+c)*f" $(gradcli descend "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --maximize --steps 1)
     """
     source = Source()
     with errors_to_exit(source):
@@ -636,7 +710,7 @@ def _progress(steps: int):
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
 WRT_LEAVES = typer.Option(
-    None, "--wrt", metavar="NAME", rich_help_panel=IN,
+    None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
     help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
 
 
@@ -663,7 +737,7 @@ def diff(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=SYMBOLIC,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=SYMBOLIC,
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
     order: int = typer.Option(1, "--order", min=1, max=8, metavar="N", rich_help_panel=SYMBOLIC,
@@ -743,7 +817,7 @@ def hessian(
     Examples:
       gradcli hessian "x**2*y + y**3" x=1 y=2
       gradcli hessian "x**2*y + y**3" x=1 y=2 --json
-      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+      gradcli examples neuron | gradcli hessian - --wrt w1,w2
     """
     source = Source()
     with errors_to_exit(source):
@@ -759,9 +833,84 @@ def hessian(
 
 
 
+# ------------------------------------------------- uncertainty (issue 27)
+
+UNCERTAINTY = "Uncertainty"
+QUANTITIES = typer.Argument(None, metavar="[NAME=VALUE±U]...", show_default=False,
+                            help="Values for the inputs: VALUE±U (or VALUE+-U) with a standard uncertainty, "
+                                 "VALUE±P% relative, U(LOW,HIGH) uniform, T(LOW,HIGH) or T(LOW,MODE,HIGH) "
+                                 "triangular, or a plain VALUE, exact.")
+
+
+@app.command("uncertainty", cls=_ProgramFirst)
+def uncertainty_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = QUANTITIES,
+    file: Optional[str] = FILE,
+    output: Optional[str] = OUTPUT,
+    corr: Optional[List[str]] = typer.Option(
+        None, "--corr", metavar="A,B=R", rich_help_panel=UNCERTAINTY,
+        help="The correlation coefficient R of the inputs A and B (repeat it for more pairs)."),
+    k: Optional[float] = typer.Option(None, "-k", metavar="K", rich_help_panel=UNCERTAINTY, show_default=False,
+                                      help="Coverage factor: also give the expanded uncertainty U = K*u "
+                                           "(K = 2: about 95% for a normal output)."),
+    p: Optional[float] = typer.Option(None, "-p", "--coverage", metavar="P", rich_help_panel=UNCERTAINTY,
+                                      show_default=False,
+                                      help="Coverage probability instead of -k: K from the normal "
+                                           "(0.95: K = 1.96), and Monte Carlo's interval at P (default 0.95)."),
+    mc: Optional[int] = typer.Option(None, "--mc", metavar="N", rich_help_panel=UNCERTAINTY,
+                                     help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
+                                       help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE.svg", rich_help_panel=UNCERTAINTY,
+                                      help="With --mc, also draw the samples' histogram against the GUM's "
+                                           "normal in FILE.svg (written whole or not at all)."),
+    json: bool = JSON,
+    table: Optional[bool] = TABLE,
+    precision: Optional[int] = PRECISION,
+) -> None:
+    """Propagate the inputs' uncertainties to the output (the GUM), with exact derivatives.
+
+    Gives the value, its combined standard uncertainty u and the budget: per
+    input its value, u, the sensitivity coefficient c = ∂f/∂x (the exact
+    gradient), the contribution |c|·u and its share of the variance, largest
+    first; second-order terms from exact higher derivatives when they change
+    the answer; with --mc N, Monte Carlo side by side. In a pipe: one
+    VALUE<TAB>U line. `unc` is the same command.
+
+    Examples:
+      gradcli uncertainty "g = 4*pi2*L/T**2" pi2=9.8696044010893586 L=1.000±0.002 T=2.007±0.005
+      gradcli uncertainty "R = V/I" V=5.0+-0.1 I=0.1+-0.001 --corr V,I=0.5 -k 2 --json
+      gradcli uncertainty "x**2" x=0±1 --mc 100000 --seed 1
+    """
+    source = Source()
+    with errors_to_exit(source):
+        from .build import structure
+        from .cli_common import warn_likely_mistakes
+        from .parse import parse
+        from .reports import UncertaintyReport
+        from .uncertainty import parse_correlation, parse_quantities, propagate
+
+        quantities = parse_quantities(read_program(program, file, bindings or [], source))
+        pairs = [parse_correlation(text) for text in corr or []]
+        tree = parse(source.text)
+        warn_likely_mistakes(source)
+        if out is not None and (mc is None or not out.lower().endswith(".svg")):
+            raise InputError(f"-o {printable(out)}: " + ("the picture is of the Monte Carlo samples: give --mc N too"
+                                                          if mc is None else "the picture is SVG: name a .svg file"))
+        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed, p=p)
+        if out is not None:
+            from .safeio import atomic_write
+            from .uncertainty import histogram_svg
+
+            atomic_write(out, histogram_svg(budget))
+        _keep(budget=budget, value=budget.value, u=budget.u)
+        show(UncertaintyReport(budget, precision), json, table)
+
+
 # ------------------------------------------------------------ codegen (issue 11)
 
-@app.command("codegen", cls=_ProgramFirst)
+@app.command("codegen", cls=_renamed(_ProgramFirst, table="--sql-table"))
 def codegen_(
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
@@ -769,12 +918,14 @@ def codegen_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = WRT,
     lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language.",
+                             autocompletion=choices(("python", "Python"), ("numpy", "NumPy, arrays of points"),
+                                                    ("c", "C"), ("js", "JavaScript"), ("sql", "SQL")),
                              rich_help_panel=CODE),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
                              rich_help_panel=CODE),
-    table: str = typer.Option("points", "--table", metavar="T", help="The table of points (--lang sql).",
-                              rich_help_panel=CODE),
-    out: Optional[str] = typer.Option(None, "-o", metavar="FILE", rich_help_panel=OUT,
+    table: str = typer.Option("points", "--sql-table", metavar="T", rich_help_panel=CODE,
+                              help="The SQL table of points (--lang sql; the older --table still works)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
     """Print code that computes the output's value and its gradient by reverse mode.
@@ -785,7 +936,7 @@ def codegen_(
     Examples:
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
-      gradcli codegen "y = x * log(x)" --lang sql --table points
+      gradcli codegen "y = x * log(x)" --lang sql --sql-table points
     """
     source = Source()
     with errors_to_exit(source):
@@ -804,6 +955,74 @@ def codegen_(
             from .safeio import atomic_write
 
             atomic_write(out, code)
+
+
+@app.command("examples")
+def examples_(
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", show_default=False,
+                                         help="An example to print (`neuron` or `neuron.grad`); none: the list."),
+    path: bool = typer.Option(False, "--path", help="Print the folder the examples are in, to copy them."),
+) -> None:
+    """List the example programs and data that ship with gradcli, or print one.
+
+    They come with every install (pip, pipx or a clone), so the examples of
+    every command's help run anywhere.
+
+    Examples:
+      gradcli examples
+      gradcli examples neuron | gradcli grad -
+      cp -r "$(gradcli examples --path)" gradcli-examples
+    """
+    from . import shipped
+
+    with errors_to_exit(Source()):
+        if path:
+            emit(f"{shipped.folder()}\n")
+        elif name is None:
+            listed = shipped.names()
+            width = max(len(n) for n in listed)
+            emit("".join(f"{n.ljust(width)}  {shipped.describe(n)}\n" for n in listed))
+        else:
+            emit(shipped.find(name).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------- repl (issue 28)
+
+@app.command("repl", cls=_ProgramFirst)
+def repl_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+) -> None:
+    """Open the prompt: build a program a line at a time and ask about it.
+
+    `gradcli` alone on a terminal opens it too. A statement joins the
+    program, `a = 2` sets a leaf, a bare expression prints its value;
+    `:grad`, `:explain`, `:check`, `:graph`, `:nudge`, `:diff`, `:show`,
+    `:help`, `:quit` (`:help` lists them all). A PROGRAM or -f FILE, with
+    NAME=VALUE, starts the session with it. Without a terminal, each line
+    of standard input is one input.
+
+    Examples:
+      gradcli repl "y = a*b" a=2 b=3 <<< ":grad --wrt a"    # 3.0
+      gradcli repl <<< $'x = 3\\ny = x**2\\n:nudge 0.1'
+    """
+    from . import cli_common
+
+    source = Source()
+    with errors_to_exit(source):
+        inputs = None
+        if program is not None or file is not None:
+            from .build import bind, structure
+            from .parse import parse
+
+            inputs = parse_bindings(read_program(program, file, bindings or [], source))
+            bind(structure(parse(source.text)), inputs, complete=False)
+        elif bindings:
+            raise InputError("NAME=VALUE needs a program: give one, or set leaves at the prompt with `a = 2`")
+        if cli_common.PROMPT is None:
+            raise InputError("the prompt opens from the gradcli command (`gradcli repl`)")
+    raise SystemExit(cli_common.PROMPT(source.text or None, inputs))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -74,6 +74,66 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
     return options, positionals
 
 
+# Option names that read as something they are not, renamed (issue 25); the
+# old spelling still works, with a note on standard error. ``--output NAME``
+# picked a node while ``-o``/``--out FILE`` names a file: ``--of NAME`` reads
+# as the sentence it is (``grad --of h1 --wrt a``). Commands add their own
+# (``codegen --table`` -> ``--sql-table``, ``check --h`` -> ``--step``).
+RENAMED = {"--output": "--of"}
+
+
+def rename_options(options: List[List[str]], renames: dict, quiet: bool = False) -> List[List[str]]:
+    """``options`` (as split_args gives them) with old spellings replaced by
+    the new ones, and a note on standard error for each old one used
+    (none when ``quiet``)."""
+    out = []
+    told = set()
+    for option in options:
+        name, eq, value = option[0].partition("=")
+        new = renames.get(name)
+        if new is not None:
+            option = [new + eq + value, *option[1:]]
+            if name not in told and not quiet:
+                told.add(name)
+                shown = value if eq else (option[1] if len(option) > 1 else "")
+                note(f"{name} is now called {new}; {name} still works for a while: "
+                     f"write `{new} {printable(shown)}`".rstrip())
+        out.append(option)
+    return out
+
+
+def note(text: str) -> None:
+    """A note on standard error (the command goes on)."""
+    from .terminal import paint_error
+
+    try:
+        sys.stderr.write(paint_error(f"note: {text}") + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+_A_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def check_trap(command: Optional[str], args: List[str]) -> None:
+    """``check -h 1e-4`` meant the step, not help: say so (exit 2) rather
+    than print help and exit 0."""
+    if command != "check":
+        return
+    for k, arg in enumerate(args[:-1]):
+        if arg == "--":
+            return
+        if arg == "-h" and _A_NUMBER.fullmatch(args[k + 1]):
+            raise_usage(f"`-h {printable(args[k + 1])}`: -h asks for help and takes no value",
+                        [f"for the finite-difference step, write `--step {printable(args[k + 1])}`"])
+
+
+def raise_usage(text: str, notes: List[str]) -> None:
+    """A usage error in gradcli's style, exit 2."""
+    _fail("\n".join([f"error: {text}", *(f"  = note: {n}" for n in notes)]), 2)
+
+
 class Source:
     """The program's text and where it came from (for error messages)."""
 
@@ -248,6 +308,12 @@ def warn_likely_mistakes(source: Source) -> None:
     """A program that parses, but likely not as meant (``x^1/2``): a
     warning on standard error; the command goes on."""
     text = source.text
+    if source.filename is None and "=" in text and len(text) < 80:
+        from .hints import forgotten_program, forgotten_program_warning
+        from .terminal import paint_error
+
+        if forgotten_program(text.strip()):
+            sys.stderr.write(paint_error(forgotten_program_warning(text.strip()).render()) + "\n")
     if "1" in text and ("^" in text or "**" in text):
         from .hints import warnings
         from .terminal import paint_error
@@ -259,6 +325,12 @@ def warn_likely_mistakes(source: Source) -> None:
 def wants_table(table: Optional[bool]) -> bool:
     return sys.stdout.isatty() if table is None else table
 
+
+# The prompt (repl.py): cli.py's `repl` command calls this hook, which the
+# console script's front door (cli_fast.py) sets, so that the command line
+# does not import the prompt, which imports the command line. Called as
+# PROMPT(program_text_or_None, bindings) and returns the exit status.
+PROMPT: Optional[Callable[..., int]] = None
 
 # The console the commands print tables to: None means a new one on standard
 # output; the notebook's `%%gradcli` sets a recording console (notebook.py).

@@ -4,7 +4,7 @@ gradcli is called from shell loops, where its output goes to a pipe. For
 those calls importing typer and building its app costs more than all the
 rest (about 55 ms of 75). So ``main`` first reads the arguments itself; when
 they are a plain ``eval`` or ``grad`` (a program, bindings, ``-f FILE``,
-``--output``, ``--wrt``, ``--json``, ``--plain``; output not for a terminal,
+``--of`` (or the older ``--output``, with the same note), ``--wrt``, ``--json``, ``--plain``; output not for a terminal,
 or ``--json``/``--plain``; or ``--at`` with its options), it runs the command with the very same helpers
 the typer commands use (cli_common.py). Anything else (help, tables, other
 commands and options, anything odd) goes to the typer app (cli.py), which
@@ -24,13 +24,13 @@ from typing import List, Optional
 
 # What the fast path runs; every other option of eval and grad goes to typer.
 _FLAGS = {"--json": "json", "--plain": "plain", "--drop-extra": "drop_extra"}
-_VALUED = {"--wrt": "wrt", "--output": "output", "--file": "file", "-f": "file",
+_VALUED = {"--wrt": "wrt", "--of": "output", "--output": "output", "--file": "file", "-f": "file",
            "--at": "at", "--on-error": "on_error", "-o": "out", "--out": "out", "--jobs": "jobs", "-j": "jobs",
            "--scheduler": "scheduler"}
 # Every option name of the typer eval and grad commands (a test keeps this in
 # step with cli.py), so that arguments are split exactly as typer splits them.
 EVAL_GRAD_FLAGS = {"--json", "--table", "--plain", "--all", "-h", "--help", "--drop-extra"}
-EVAL_GRAD_VALUED = {"--file", "-f", "--output", "--wrt", "--precision", "--at", "--on-error",
+EVAL_GRAD_VALUED = {"--file", "-f", "--of", "--output", "--wrt", "--precision", "--at", "--on-error",
                     "-o", "--out", "--jobs", "-j", "--scheduler"}
 
 
@@ -39,7 +39,7 @@ def plan(argv: List[str]) -> Optional[dict]:
     as the typer app would; None otherwise."""
     if not argv or argv[0] not in ("eval", "grad") or "_GRADCLI_COMPLETE" in os.environ:
         return None                          # shell completion is typer's
-    from .cli_common import MissingValue, split_args
+    from .cli_common import RENAMED, MissingValue, split_args
 
     try:
         options, positionals = split_args(argv[1:], EVAL_GRAD_FLAGS, EVAL_GRAD_VALUED)
@@ -47,7 +47,7 @@ def plan(argv: List[str]) -> Optional[dict]:
         return None                          # typer says which option needs a value
     opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
                   "file": None, "positionals": positionals, "at": None, "on_error": "fail", "out": None,
-                  "jobs": "1", "scheduler": None, "drop_extra": False}
+                  "jobs": "1", "scheduler": None, "renamed": [], "drop_extra": False}
     for option in options:
         name, eq, value = option[0].partition("=")
         if name in _FLAGS and not eq and len(option) == 1:
@@ -62,12 +62,17 @@ def plan(argv: List[str]) -> Optional[dict]:
         if value.startswith("-") and value != "-" or (name == "--wrt" and opts["command"] != "grad"):
             return None
         key = _VALUED[name]
+        if name in RENAMED:
+            opts["renamed"].append([name, value])
         if key == "wrt":
             opts["wrt"].append(value)
         else:
             opts[key] = value                # the last one wins, as with click
     if not opts["positionals"] and opts["file"] is None:
         return None
+    bindings = opts["positionals"][0 if opts["file"] is not None else 1:]
+    if any(len(word) > 1 and word[0] == "-" for word in bindings):
+        return None                          # `-p 3`: typer says there is no such option
     if opts["at"] is not None:                # many points: no table either way
         if opts["plain"] or not opts["jobs"].isdigit():
             return None
@@ -82,7 +87,10 @@ def plan(argv: List[str]) -> Optional[dict]:
 
 def run(opts: dict) -> None:
     """Run a plan; exits like the typer command (SystemExit on failure)."""
-    from .cli_common import Source, emit, errors_to_exit, gradients, load, plain_eval, plain_grad
+    from .cli_common import RENAMED, Source, emit, errors_to_exit, gradients, load, plain_eval, plain_grad, \
+        rename_options
+
+    rename_options(opts["renamed"], RENAMED)      # the older --output: its note
 
     positionals = opts["positionals"]
     program, bindings = (positionals[0], positionals[1:]) if positionals else (None, [])
@@ -103,13 +111,37 @@ def run(opts: dict) -> None:
             emit(plain_grad(graph, gradients(graph, wrt), wrt, opts["json"]))
 
 
+def prompt(program: Optional[str] = None, bindings: Optional[dict] = None) -> int:
+    """The prompt (repl.py), imported only when it opens."""
+    from .repl import main as session
+
+    return session(program, bindings)
+
+
+def interactive() -> bool:
+    """Standard input and output are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script (called by gradcli_entry.main, which catches
-    Ctrl-C from the start)."""
+    Ctrl-C from the start). ``gradcli`` alone on a terminal, and ``gradcli
+    repl`` alone, open the prompt without typer; ``gradcli`` alone on a
+    pipe goes to typer, which prints the usage on standard error (exit 2)."""
+    from . import cli_common
     from .cli_common import guard_streams
 
     guard_streams()
+    cli_common.PROMPT = prompt
     args = sys.argv[1:] if argv is None else list(argv)
+    if (args == ["repl"] or not args and interactive()) and "_GRADCLI_COMPLETE" not in os.environ:
+        from .cli_common import as_script
+
+        as_script(lambda: sys.exit(prompt()))
+        return
     opts = plan(args)
     if opts is None:
         from .cli import main as full

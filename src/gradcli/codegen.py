@@ -71,7 +71,7 @@ import re
 from typing import NamedTuple, Sequence
 
 from .build import resolve
-from .engine import Graph
+from .engine import Graph, require_ops
 from .errors import InputError
 from .ops import OPS, PY_EXP_LIMIT, SPELLINGS, TARGETS, FloatMath, Spelling
 from .safeio import printable
@@ -266,12 +266,8 @@ _ATOMS = {name: set(s.atoms).union(*(g.cond.args() for g in GUARDS[name]),
                                    *(g.cond.args() for lang in s.guards for g in _LANG_GUARDS[lang, name]))
           for name, s in SPELLINGS.items()}
 
-# Python: the ops whose spelling raises (instead of giving inf or NaN), and
-# those of them that raise something other than an ArithmeticError (which the
-# generated function's promise, "raises an ArithmeticError", must cover).
+# Python: the ops whose spelling raises (instead of giving inf or NaN).
 _PY_RAISES = {name for name, s in SPELLINGS.items() if s.raises.get("python")}
-_PY_RAISES_OTHER = {name for name, s in SPELLINGS.items()
-                    if any(not issubclass(getattr(builtins, e), ArithmeticError) for e in s.raises.get("python", ()))}
 # and those that may still overflow once their guards have passed (``**``)
 _PY_OVERFLOWS = {name for name, s in SPELLINGS.items()
                  if "OverflowError" in s.raises.get("python", ()) and "python" not in s.guards}
@@ -365,7 +361,10 @@ some struct substring summarize symmetric table tablesample then time timestamp 
 try_cast tuple union unique unpack unpivot user using values varchar variadic verbose when where window with
 xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize
 xmltable value ok""".split())
-_PY_WORDS = set(keyword.kwlist) | {"math", "np", "bad", "abs", "max", "min"}
+# Python: every builtin (the code raises OverflowError, reads max, abs,
+# tuple...), the modules it imports and NumPy's row mask
+_PY_WORDS = set(keyword.kwlist) | set(dir(builtins)) | {"math", "np", "bad"}
+USER_PREFIX = {"c": "v_", "sql": "v_"}
 RESERVED = {"python": _PY_WORDS, "numpy": _PY_WORDS, "c": _C_WORDS, "js": _JS_WORDS, "sql": _SQL_WORDS}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -387,9 +386,45 @@ class _Statement(NamedTuple):
     text: str
 
 
+_QUOTE_LIMIT = 60     # characters of a statement a message quotes (a comment quotes it whole, once)
+
+
+def safe_text(text: str, limit: int | None = None) -> str:
+    """``text`` as printable ASCII that no target's compiler can read as
+    code in a comment or a string: every character outside ``' '..'~'``,
+    and the backslash, as an escape (``\\x0c``, ``\\u2028``, ``\\x5c``), and a
+    ``?`` after a ``?`` as ``\\x3f`` (no C trigraph such as ``??/``). So it
+    never ends in a backslash and holds no line break of any language (C
+    splices a line ending in ``\\``; Python, JavaScript and SQL each end a
+    comment at their own line breaks). ``limit``: at most that many
+    characters of ``text``, then ``...``."""
+    cut = limit is not None and len(text) > limit
+    if cut:
+        text = text[:limit]
+    out = []
+    last = ""
+    for c in text:
+        code = ord(c)
+        if c == "?" and last == "?":
+            piece = "\\x3f"
+        elif 0x20 <= code < 0x7F and c != "\\":
+            piece = c
+        elif code < 0x100:
+            piece = f"\\x{code:02x}"
+        elif code < 0x10000:
+            piece = f"\\u{code:04x}"
+        else:
+            piece = f"\\U{code:08x}"
+        out.append(piece)
+        last = piece[-1]
+    return "".join(out) + ("..." if cut else "")
+
+
 def _statements(source: str):
-    """A function from a position to its source statement."""
-    lines = source.splitlines()
+    """A function from a position to its source statement. Lines are the
+    parser's (split at ``\\n`` only: ``str.splitlines`` also splits at form
+    feeds and the like, which would quote the wrong line)."""
+    lines = [line[:-1] if line.endswith("\r") else line for line in source.split("\n")]
     cache: dict[int, list[tuple[int, _Statement]]] = {}
 
     def find(pos: Pos | None) -> _Statement | None:
@@ -403,7 +438,7 @@ def _statements(source: str):
                 stripped = piece.strip()
                 if stripped:
                     column = start + len(piece) - len(piece.lstrip()) + 1
-                    parts.append((start + len(piece), _Statement(Pos(pos.line, column), printable(stripped))))
+                    parts.append((start + len(piece), _Statement(Pos(pos.line, column), stripped)))
                 start += len(piece) + 1
             cache[pos.line] = parts
         for end, statement in parts:
@@ -480,7 +515,8 @@ class Plan:
         """Every kept node's and leaf's name in ``lang``."""
         reserved = RESERVED[lang]
         fold = (lambda s: s.lower()) if lang == "sql" else (lambda s: s)
-        taken = {fold(n.label) for n in self.tape.nodes if n.label} | {fold(w) for w in reserved}
+        prefix = USER_PREFIX.get(lang, "")
+        taken = {fold(prefix + n.label) for n in self.tape.nodes if n.label} | {fold(w) for w in reserved}
         given: dict[int, str] = {}
         used: set[str] = set()
 
@@ -503,24 +539,25 @@ class Plan:
             used.add(fold(name))
             given[index] = name
 
+        # C and SQL: a user's name gets the prefix (USER_PREFIX), which no
+        # generated name has: C's headers define macros of any spelling
+        # (M_PI, HUGE_VAL, FP_ZERO, errno), SQL's columns fold case.
+        prefix = USER_PREFIX.get(lang, "")
         for leaf in self.leaves:
-            if lang == "sql":
-                given[leaf.index] = leaf.label          # a column of the table, quoted if it must be
-                used.add(fold(leaf.label))
-            else:
-                claim(leaf.index, leaf.label)
+            claim(leaf.index, prefix + leaf.label)
         counter = 0
         for node in self.statements:
             i = node.index
             if self.is_program[i] and node.label:
-                claim(i, node.label)
+                claim(i, prefix + node.label)
         for node in self.statements:
             i = node.index
             if i in given:
                 continue
             source = self.named_adjoints.get(i)
             if source is not None:
-                claim(i, "d_" + given.get(source, self.tape.nodes[source].label))
+                base = given[source][len(prefix):] if source in given else self.tape.nodes[source].label
+                claim(i, "d_" + base)
                 continue
             counter += 1
             while not free(f"t{counter}", ""):
@@ -687,12 +724,16 @@ class _Writer:
         """A value nothing reads (a statement computed only for its guards)."""
         return []
 
-    def comment_line(self, statement: _Statement) -> str:
-        return f"{self.comment} {statement.pos}  {statement.text}"
+    def comment_line(self, statement: _Statement, adjoint: bool = False) -> str:
+        """The statement quoted whole where the forward sweep computes it; the
+        adjoint sweep refers to it with its first characters."""
+        if adjoint:
+            return f"{self.comment} {statement.pos}  {safe_text(statement.text, _QUOTE_LIMIT)} (adjoint)"
+        return f"{self.comment} {statement.pos}  {safe_text(statement.text)}"
 
     def message(self, pos: Pos | None, reason: str, statement: _Statement | None) -> str:
         where = f"{pos}: " if pos is not None else ""
-        text = f" in `{statement.text}`" if statement is not None else ""
+        text = f" in `{safe_text(statement.text, _QUOTE_LIMIT)}`" if statement is not None else ""
         return f"{where}{reason}{text}"
 
     def cond(self, guard: Guard, node: Sym) -> str | None:
@@ -713,22 +754,26 @@ class _Writer:
         return sorted(found, key=lambda n: n.index)
 
     def forward(self) -> list[str]:
+        """The forward sweep in the tape's order, as grad computes it: each
+        operation's guards where the operation is (an operation written
+        inline in a later statement too), each statement then its check."""
         lines: list[str] = []
         last = None
         plan = self.plan
-        for node in plan.statements:
+        for node in plan.nodes:
+            if node.kind != "op" or not plan.is_program[node.index]:
+                continue
             statement = self.find(node.pos)
-            if statement is not None and statement != last and plan.is_program[node.index]:
+            if statement is not None and statement != last:
                 lines.append(self.comment_line(statement))
                 last = statement
-            if not plan.is_program[node.index]:
-                continue            # the adjoint sweep's
+            for g in guards(node.op, self.lang):
+                cond = self.cond(g, node)
+                if cond is not None:
+                    lines += self.guard(node, g, cond)
+            if not plan.keep[node.index]:
+                continue
             inner = self.inner_ops(node)
-            for op in inner:
-                for g in guards(op.op, self.lang):
-                    cond = self.cond(g, op)
-                    if cond is not None:
-                        lines += self.guard(op, g, cond)
             name = self.p.names[node.index]
             lines += self.compute(name, node, inner, statement)
             if any(_SPELLED[op.op].overflows or self.unguarded and can_fail(op, self.lang) for op in inner):
@@ -741,7 +786,11 @@ class _Writer:
         return [self.assign(name, self.p.expr(node))]
 
     def backward(self) -> list[str]:
-        lines: list[str] = []
+        return [line for line, _ in self.backward_lines()]
+
+    def backward_lines(self) -> list[tuple[str, Sym | None]]:
+        """The adjoint sweep's lines, each with its node (None: a comment)."""
+        lines: list[tuple[str, Sym | None]] = []
         last = None
         plan = self.plan
         for node in plan.statements:
@@ -749,9 +798,9 @@ class _Writer:
                 continue
             statement = self.find(node.pos)
             if statement is not None and statement != last:
-                lines.append(self.comment_line(statement))
+                lines.append((self.comment_line(statement, adjoint=True), None))
                 last = statement
-            lines.append(self.assign(self.p.names[node.index], self.p.expr(node)))
+            lines.append((self.assign(self.p.names[node.index], self.p.expr(node)), node))
         return lines
 
     def results(self) -> list[str]:
@@ -851,10 +900,12 @@ class _Python(_Writer):
         return f"raise {exception}({json.dumps(message)})"
 
     def values(self, node: Sym) -> list[tuple[str, str]]:
+        """The operands a guard's message shows: those with a name (an
+        expression written again could raise where the guard is)."""
         out = []
         for c in node.children:
-            if c.kind != "const":
-                text = self.p.operand(c)
+            text = self.p.atom(c) if c.kind != "const" else None
+            if text is not None:
                 out.append((text, text))
         return out
 
@@ -865,6 +916,24 @@ class _Python(_Writer):
     def check(self, name, node, statement):
         msg = self.message(node.pos, "the result overflows or is not a number", statement)
         return [f"if not math.isfinite({name}):", "    " + self.raise_("OverflowError", msg, [])]
+
+    def backward(self):
+        """The adjoint sweep. Where a statement's Python can raise (``/`` by
+        zero at sqrt'(0), ``math.log`` of a negative base in a derivative
+        of ``**``, an overflow in ``math.pow``), it is NaN instead, as grad
+        makes a gradient NaN where a chain rule fails: a NaN that reaches a
+        reported gradient fails its check, one a corner's conditional drops
+        does not (``a**b**c`` at b = 0, c = -0.0)."""
+        if self.lang != "python":
+            return super().backward()
+        lines = []
+        for line, node in self.backward_lines():
+            if node is None or not any(op.op in _PY_RAISES for op in self.inner_ops(node)):
+                lines.append(line)
+                continue
+            lines += ["try:", "    " + line, "except (ArithmeticError, ValueError):",
+                      f"    {self.p.names[node.index]} = math.nan   # as grad: a chain rule failed here"]
+        return lines
 
     def compute(self, name, node, inner, statement):
         line = self.assign(name, self.p.expr(node))
@@ -889,14 +958,7 @@ class _Python(_Writer):
             body += ["# forward"] + fwd
         bwd = self.backward()
         if bwd:
-            risky = any(n.op in _PY_RAISES for n in plan.statements if not plan.is_program[n.index]) \
-                or any(n.op in _PY_RAISES_OTHER for n in plan.nodes if n.kind == "op" and not plan.is_program[n.index])
-            if risky and self.lang == "python":
-                body += ["# adjoint", "try:"] + ["    " + line for line in bwd]
-                body += ["except (ValueError, OverflowError, ZeroDivisionError):",
-                         "    " + self.raise_("ArithmeticError", self.gradient_failure(None), []) + " from None"]
-            else:
-                body += ["# adjoint"] + bwd
+            body += ["# adjoint"] + bwd
         body += self.epilogue()
         lines = [self.imports(), "", "", f"def {self.func}({params}):"]
         lines += ["    " + line if line else "" for line in body]
@@ -1059,7 +1121,7 @@ class _JS(_Writer):
 
     def guard(self, node, guard, cond):
         msg = self.message(node.pos, guard.reason, self.find(node.pos))
-        values = [self.p.operand(c) for c in node.children if c.kind != "const"]
+        values = [self.p.atom(c) for c in node.children if c.kind != "const" and self.p.atom(c) is not None]
         return [f"if ({cond}) {self.throw(msg, values)}"]
 
     def check(self, name, node, statement):
@@ -1115,18 +1177,22 @@ class _SQL(_Writer):
         checked = [n for n in plan.statements if plan.is_program[n.index]]
         checked += [g for g in plan.gradients if self.checked(g)]
         inputs = [leaf for leaf in plan.leaves if leaf.kind == "input"]
+        self.check_columns(inputs)
+        # the query's own names: columns v_NAME (a user's), t1, d_NAME, ok;
+        # CTEs named so that none is the table's name
+        last_part = table.split(".")[-1].lower()
+        cte = "gradcli_" if re.fullmatch(r"inputs|checked|step\d+", last_part) else ""
         header = _header_lines(plan, self.func)
         header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
                    "value and grad_NAME are NULL where grad fails.",
                    "Tried on DuckDB. The functions used are common to DuckDB, PostgreSQL and Spark SQL."]
         lines = [f"-- {h}" for h in header]
         ctes = []
-        source = self.table_ref(table)
-        defaults = [leaf for leaf in plan.leaves if leaf.kind == "leaf"]
-        if defaults:
-            cols = ",\n".join(f"    {_number(leaf.data, 'sql')} AS {p.ident(leaf.label)}" for leaf in defaults)
-            ctes.append(f"defaults AS (\n  SELECT *,\n{cols}\n  FROM {source}\n)")
-            source = "defaults"
+        cols = [f"    {p.ident(leaf.label)} AS {p.atom(leaf)}" if leaf.kind == "input"
+                else f"    {_number(leaf.data, 'sql')} AS {p.atom(leaf)}" for leaf in plan.leaves]
+        ctes.append(f"{cte}inputs AS (\n  SELECT\n" + (",\n".join(cols) or "    0 AS nothing")
+                    + f"\n  FROM {self.table_ref(table)}\n)")
+        source = f"{cte}inputs"
         for k, layer in enumerate(layers):
             cols = []
             last = None
@@ -1134,24 +1200,38 @@ class _SQL(_Writer):
                 statement = self.find(node.pos)
                 key = (statement, plan.is_program[node.index])
                 if statement is not None and key != last:
-                    cols.append(f"    -- {statement.pos}  {statement.text}" + ("" if plan.is_program[node.index] else " (adjoint)"))
+                    cols.append("    " + self.comment_line(statement, adjoint=not plan.is_program[node.index]))
                     last = key
                 cols.append(f"    {p.expr(node)} AS {p.ident(p.names[node.index])},")
             cols[-1] = cols[-1].rstrip(",")
-            ctes.append(f"step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
-            source = f"step{k + 1}"
+            ctes.append(f"{cte}step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
+            source = f"{cte}step{k + 1}"
         ok = "\n      AND ".join(_FINITE.format(p.ident(p.names[n.index])) for n in checked) or "TRUE"
         results = self.results()
-        select = [p.ident(leaf.label) for leaf in inputs]
+        select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in inputs]
         cast = lambda t: f"CAST(CASE WHEN ok THEN {t} END AS DOUBLE)"   # noqa: E731
         select.append(f"{cast(results[0])} AS value")
         for name, text in zip(plan.wrt, results[1:]):
             select.append(f"{cast(text)} AS {p.ident('grad_' + name)}")
-        ctes.append(f"checked AS (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
+        ctes.append(f"{cte}checked AS (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
         lines.append("WITH\n" + ",\n".join(ctes))
         lines.append("SELECT " + ",\n       ".join(select))
-        lines.append("FROM checked")
+        lines.append(f"FROM {cte}checked")
         return "\n".join(lines) + "\n"
+
+    def check_columns(self, inputs: list[Sym]) -> None:
+        """The result's columns (the inputs, value, grad_NAME) must be
+        distinct names in SQL, where case does not count (DuckDB and SQLite
+        fold it even quoted): else an InputError naming the two."""
+        seen: dict[str, str] = {}
+        columns = [(leaf.label, f"the input `{leaf.label}`") for leaf in inputs]
+        columns.append(("value", "the output column `value`"))
+        columns += [(f"grad_{w}", f"the output column `grad_{w}`") for w in self.plan.wrt]
+        for column, what in columns:
+            other = seen.setdefault(column.lower(), what)
+            if other is not what:
+                raise InputError(f"in SQL {other} and {what} would be one column (SQL's names ignore case): "
+                                 "rename one of them in the program")
 
     def table_ref(self, table: str) -> str:
         return ".".join(self.p.ident(part) for part in table.split("."))
@@ -1168,13 +1248,15 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
     (``codegen``'s NAME=VALUE). Bad names raise ``InputError``."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
         raise InputError(f"--lang `{printable(lang)}` is not a target: the targets are {', '.join(LANGS)}")
     if not _IDENT.fullmatch(name) or name in RESERVED[lang] or name in ("math", "np"):
         raise InputError(f"--name `{printable(name)}` cannot name a function in {lang}: "
                          "use letters, digits and `_` (not first a digit), and not a keyword")
     if lang == "sql" and not all(_IDENT.fullmatch(part) for part in table.split(".")):
-        raise InputError(f"--table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
+        raise InputError(f"--sql-table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
     from .engine import paused_gc
 
     with paused_gc():      # millions of small objects and no cycles

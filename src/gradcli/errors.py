@@ -31,14 +31,19 @@ class GradcliError(Exception):
         self.pos = pos
         self.notes = list(notes)
 
+    @property
+    def __notes__(self) -> list[str]:
+        """The notes as PEP 678's ``__notes__``, which Python's and IPython's
+        tracebacks print under the message: a library error raised in a
+        notebook or a script keeps its "did you mean"."""
+        return [f"note: {note}" for note in self.notes]
+
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         """The error as a person reads it: message, place, the source line with
         a caret under the spot, and notes."""
         # User text (the source line, names, file names, bindings) is shown
-        # with control characters escaped (safeio.printable): no terminal
-        # escape reaches the terminal and no newline forges a line.
-        from .safeio import printable
-
+        # with control characters escaped (printable): no terminal escape
+        # reaches the terminal and no newline forges a line.
         lines = [f"{self.kind}: {printable(self.message)}"]
         if self.pos is not None:
             where = f"{printable(filename)}:{self.pos}" if filename else str(self.pos)
@@ -75,7 +80,7 @@ class ProgramError(GradcliError):
 
 class InputError(GradcliError):
     """Something around the program is wrong: a NAME=VALUE binding, a missing
-    input, an unknown --wrt or --output name, an unreadable file."""
+    input, an unknown --wrt or --of name, an unreadable file."""
 
 
 class DomainError(GradcliError):
@@ -89,6 +94,33 @@ class DomainError(GradcliError):
         super().__init__(message, pos, notes)
         self.op = op
         self.operands = operands
+
+
+# C0 controls, DEL and C1 controls; everything else (any printable Unicode)
+# is shown as it is.
+_CONTROL = {c: None for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def printable(text: str, keep_tabs: bool = False) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\e``,
+    ``\\x07``, ``\\u009b``). ``keep_tabs`` leaves tabs as they are (a source
+    line under a caret keeps its width)."""
+    if not any(ord(c) in _CONTROL for c in text):
+        return text
+    out = []
+    for c in text:
+        code = ord(c)
+        if code not in _CONTROL or (keep_tabs and c == "\t"):
+            out.append(c)
+        elif c in _NAMED:
+            out.append(_NAMED[c])
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:  # pragma: no cover - C1 controls are below 0x100
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
 
 
 def _source_line(source: str, line: int) -> str | None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-RANK_GAP = 36.0       # between the columns of two layers
+RANK_GAP = 44.0       # between the columns of two layers
 NODE_GAP = 14.0       # between two boxes of one layer
 DUMMY_GAP = 4.0       # beside a dummy (an edge passing through a layer)
 SWEEPS = 8            # crossing-reduction sweeps (down and up count one each)

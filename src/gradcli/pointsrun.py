@@ -54,6 +54,7 @@ import shutil
 import tempfile
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
+from .arrays import pack, unpack
 from .errors import DomainError, GradcliError, InputError
 
 CELLS = 1 << 21      # floats alive per block (rows x nodes), as arrays.CELLS
@@ -65,36 +66,6 @@ class Done(NamedTuple):
 
     count: int
     skipped: list
-
-
-# ------------------------------------------------------- a graph, shipped
-
-def pack(batch) -> tuple:
-    """A Batch as plain data (no recursion: the nodes as a flat list of
-    tuples, operands by index), for pickling to other processes."""
-    graph = batch.graph
-    nodes = [(n.data, n.op, tuple(c.index for c in n.children), n.label, n.kind, n.pos)
-             for n in graph.nodes]
-    names = {k: v.index for k, v in graph.names.items()}
-    leaves = {k: v.index for k, v in graph.leaves.items()}
-    return (nodes, names, leaves, graph.output.index, graph.output_name, graph.source,
-            batch.columns, batch.wrt if batch.grads else None, batch.grads, batch.fixed)
-
-
-def unpack(state: tuple):
-    from .arrays import Batch
-    from .engine import Graph, Value, paused_gc
-
-    nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
-    built: list = []
-    with paused_gc():
-        for i, (data, op, children, label, kind, pos) in enumerate(nodes):
-            node = Value(data, tuple(built[c] for c in children), op, label, kind, pos)
-            node.index = i
-            built.append(node)
-    graph = Graph(built, {k: built[i] for k, i in names.items()},
-                  {k: built[i] for k, i in leaves.items()}, built[out], output_name, source)
-    return Batch(graph, columns, wrt, grads, fixed=fixed)
 
 
 def block_rows(batch) -> int:

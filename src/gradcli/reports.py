@@ -136,7 +136,8 @@ class CheckReport(Report):
         self.report, self.graph, self.precision = report, graph, precision
         self.ok = report.ok
         self.rows = check.rows(report, precision)
-        self.notes = check.mode_lines(report) + check.kink_lines(report, graph, precision)
+        self.notes = (check.mode_lines(report) + check.kink_lines(report, graph, precision)
+                      + check.accuracy_lines(graph))
 
     def plain(self) -> str:
         from . import check, texttable
@@ -249,3 +250,104 @@ class HessianReport(Report):
         else:
             out.append(Line("[dim]the program has no leaves: nothing to differentiate[/dim]"))
         return out
+
+
+class UncertaintyReport(Report):
+    """``uncertainty``: the value and its combined standard uncertainty
+    (plain: ``VALUE<TAB>U``), the budget, the second order's note and the
+    Monte Carlo figures side by side with the GUM's, with a histogram
+    (uncertainty.Budget holds them all)."""
+
+    def __init__(self, budget, precision: int | None = None):
+        self.budget, self.precision = budget, precision
+
+    def plain(self) -> str:
+        from . import render
+
+        b = self.budget
+        if self.precision is not None:
+            return f"{render.short(b.value, self.precision)}\t{render.short(b.u, self.precision)}\n"
+        return f"{render.full(b.value)}\t{render.full(b.u)}\n"
+
+    def json(self) -> str:
+        import json
+
+        return json.dumps(self.budget.as_dict()) + "\n"
+
+    def rich(self) -> list[Line]:
+        from . import texttable
+
+        b, p = self.budget, _digits(self.precision)
+        out = [Line(b.headline(p), "bold", soft_wrap=True)]
+        if b.rows:
+            out.append(Line(texttable.rich_table(b.HEADER, b.table_rows(p), (1, 2, 3, 4, 5), {0: "cyan"})))
+        else:
+            out.append(Line("no input has an uncertainty: the value is exact (give one as NAME=VALUE±U)", "dim"))
+        for note in b.notes(p):
+            out.append(Line(texttable.Note(note), "yellow" if note.startswith("second order changes") else "dim"))
+        if b.mc is not None:
+            header, rows = b.mc_rows(p)
+            out.append(Line(texttable.rich_table(header, rows, tuple(range(1, len(header))), {0: "cyan"})))
+            lines = b.mc_lines()
+            out.append(Line(texttable.Note(lines[0]), "dim"))
+            for line in lines[1:]:
+                bad = "NOT agree" in line or "outside the program" in line
+                out.append(Line(texttable.Note(line), "bold red" if "NOT agree" in line else
+                                "yellow" if bad else "green" if "agrees" in line else "dim"))
+            if b.mc.histogram is not None:
+                out += [Line(""), Line(Histogram(b))]
+        return out
+
+
+class Histogram:
+    """The Monte Carlo samples as a histogram on a terminal, one line per
+    bin (its middle, a bar of ``█``), against the GUM's normal (``│``:
+    where the bar would end if the output were normal with the GUM's value
+    and u); fits the width it is given."""
+
+    def __init__(self, budget):
+        self.budget = budget
+
+    def lines(self, width: int) -> list[tuple[str, str, str]]:
+        """(label, bar, rest) per bin; bar and rest together fill the bar's width."""
+        import math
+
+        b = self.budget
+        edges, counts, below, above = b.mc.histogram
+        labels = [f"{(lo + hi) / 2:.4g}" for lo, hi in zip(edges, edges[1:])]
+        room = max(8, width - max(map(len, labels)) - 3)
+        expected = []
+        for lo, hi in zip(edges, edges[1:]):
+            if b.u > 0:
+                cdf = [0.5 * (1 + math.erf((x - b.value) / (b.u * math.sqrt(2)))) for x in (lo, hi)]
+                expected.append(b.mc.valid * (cdf[1] - cdf[0]))
+            else:
+                expected.append(b.mc.valid if lo <= b.value < hi else 0.0)
+        top = max(max(counts), max(expected), 1)
+        out = []
+        for label, count, e in zip(labels, counts, expected):
+            bar = "█" * round(room * count / top)
+            mark = min(room, round(room * e / top)) - 1     # the last cell of a bar of the expected count
+            cells = list(bar.ljust(room))
+            if mark >= 0:
+                cells[mark] = "│" if cells[mark] == " " else "┃"
+            text = "".join(cells).rstrip()
+            out.append((label, text, ""))
+        return out
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        b = self.budget
+        rows = self.lines(options.max_width)
+        width = max(len(label) for label, _, _ in rows)
+        edges, counts, below, above = b.mc.histogram
+        yield Text(f"{'':>{width}}  samples: █   GUM normal: │", style="dim")
+        for label, bar, _ in rows:
+            line = Text(f"{label:>{width}}  ", style="cyan")
+            for ch in bar:
+                line.append(ch, style="yellow" if ch in "│┃" else "blue")
+            yield line
+        if below or above:
+            yield Text(f"not drawn: {below:,} samples below {edges[0]:.4g}, {above:,} above {edges[-1]:.4g}",
+                       style="dim")

@@ -5,7 +5,7 @@ gradcli waits for a program on standard input.
 Each behaviour depends on a stream being a terminal and is off otherwise,
 so pipes, files and ``$(...)`` see exactly the bytes they always did:
 
-- ``paged()``: a console whose output reaches standard output at the end of
+- ``paged(console)``: a console whose output reaches standard output at the end of
   the command. When standard output is a terminal and the output is taller
   than it, it goes through the pager, chosen as ``git`` chooses it:
   ``$GRADCLI_PAGER``, else ``$PAGER``, else ``less``; ``LESS=FRX`` unless
@@ -30,7 +30,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 RESET = "\x1b[0m"
 RED = "\x1b[1;31m"
@@ -123,10 +123,10 @@ def console(**kwargs):
 
 
 @contextmanager
-def paged() -> Iterator[object]:
-    """A rich Console for the command's output; see the module docstring."""
-    from .cli_common import console as stdout_console   # a reader that leaves early is no error
-
+def paged(stdout_console: Callable[[], object]) -> Iterator[object]:
+    """A rich Console for the command's output; see the module docstring.
+    ``stdout_console`` makes the console on standard output (the command
+    line's, cli_common.console: a reader that leaves early is no error)."""
     real = stdout_console()
     try:
         on_terminal = sys.stdout.isatty()
