@@ -1192,15 +1192,31 @@ function wire() {
   }, { passive: false });
   // drag the background to move; drag a leaf's number to change it (a click inspects)
   let drag = null;
+  const touches = new Map();     // two fingers: pinch to zoom about their middle
+  let pinch = null;
+  const pinchState = () => {
+    const [a, b] = [...touches.values()], r = svgRoot.getBoundingClientRect();
+    return { d: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2 - r.left, y: (a.y + b.y) / 2 - r.top };
+  };
   svgRoot.addEventListener("pointerdown", e => {
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (touches.size === 2) { drag = null; pinch = pinchState(); return; }
     if (e.button !== 0) return;
     const i = nodeOf(e.target);
     const leaf = i !== null && LEAVES.some(([, j]) => j === i) && e.target.closest && e.target.closest("text.num, tspan.d") &&
       e.target.closest("text.num").querySelector("tspan.d");
     drag = { x: e.clientX, y: e.clientY, cx: cam.x, cy: cam.y, moved: false, node: i, leaf: leaf ? i : null, v0: leaf ? values[i] : 0 };
-    svgRoot.setPointerCapture(e.pointerId);
+    try { svgRoot.setPointerCapture(e.pointerId); } catch (err) { /* a pointer the browser no longer tracks */ }
   });
   svgRoot.addEventListener("pointermove", e => {
+    if (touches.has(e.pointerId)) touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pinch && touches.size === 2) {
+      const now = pinchState();
+      if (pinch.d > 0 && now.d > 0) zoomAt(now.d / pinch.d, now.x, now.y);
+      setCam(cam.x - (now.x - pinch.x) / cam.s, cam.y - (now.y - pinch.y) / cam.s, cam.s);
+      pinch = now;
+      return;
+    }
     if (!drag) return;
     const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
     if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
@@ -1220,8 +1236,9 @@ function wire() {
     else if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
     drag = null;
   };
-  svgRoot.addEventListener("pointerup", up);
-  svgRoot.addEventListener("pointercancel", () => { drag = null; });
+  const lift = e => { touches.delete(e.pointerId); if (touches.size < 2) pinch = null; };
+  svgRoot.addEventListener("pointerup", e => { lift(e); up(); });
+  svgRoot.addEventListener("pointercancel", e => { lift(e); drag = null; });
   mini.addEventListener("click", e => {
     const k = Math.min(mini.width / G.W, mini.height / G.H);
     const r = mini.getBoundingClientRect();
