@@ -517,10 +517,14 @@ function follow(k, smooth) {
   const [cw, ch] = viewSize();
   let r = union(main.concat(rest));
   let s = Math.min(cam.s, fitScale(r, pad));
-  if (s < Math.min(cam.s, 0.6)) { r = union(main); s = Math.min(cam.s, fitScale(r, pad)); }
+  let alone = false;
+  if (s < Math.min(cam.s, 0.6)) { r = union(main); s = Math.min(cam.s, fitScale(r, pad)); alone = true; }
   const vw = cw / s, vh = ch / s;
   let x = cam.x + (cw / cam.s - vw) / 2, y = cam.y + (ch / cam.s - vh) / 2;   // zoom about the centre
-  if (r[2] - r[0] + 2 * pad / s > vw) x = (r[0] + r[2]) / 2 - vw / 2;
+  if (alone && (r[0] < x + 0.15 * vw || r[2] > x + 0.85 * vw)) {
+    // the operands are far: the operation a little right of the middle, its edges coming in from the left
+    x = (r[0] + r[2]) / 2 - 0.62 * vw;
+  } else if (r[2] - r[0] + 2 * pad / s > vw) x = (r[0] + r[2]) / 2 - vw / 2;
   else if (r[0] - pad / s < x) x = r[0] - pad / s;
   else if (r[2] + pad / s > x + vw) x = r[2] + pad / s - vw;
   if (r[3] - r[1] + 2 * pad / s > vh) y = (r[1] + r[3]) / 2 - vh / 2;
