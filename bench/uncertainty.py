@@ -11,8 +11,8 @@
    run on arrays (what a person translating the formula does), and also the
    same network as matrices (``np.tanh(x @ W + b)``, which needs the
    network to be written as one).
-2. First order on a 10^4-node program (workloads.random_dag, 100 uncertain
-   leaves) against the ``uncertainties`` package (the program run as Python
+2. First order on a 10^4-node program (workloads.random_dag, 10, 100 and
+   1,000 uncertain leaves) against the ``uncertainties`` package (the program run as Python
    on its ``ufloat``s), both from the program's text to u.
 
     python bench/uncertainty.py            # about a minute
@@ -147,25 +147,26 @@ def main() -> None:
     except ImportError:
         print("uncertainties is not installed: first order not compared")
         return
-    dag = random_dag(10_000)
-    values = leaves_of(dag)
-    inputs = {name: (v, 0.01) for name, v in values.items()}
-
-    def theirs():
-        env = {"tanh": umath.tanh, "sigmoid": lambda x: 1 / (1 + umath.exp(-x))}
+    for leaves in (10, 100, 1000):
+        dag = random_dag(10_000, leaves=leaves)
+        values = leaves_of(dag)
+        inputs = {name: (v, 0.01) for name, v in values.items()}
         code = "\n".join(line for line in dag.splitlines() if not _is_default(line))
-        for name, v in values.items():
-            env[name] = ufloat(v, 0.01)
-        exec(compile(code, "<dag>", "exec"), env)
-        return env["out"].std_dev
 
-    ours = gradcli.uncertainty(dag, inputs)
-    their_u = theirs()
-    assert math.isclose(ours.u, their_u, rel_tol=1e-9), (ours.u, their_u)
-    t_ours = timed(lambda: gradcli.uncertainty(dag, inputs), rounds)
-    t_theirs = timed(theirs, rounds)
-    print(f"first order, {len(structure(parse(dag)).nodes):,} nodes, 100 uncertain leaves: gradcli {t_ours:.3f} s, "
-          f"uncertainties {uncertainties.__version__} {t_theirs:.3f} s: {t_theirs / t_ours:.1f}x")
+        def theirs():
+            env = {"tanh": umath.tanh, "sigmoid": lambda x: 1 / (1 + umath.exp(-x))}
+            for name, v in values.items():
+                env[name] = ufloat(v, 0.01)
+            exec(compile(code, "<dag>", "exec"), env)
+            return env["out"].std_dev
+
+        ours = gradcli.uncertainty(dag, inputs)
+        their_u = theirs()
+        assert math.isclose(ours.u, their_u, rel_tol=1e-9), (ours.u, their_u)
+        t_ours = timed(lambda: gradcli.uncertainty(dag, inputs), rounds)
+        t_theirs = timed(theirs, rounds)
+        print(f"first order, {len(structure(parse(dag)).nodes):,} nodes, {leaves} uncertain leaves: gradcli "
+              f"{t_ours:.3f} s, uncertainties {uncertainties.__version__} {t_theirs:.3f} s: {t_theirs / t_ours:.1f}x")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,11 @@ def test_derived_rule_text_computes_the_engine_number(name):
     point = dict(zip(names[:op.arity], [0.7, 1.3]))
     program = {"neg": "-x", "**": "x**y"}.get(name) or (
         f"a {name} b" if op.infix else f"{name}({', '.join(names[:op.arity])})")
-    node = graph(program, **point).output
+    if name != op.name:   # a paired row (ops.PAIRED): its op beside a complement that log divides by
+        program = f"s = {op.name}(x)\nlog(1 - s)"
+    built = graph(program, **point)
+    node = built.names.get("s") or built.output
+    assert node.op == name
     for i in range(op.arity):
         text = _derived(name, i).format(out="out", **{n: n for n in names})
         values = {n: v for n, v in {**point, "out": node.data}.items() if re.search(rf"\b{n}\b", text)}

@@ -482,3 +482,24 @@ def test_colour_on_a_terminal(tmp_path):
     t.prompt()
     assert t.close() == 0
     assert b"\x1b[1;31mmath error\x1b[0m" in t.raw
+
+
+def test_the_session_in_the_docs_is_what_the_screen_shows(tmp_path):
+    """docs/repl.md's session, typed at a real terminal (80 columns,
+    NO_COLOR), leaves exactly that on the screen."""
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- session:.*?-->\n```text\n(.*?)```", page, flags=re.S).group(1)
+    shown = block.rstrip("\n").split("\n")
+    typed = [line[2:] for line in shown if line.startswith("> ")]
+    t = Terminal(tmp_path, columns=80, rows=200, NO_COLOR="1")
+    t.prompt()
+    for line in typed:
+        t.line(line)
+        t.prompt()
+    assert t.close() == 0
+    screen = t.lines()
+    while screen and not screen[-1]:
+        screen.pop()
+    assert screen == shown and shown[-1] == ">"

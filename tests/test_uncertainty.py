@@ -408,6 +408,11 @@ def test_cli_table_shows_budget_second_order_and_histogram():
     (["x+y", "x=1±1", "y=1±1", "--corr", "x,z=0.5"], "error: --corr x,z: `z` is not an input with an uncertainty\n"
                                                      "  = note: the inputs with an uncertainty are `x` and `y`\n"),
     (["x", "x=1±1", "-k", "0"], "error: -k 0.0: the coverage factor is a number above 0, such as 2\n"),
+    (["x", "x=2", "±", "1"], "error: `±` is not a binding: write each VALUE±U as one word, without spaces, "
+                            "such as x=2±0.1\n"),
+    (["x", "x=1±1", "--mc", "10", "--seed", "-1"], "error: --seed -1: a seed is a whole number of 0 or more\n"),
+    (["x", "x=1±1", "--mc", "1000000000"], "error: --mc 1000000000: at most 100,000,000 samples "
+                                           "(each is kept for the statistics)\n"),
 ])
 def test_cli_bad_input_exits_2(args, message):
     r = run("uncertainty", *args)
@@ -538,3 +543,35 @@ def test_docs_picture_is_what_the_command_draws():
 
     b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=100_000, seed=3)
     assert (ROOT / "docs" / "uncertainty_mc.svg").read_text() == histogram_svg(b)
+
+
+def test_notebook_magic():
+    from gradcli.notebook import run as cell
+
+    r = cell("uncertainty x=2±0.1 --mc 1000 --seed 1", "y = x**2")
+    assert (r.value, r.u) == (4.0, pytest.approx(0.4, rel=1e-15))
+    assert r.budget.mc.n == 1000 and r.text.startswith("y = 4 ± 0.4\n")
+    assert "Monte Carlo: 1,000 samples (seed 1)" in r.text and "<span" in r.html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.eE+-±%()NUT, x", max_size=14))
+def test_any_quantity_text_is_a_quantity_or_an_input_error(text):
+    try:
+        q = parse_quantity(text, f"x={text}")
+    except InputError:
+        return
+    assert math.isfinite(q.value) and math.isfinite(q.u) and q.u >= 0
+
+
+def test_no_uncertainty_anywhere_with_monte_carlo():
+    b = uncertainty("x*2", x=3, mc=100, seed=1)
+    assert (b.u, b.mc.mean, b.mc.std, b.mc.agrees) == (0.0, 6.0, 0.0, True)
+
+
+def test_mc_too_cautious_vector_pass_is_judged_by_the_float_engine():
+    # every point's op values sum past the largest float (the array engine's
+    # quick test flags them all), yet each is fine in the float engine
+    b = uncertainty("a = x*1e308; c = x*1e308; a - c + x", x="1±0.01", mc=2000, seed=1)
+    assert b.mc.outside == 0 and b.mc.valid == 2000 and not np.isnan(b.samples).any()
+    assert b.mc.std == pytest.approx(0.01, rel=0.1)

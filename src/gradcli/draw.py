@@ -32,6 +32,7 @@ from collections import deque
 
 from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
+from .ops import shown
 from .render import kind_of, node_id, short
 
 FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html"}
@@ -151,7 +152,7 @@ def _escape(text: str) -> str:
 
 def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
     """A value's record: ``name · id | data D | grad G``."""
-    name = node.label or node.op or ("number" if node.kind == "const" else "value")
+    name = node.label or shown(node.op) or ("number" if node.kind == "const" else "value")
     fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
     if grads:
         fields.append(f"grad {short(node.grad, precision)}")
@@ -159,8 +160,9 @@ def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
 
 
 def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-           max_nodes: int | None = None, picture: Picture | None = None) -> str:
-    """The graph as DOT text, deterministic to the byte.
+           max_nodes: int | None = None, picture: Picture | None = None, option: str = "--max-nodes") -> str:
+    """The graph as DOT text, deterministic to the byte. ``option``: how a
+    cut picture names the setting that cut it (``max_nodes=`` in Python).
 
     Sections: the values (records, in tape order), the numbers, the
     operations, then the edges (operands in order, tape order). Each section
@@ -204,14 +206,14 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
         add('  node [shape=ellipse, style=filled, fillcolor="#f0f0f0", color="#888888", '
             'fontcolor="#000000", fontsize=11, width=0.35, height=0.35, margin="0.02,0.01", ordering=in];')
         for node in ops:
-            add(f'  {node_id(node)}op [label="{_escape(node.op)}"];')
+            add(f'  {node_id(node)}op [label="{_escape(shown(node.op))}"];')
     if pic.cut or pic.omitted:
-        add("  // left out by --max-nodes")
+        add(f"  // left out by {option}")
         add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '
             'fontcolor="#777777", fontsize=10, height=0.3];')
         for node in pic.cut:
             add(f'  {node_id(node)} [label="{node_id(node)} …"];')
-        add(f'  more [label="{pic.omitted:,} more nodes not drawn (--max-nodes)", shape=plaintext];')
+        add(f'  more [label="{pic.omitted:,} more nodes not drawn ({option})", shape=plaintext];')
     add("  // edges: operands in order into each operation, the operation into its value")
     for node in ops:
         nid = node_id(node)
@@ -398,7 +400,7 @@ WRITERS: dict = {}
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
          max_nodes: int | None = None, warn=None, filename: str | None = None,
-         timeout: float | None = TIMEOUT) -> bytes:
+         timeout: float | None = TIMEOUT, option: str = "--max-nodes") -> bytes:
     """The whole stage: choose nodes, write DOT, render it (``dot`` for at
     most ``timeout`` seconds). ``warn`` (a callable taking a message) hears
     about layouts that will be slow. ``html`` is the live page (page.py;
@@ -413,7 +415,7 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
                 warn(message)
         return WRITERS["html"](graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
-    text = to_dot(graph, precision, grads, rankdir, picture=pic)
+    text = to_dot(graph, precision, grads, rankdir, picture=pic, option=option)
     if fmt != "dot" and warn is not None:
         message = layout_warning(pic, timeout)
         if message:
@@ -479,7 +481,8 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
         raise InputError(f"max_nodes must be a positive whole number or None, not {_printable(max_nodes)}")
     if rankdir not in RANKDIRS:
         raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
-    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
+    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes,
+                option=f"max_nodes={max_nodes}")
     if format == "svg":
         return SvgText(data.decode("utf-8"))
     if format == "html":

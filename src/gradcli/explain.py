@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+from .build import complements
 from .engine import Graph, Value, needed, require_ops
-from .ops import OPS, FloatMath
+from .ops import OPS, FloatMath, shown as shown_op
 from .render import json_number, short as _n
 
 def _operand_names(op: str) -> list[str]:
@@ -103,6 +104,21 @@ def corner(node: Value) -> str | None:
     return row.corner.convention
 
 
+def accuracy(graph: Graph, shown: dict[int, str]) -> dict[int, str]:
+    """The nodes whose local derivative is computed otherwise than their
+    row's usual rule, for accuracy (a paired row: ``ops.PAIRED``,
+    ``build.pair``), each with the words that say so."""
+    out = {}
+    for index, comp in complements(graph.nodes).items():
+        node = graph.nodes[index]
+        name, x, c = shown[index], shown[node.children[0].index], shown[comp.index]
+        how = f"{name}*(1 - {name})" if OPS[node.op].name == "sigmoid" else f"(1 - {name})*(1 + {name})"
+        out[index] = (f"d{name}/d{x} is computed as {how}, with the bits of "
+                      f"{c} = {expression(comp, shown)}: the gradient is divided by {c}, and the same bits "
+                      "here cancel their error")
+    return out
+
+
 def live(graph: Graph) -> bytearray:
     """For each place on the tape: does the output depend on that node?"""
     return needed(graph.nodes, [graph.output])
@@ -168,6 +184,7 @@ class Step:
     upstream: float
     contributions: list[Contribution]
     corner: str | None = None   # the convention used, when the node sits on its op's corner
+    accuracy: str | None = None  # how its derivative is computed for accuracy (a paired row), in words
 
 
 @dataclass
@@ -198,6 +215,8 @@ def steps(graph: Graph) -> Explanation:
     acc[end] = 1.0
     out: list[Step] = []
     skipped = 0
+    shown = names(graph)
+    notes = accuracy(graph, shown)
     for node in reversed(tape):
         if not node.children:
             continue
@@ -216,9 +235,9 @@ def steps(graph: Graph) -> Explanation:
             seen[child.index] += 1
             contributions.append(Contribution(child, i, rule(node.op, i), d, product, before,
                                               acc[child.index], seen[child.index], uses[child.index]))
-        out.append(Step(node, g, contributions, corner(node)))
+        out.append(Step(node, g, contributions, corner(node), notes.get(node.index)))
     grads = {node.index: acc[node.index] for node in tape if flags[node.index] and node.kind != "const"}
-    return Explanation(graph, out, grads, skipped, names(graph))
+    return Explanation(graph, out, grads, skipped, shown)
 
 
 # ------------------------------------------------------------------- paths
@@ -313,6 +332,8 @@ def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
                     (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
         if step.corner:
             out.append([(f"    (at a corner: {step.corner})", "yellow")])
+        if step.accuracy:
+            out.append([(f"    (for accuracy, {step.accuracy})", "cyan")])
         if not step.contributions:
             out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
         for _ in step.contributions:
@@ -399,8 +420,9 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
         "value": json_number(ex.graph.output.data),
         "output": shown[ex.graph.output.index],
         "steps": [{
-            "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
+            "node": f"n{s.node.index}", "name": shown[s.node.index], "op": shown_op(s.node.op),
             "expression": expression(s.node, shown), "grad": json_number(s.upstream), "corner": s.corner,
+            **({"accuracy": s.accuracy} if s.accuracy else {}),
             "contributions": [{
                 "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
                 "rule": c.rule, "local_rule": rule(s.node.op, c.operand,

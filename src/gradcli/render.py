@@ -11,6 +11,7 @@ import math
 from typing import Mapping, Sequence
 
 from .engine import Graph, Value, paused_gc
+from .ops import SHOWN
 
 
 def full(x: float) -> str:
@@ -86,7 +87,7 @@ def value_line(graph: Graph, precision: int | None = None) -> str:
 def _node_fields(graph: Graph, node: Value) -> tuple[str, str, str, str, str]:
     """id, name, op, inputs and kind (``op`` for an unnamed operation) as
     ``--all`` writes them for scripts."""
-    return (node_id(node), node.label or "", node.op or ("number" if node.kind == "const" else ""),
+    return (node_id(node), node.label or "", SHOWN.get(node.op, node.op) or ("number" if node.kind == "const" else ""),
             " ".join(node_id(c) for c in node.children), kind_of(node, graph) or "op")
 
 
@@ -209,7 +210,7 @@ def _table(graph: Graph, reported: Sequence[str], every: bool, precision: int, g
     spec = f".{precision}g"
     for node in nodes:     # one row per node, inline: --all on 300,000 nodes
         kind = node.kind
-        row = [f"n{node.index}", node.label, node.op or ("number" if kind == "const" else "")]
+        row = [f"n{node.index}", node.label, SHOWN.get(node.op, node.op) or ("number" if kind == "const" else "")]
         if every:
             row.append(" ".join([f"n{c.index}" for c in node.children]))
         shown = format(node.data + 0.0, spec)

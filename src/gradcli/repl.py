@@ -220,6 +220,7 @@ class Session:
             number = plain_number(stmt.expr) if isinstance(stmt, Assign) and stmt.op is None else None
             if number is not None and self._is_leaf_or_new(stmt.target):
                 self.bindings[stmt.target] = parse_binding(f"{stmt.target}={number!r}")[1]
+                added = added or bool(self.statements)     # a leaf of the program moved: show the output
                 continue
             self.statements.append(piece)
             added = True
@@ -460,19 +461,20 @@ class Session:
 
         rows = [(n, render.short(values[n]), render.short(grads[n]), render.short(moved[n])) for n in names]
         out = graph.output_name or "value"
-        summary = [(f"{out} before", render.short(before)), (f"{out} after", render.short(after)),
-                   (f"predicted {out} {'+' if h >= 0 else '-'} h*Σgrad²", render.short(predicted)),
-                   ("after - predicted", render.short(after - predicted))]
+        summary = [("before", render.short(before)), ("after", render.short(after)),
+                   ("predicted", render.short(predicted)), ("after - predicted", render.short(after - predicted))]
         if _on_terminal():
             _rich(f"every leaf moved by h*grad with h = {render.short(h)}")
             _rich(texttable.rich_table(("leaf", "before", "grad", "after"), rows, (1, 2, 3), {0: "cyan"}))
             from rich.text import Text
 
-            for line in texttable.align([("  " + k, v) for k, v in summary], (1,)):
-                _rich(Text(line, style="bold" if line.lstrip().startswith(f"{out} after") else ""))
+            _rich(texttable.rich_table(("", out), summary, (1,), {0: "bold"}))
+            _rich(Text(f"predicted: {out} before + h*Σgrad² (first order in h)", style="dim"))
         else:
-            _out(texttable.plain_table(("leaf", "before", "grad", "after"), rows, (1, 2, 3))
-                 + "".join(f"{k}\t{render.full(float(v))}\n" for k, v in
+            # for scripts: full precision, tab-separated, as grad's plain lines
+            full = render.full
+            _out("".join(f"{n}\t{full(values[n])}\t{full(grads[n])}\t{full(moved[n])}\n" for n in names)
+                 + "".join(f"{k}\t{full(v)}\n" for k, v in
                            (("before", before), ("after", after), ("predicted", predicted))))
 
     # ------------------------------------------------------------ show / help
@@ -493,13 +495,13 @@ class Session:
         missing = [n for n in leaves if n not in used and self._structure(self.program).leaves[n].kind == "input"]
         if missing:
             lines.append("no value yet: " + ", ".join(missing))
-        if self.statements:
-            lines.append("as a command: " + self.command_line())
-        _out("".join(printable(line) + "\n" for line in lines))
+        # the command line alone on its line, never folded, so that it copies whole
+        command = f"as a command:\n{printable(self.command_line())}\n" if self.statements else ""
+        _out(_wrapped([printable(line) for line in lines]) + command)
 
     def _help(self, args: List[str]) -> None:
         if not args:
-            _out(help_text())
+            _out(_wrapped(help_text().splitlines()))
             return
         topic = args[0].lstrip(":")
         topic = ALIASES.get(topic, topic)
@@ -510,10 +512,10 @@ class Session:
             return
         if topic in COMMANDS:
             usage, what = COMMANDS[topic]
-            _out(f":{topic} {usage}".rstrip() + f"\n  {what}\n")
+            _out(_wrapped([f":{topic} {usage}".rstrip(), f"  {what}"]))
             return
         if topic in FUNCTIONS:
-            _out(function_help(topic))
+            _out(_wrapped(function_help(topic).splitlines()))
             return
         from .errors import did_you_mean
 
@@ -547,6 +549,31 @@ def _words(names: List[str]) -> str:
     return words([f"`{n}`" for n in names])
 
 
+def _wrapped(lines: List[str]) -> str:
+    """Lines for people, folded at spaces to the terminal's width (on a
+    pipe, as they are), each continuation under its line's own indent (a
+    gutter's `|` included)."""
+    if not _on_terminal():
+        return "".join(line + "\n" for line in lines)
+    import shutil
+    import textwrap
+
+    width = max(20, shutil.get_terminal_size().columns)
+    out = []
+    for line in lines:
+        m = re.match(r"(\s*)(?:(\d+) \| |[-\w]+: )?", line)
+        if m.group(2):                                  # a numbered program line: under its gutter
+            indent = m.group(1) + " " * len(m.group(2)) + " | "
+        else:
+            indent = m.group(1) + ("  " if m.end() > len(m.group(1)) else "")
+        if len(indent) > width // 2:
+            indent = "  "
+        folded = textwrap.wrap(line.replace(" = ", "\0=\0"), width, subsequent_indent=indent,
+                               break_on_hyphens=False)            # `a = 2` stays on one line
+        out += [part.replace("\0", " ") for part in folded] or [""]
+    return "".join(line + "\n" for line in out)
+
+
 def _on_terminal() -> bool:
     try:
         return sys.stdout.isatty()
@@ -566,8 +593,9 @@ def _rich(item) -> None:
 
 
 def help_text() -> str:
+    """`:help`: one paragraph a line (folded to the terminal by the caller)."""
     lines = [
-        "Type statements to build a program: `a = 2` sets a leaf, `c = a*b + 1` adds a statement,",
+        "Type statements to build a program: `a = 2` sets a leaf, `c = a*b + 1` adds a statement, "
         "a bare expression (`c**2`) prints its value. Commands:",
         "",
     ]
@@ -576,8 +604,8 @@ def help_text() -> str:
         lines.append(f"      {what}")
     lines += [
         "",
-        "`:grad a=5` runs with a leaf changed for that command only. `:help grad` shows a",
-        "command's options; `:help tanh` a function's derivative. Functions: " + ", ".join(sorted(FUNCTIONS)) + ".",
+        "`:grad a=5` runs with a leaf changed for that command only. `:help grad` shows a command's "
+        "options; `:help tanh` a function's derivative. Functions: " + ", ".join(sorted(FUNCTIONS)) + ".",
         "Keys: Tab completes; Esc Enter starts a new line; Ctrl-C cancels the line; Ctrl-D leaves.",
     ]
     return "\n".join(lines) + "\n"

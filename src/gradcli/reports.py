@@ -136,7 +136,8 @@ class CheckReport(Report):
         self.report, self.graph, self.precision = report, graph, precision
         self.ok = report.ok
         self.rows = check.rows(report, precision)
-        self.notes = check.mode_lines(report) + check.kink_lines(report, graph, precision)
+        self.notes = (check.mode_lines(report) + check.kink_lines(report, graph, precision)
+                      + check.accuracy_lines(graph))
 
     def plain(self) -> str:
         from . import check, texttable

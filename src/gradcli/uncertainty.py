@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Mapping, NamedTuple, Sequence
 
 from .build import VALUE_RE, bind, parse_binding, structure
@@ -64,6 +65,7 @@ from .safeio import printable
 NOTICEABLE = 0.05            # second order moves u by more than this share: say so
 SECOND_ORDER_CELLS = 20_000   # uncertain inputs x program nodes, at most, for the second order (about 2 s)
 MC_BLOCK = 1 << 14           # Monte Carlo points per block, at most
+MC_MAX = 10 ** 8              # samples, at most (800 MB of results)
 MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
 P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise
 HISTOGRAM_BINS = 16
@@ -177,9 +179,12 @@ def parse_quantity(text: str, whole: str | None = None) -> Quantity:
 def parse_quantities(bindings: Sequence[str]) -> dict[str, Quantity]:
     """``NAME=QUANTITY`` arguments (the last one of a name wins)."""
     out: dict[str, Quantity] = {}
-    for text in bindings:
+    for k, text in enumerate(bindings):
         name, eq, rest = text.partition("=")
         if not eq:
+            if text.startswith(("±", "+-")) or k and bindings[k - 1].endswith(("±", "+-")):
+                raise InputError(f"`{printable(text)}` is not a binding: write each VALUE±U as one word, "
+                                 "without spaces, such as x=2±0.1")
             parse_binding(text)      # the usual error for a word that is not a binding
         parse_binding(f"{name}=0")   # the usual error for a bad name
         out[name] = parse_quantity(rest, text)
@@ -581,6 +586,10 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
     p = P if p is None else float(p)
     if mc is not None and (isinstance(mc, bool) or not isinstance(mc, int) or mc < 1):
         raise InputError(f"--mc {mc!r}: the number of samples is a whole number of 1 or more, such as 100000")
+    if mc is not None and mc > MC_MAX:
+        raise InputError(f"--mc {mc}: at most {MC_MAX:,} samples (each is kept for the statistics)")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise InputError(f"--seed {seed!r}: a seed is a whole number of 0 or more")
     bind(graph, {n: q.value for n, q in quantities.items()})
     names = [n for n in graph.leaves if n in quantities and not quantities[n].exact]
     r = correlation_matrix(names, quantities, correlations, list(graph.leaves))
@@ -719,7 +728,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
         mix = v * np.sqrt(np.clip(w, 0.0, None))
     uncertain = set(names)
     exact = {nm: leaf.data for nm, leaf in graph.leaves.items() if nm not in uncertain}
-    sampler = _Sampler(graph, names, exact)
+    sampler = _sampler()(graph, names, exact)
     sampler.block_size = max(1, min(MC_BLOCK, MC_CELLS // max(1, len(graph.nodes))))
     values = np.empty(n)
     done = 0
@@ -737,7 +746,6 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
             z = rng.standard_normal((rows, len(correlated))) @ mix.T
             for k, i in enumerate(correlated):
                 columns[i] = qs[i].value + z[:, k]
-        sampler.offset = done
         block = sampler.run(columns)
         values[done:done + rows] = block.value
         done += rows
@@ -832,21 +840,23 @@ def _noise_span(m: int, p: float) -> tuple[int, int]:
     return max(0, math.floor(i - s)), min(m - 1, math.ceil(i + s))
 
 
-def _sampler_class():
+@lru_cache(maxsize=None)
+def _sampler():
+    """The class below, made on first use: arrays.py (the array engine) is
+    imported only by Monte Carlo, not by every ``import gradcli`` (2.5 ms)."""
     from .arrays import Batch
 
-    class Sampler(Batch):
+    class _Sampler(Batch):
         """The array engine for Monte Carlo: a point the vector pass finds
-        outside the domain is counted (its value NaN), the float engine
-        naming the error at the first one; if the float engine finds that
-        point fine (the vector pass was too cautious), every suspect point
-        is judged by the float engine, as ``--at`` does."""
+        outside the domain is counted (its value NaN), the float engine naming
+        the error at the first one; if the float engine finds that point fine
+        (the vector pass was too cautious), every suspect point is judged by
+        the float engine, as ``--at`` does."""
 
-        def __init__(self, graph, names, exact):
+        def __init__(self, graph: Graph, names: list[str], exact: dict[str, float]):
             super().__init__(graph, names, grads=False, fixed=exact)
             self.outside = 0
-            self.first_error = None
-            self.offset = 0
+            self.first_error: str | None = None
             self.careful = False
 
         def _recheck(self, columns, rows, value, grads):
@@ -854,7 +864,7 @@ def _sampler_class():
                 if self.first_error is None:
                     errors = Batch._recheck(self, columns, rows[:1], value, grads)
                     if errors:
-                        e, _ = errors[0 if 0 in errors else next(iter(errors))]
+                        e, _ = next(iter(errors.values()))
                         self.first_error = _short_error(e)
                     else:
                         self.careful = True
@@ -870,11 +880,7 @@ def _sampler_class():
             self.outside += len(errors)
             return {}
 
-    return Sampler
-
-
-def _Sampler(graph, names, exact):
-    return _sampler_class()(graph, names, exact)
+    return _Sampler
 
 
 def _short_error(e: DomainError) -> str:
