@@ -193,6 +193,36 @@ def test_readme_ipython_cells_run_as_the_magic():
 
 
 
+# ----------------------------------------------------- docs/notebook.md (issue 24)
+
+NOTEBOOK_PAGE = (ROOT / "docs" / "notebook.md").read_text(encoding="utf-8")
+
+
+def test_notebook_page_python_blocks_print_what_they_say():
+    python = blocks("python", NOTEBOOK_PAGE)
+    assert len(python) == 4
+    for block in python:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, "docs/notebook.md", "exec"), {})
+        claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines()
+                  if line.strip().startswith("print(")]
+        assert out.getvalue().splitlines() == claims
+
+
+def test_notebook_page_magic_cells_and_error_text():
+    from gradcli.notebook import CellError, run
+
+    cells = blocks("ipython", NOTEBOOK_PAGE)
+    assert cells[0] == "%load_ext gradcli\n"
+    line, _, program = cells[1].partition("\n")
+    assert run(line[len("%%gradcli"):].strip(), program).value == -8.0
+    (shown,) = blocks("text", NOTEBOOK_PAGE)
+    with pytest.raises(CellError) as e:
+        run("gard a=2", "a")
+    assert e.value.message == shown.rstrip("\n")
+
+
 # ------------------------------------------------------- docs/repl.md (issue 28)
 
 REPL_PAGE = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
@@ -207,3 +237,20 @@ def test_repl_page_console_example(command, expected, workdir):
 
 def test_repl_page_has_console_examples():
     assert len(console_examples(REPL_PAGE)) >= 2       # the session at a terminal: tests/test_repl.py
+
+
+# ------------------------------------------------- docs/page.md (issue 23)
+
+PAGE_DOC = (ROOT / "docs" / "page.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,expected", console_examples(PAGE_DOC), ids=lambda v: v if isinstance(v, str) else "")
+def test_page_doc_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+    assert (workdir / "L.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_page_doc_s_chain_rule_is_the_page_s():
+    """The step the page's doc quotes is what tests/test_page.py checks the page says."""
+    assert "dL/de = dL/dd · dd/de = (-2) · 1 = -2" in PAGE_DOC and "Step 3 of 4: d = e + c" in PAGE_DOC

@@ -35,6 +35,12 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
     # Older spellings still accepted, each with a note on standard error
     # (issue 25): the command's own renames, added by ``renamed(...)``.
     renamed: dict = {}
@@ -105,6 +111,30 @@ def _renamed(cls, **renames):
                                                     for old, new in renames.items()}})
 
 
+def _help_text(command, ctx) -> str:
+    """gradcli's own help (cli_help.py): fitted to the terminal's width."""
+    from .cli_help import render, wants_colour
+
+    return render(command, ctx, colour=wants_colour())
+
+
+def _paged_help_option(option):
+    """``-h``/``--help`` that pages help taller than the terminal."""
+    if option is None:
+        return None
+
+    def show_help(ctx, param, value):
+        if not value or ctx.resilient_parsing:
+            return
+        from .cli_help import show
+
+        show(ctx.get_help())
+        ctx.exit()
+
+    option.callback = show_help
+    return option
+
+
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
@@ -112,6 +142,20 @@ class _Gradcli(TyperGroup):
     alias (``ALIASES``) names its command without being listed."""
 
     ALIASES = {"unc": "uncertainty"}
+
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():      # every command's help is gradcli's, whatever its class
+            if not isinstance(command, _ProgramFirst):
+                command.get_help = lambda ctx, _command=command: _help_text(_command, ctx)
+                command.get_help_option = lambda ctx, _command=command: _paged_help_option(
+                    type(_command).get_help_option(_command, ctx))
 
     def get_command(self, ctx, cmd_name):
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -205,8 +249,8 @@ def _root(
       gradcli examples lecture_L | gradcli graph - -o L.svg
 
     `gradcli examples` lists the example programs that ship with gradcli;
-    `gradcli COMMAND --help` shows each command's options and examples;
-    `man gradcli` shows them all.
+    `gradcli COMMAND --help` shows each command's options and examples,
+    `gradcli help language` the language; `man gradcli` shows them all.
     """
 
 
@@ -260,6 +304,9 @@ AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=POINT
                            "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
 JOBS = typer.Option(1, "--jobs", "-j", metavar="N", rich_help_panel=POINTS,
                     help="With --at, split the points over N processes (0: one per core).")
+DROP_EXTRA = typer.Option(False, "--drop-extra", rich_help_panel=POINTS,
+                          help="With --at, leave out the columns of POINTS that are not inputs (by default "
+                               "they are carried into the results, before them).")
 SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel=POINTS,
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
@@ -310,18 +357,19 @@ def eval_(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program and print its output's value.
 
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
       gradcli examples micrograd_readme | gradcli eval -
-      printf 'x\n1\n-2\n4\n' | gradcli eval "log(x) + x" --at - --on-error skip
+      printf 'x\\n1\\n-2\\n4\\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import EvalReport
@@ -348,6 +396,7 @@ def grad(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient.
 
@@ -361,8 +410,8 @@ def grad(
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import GradReport
@@ -388,22 +437,24 @@ def _on_error_alone(on_error: str) -> None:
         raise InputError("--on-error applies to --at POINTS, which is not given")
 
 
-def _points_only(out, jobs, scheduler) -> None:
-    """-o, --jobs and --scheduler belong to --at."""
+def _points_only(out, jobs, scheduler, drop_extra=False) -> None:
+    """-o, --jobs, --scheduler and --drop-extra belong to --at."""
     given = [name for name, v in (("-o", out), ("--scheduler", scheduler)) if v is not None]
     if jobs != 1:
         given.append("--jobs")
+    if drop_extra:
+        given.append("--drop-extra")
     if given:
         with errors_to_exit(Source()):
             raise InputError(f"{', '.join(given)} need{'s' * (len(given) == 1)} --at POINTS")
 
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
-           scheduler=None):
+           scheduler=None, drop_extra=False):
     """``eval --at`` and ``grad --at`` (cli_points.py, shared with the fast path)."""
     from .cli_points import run_at as run
 
-    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
+    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler, drop_extra)
 
 
 # ------------------------------------------------- graph (issue 3: the picture)
@@ -614,7 +665,8 @@ def descend_(
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
                                   rich_help_panel=DESCENT),
     log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
-                                      help="Write a CSV of step, loss and each parameter to FILE."),
+                                      help="Write a CSV of step, loss and each parameter to FILE "
+                                           "(-: standard output, in place of the final values)."),
     json: bool = JSON,
 ) -> None:
     """Run gradient descent on the leaves.
@@ -634,17 +686,22 @@ def descend_(
 
         _positive(lr, "--lr")
         _a_number(tol, "--tol")
+        if log == "-" and json:
+            raise InputError("--log - and --json both write to standard output: give the log a file")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
         with ExitStack() as stack:
+            held = _held_log(stack) if log == "-" else None
             if log is not None:
-                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+                hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
             advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
             result = gd.descend(graph, names, lr, steps, tol, maximize,
                                 lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+            if held is not None:        # the log is standard output; its last row has the final values
+                _print_held(held)
         _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
@@ -652,7 +709,24 @@ def descend_(
             why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
             typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
                        f"step{'s' * (result.steps != 1)}{why}", err=True)
-        emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+        if held is None:
+            emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+
+
+def _held_log(stack):
+    """``--log -``: the log, held in a spooled temporary file until the run
+    has ended well (a failed run prints nothing on standard output)."""
+    import tempfile
+
+    return stack.enter_context(tempfile.SpooledTemporaryFile(1 << 23, "w+", newline=""))
+
+
+def _print_held(held) -> None:
+    import shutil
+
+    held.seek(0)
+    shutil.copyfileobj(held, sys.stdout, 1 << 16)
+    sys.stdout.flush()
 
 
 @contextmanager
@@ -993,6 +1067,42 @@ def repl_(
         if cli_common.PROMPT is None:
             raise InputError("the prompt opens from the gradcli command (`gradcli repl`)")
     raise SystemExit(cli_common.PROMPT(source.text or None, inputs))
+
+
+# ------------------------------------------------------------- help (issue 25)
+
+@app.command("help", hidden=True)
+def help_(
+    topic: Optional[str] = typer.Argument(None, metavar="[TOPIC]", show_default=False,
+                                          help="A command, or `language`."),
+) -> None:
+    """Help on a command, or on the language (`gradcli help language`).
+
+    Examples:
+      gradcli help language
+      gradcli help grad
+    """
+    import typer.main as typer_main
+
+    from .cli_help import TOPICS, language, show, wants_colour
+
+    ctx = click_context = typer_main.get_command(app).make_context("gradcli", [], resilient_parsing=True)
+    group = click_context.command
+    if topic is None:
+        show(group.get_help(ctx))
+    elif topic in TOPICS:
+        show(language(colour=wants_colour()))
+    elif topic in group.commands and topic != "help":
+        command = group.commands[topic]
+        show(command.get_help(command.make_context(topic, [], parent=ctx, resilient_parsing=True)))
+    else:
+        from .errors import did_you_mean, words
+
+        names = [n for n, c in group.commands.items() if not c.hidden] + list(TOPICS)
+        with errors_to_exit(Source()):
+            raise InputError(f"no help on `{printable(topic)}`",
+                             notes=did_you_mean(topic, names) + [
+                                 "the topics are " + words([f"`{n}`" for n in names])])
 
 
 def main(argv: Optional[List[str]] = None) -> None:
