@@ -212,18 +212,3 @@ def test_uncertainty_page_python_blocks_print_what_they_say():
     claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines() if line.startswith("print(")]
     assert out.getvalue().splitlines() == claims
 
-
-# ------------------------------------------------------- docs/repl.md (issue 28)
-
-REPL_PAGE = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("command,expected", console_examples(REPL_PAGE),
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_repl_page_console_example(command, expected, workdir):
-    result = shell(command, cwd=workdir)
-    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
-
-
-def test_repl_page_has_console_examples():
-    assert len(console_examples(REPL_PAGE)) >= 2       # the session at a terminal: tests/test_repl.py
