@@ -51,6 +51,12 @@ CORPUS: list[tuple[str, str, list[dict[str, float]]]] = [
      [{"z": z, "y": y} for z in (-30.0, 0.5, 30.0, 36.7) for y in (0.0, 1.0, 0.25)]),
     ("bce by hand", "p = 1/(1 + exp(-z))\n-(y*log(p) + (1 - y)*log(1 - p))",
      [{"z": z, "y": y} for z in (-30.0, 0.5, 30.0, 36.0) for y in (0.0, 1.0, 0.25)]),
+    # ... and as a numerical analyst writes it (what a rewrite would give)
+    ("bce as softplus", "y*softplus(-z) + (1 - y)*softplus(z)",
+     [{"z": z, "y": y} for z in (-30.0, 0.5, 30.0, 36.7) for y in (0.0, 1.0, 0.25)]),
+    ("hypot(x, y)", "hypot(x, y)", [{"x": 3.0, "y": 4.0}, {"x": 1e-160, "y": 3e-160},
+                                   {"x": 1e150, "y": -2e150}]),
+    ("log1p(x)", "log1p(x)", [{"x": v} for v in (1e-10, -0.5, 3.0)]),
     ("log-sigmoid", "log(sigmoid(x))", [{"x": v} for v in (-700.0, -30.0, 0.5, 30.0, 36.7)]),
     ("log(1 - tanh)", "log(1 - tanh(x))", [{"x": v} for v in (-5.0, 0.5, 10.0, 18.0)]),
     ("log(1 + tanh)", "log(1 + tanh(x))", [{"x": v} for v in (-18.0, -10.0, 0.5, 5.0)]),

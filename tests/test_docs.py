@@ -192,23 +192,33 @@ def test_readme_ipython_cells_run_as_the_magic():
         assert result.exit_code == 0 and result.value == -8.0
 
 
-# ------------------------------------------------- docs/uncertainty.md (issue 27)
 
-UNCERTAINTY_PAGE = (ROOT / "docs" / "uncertainty.md").read_text(encoding="utf-8")
+# ----------------------------------------------------- docs/notebook.md (issue 24)
 
-
-@pytest.mark.parametrize("command,expected", console_examples(UNCERTAINTY_PAGE),
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_uncertainty_page_console_example(command, expected, workdir):
-    result = shell(command, cwd=workdir)
-    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+NOTEBOOK_PAGE = (ROOT / "docs" / "notebook.md").read_text(encoding="utf-8")
 
 
-def test_uncertainty_page_python_blocks_print_what_they_say():
-    (block,) = blocks("python", UNCERTAINTY_PAGE)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(block, "docs/uncertainty.md", "exec"), {})
-    claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines() if line.startswith("print(")]
-    assert out.getvalue().splitlines() == claims
+def test_notebook_page_python_blocks_print_what_they_say():
+    python = blocks("python", NOTEBOOK_PAGE)
+    assert len(python) == 4
+    for block in python:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, "docs/notebook.md", "exec"), {})
+        claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines()
+                  if line.strip().startswith("print(")]
+        assert out.getvalue().splitlines() == claims
+
+
+def test_notebook_page_magic_cells_and_error_text():
+    from gradcli.notebook import CellError, run
+
+    cells = blocks("ipython", NOTEBOOK_PAGE)
+    assert cells[0] == "%load_ext gradcli\n"
+    line, _, program = cells[1].partition("\n")
+    assert run(line[len("%%gradcli"):].strip(), program).value == -8.0
+    (shown,) = blocks("text", NOTEBOOK_PAGE)
+    with pytest.raises(CellError) as e:
+        run("gard a=2", "a")
+    assert e.value.message == shown.rstrip("\n")
 

@@ -757,3 +757,13 @@ def test_lecture_notebook_as_a_page_in_chromium(lecture, tmp_path):
     assert scrolled < len(pictures) / 2
     assert result["value"] == pytest.approx(math.tanh(6.8813735870195432 - 6.0))
     assert style == ["Helvetica, Arial, sans-serif", "rgb(255, 255, 255)", "0px", "16px", "rgb(34, 34, 34)"]
+
+
+def test_a_cut_picture_names_pythons_max_nodes():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(10):
+        y = y * x
+    dot = gradcli.draw(y, "dot", max_nodes=3)
+    assert '  more [label="8 more nodes not drawn (max_nodes=3)", shape=plaintext];' in dot.splitlines()
+    assert "--max-nodes" not in dot

@@ -160,8 +160,9 @@ def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
 
 
 def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-           max_nodes: int | None = None, picture: Picture | None = None) -> str:
-    """The graph as DOT text, deterministic to the byte.
+           max_nodes: int | None = None, picture: Picture | None = None, option: str = "--max-nodes") -> str:
+    """The graph as DOT text, deterministic to the byte. ``option``: how a
+    cut picture names the setting that cut it (``max_nodes=`` in Python).
 
     Sections: the values (records, in tape order), the numbers, the
     operations, then the edges (operands in order, tape order). Each section
@@ -207,12 +208,12 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
         for node in ops:
             add(f'  {node_id(node)}op [label="{_escape(shown(node.op))}"];')
     if pic.cut or pic.omitted:
-        add("  // left out by --max-nodes")
+        add(f"  // left out by {option}")
         add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '
             'fontcolor="#777777", fontsize=10, height=0.3];')
         for node in pic.cut:
             add(f'  {node_id(node)} [label="{node_id(node)} …"];')
-        add(f'  more [label="{pic.omitted:,} more nodes not drawn (--max-nodes)", shape=plaintext];')
+        add(f'  more [label="{pic.omitted:,} more nodes not drawn ({option})", shape=plaintext];')
     add("  // edges: operands in order into each operation, the operation into its value")
     for node in ops:
         nid = node_id(node)
@@ -399,7 +400,7 @@ WRITERS: dict = {}
 
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
          max_nodes: int | None = None, warn=None, filename: str | None = None,
-         timeout: float | None = TIMEOUT) -> bytes:
+         timeout: float | None = TIMEOUT, option: str = "--max-nodes") -> bytes:
     """The whole stage: choose nodes, write DOT, render it (``dot`` for at
     most ``timeout`` seconds). ``warn`` (a callable taking a message) hears
     about layouts that will be slow. ``html`` is the live page (page.py;
@@ -414,7 +415,7 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
                 warn(message)
         return WRITERS["html"](graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
-    text = to_dot(graph, precision, grads, rankdir, picture=pic)
+    text = to_dot(graph, precision, grads, rankdir, picture=pic, option=option)
     if fmt != "dot" and warn is not None:
         message = layout_warning(pic, timeout)
         if message:
@@ -480,7 +481,8 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
         raise InputError(f"max_nodes must be a positive whole number or None, not {_printable(max_nodes)}")
     if rankdir not in RANKDIRS:
         raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
-    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
+    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes,
+                option=f"max_nodes={max_nodes}")
     if format == "svg":
         return SvgText(data.decode("utf-8"))
     if format == "html":
