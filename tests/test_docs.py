@@ -222,3 +222,19 @@ def test_notebook_page_magic_cells_and_error_text():
         run("gard a=2", "a")
     assert e.value.message == shown.rstrip("\n")
 
+
+# ------------------------------------------------- docs/page.md (issue 23)
+
+PAGE_DOC = (ROOT / "docs" / "page.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,expected", console_examples(PAGE_DOC), ids=lambda v: v if isinstance(v, str) else "")
+def test_page_doc_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+    assert (workdir / "L.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_page_doc_s_chain_rule_is_the_page_s():
+    """The step the page's doc quotes is what tests/test_page.py checks the page says."""
+    assert "dL/de = dL/dd · dd/de = (-2) · 1 = -2" in PAGE_DOC and "Step 3 of 4: d = e + c" in PAGE_DOC

@@ -757,3 +757,55 @@ def test_keyboard_reaches_the_controls_first_and_arrows_step(browser, pages):
         p.clean()
     finally:
         p.close()
+
+
+@needs_browser
+def test_poke_in_place_and_feedback_where_the_eye_is(browser, pages):
+    """Drag a leaf's number on the graph (scrubbing) or click it and type:
+    the page recomputes as grad does; a nudge's result shows over the graph,
+    inside the window."""
+    path, prog = pages["lecture_L"]
+    p = Opened(browser, path)
+    try:
+        pg = p.page
+        box = pg.locator("#n0 tspan.d").bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        pg.mouse.move(x, y)
+        pg.mouse.down()
+        pg.mouse.move(x + 20, y, steps=4)
+        pg.mouse.move(x + 50, y, steps=4)
+        pg.mouse.up()
+        a = float(pg.input_value("#leaf-0"))
+        assert a == 2.5                       # 50 px of 0.01 from 2.0
+        assert_result(p.js("window.gradcli.result()"), grad_json(prog, {"a": a}))
+        assert pg.text_content("#n0 tspan.d") == "2.5"
+        # a click opens a field on the number itself
+        box = pg.locator("#n1 tspan.d").bounding_box()
+        pg.mouse.click(box["x"] + 3, box["y"] + 3)
+        assert p.js("document.activeElement.id") == "poke"
+        pg.keyboard.type("-1.25")
+        pg.keyboard.press("Enter")
+        assert_result(p.js("window.gradcli.result()"), grad_json(prog, {"a": a, "b": -1.25}))
+        pg.click("#nudge-up")
+        toast = pg.locator("#toast").bounding_box()
+        assert toast and 0 <= toast["y"] and toast["y"] + toast["height"] <= 800
+        assert "L:" in pg.text_content("#toast") and "predicted" in pg.text_content("#toast")
+        p.clean()
+    finally:
+        p.close()
+
+
+@needs_browser
+def test_a_tap_on_a_phone_shows_its_result(browser, pages):
+    """At 390x844 a tapped node's panel is scrolled into the window."""
+    path, _ = pages["neuron"]
+    p = Opened(browser, path, (390, 844))
+    try:
+        pg = p.page
+        pg.click("#graph g.v.out text.name")
+        body = pg.locator("#inspect-body").bounding_box()
+        assert body and body["y"] >= 0 and body["y"] + 20 <= 844
+        assert "o = tanh(n)" in pg.text_content("#inspect-body")
+        p.clean()
+    finally:
+        p.close()

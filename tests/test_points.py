@@ -491,6 +491,7 @@ def test_a_failed_point_writes_nothing_anywhere(tmp_path):
 
 def test_jobs_give_the_one_process_output_byte_for_byte(tmp_path, monkeypatch):
     monkeypatch.setattr(pointsio, "CHUNK_BYTES", 1 << 14)     # many chunks in flight
+    monkeypatch.setattr(pointsrun, "cores", lambda: 3)        # three workers, however many cores there are
     cols = neuron_points(20_000, seed=3)
     cols["x1"][7_777] = cols["w1"][7_777] = 1e300     # x1*w1 overflows: an error row
     points = tmp_path / "p.csv"

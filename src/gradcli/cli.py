@@ -260,6 +260,9 @@ AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=POINT
                            "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
 JOBS = typer.Option(1, "--jobs", "-j", metavar="N", rich_help_panel=POINTS,
                     help="With --at, split the points over N processes (0: one per core).")
+DROP_EXTRA = typer.Option(False, "--drop-extra", rich_help_panel=POINTS,
+                          help="With --at, leave out the columns of POINTS that are not inputs (by default "
+                               "they are carried into the results, before them).")
 SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel=POINTS,
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
@@ -310,6 +313,7 @@ def eval_(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program and print its output's value.
 
@@ -320,8 +324,8 @@ def eval_(
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import EvalReport
@@ -348,6 +352,7 @@ def grad(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient.
 
@@ -361,8 +366,8 @@ def grad(
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import GradReport
@@ -388,22 +393,24 @@ def _on_error_alone(on_error: str) -> None:
         raise InputError("--on-error applies to --at POINTS, which is not given")
 
 
-def _points_only(out, jobs, scheduler) -> None:
-    """-o, --jobs and --scheduler belong to --at."""
+def _points_only(out, jobs, scheduler, drop_extra=False) -> None:
+    """-o, --jobs, --scheduler and --drop-extra belong to --at."""
     given = [name for name, v in (("-o", out), ("--scheduler", scheduler)) if v is not None]
     if jobs != 1:
         given.append("--jobs")
+    if drop_extra:
+        given.append("--drop-extra")
     if given:
         with errors_to_exit(Source()):
             raise InputError(f"{', '.join(given)} need{'s' * (len(given) == 1)} --at POINTS")
 
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
-           scheduler=None):
+           scheduler=None, drop_extra=False):
     """``eval --at`` and ``grad --at`` (cli_points.py, shared with the fast path)."""
     from .cli_points import run_at as run
 
-    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
+    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler, drop_extra)
 
 
 # ------------------------------------------------- graph (issue 3: the picture)
@@ -614,7 +621,8 @@ def descend_(
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
                                   rich_help_panel=DESCENT),
     log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
-                                      help="Write a CSV of step, loss and each parameter to FILE."),
+                                      help="Write a CSV of step, loss and each parameter to FILE "
+                                           "(-: standard output, in place of the final values)."),
     json: bool = JSON,
 ) -> None:
     """Run gradient descent on the leaves.
@@ -634,17 +642,22 @@ def descend_(
 
         _positive(lr, "--lr")
         _a_number(tol, "--tol")
+        if log == "-" and json:
+            raise InputError("--log - and --json both write to standard output: give the log a file")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
         hooks = []
         with ExitStack() as stack:
+            held = _held_log(stack) if log == "-" else None
             if log is not None:
-                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
+                hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
             advance = stack.enter_context(_progress(steps))
             if advance is not None:
                 hooks.append(advance)
             result = gd.descend(graph, names, lr, steps, tol, maximize,
                                 lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+            if held is not None:        # the log is standard output; its last row has the final values
+                _print_held(held)
         _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
@@ -652,7 +665,24 @@ def descend_(
             why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
             typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
                        f"step{'s' * (result.steps != 1)}{why}", err=True)
-        emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+        if held is None:
+            emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+
+
+def _held_log(stack):
+    """``--log -``: the log, held in a spooled temporary file until the run
+    has ended well (a failed run prints nothing on standard output)."""
+    import tempfile
+
+    return stack.enter_context(tempfile.SpooledTemporaryFile(1 << 23, "w+", newline=""))
+
+
+def _print_held(held) -> None:
+    import shutil
+
+    held.seek(0)
+    shutil.copyfileobj(held, sys.stdout, 1 << 16)
+    sys.stdout.flush()
 
 
 @contextmanager

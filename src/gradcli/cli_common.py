@@ -391,15 +391,44 @@ def plain_grad(graph, grads: dict, wrt: Optional[List[str]], as_json: bool) -> s
     return render.plain_grads(grads)
 
 
+_SCRIPT = False      # set by as_script: this process is the console script
+
+
+def finished() -> None:
+    """The command has done its work (its output file is in place): in the
+    console script, a Ctrl-C from now on is ignored, so that it cannot turn
+    a success into status 130 (or a death by SIGINT while Python shuts down
+    its worker pools) with the new file already there. A library or
+    notebook caller keeps its own Ctrl-C."""
+    if _SCRIPT:
+        import signal
+
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # pragma: no cover - not the main thread
+            pass
+
+
 def as_script(run: Callable[[], object]) -> None:
     """Run the console script's work: a reader that leaves early
     (`gradcli ... | head`) is fine, Ctrl-C exits 130, and an output that
     fails outside a command (``--help`` or ``--version`` on a full standard
     output) exits 1 with one line; never a traceback."""
+    global _SCRIPT
+    _SCRIPT = True
     try:
         run()
+        finished()
     except BrokenPipeError:
         _reader_left()
+    except SystemExit as e:
+        if not e.code:
+            finished()
+        # rich's own consoles (typer's help) meet a reader that has left
+        # with exit 1, the BrokenPipeError behind it: that reader is fine.
+        if e.code == 1 and isinstance(e.__context__, BrokenPipeError):
+            _reader_left()
+        raise
     except KeyboardInterrupt:
         sys.exit(130)
     except GradcliError as e:

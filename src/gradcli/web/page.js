@@ -666,8 +666,11 @@ function edgeLabels() {
     const t = document.createElementNS(SVGNS, "text");
     t.setAttribute("class", "elabel");
     t.setAttribute("x", lx);
-    t.setAttribute("y", below ? ly + 20 + n * 16 : ly - 9 - n * 16);
-    const local_ = "\u00D7 " + short(state.cLocal[at]);
+    const tb = EE[e * 10] * 7, tailTop = BB[tb + 3], tailBottom = BB[tb + 3] + BB[tb + 5];
+    const near = lx - 60 < BB[tb + 2] + boxW[EE[e * 10]];       // the label would reach over the tail's box
+    t.setAttribute("y", below ? Math.max(ly + 20, near ? tailBottom + 15 : 0) + n * 16
+                              : Math.min(ly - 9, near ? tailTop - 6 : Infinity) - n * 16);
+    const local_ = "\u00D7 " + paren(short(state.cLocal[at]));
     const contrib = gradHidden(c) ? "?" : short(state.cProd[at]);
     t.textContent = local_ + " \u2192 " + contrib;
     gLabels.append(t);
@@ -1109,6 +1112,36 @@ function showNode(i) {
   }
 }
 
+/** A leaf's number, typed where it is drawn: Enter sets it, Escape leaves it. */
+function editInPlace(i) {
+  const span = dText.get(i);
+  if (!span) return;
+  showNode(i);
+  const r = span.getBoundingClientRect(), c = canvas.getBoundingClientRect();
+  const box = el("input");
+  Object.assign(box, { type: "text", id: "poke", inputMode: "decimal", value: full(values[i]), spellcheck: false });
+  box.setAttribute("aria-label", shown[i] + " (a leaf's value)");
+  box.style.left = (r.left - c.left - 4) + "px";
+  box.style.top = (r.top - c.top - 5) + "px";
+  let done = false;
+  const close = apply => {
+    if (done) return;
+    const t = box.value.trim();
+    if (apply && !(NUMBER.test(t) && Number.isFinite(Number(t)))) { box.setAttribute("aria-invalid", "true"); return; }
+    done = true;
+    box.remove();
+    if (apply) { setLeaf(i, Number(t), false); recompute(); }
+  };
+  box.addEventListener("keydown", e => {
+    if (e.key === "Enter") { close(true); e.preventDefault(); }
+    else if (e.key === "Escape") { close(false); e.preventDefault(); e.stopPropagation(); }
+  });
+  box.addEventListener("blur", () => close(false));
+  canvas.append(box);
+  box.focus();
+  box.select();
+}
+
 function wire() {
   const user = f => () => { stop(); f(); };
   $("first").addEventListener("click", user(() => step(0, true)));
@@ -1183,7 +1216,8 @@ function wire() {
     }
   });
   const up = () => {
-    if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
+    if (drag && !drag.moved && drag.leaf !== null) editInPlace(drag.leaf);
+    else if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
     drag = null;
   };
   svgRoot.addEventListener("pointerup", up);
