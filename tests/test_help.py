@@ -7,6 +7,7 @@ a fresh `pip install .` and `pipx install .` give a working `gradcli`,
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ from gradcli.cli import app
 from tests.conftest import ROOT
 
 GRADCLI = os.path.join(os.path.dirname(sys.executable), "gradcli")
-COMMANDS = list(typer.main.get_command(app).commands)
+COMMANDS = [name for name, c in typer.main.get_command(app).commands.items() if not c.hidden]
 
 
 def help_text(*args: str) -> str:
@@ -39,7 +40,7 @@ def test_each_command_help_has_purpose_examples_and_panels(command):
     purpose = group.commands[command].help.strip().split("\n")[0]
     assert purpose.endswith(".") and len(purpose) < 90
     assert purpose in " ".join(text.split())
-    examples = re.findall(rf"^\s+gradcli .*\bgradcli {command}\b.*$|^\s+gradcli {command} .+$", text, flags=re.M)
+    examples = re.findall(rf"^\s+gradcli .*\bgradcli {command}\b.*$|^\s+gradcli {command}\b.*$", text, flags=re.M)
     assert 2 <= len(examples) <= 3, text
     assert "Examples:" in text
     if command != "examples":                     # the one command without a program
@@ -99,6 +100,8 @@ def test_man_page_has_every_command_option_and_exit_status():
     page = manpage.render()
     group = typer.main.get_command(app)
     for name, command in group.commands.items():
+        if command.hidden:                       # `gradcli help`: in the SEE ALSO line
+            continue
         assert f'.SS "gradcli {name} ' in page
         for param in command.params:
             for opt in param.opts:
@@ -370,3 +373,163 @@ def test_examples_lists_prints_and_suggests(tmp_path):
     assert (r.returncode, r.stdout) == (2, "")
     assert r.stderr == ("error: there is no example `nuron`\n  = note: did you mean `neuron`?\n"
                         "  = note: `gradcli examples` lists them\n")
+
+
+# ------------------------------------------------- help that fits (issue 25)
+
+def help_at(columns: int, *args: str, **env: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": str(columns), "NO_COLOR": "1", **env})
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def _joined(lines: list) -> list:
+    """Example lines with their ` \\` continuations joined back."""
+    out, current = [], ""
+    for line in lines:
+        if line.endswith(" \\"):
+            current += line[:-2].strip() + " "
+        else:
+            out.append(current + line.strip())
+            current = ""
+    return out
+
+
+@pytest.mark.parametrize("columns", [40, 56, 80])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_fits_and_never_breaks_an_example_mid_word(command, columns):
+    text = help_at(columns, command)
+    lines = text.splitlines()
+    group = typer.main.get_command(app)
+    start = lines.index("Examples:") + 1
+    block = lines[start:lines.index("", start)]
+    shown = [line for line in _joined(block) if not line.startswith("# ")]
+    written = [line.strip().split("  #")[0].rstrip() if len(line.strip()) + 2 > columns else line.strip()
+               for line in inspect.cleandoc(group.commands[command].help).split("Examples:")[1].splitlines()
+               if line.strip()]
+    assert shown == written                      # every example whole, word for word
+    for line in lines:
+        words = line.split()
+        assert len(line) <= columns or len(words) <= 2, (columns, line)   # only a word too long to break
+
+
+@pytest.mark.parametrize("columns", [40, 50, 80])
+def test_option_names_are_never_cut(columns):
+    text = help_at(columns, "grad")
+    for name in ("--precision DIGITS", "--on-error fail|skip", "--scheduler ADDRESS", "-f, --file FILE",
+                 "--table, --plain", "-j, --jobs N"):
+        assert re.search(rf"^  {re.escape(name)}(  |$)", text, flags=re.M), (columns, name)
+    assert "…" not in text
+
+
+def test_help_at_40_columns_stacks_the_words_under_the_names():
+    text = help_at(40, "explain")
+    assert "  --paths N\n      Show at most N paths (with --wrt).\n      [default: 20]\n" in text
+
+
+def test_a_long_example_breaks_between_words_with_a_backslash():
+    text = help_at(44, "descend")
+    assert ("  gradcli eval \"(a*b+c)*f\" $(gradcli \\\n"
+            "      descend \"(a*b+c)*f\" a=2 b=-3 c=10 \\\n"
+            "      f=-2 --maximize --steps 1)\n") in text
+
+
+def test_a_broken_example_still_runs_as_bash_reads_it(tmp_path):
+    """What the help shows at 44 columns, continuation lines and all, run by
+    bash, gives what the one-line example gives."""
+    text = help_at(44, "descend")
+    start = text.index("  gradcli eval ")
+    shown = text[start:text.index("\n\n", start)]
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    broken = subprocess.run(["bash", "-c", shown], capture_output=True, text=True, env=env, cwd=tmp_path)
+    whole = subprocess.run(["bash", "-c", " ".join(_joined(shown.splitlines()))], capture_output=True,
+                           text=True, env=env, cwd=tmp_path)
+    assert broken.returncode == 0 and broken.stdout == whole.stdout and broken.stdout.strip() != ""
+
+
+def test_help_topic_language_lists_every_function_and_operator():
+    from gradcli.ops import FUNCTIONS
+
+    r = CliRunner().invoke(app, ["help", "language"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert r.exit_code == 0
+    for name, op in FUNCTIONS.items():
+        assert re.search(rf"^  {name}\((x|x, y)\)  ", r.stdout, flags=re.M), name
+    words = " ".join(r.stdout.split())
+    for piece in ("a ** b a ^ b", "`x^1/2` is `(x^1)/2`", "NAME += expr", "`#` starts a", "Statements:",
+                  "Operators, loosest first:", "`-a**2` is `-(a**2)`"):
+        assert piece in words, piece
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
+
+
+def test_help_topics_and_commands():
+    runner = CliRunner()
+    env = {"COLUMNS": "80", "NO_COLOR": "1"}
+    assert runner.invoke(app, ["help", "grad"], env=env).stdout == runner.invoke(app, ["grad", "--help"], env=env).stdout
+    assert runner.invoke(app, ["help"], env=env).stdout == runner.invoke(app, ["--help"], env=env).stdout
+    assert "  help [TOPIC]  Help on a command, or on the language" in runner.invoke(app, ["--help"], env=env).stdout
+    r = runner.invoke(app, ["help", "langauge"], env=env)
+    assert (r.exit_code, r.stdout) == (2, "")
+    assert r.stderr.startswith("error: no help on `langauge`\n  = note: did you mean `language`?\n"
+                               "  = note: the topics are `eval`, `grad`")
+
+
+def test_man_page_lists_the_language():
+    from gradcli import manpage
+    from gradcli.ops import FUNCTIONS
+
+    page = manpage.render()
+    section = page[page.index(".SH LANGUAGE"):page.index(".SH EXIT STATUS")]
+    for name in FUNCTIONS:
+        assert f"\\fB{name}(x" in section, name
+    assert "a ** b   a ^ b" in section and "x^1/2" in section
+
+
+def test_force_color_colours_help_in_a_pipe_and_no_color_wins():
+    assert "\x1b[1;36m--json\x1b[0m" in help_at(80, "grad", NO_COLOR="", FORCE_COLOR="1")
+    assert "\x1b[" not in help_at(80, "grad", NO_COLOR="1", FORCE_COLOR="1")
+
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def _pty_help(rows: int, columns: int, tmp_path, *args: str) -> tuple:
+    """`gradcli ARGS --help` in a real pty of rows x columns, with a pager
+    that writes what it is given to a file: (what the pty showed, what the
+    pager got, or None)."""
+    paged = tmp_path / "paged.txt"
+    env = {**os.environ, "GRADCLI_PAGER": f"cat > {paged}", "NO_COLOR": "1", "TERM": "xterm"}
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    child = pexpect.spawn(GRADCLI, [*args, "--help"], env=env, dimensions=(rows, columns), encoding="utf-8",
+                          timeout=30)
+    shown = child.read()
+    child.close()
+    assert child.exitstatus == 0
+    return shown.replace("\r\n", "\n"), paged.read_text() if paged.exists() else None
+
+
+def test_help_taller_than_the_terminal_goes_through_the_pager(tmp_path):
+    shown, paged = _pty_help(24, 80, tmp_path, "grad")
+    assert shown == "" and paged is not None
+    assert paged.startswith("Usage: gradcli grad [OPTIONS] [PROGRAM] [NAME=VALUE]...\n")
+    assert paged == help_at(80, "grad")
+
+
+def test_help_that_fits_is_printed_as_it_is(tmp_path):
+    shown, paged = _pty_help(200, 80, tmp_path, "grad")
+    assert paged is None and shown == help_at(80, "grad")
+
+
+def test_help_at_40_columns_in_a_pty(tmp_path):
+    shown, paged = _pty_help(200, 40, tmp_path, "grad")
+    assert shown.startswith("Usage: gradcli grad [OPTIONS] [PROGRAM]\n"
+                            "       [NAME=VALUE]...\n\n"
+                            "Evaluate a program, backpropagate, and\n"
+                            "print every gradient.\n")
+    assert ("Examples:\n"
+            "  gradcli grad \"(a*b+c)*f\" a=2 b=-3 \\\n"
+            "      c=10 f=-2\n"
+            "  # 6.0\n"
+            "  gradcli grad \"(a*b+c)*f\" a=2 b=-3 \\\n"
+            "      c=10 f=-2 --wrt a\n") in shown
+    assert max(len(line) for line in shown.splitlines()) <= 40

@@ -365,9 +365,11 @@ def test_magic_graph_shows_the_picture():
     bundle = r._repr_mimebundle_()
     assert bundle["text/plain"] == cli.stdout
     if HAS_DOT:
-        assert set(bundle) == {"text/plain", "image/svg+xml"} and "grad 6" in bundle["image/svg+xml"]
+        assert set(bundle) == {"text/plain", "text/html"} and "grad 6" in bundle["text/html"]
+        assert bundle["text/html"].startswith('<div class="gradcli-graph" style="overflow-x:auto">'
+                                              '<svg style="width:100%;max-width:')
     else:  # pragma: no cover - Graphviz is a test dependency (.ci/run installs it)
-        assert set(bundle) == {"text/plain", "text/html"}
+        assert set(bundle) == {"text/plain", "text/html"} and "<iframe" in bundle["text/html"]
 
 
 def test_magic_graph_to_a_file(tmp_path):
@@ -660,6 +662,8 @@ def notebook_html(nb) -> str:
     cell's source, then its outputs, the richest kind of each (HTML, SVG,
     PNG, text), as nbconvert's priority has them. Markdown by markdown-it
     (rich's own dependency)."""
+    import base64
+
     from markdown_it import MarkdownIt
 
     md = MarkdownIt()
@@ -681,8 +685,9 @@ def notebook_html(nb) -> str:
                 data = out.data
                 if "text/html" in data:
                     body = data["text/html"]
-                elif "image/svg+xml" in data:
-                    body = data["image/svg+xml"]
+                elif "image/svg+xml" in data:      # as Jupyter shows it: an image, scaled to fit
+                    svg = base64.b64encode(data["image/svg+xml"].encode("utf-8")).decode("ascii")
+                    body = f'<img style="max-width:100%" src="data:image/svg+xml;base64,{svg}">'
                 elif "image/png" in data:
                     body = f'<img src="data:image/png;base64,{data["image/png"]}">'
                 else:
@@ -735,7 +740,8 @@ def test_lecture_notebook_as_a_page_in_chromium(lecture, tmp_path):
             return [s.fontFamily, s.backgroundColor, s.margin, m.fontSize, m.color]; }""")
         if shots:
             page.screenshot(path=os.path.join(shots, "lecture-full.png"), full_page=True)
-            for tag in ("L", "neuron", "tanh-apart", "loss", "magic-typo", "draw-page"):
+            for tag in ("L", "neuron", "tanh-apart", "loss", "magic-typo", "draw-page", "own-tanh", "one-neuron",
+                        "magic-grad", "magic-graph", "a-plus-a"):
                 index = next(i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []))
                 cell = page.locator(f"#cell{index}")
                 cell.scroll_into_view_if_needed()
@@ -767,3 +773,31 @@ def test_a_cut_picture_names_pythons_max_nodes():
     dot = gradcli.draw(y, "dot", max_nodes=3)
     assert '  more [label="8 more nodes not drawn (max_nodes=3)", shape=plaintext];' in dot.splitlines()
     assert "--max-nodes" not in dot
+
+
+def test_an_op_of_ones_own_displays_with_or_without_graphviz(monkeypatch, tmp_path):
+    x = Value(2.0, label="x")
+    out = Value(x.data ** 3, (x,), "cube")
+
+    def _backward():
+        x.grad += 3 * x.data ** 2 * out.grad
+    out._backward = _backward
+    out.backward()
+    if HAS_DOT:
+        shown = out._repr_mimebundle_()["text/html"]
+        assert "<svg" in shown and ">cube<" in shown and "grad 12" in shown
+    monkeypatch.setenv("PATH", str(tmp_path))      # no Graphviz: the live page cannot compute `cube`
+    shown = out._repr_mimebundle_()["text/html"]
+    assert shown.startswith('<div class="gradcli-value"><pre style="margin:0 0 4px 0">Value(data=8.0, grad=1.0)</pre>')
+    assert "no picture: the live page (it recomputes every node in the browser) needs gradcli" in shown
+
+
+def test_library_errors_keep_their_notes_in_tracebacks():
+    import traceback
+
+    L, _ = lecture_L()
+    with pytest.raises(InputError) as e:
+        gradcli.draw(L, "jpg")
+    text = "".join(traceback.format_exception(e.value))
+    assert text.rstrip("\n").endswith("InputError: format `'jpg'` is not one gradcli draws\n"
+                                      "note: use one of 'svg', 'dot', 'html', 'png', 'pdf'")

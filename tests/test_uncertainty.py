@@ -567,3 +567,11 @@ def test_any_quantity_text_is_a_quantity_or_an_input_error(text):
 def test_no_uncertainty_anywhere_with_monte_carlo():
     b = uncertainty("x*2", x=3, mc=100, seed=1)
     assert (b.u, b.mc.mean, b.mc.std, b.mc.agrees) == (0.0, 6.0, 0.0, True)
+
+
+def test_mc_too_cautious_vector_pass_is_judged_by_the_float_engine():
+    # every point's op values sum past the largest float (the array engine's
+    # quick test flags them all), yet each is fine in the float engine
+    b = uncertainty("a = x*1e308; c = x*1e308; a - c + x", x="1±0.01", mc=2000, seed=1)
+    assert b.mc.outside == 0 and b.mc.valid == 2000 and not np.isnan(b.samples).any()
+    assert b.mc.std == pytest.approx(0.01, rel=0.1)

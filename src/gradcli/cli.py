@@ -35,6 +35,12 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
     # Older spellings still accepted, each with a note on standard error
     # (issue 25): the command's own renames, added by ``renamed(...)``.
     renamed: dict = {}
@@ -105,6 +111,30 @@ def _renamed(cls, **renames):
                                                     for old, new in renames.items()}})
 
 
+def _help_text(command, ctx) -> str:
+    """gradcli's own help (cli_help.py): fitted to the terminal's width."""
+    from .cli_help import render, wants_colour
+
+    return render(command, ctx, colour=wants_colour())
+
+
+def _paged_help_option(option):
+    """``-h``/``--help`` that pages help taller than the terminal."""
+    if option is None:
+        return None
+
+    def show_help(ctx, param, value):
+        if not value or ctx.resilient_parsing:
+            return
+        from .cli_help import show
+
+        show(ctx.get_help())
+        ctx.exit()
+
+    option.callback = show_help
+    return option
+
+
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
@@ -112,6 +142,20 @@ class _Gradcli(TyperGroup):
     alias (``ALIASES``) names its command without being listed."""
 
     ALIASES = {"unc": "uncertainty"}
+
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():      # every command's help is gradcli's, whatever its class
+            if not isinstance(command, _ProgramFirst):
+                command.get_help = lambda ctx, _command=command: _help_text(_command, ctx)
+                command.get_help_option = lambda ctx, _command=command: _paged_help_option(
+                    type(_command).get_help_option(_command, ctx))
 
     def get_command(self, ctx, cmd_name):
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
@@ -205,8 +249,8 @@ def _root(
       gradcli examples lecture_L | gradcli graph - -o L.svg
 
     `gradcli examples` lists the example programs that ship with gradcli;
-    `gradcli COMMAND --help` shows each command's options and examples;
-    `man gradcli` shows them all.
+    `gradcli COMMAND --help` shows each command's options and examples,
+    `gradcli help language` the language; `man gradcli` shows them all.
     """
 
 
@@ -320,7 +364,7 @@ def eval_(
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
       gradcli examples micrograd_readme | gradcli eval -
-      printf 'x\n1\n-2\n4\n' | gradcli eval "log(x) + x" --at - --on-error skip
+      printf 'x\\n1\\n-2\\n4\\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
@@ -1023,6 +1067,42 @@ def repl_(
         if cli_common.PROMPT is None:
             raise InputError("the prompt opens from the gradcli command (`gradcli repl`)")
     raise SystemExit(cli_common.PROMPT(source.text or None, inputs))
+
+
+# ------------------------------------------------------------- help (issue 25)
+
+@app.command("help", hidden=True)
+def help_(
+    topic: Optional[str] = typer.Argument(None, metavar="[TOPIC]", show_default=False,
+                                          help="A command, or `language`."),
+) -> None:
+    """Help on a command, or on the language (`gradcli help language`).
+
+    Examples:
+      gradcli help language
+      gradcli help grad
+    """
+    import typer.main as typer_main
+
+    from .cli_help import TOPICS, language, show, wants_colour
+
+    ctx = click_context = typer_main.get_command(app).make_context("gradcli", [], resilient_parsing=True)
+    group = click_context.command
+    if topic is None:
+        show(group.get_help(ctx))
+    elif topic in TOPICS:
+        show(language(colour=wants_colour()))
+    elif topic in group.commands and topic != "help":
+        command = group.commands[topic]
+        show(command.get_help(command.make_context(topic, [], parent=ctx, resilient_parsing=True)))
+    else:
+        from .errors import did_you_mean, words
+
+        names = [n for n, c in group.commands.items() if not c.hidden] + list(TOPICS)
+        with errors_to_exit(Source()):
+            raise InputError(f"no help on `{printable(topic)}`",
+                             notes=did_you_mean(topic, names) + [
+                                 "the topics are " + words([f"`{n}`" for n in names])])
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -133,7 +133,11 @@ def mimebundle(thing: Value | Graph, include=None, exclude=None) -> dict:
                 f'<code>gradcli.draw({what}, max_nodes={DISPLAY_NODES})</code> the values nearest the output</div>')
     else:
         graph = drawable(thing)
-        picture = _picture(graph)
+        try:
+            picture = _picture(graph)
+        except GradcliError as e:   # no Graphviz, and the live page cannot run an op of the user's own
+            picture = {"text/html": f'<div class="gradcli-summary" style="color:#555;font-size:90%">'
+                                    f'no picture: {html.escape(e.message)}</div>'}
         if "image/svg+xml" in picture:
             tail = f'<div class="gradcli-graph" style="overflow-x:auto">{_inline(picture["image/svg+xml"])}</div>'
         else:
@@ -221,8 +225,11 @@ class Result:
         dot = self.parts.get("dot")
         graph = self.parts.get("graph")
         if dot is not None and graph is not None:       # `graph` without -o: the picture
-            bundle = {"text/plain": dot, **_picture(graph, dot=dot)}
-            return _filtered(bundle, include, exclude)
+            picture = _picture(graph, dot=dot)
+            if "image/svg+xml" in picture:              # as a Value's: scaled to fit, down to MIN_SCALE
+                picture = {"text/html": f'<div class="gradcli-graph" style="overflow-x:auto">'
+                                        f'{_inline(picture["image/svg+xml"])}</div>'}
+            return _filtered({"text/plain": dot, **picture}, include, exclude)
         bundle = {"text/plain": self.text or repr(self)}
         if self.html:
             bundle["text/html"] = self.html

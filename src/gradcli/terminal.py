@@ -15,7 +15,8 @@ so pipes, files and ``$(...)`` see exactly the bytes they always did:
   it, with the heading (``error:``, ``syntax error:``, ``math error:``) and
   the caret in bold red, the place and the notes' ``note`` in colour; only
   when standard error is a terminal, ``NO_COLOR`` is unset and ``TERM`` is
-  not ``dumb``.
+  not ``dumb``, or ``FORCE_COLOR`` is set (``colour_allowed``: help and
+  errors follow the same rule as rich's tables).
 - ``waiting_for_stdin(what)``: says on standard error that gradcli is
   reading standard input (Ctrl-D to end) when it is a terminal, where it
   would otherwise seem to hang.
@@ -40,9 +41,13 @@ BOLD = "\x1b[1m"
 
 
 def colour_allowed(stream) -> bool:
-    """Colour for ``stream``: a terminal, no ``NO_COLOR``, not a dumb one."""
+    """Colour for ``stream``: never with ``NO_COLOR``; always with
+    ``FORCE_COLOR`` (set and not empty: CI logs, ``less -R``, as rich and
+    typer read it); otherwise on a terminal that is not a dumb one."""
     if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     if os.environ.get("TERM") == "dumb":
         return False
     try:
