@@ -723,3 +723,37 @@ def test_a_math_error_on_the_last_point_of_parquet(tmp_path, jobs, target):
     err = assert_clean_failure(gradcli(*args), 1)
     assert err.startswith("math error: at point 100000 (row 100000 of ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.parquet"]
+
+
+# ------------------------------------------- item 4: the library's at_points
+
+@pytest.mark.parametrize("columns, message", [
+    ({"a": [1, 2, 3], "b": [1, 2]}, "the column `b` has 2 values; `a` has 3"),
+    ({"a": [1, float("nan")], "b": [1, 2]}, "row 2 of `a`: nan is not a finite number"),
+    ({"a": [1, 2], "b": [1.5, float("inf")]}, "row 2 of `b`: inf is not a finite number"),
+    ({"a": [1, "x"], "b": [1, 2]}, "row 2 of `a`: 'x' is text, not a number"),
+    ({"a": ["1", "2"], "b": [1, 2]}, "row 1 of `a`: '1' is text, not a number"),
+    ({"a": [True, 2], "b": [1, 2]}, "row 1 of `a`: True is not a finite number"),
+    ({"a": [[1, 2]], "b": [1]}, "row 1 of `a`: [1, 2] is not a finite number"),
+    ({"a": [10**400, 2], "b": [1, 2]}, "row 1 of `a`: 1000000000000000000000000000000000000... is not a finite number"),
+    ({"a": 5, "b": [1, 2]}, "the column `a` is int, not a sequence of numbers"),
+    ({"a": "12", "b": [1, 2]}, "the column `a` is str, not a sequence of numbers"),
+    ({1: [1]}, "the column name 1 is not a string: name each column by its input"),
+    ([[1, 2]], 'the points are list: give them as columns, such as {"a": [1, 2, 3], "b": [4, 5, 6]}'),
+    ({"a": [1], "c": [1]}, "`c` is not a name in the program"),
+], ids=repr)
+def test_at_points_names_the_column_and_row(columns, message):
+    import numpy as np
+
+    import gradcli as g
+    from gradcli.arrays import at_points
+
+    graph = g.build(g.parse("a*b"), {"a": 1.0, "b": 2.0})
+    with pytest.raises(g.GradcliError) as raised:
+        at_points(graph, columns)
+    assert str(raised.value) == message
+    # NumPy arrays and ranges of numbers pass, and give the one-point results
+    block = at_points(graph, {"a": np.arange(3), "b": range(1, 4)})
+    assert block.value.tolist() == [0.0, 2.0, 6.0] and block.grads["a"].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(g.GradcliError, match=r"^row 2 of `b`: inf is not a finite number$"):
+        at_points(graph, {"a": np.ones(2), "b": np.array([1.0, np.inf])})

@@ -809,3 +809,24 @@ def test_a_tap_on_a_phone_shows_its_result(browser, pages):
         p.clean()
     finally:
         p.close()
+
+
+@needs_browser
+def test_two_fingers_pinch_to_zoom(browser, pages):
+    """On a phone two pointers moving apart zoom in about their middle."""
+    path, _ = pages["lecture_L"]
+    p = Opened(browser, path, (390, 844))
+    try:
+        before = p.js("document.getElementById('graph').getScreenCTM().a")
+        p.js("""(() => { const svg = document.getElementById('graph'), r = svg.getBoundingClientRect();
+            const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+            const ev = (type, id, x) => svg.dispatchEvent(new PointerEvent(type, {pointerId: id, pointerType: 'touch',
+                clientX: x, clientY: cy, bubbles: true, isPrimary: id === 1}));
+            ev('pointerdown', 1, cx - 20); ev('pointerdown', 2, cx + 20);
+            for (let k = 1; k <= 5; k++) { ev('pointermove', 1, cx - 20 - 10 * k); ev('pointermove', 2, cx + 20 + 10 * k); }
+            ev('pointerup', 1, cx - 70); ev('pointerup', 2, cx + 70); })()""")
+        after = p.js("document.getElementById('graph').getScreenCTM().a")
+        assert after > 2 * before
+        p.clean()
+    finally:
+        p.close()

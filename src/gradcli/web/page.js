@@ -517,10 +517,14 @@ function follow(k, smooth) {
   const [cw, ch] = viewSize();
   let r = union(main.concat(rest));
   let s = Math.min(cam.s, fitScale(r, pad));
-  if (s < Math.min(cam.s, 0.6)) { r = union(main); s = Math.min(cam.s, fitScale(r, pad)); }
+  let alone = false;
+  if (s < Math.min(cam.s, 0.6)) { r = union(main); s = Math.min(cam.s, fitScale(r, pad)); alone = true; }
   const vw = cw / s, vh = ch / s;
   let x = cam.x + (cw / cam.s - vw) / 2, y = cam.y + (ch / cam.s - vh) / 2;   // zoom about the centre
-  if (r[2] - r[0] + 2 * pad / s > vw) x = (r[0] + r[2]) / 2 - vw / 2;
+  if (alone && (r[0] < x + 0.15 * vw || r[2] > x + 0.85 * vw)) {
+    // the operands are far: the operation a little right of the middle, its edges coming in from the left
+    x = (r[0] + r[2]) / 2 - 0.62 * vw;
+  } else if (r[2] - r[0] + 2 * pad / s > vw) x = (r[0] + r[2]) / 2 - vw / 2;
   else if (r[0] - pad / s < x) x = r[0] - pad / s;
   else if (r[2] + pad / s > x + vw) x = r[2] + pad / s - vw;
   if (r[3] - r[1] + 2 * pad / s > vh) y = (r[1] + r[3]) / 2 - vh / 2;
@@ -1192,15 +1196,31 @@ function wire() {
   }, { passive: false });
   // drag the background to move; drag a leaf's number to change it (a click inspects)
   let drag = null;
+  const touches = new Map();     // two fingers: pinch to zoom about their middle
+  let pinch = null;
+  const pinchState = () => {
+    const [a, b] = [...touches.values()], r = svgRoot.getBoundingClientRect();
+    return { d: Math.hypot(a.x - b.x, a.y - b.y), x: (a.x + b.x) / 2 - r.left, y: (a.y + b.y) / 2 - r.top };
+  };
   svgRoot.addEventListener("pointerdown", e => {
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (touches.size === 2) { drag = null; pinch = pinchState(); return; }
     if (e.button !== 0) return;
     const i = nodeOf(e.target);
     const leaf = i !== null && LEAVES.some(([, j]) => j === i) && e.target.closest && e.target.closest("text.num, tspan.d") &&
       e.target.closest("text.num").querySelector("tspan.d");
     drag = { x: e.clientX, y: e.clientY, cx: cam.x, cy: cam.y, moved: false, node: i, leaf: leaf ? i : null, v0: leaf ? values[i] : 0 };
-    svgRoot.setPointerCapture(e.pointerId);
+    try { svgRoot.setPointerCapture(e.pointerId); } catch (err) { /* a pointer the browser no longer tracks */ }
   });
   svgRoot.addEventListener("pointermove", e => {
+    if (touches.has(e.pointerId)) touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pinch && touches.size === 2) {
+      const now = pinchState();
+      if (pinch.d > 0 && now.d > 0) zoomAt(now.d / pinch.d, now.x, now.y);
+      setCam(cam.x - (now.x - pinch.x) / cam.s, cam.y - (now.y - pinch.y) / cam.s, cam.s);
+      pinch = now;
+      return;
+    }
     if (!drag) return;
     const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
     if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
@@ -1220,8 +1240,9 @@ function wire() {
     else if (drag && !drag.moved && drag.node !== null) { showNode(drag.node); if (quiz) quizShow(drag.node); }
     drag = null;
   };
-  svgRoot.addEventListener("pointerup", up);
-  svgRoot.addEventListener("pointercancel", () => { drag = null; });
+  const lift = e => { touches.delete(e.pointerId); if (touches.size < 2) pinch = null; };
+  svgRoot.addEventListener("pointerup", e => { lift(e); up(); });
+  svgRoot.addEventListener("pointercancel", e => { lift(e); drag = null; });
   mini.addEventListener("click", e => {
     const k = Math.min(mini.width / G.W, mini.height / G.H);
     const r = mini.getBoundingClientRect();
