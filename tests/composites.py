@@ -28,7 +28,7 @@ import mpmath
 import gradcli
 from gradcli import parse
 from gradcli.build import bind, structure
-from gradcli.ops import OPS, FloatMath, shown
+from gradcli.ops import OPS, PAIRED, FloatMath, shown
 
 mp = mpmath.mp
 
@@ -60,6 +60,7 @@ CORPUS: list[tuple[str, str, list[dict[str, float]]]] = [
     ("log-sigmoid", "log(sigmoid(x))", [{"x": v} for v in (-700.0, -30.0, 0.5, 30.0, 36.7)]),
     ("log(1 - tanh)", "log(1 - tanh(x))", [{"x": v} for v in (-5.0, 0.5, 10.0, 18.0)]),
     ("log(1 + tanh)", "log(1 + tanh(x))", [{"x": v} for v in (-18.0, -10.0, 0.5, 5.0)]),
+    ("2x as logs of tanh", "t = tanh(x)\nlog(1 + t) - log(1 - t)", [{"x": v} for v in (-18.0, -5.0, 0.5, 5.0, 18.0)]),
     ("softmax of two", "exp(a)/(exp(a) + exp(b))", [{"a": 1.0, "b": 2.0}, {"a": 30.0, "b": -10.0},
                                                     {"a": -20.0, "b": 20.0}]),
     ("log-softmax of two", "a - log(exp(a) + exp(b))", [{"a": 1.0, "b": 2.0}, {"a": 30.0, "b": -10.0}]),
@@ -71,6 +72,14 @@ CORPUS: list[tuple[str, str, list[dict[str, float]]]] = [
      [{"x": 0.7, "t": 0.2, "w1": 0.5, "b1": -0.1, "w2": -1.3, "b2": 0.4, "v1": 0.8, "v2": -0.6, "c": 0.05},
       {"x": 9.0, "t": 1.0, "w1": 2.5, "b1": 0.3, "w2": -2.0, "b2": 1.0, "v1": 1.1, "v2": 0.9, "c": 0.0}]),
 ]
+
+
+def paired_program(key: str) -> str:
+    """A program in which ``build.pair`` gives a node the paired row ``key``
+    (``ops.PAIRED``): its op beside the complements a log divides by."""
+    op, which = next(k for k, v in PAIRED.items() if v == key)
+    return {"1-": f"y = log(1 - {op}(x))", "1+": f"y = log(1 + {op}(x))",
+            "1+-": f"s = {op}(x)\ny = log(1 + s) - log(1 - s)"}[which]
 
 
 def ulps(got: float, exact) -> float:

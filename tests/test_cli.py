@@ -331,3 +331,34 @@ def test_subprocess_broken_pipe_is_quiet():
 def test_table_marks_a_leaf_that_is_the_output():
     out = ok("grad", "y = 3", "--table")
     assert any(line.split() == ["n0", "y", "leaf,", "output", "3", "1"] for line in out.splitlines())
+
+
+# ---------------------------------- a long line is echoed around the caret (issue 25)
+
+def test_a_long_line_is_clipped_around_the_caret():
+    program = " + ".join(f"x{i}" for i in range(300)) + " + ) + y"
+    err = fails(2, "eval", program)
+    lines = err.splitlines()
+    assert lines[0] == "syntax error: expected a number, a name, `(` or a sign, found `)`"
+    echoed, caret = lines[3], lines[4]
+    assert echoed.startswith("1 | …") and echoed.endswith(" + ) + y") and len(echoed) <= 4 + 101
+    assert echoed[caret.index("^")] == ")" and caret.count("^") == 1
+    assert len(err) < 400
+
+
+def test_a_long_line_ending_in_the_error_shows_its_end():
+    program = " + ".join(f"x{i}" for i in range(40)) + " +"
+    lines = fails(2, "eval", program).splitlines()
+    assert lines[3].endswith("x38 + x39 +") and lines[3].startswith("1 | …")
+    assert lines[4].index("^") == len(lines[3])          # the caret just past the end
+
+
+def test_a_short_line_is_echoed_whole():
+    assert fails(2, "eval", "a + ) + b").splitlines()[3:5] == ["1 | a + ) + b", "  |     ^"]
+
+
+def test_force_color_colours_errors_in_a_pipe():
+    r = proc("eval", "a +", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert r.stderr.startswith("\x1b[1;31msyntax error\x1b[0m")
+    r = proc("eval", "a +", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert r.stderr.startswith("syntax error:")

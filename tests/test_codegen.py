@@ -35,6 +35,7 @@ from gradcli.codegen import LANGS, SPELLINGS, generate, js_rules
 from gradcli.errors import DomainError
 from gradcli.ops import OPS, FloatMath, compute
 from gradcli.parse import parse
+from tests.composites import paired_program
 from tests.conftest import EXAMPLES
 from tests.test_symbolic import programs as symbolic_programs
 
@@ -335,7 +336,7 @@ def test_python_and_c_agree_with_grad_json_from_the_command_line(path, tmp):
 def one_op_program(name: str) -> str:
     op = OPS[name]
     if name != op.name:   # a paired row (ops.PAIRED): the program has the complement a log divides by
-        program = {"sigmoid": "y = log(1 - sigmoid(x)) * w", "tanh": "y = log(1 + tanh(x)) * w"}[op.name]
+        program = paired_program(name) + " * w"
         assert name in [n.op for n in structure(parse(program)).nodes]
         return program
     if op.infix:

@@ -16,7 +16,7 @@ from typing import Mapping
 from .engine import Graph, Value, names_note, paused_gc, resolve  # noqa: F401 - resolve, names_note: used from here too
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
-from .ops import BINARY, FUNCTIONS, OPS, PAIRED
+from .ops import BINARY, FUNCTIONS, OPS, PAIRED, shown
 from .syntax import NAME, NUMBER, Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
 
 # A NAME=VALUE value: a number of the language with an optional sign.
@@ -191,37 +191,38 @@ def pair(nodes: Sequence[Value]) -> dict[int, Value]:
     """Give a ``sigmoid`` or ``tanh`` node its paired row (``ops.PAIRED``)
     where the program has its complement, ``1 - s`` (for tanh also ``1 + t``
     or ``t + 1``), as a node that a ``log`` or a ``/`` divides by: there the
-    complement keeps a few bits, and only the paired rule cancels their
-    error (``log(1 - sigmoid(x))`` at x = 36.7: 48% off, paired within 2
-    ulp). Values and every other rule stay as they are. Returns
+    complement keeps a few bits, and only a rule made of the same bits
+    cancels their error (``log(1 - sigmoid(x))`` at x = 36.7: 48% off,
+    paired within 2 ulp). The key says which complements (``1-``, ``1+``,
+    both). Values and every other rule stay as they are. Returns
     ``complements``. Two passes up the tape."""
-    found = complements(nodes, unpaired=True)
-    for index in found:
-        nodes[index].op = PAIRED[nodes[index].op]
+    found = complements(nodes)
+    for index, comps in found.items():
+        node = nodes[index]
+        signs = {c.op for c in comps}
+        node.op = PAIRED[node.op, "1+-" if len(signs) == 2 else "1" + signs.pop()]
     return found
 
 
-def complements(nodes: Sequence[Value], unpaired: bool = False) -> dict[int, Value]:
-    """Each paired node's place on the tape (``pair``; with ``unpaired``,
-    each node ``pair`` pairs) -> the first complement that pairs it (what
+def complements(nodes: Sequence[Value]) -> dict[int, list[Value]]:
+    """Each node ``pair`` pairs (or has paired), by its place on the tape ->
+    its complements that something divides by, in tape order (what
     ``check`` and ``explain`` name)."""
     wanted = {"-": ("sigmoid", "tanh"), "+": ("tanh",)}
-    if not unpaired:
-        wanted = {sym: tuple(PAIRED[name] for name in names) for sym, names in wanted.items()}
     divided = bytearray(len(nodes))
     for node in nodes:
         if node.op == "log":
             divided[node.children[0].index] = 1
         elif node.op == "/":
             divided[node.children[1].index] = 1
-    found: dict[int, Value] = {}
+    found: dict[int, list[Value]] = {}
     for node in nodes:
         if not divided[node.index] or node.op not in wanted:
             continue
         a, b = node.children
         inner = b if _one(a) else a if _one(b) and node.op == "+" else None
-        if inner is not None and inner.op in wanted[node.op] and inner.index not in found:
-            found[inner.index] = node
+        if inner is not None and shown(inner.op) in wanted[node.op]:
+            found.setdefault(inner.index, []).append(node)
     return found
 
 

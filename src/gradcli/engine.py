@@ -210,13 +210,17 @@ class Value:
         """
         nodes = topological_order(self)
         subtracts = again = False
+        ops, splits = OPS, _MICROGRAD_SPLITS
         for node in nodes:      # before any grad changes: an op only the user knows needs its step
-            if node.children:
-                if node.backstep is None and _opaque(node):
-                    raise _no_step(node)
-                if node.grad and node is not self:
-                    again = True
-                if node.op in _MICROGRAD_SPLITS:
+            children = node.children
+            if children:
+                if node.backstep is None:
+                    entry = ops.get(node.op)
+                    if entry is None or entry.arity != len(children):
+                        raise _no_step(node)
+                if node.grad:
+                    again = again or node is not self
+                if node.op in splits:
                     subtracts = True
         if again and subtracts:
             import warnings

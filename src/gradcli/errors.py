@@ -53,13 +53,19 @@ class GradcliError(Exception):
                 gutter = str(self.pos.line)
                 pad = " " * len(gutter)
                 start = self.pos.column - 1
-                before = printable(text[:start], keep_tabs=True)
-                spot = printable(text[start:start + max(1, self.pos.length)], keep_tabs=True)
+                length = max(1, self.pos.length)
+                # A long line is clipped around the spot (ECHO_WIDTH characters
+                # with an ellipsis on each side cut), not echoed whole.
+                left, right = _window(len(text), start, length, ECHO_WIDTH)
+                before = ("…" if left else "") + printable(text[left:start], keep_tabs=True)
+                spot = printable(text[start:start + length], keep_tabs=True)
+                shown = before + spot + printable(text[start + length:right], keep_tabs=True) \
+                    + ("…" if right < len(text) else "")
                 # Tabs keep their width so the caret stays under the spot.
                 indent = "".join(c if c == "\t" else " " for c in before)
-                width = max(1, len(spot))
+                width = max(1, min(len(spot), ECHO_WIDTH))
                 lines.append(f"{pad} |")
-                lines.append(f"{gutter} | {printable(text, keep_tabs=True)}")
+                lines.append(f"{gutter} | {shown}")
                 lines.append(f"{pad} | {indent}{'^' * width}")
         for note in self.notes:
             lines.append(f"  = note: {printable(note)}")
@@ -121,6 +127,25 @@ def printable(text: str, keep_tabs: bool = False) -> str:
             out.append(f"\\u{code:04x}")
     return "".join(out)
 
+
+
+# The most characters of a source line an error echoes: a longer line is
+# clipped around the spot (issue 25: a line of 798 names was echoed whole,
+# 5,477 characters).
+ECHO_WIDTH = 100
+
+
+def _window(size: int, start: int, length: int, width: int) -> tuple[int, int]:
+    """The part ``[left, right)`` of a line of ``size`` characters to echo:
+    all of it when it fits ``width``, else ``width`` characters with the
+    spot a third of the way in."""
+    if size <= width:
+        return 0, size
+    left = max(0, min(start - width // 3, size - width))
+    spot_end = min(size, start + min(length, width))
+    if spot_end > left + width:
+        left = spot_end - width
+    return left, min(size, left + width)
 
 
 def _source_line(source: str, line: int) -> str | None:

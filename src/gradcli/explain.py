@@ -23,7 +23,7 @@ from typing import Sequence
 
 from .build import complements
 from .engine import Graph, Value, needed, require_ops
-from .ops import OPS, FloatMath, shown as shown_op
+from .ops import OPS, PAIRED_HOW, FloatMath, shown as shown_op
 from .render import json_number, short as _n
 
 def _operand_names(op: str) -> list[str]:
@@ -109,13 +109,14 @@ def accuracy(graph: Graph, shown: dict[int, str]) -> dict[int, str]:
     row's usual rule, for accuracy (a paired row: ``ops.PAIRED``,
     ``build.pair``), each with the words that say so."""
     out = {}
-    for index, comp in complements(graph.nodes).items():
+    for index, comps in complements(graph.nodes).items():
         node = graph.nodes[index]
-        name, x, c = shown[index], shown[node.children[0].index], shown[comp.index]
-        how = f"{name}*(1 - {name})" if OPS[node.op].name == "sigmoid" else f"(1 - {name})*(1 + {name})"
-        out[index] = (f"d{name}/d{x} is computed as {how}, with the bits of "
-                      f"{c} = {expression(comp, shown)}: the gradient is divided by {c}, and the same bits "
-                      "here cancel their error")
+        name, x = shown[index], shown[node.children[0].index]
+        how = PAIRED_HOW[node.op].format(out=name, x=x)
+        bits = " and ".join(f"{shown[c.index]} = {expression(c, shown)}" for c in comps)
+        divided = " and ".join(shown[c.index] for c in comps)
+        out[index] = (f"d{name}/d{x} is computed as {how}, with the bits of {bits}: the gradient is "
+                      f"divided by {divided}, and the same bits here cancel their error")
     return out
 
 

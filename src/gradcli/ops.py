@@ -70,14 +70,17 @@ worst error in ulps of 60-digit mpmath, gradcli / the rules before the
 tail-keeping change / PyTorch float64): binary cross-entropy with label 1,
 ``-log(sigmoid(x))``, 0.96 / 4.3e15 / 4.3e15; with label 0,
 ``-log(1 - sigmoid(x))``, 1.9 / 1.9 / 0.96 (it was 4.3e15, 48% at x = 36.7,
-before the paired rows below); ``log(1 - tanh(x))`` 1.7e3 / 1.9e7 / 1.7e3
-(was 4.0e14: 4.5% at x = 18); a tanh MLP's loss 7.3 / 5.2e15 / 5.2e15.
+before the paired rows below); ``log(1 - tanh(x))`` and ``log(1 + tanh(x))``
+1.7 / 1.9e7 / 1.7e3 (was 4.0e14: 4.5% at x = 18); ``log(1 + t) - log(1 -
+t)`` exact / 190 / 1; a tanh MLP's loss 7.3 / 5.2e15 / 5.2e15.
 Where the forward itself rounds away the answer (``1 - sigmoid(z)`` with
 both labels on one ``p``, a hand-written sigmoid, softmax of two at (30,
 -10), ``sqrt(x*x + y*y)`` at 1e-160) all three are equally off: no rule
 can give back bits the forward's value lost. The paired rows (``PAIRED``,
 below the table) are what fixed label 0: ``log(1 - s)`` divides by the few
 bits ``1 - s`` keeps, and only a rule made of the same bits cancels them.
+Rewriting a program (``log(1 - sigmoid(x))`` as ``-softplus(x)``) would
+mend the forward too; gradcli does not rewrite programs (docs/accuracy.md).
 
 Conventions where calculus alone
 leaves a derivative undefined match PyTorch and micrograd: relu'(0) = 0,
@@ -357,24 +360,35 @@ OPS: dict[str, Op] = {op.name: op for op in (
        text=("{a}/{out}", "{b}/{out}"), steep=True, signed_zero=False),
 )}
 
-# Paired rows: the old-style rule, for a node whose complement is a node of
-# the program that something divides by. In ``log(1 - sigmoid(x))`` the
-# forward's ``1 - s`` keeps a few bits at x = 36.7 (s is within an ulp of
-# 1); log's rule divides by those bits, and only a rule that multiplies by
-# the same bits cancels their error: ``s*(1 - s)``, not ``s*sigmoid(-x)``
-# (48% off there; the paired rule is within 2 ulp). Likewise tanh with
-# ``1 - t`` or ``1 + t``: ``(1 - t)*(1 + t)``, each factor the bits of the
-# node it pairs with. ``build.pair`` gives a sigmoid or tanh node its
-# paired key where the program has such a complement; the row's ``name`` is
-# the op's, so everything shows ``sigmoid``; every engine, code generation
-# and the page read the row by its key, so they all compute the same bits.
-PAIRED: dict[str, str] = {"sigmoid": "sigmoid:paired", "tanh": "tanh:paired"}
-OPS[PAIRED["sigmoid"]] = OPS["sigmoid"]._replace(
-    chain=(lambda m, g, x, o: g * (o * (1.0 - o)),),
-    text=("{out}*(1 - {out})",))
-OPS[PAIRED["tanh"]] = OPS["tanh"]._replace(
-    chain=(lambda m, g, x, o: g * ((1.0 - o) * (1.0 + o)),),
-    text=("1 - {out}**2, as (1 - {out})*(1 + {out})",))
+# Paired rows: for a node whose complement is a node of the program that
+# something divides by. In ``log(1 - sigmoid(x))`` the forward's ``1 - s``
+# keeps a few bits at x = 36.7 (s is within an ulp of 1); log's rule divides
+# by those bits, and only a rule that multiplies by the same bits cancels
+# their error: ``s*(1 - s)``, not ``s*sigmoid(-x)`` (48% off there; paired,
+# within 2 ulp). tanh's derivative is (1 - t)*(1 + t): with ``1 - t``
+# divided by, that factor is the node's bits and the other is taken
+# accurately, 1 + t = 2*sigmoid(2x) (``log(1 - tanh(x))``: 4.0e14 ulp off at
+# x = 18, 1.7e3 at x = -5 with both factors rounded, as torch; paired, 1.3);
+# likewise ``1 + t``; with both divided by, both factors are the nodes'.
+# ``build.pair`` gives a sigmoid or tanh node the key for the complements
+# the program divides by, ``PAIRED[op, "1-" | "1+" | "1+-"]``; the row's
+# ``name`` is the op's, so everything shows ``sigmoid``; every engine, code
+# generation and the page read the row by its key, so they all compute the
+# same bits. ``PAIRED_HOW``: the rule in words, for check and explain.
+PAIRED: dict[tuple[str, str], str] = {("sigmoid", "1-"): "sigmoid:1-", ("tanh", "1-"): "tanh:1-",
+                                      ("tanh", "1+"): "tanh:1+", ("tanh", "1+-"): "tanh:1+-"}
+PAIRED_HOW: dict[str, str] = {"sigmoid:1-": "{out}*(1 - {out})", "tanh:1-": "(1 - {out})*2*sigmoid(2*{x})",
+                              "tanh:1+": "(1 + {out})*2*sigmoid(-2*{x})", "tanh:1+-": "(1 - {out})*(1 + {out})"}
+OPS["sigmoid:1-"] = OPS["sigmoid"]._replace(
+    chain=(lambda m, g, x, o: g * (o * (1.0 - o)),), text=("{out}*(1 - {out})",))
+OPS["tanh:1-"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 - o) * (2.0 * m.sigmoid(2.0 * x))),),
+    text=("1 - {out}**2, as (1 - {out})*2*sigmoid(2*{x})",))
+OPS["tanh:1+"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 + o) * (2.0 * m.sigmoid(-2.0 * x))),),
+    text=("1 - {out}**2, as (1 + {out})*2*sigmoid(-2*{x})",))
+OPS["tanh:1+-"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 - o) * (1.0 + o)),), text=("1 - {out}**2, as (1 - {out})*(1 + {out})",))
 
 
 SHOWN: dict[str, str] = {key: op.name for key, op in OPS.items()}

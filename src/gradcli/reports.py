@@ -207,14 +207,12 @@ class ExplainReport(Report):
         return ex.as_json(self.told, info) + "\n"
 
     def rich(self) -> list[Line]:
-        from rich.text import Text
-
-        from . import texttable
         from . import explain as ex
+        from . import render, texttable
 
         p = self.precision
         out = [Line(ex.seed_line(self.told, p), "dim")]
-        out += [Line(Text.assemble(*line), soft_wrap=True) for line in self.lines]
+        out += [Line(render.Folded(line)) for line in self.lines]       # fitted to the terminal
         out += [Line(line, "dim") for line in self.extra]
         out.append(Line(ex.leaf_line(self.told, p), "bold green"))
         if self.wrt is not None:

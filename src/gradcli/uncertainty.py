@@ -16,22 +16,24 @@ positive semi-definite matrix (its eigenvalues, to rounding).
 Second order. The GUM's note to 5.1.2 adds, for uncorrelated normal inputs,
 Σᵢ Σⱼ [½ (∂²f/∂xᵢ∂xⱼ)² + cᵢ ∂³f/∂xᵢ∂xⱼ²] u²(xᵢ) u²(xⱼ). Here the
 derivatives are exact (symbolic.py's tape: the gradient built as nodes, each
-row of the Hessian built from it, each ∂³f/∂xₗ∂xⱼ² one float backward pass
-over the Hessian's diagonal node), and the terms are those of the Taylor
-series to fourth order for independent inputs of any of the three
-distributions: with κ = μ₄/σ⁴ (3 normal, 9/5 uniform, 12/5 triangular) and
-μ₃ (nonzero only for a skewed triangle),
+row of the Hessian H built from it, and the third derivatives the formula
+needs, tᵢ = ∂/∂xᵢ Σⱼₖ Σⱼₖ Hⱼₖ, from one float backward pass over that sum
+built as a node), and the terms are the Taylor series to fourth order with
+Σ the inputs' covariance matrix,
 
-    var = Σ cᵢ²σᵢ² + Σᵢ [¼(κᵢ-1) Hᵢᵢ²σᵢ⁴ + cᵢHᵢᵢμ₃ᵢ + (κᵢ/3) cᵢTᵢᵢᵢσᵢ⁴]
-          + Σ_{i≠j} [½ Hᵢⱼ²σᵢ²σⱼ² + cᵢTᵢⱼⱼσᵢ²σⱼ²]
+    var = cᵀΣc + ½ tr(HΣHΣ) + (Σc)ᵀt,    mean = f + ½ tr(HΣ)
 
-which is the GUM's formula when every κ is 3. The mean moves by
-½ Σ Hᵢᵢσᵢ² (+ ⅙ Σ Tᵢᵢᵢμ₃ᵢ). ``x**2`` at x = 0±1: first order u = 0, second
-order u = √2, the exact standard deviation of a χ²₁ variable. The second
-order is not computed for correlated inputs (the formula is for
-independent ones), nor when the inputs times the nodes exceed
-``SECOND_ORDER_CELLS`` (each input costs one symbolic pass). It is
-*noticeable* when it moves u by more than ``NOTICEABLE`` (5 %) of itself.
+exact to that order for normal inputs, correlated or not (Isserlis'
+theorem), and the GUM's formula when they are independent. An independent
+uniform or triangular input adds the terms of its own moments, with
+κ = μ₄/σ⁴ (9/5 uniform, 12/5 triangular; 3 normal) and μ₃ (nonzero only for
+a skewed triangle): ¼(κ-3)Hᵢᵢ²σᵢ⁴ + cᵢHᵢᵢμ₃ + (κ/3-1)cᵢTᵢᵢᵢσᵢ⁴, and
+⅙Tᵢᵢᵢμ₃ to the mean. ``x**2`` at x = 0±1: first order u = 0, second order
+u = √2, the exact standard deviation of a χ²₁ variable. The second order is
+not computed for correlated inputs that are not normal, nor when the inputs
+times the nodes exceed ``SECOND_ORDER_CELLS`` (each input costs one
+symbolic pass: 2 s at the limit). It is *noticeable* when it moves u by
+more than ``NOTICEABLE`` (5 %) of itself.
 
 Monte Carlo (GUM Supplement 1, JCGM 101:2008). ``mc`` samples run through
 the array engine (arrays.Batch, blocks of up to ``MC_BLOCK`` points), normal
@@ -610,10 +612,9 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
     rows.sort(key=lambda row: -row.contribution)
     uncertain = set(names)
     exact = {n: leaf.data for n, leaf in graph.leaves.items() if n not in uncertain}
-    correlated = bool(r)
     so = None
     if second and names:
-        so = _second_order(graph, names, quantities, c, uy, correlated)
+        so = _second_order(graph, names, quantities, c, uy, r)
     result = samples = None
     if mc is not None:
         result, samples = _monte_carlo(graph, names, quantities, r, mc, seed, graph.value, uy, p)
@@ -644,53 +645,77 @@ def _gradients(graph: Graph, names: list[str]) -> dict[str, float]:
 
 
 def _second_order(graph: Graph, names: list[str], quantities, c: dict, uy: float,
-                  correlated: bool) -> SecondOrder:
-    if correlated:
-        return SecondOrder(None, None, False, "second order: not computed for correlated inputs "
-                                              "(the GUM's higher-order terms are for independent ones); "
-                                              "--mc checks the linearisation")
-    if len(names) * len(graph.nodes) > SECOND_ORDER_CELLS:
+                  r: dict) -> SecondOrder:
+    """The fourth-order Taylor series of the variance (see the module's
+    docstring) with Σ the inputs' covariance matrix:
+
+        var = cᵀΣc + ½ tr(HΣHΣ) + (Σc)ᵀ t,    tᵢ = ∂/∂xᵢ Σⱼₖ Σⱼₖ Hⱼₖ
+
+    exact for normal inputs, correlated or not (Isserlis' theorem); plus,
+    for each independent uniform or triangular input, the terms of its own
+    fourth and third moments. t is one float backward pass over the node
+    Σⱼₖ Σⱼₖ Hⱼₖ built on the tape; Tᵢᵢᵢ (for the non-normal inputs only) one
+    pass each."""
+    n = len(names)
+    qs = [quantities[nm] for nm in names]
+    skewed = [i for i in range(n) if qs[i].dist != "normal"]
+    if r and any(i in skewed for ij in r for i in ij):
+        return SecondOrder(None, None, False, "second order: not computed for correlated inputs that are not "
+                                              "normal; --mc checks the linearisation")
+    if n * len(graph.nodes) > SECOND_ORDER_CELLS:
         return SecondOrder(None, None, False,
-                           f"second order: not computed ({len(names):,} uncertain inputs x {len(graph.nodes):,} "
+                           f"second order: not computed ({n:,} uncertain inputs x {len(graph.nodes):,} "
                            "nodes is too many); --mc checks the linearisation")
     from .engine import backward
     from .symbolic import Tape, evaluate, live
 
+    s2 = [q.u * q.u for q in qs]
+    cov = {(i, i): s2[i] for i in range(n)}
+    for (i, j), rho in r.items():
+        cov[(i, j)] = cov[(j, i)] = rho * qs[i].u * qs[j].u
+
+    def third(node) -> list[float]:
+        """d node / d x for every input, by a float backward pass."""
+        for leaf in leaves:
+            leaf.grad = 0.0
+        if node.kind != "const":
+            backward(live(tape.nodes, [node]), node, leaves)
+        return [leaf.grad + 0.0 for leaf in leaves]
+
     try:
         tape = Tape()
         copies = tape.copy(graph)
-        leaves = [copies[graph.leaves[n].index] for n in names]
+        leaves = [copies[graph.leaves[nm].index] for nm in names]
         firsts = tape.differentiate(copies[graph.output.index], leaves)
-        seconds = [tape.differentiate(first, leaves) if first.kind != "const" else [tape.const(0.0)] * len(leaves)
+        seconds = [tape.differentiate(first, leaves) if first.kind != "const" else [tape.const(0.0)] * n
                    for first in firsts]
-        evaluate([*firsts, *(h for row in seconds for h in row)])
-        n = len(names)
+        weighted = tape.const(0.0)               # Σⱼₖ Σⱼₖ Hⱼₖ, as a node
+        for (j, k), v in cov.items():
+            weighted = tape.node("+", weighted, tape.node("*", v, seconds[j][k]))
+        evaluate([*firsts, *(h for row in seconds for h in row), weighted])
         H = [[h.data for h in row] for row in seconds]
-        T = []                   # T[j][l] = d3 f / dx_l dx_j^2
-        for j in range(n):
-            diag = seconds[j][j]
-            for leaf in leaves:
-                leaf.grad = 0.0
-            if diag.kind != "const":
-                backward(live(tape.nodes, [diag]), diag, leaves)
-            T.append([leaf.grad + 0.0 for leaf in leaves])
+        t = third(weighted)
+        diagonal = {i: third(seconds[i][i])[i] for i in skewed}     # Tᵢᵢᵢ
     except DomainError as e:
         return SecondOrder(None, None, False, f"second order: not defined here ({e.message})")
-    qs = [quantities[nm] for nm in names]
-    s2 = [q.u * q.u for q in qs]
     cs = [c[nm] for nm in names]
-    terms = [cs[i] * cs[i] * s2[i] for i in range(n)]
+    sigma_c = [math.fsum(v * cs[k] for (j, k), v in cov.items() if j == i) for i in range(n)]
+    h_sigma = {}                                # (HΣ)ᵢₖ, sparse in Σ
     for i in range(n):
+        for (j, k), v in cov.items():
+            if H[i][j]:
+                h_sigma[(i, k)] = h_sigma.get((i, k), 0.0) + H[i][j] * v
+    terms = [cs[i] * sigma_c[i] for i in range(n)]
+    terms += [0.5 * h_sigma.get((i, k), 0.0) * x for (k, i), x in h_sigma.items()]
+    terms += [sigma_c[i] * t[i] for i in range(n)]
+    for i in skewed:                            # independent, not normal: their own moments
         q = qs[i]
-        terms.append(0.25 * (q.kurtosis - 1) * H[i][i] ** 2 * s2[i] ** 2)
+        terms.append(0.25 * (q.kurtosis - 3) * H[i][i] ** 2 * s2[i] ** 2)
         terms.append(cs[i] * H[i][i] * q.skew3)
-        terms.append(q.kurtosis / 3 * cs[i] * T[i][i] * s2[i] ** 2)
-        for j in range(n):
-            if j != i:
-                terms.append(0.5 * H[i][j] ** 2 * s2[i] * s2[j] + cs[i] * T[j][i] * s2[i] * s2[j])
+        terms.append((q.kurtosis / 3 - 1) * cs[i] * diagonal[i] * s2[i] ** 2)
     var2 = math.fsum(terms)
-    mean = graph.value + math.fsum([0.5 * H[i][i] * s2[i] for i in range(n)]
-                                   + [T[i][i] * qs[i].skew3 / 6 for i in range(n)])
+    mean = graph.value + math.fsum([0.5 * H[j][k] * v for (j, k), v in cov.items()]
+                                   + [diagonal[i] * qs[i].skew3 / 6 for i in skewed])
     if not math.isfinite(var2) or var2 < 0:
         return SecondOrder(None, None, False, "second order: the fourth-order variance is negative here: "
                                               "the Taylor series is no guide; use --mc")
