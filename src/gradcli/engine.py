@@ -3,7 +3,8 @@
 A ``Value`` holds its data and grad, the op that made it and its operands in
 order. Every op comes from one table (ops.py), where the forward function,
 the chain rules, the domain and the corner sit side by side; no node keeps
-a closure.
+a closure, but one a user made the lecture's way (``out._backward =
+_backward``: an op of their own, which only ``Value.backward`` runs).
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one
