@@ -70,13 +70,14 @@ MEASURE = """async () => {
     let t = performance.now(); document.getElementById('next').click(); await painted(); steps.push(performance.now() - t);
     t = performance.now(); g.set(leaf, 0.5 + (r % 2 ? 0.01 : -0.01)); await painted(); sets.push(performance.now() - t);
   }
+  const elements = document.getElementById('graph').getElementsByTagName('*').length;
   for (let r = 0; r < 5; r++) {
     document.getElementById('zoom-step').click(); await painted();
     let t = performance.now(); document.getElementById('zoom-fit').click(); await painted(); fits.push(performance.now() - t);
   }
   document.getElementById('zoom-step').click(); await painted();
-  return {step: med(steps), set: med(sets), fit: med(fits), steps: n,
-          elements: document.getElementById('graph').getElementsByTagName('*').length};
+  const farElements = document.getElementById('graph').getElementsByTagName('*').length;
+  return {step: med(steps), set: med(sets), fit: med(fits), steps: n, elements, farElements};
 }"""
 
 
@@ -121,13 +122,13 @@ def main() -> None:
             rows.append((n, write, os.path.getsize(html), fig))
             print(f"{n:>6} nodes: write {write:.2f} s ({write / n * 1000:.2f} s per 1,000 nodes, {os.path.getsize(html) / 1e6:.2f} MB), "
                   f"first frame {fig['first']:.0f} ms, step {fig['step']:.1f} ms, set {fig['set']:.1f} ms, "
-                  f"fit {fig['fit']:.0f} ms, {fig['elements']} SVG elements at the step's view", flush=True)
+                  f"fit {fig['fit']:.0f} ms, SVG elements {fig['elements']} at the step, {fig['farElements']} at fit", flush=True)
     print()
-    print("| nodes | write page | per 1,000 nodes | page size | first frame | step | set() | fit (whole graph) | SVG elements |")
+    print("| nodes | write page | per 1,000 nodes | page size | first frame | step | set() | fit (whole graph) | SVG elements: step / fit |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for n, write, size, fig in rows:
         print(f"| {n:,} | {write:.2f} s | {write / n * 1000:.2f} s | {size / 1e6:.2f} MB | {fig['first']:.0f} ms | "
-              f"{fig['step']:.1f} ms | {fig['set']:.1f} ms | {fig['fit']:.0f} ms | {fig['elements']} |")
+              f"{fig['step']:.1f} ms | {fig['set']:.1f} ms | {fig['fit']:.0f} ms | {fig['elements']:,} / {fig['farElements']:,} |")
 
 
 if __name__ == "__main__":

@@ -225,11 +225,13 @@ def test_explain_says_how_and_why():
 def test_check_says_so():
     result = runner.invoke(app, ["check", "t = tanh(z); log(1 + t)", "z=-3"])
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == (
+    assert result.output.splitlines()[-1] == ("for accuracy: n4 = log(1 + t) at 1:14 could be written log1p(t), "
+                                              "the same function: 1 + t drops the digits of a small t")
+    assert result.output.splitlines()[-2] == (
         "for accuracy: t = tanh(z) at 1:5: dt/dz is computed as (1 + t)*2*sigmoid(-2*z), with the bits of "
         "n3 = 1 + t: the gradient is divided by n3, and the same bits here cancel their error")
     both = runner.invoke(app, ["check", "t = tanh(z); log(1 + t) - log(1 - t)", "z=-3"]).output
-    assert both.splitlines()[-1] == (
+    assert both.splitlines()[-2] == (
         "for accuracy: t = tanh(z) at 1:5: dt/dz is computed as (1 - t)*(1 + t), with the bits of "
         "n3 = 1 + t and n6 = 1 - t: the gradient is divided by n3 and n6, and the same bits here cancel "
         "their error")
@@ -302,3 +304,54 @@ def test_many_points_and_workers_compute_the_paired_bits(tmp_path):
         rows = done.stdout.splitlines()
         assert rows[0] == "value,grad_x"
         assert [float(r.split(",")[1]) for r in rows[1:]] == want
+
+
+# ------------------------------------------ what writing it otherwise would win
+
+def _exact(form, point):
+    v = {k: mpmath.mpf(x) for k, x in point.items()}
+    return {"log1p(x)": lambda: mpmath.log1p(v["x"]),
+            "softplus(x)": lambda: mpmath.log1p(mpmath.exp(v["x"])),
+            "-softplus(x)": lambda: -mpmath.log1p(mpmath.exp(v["x"])),
+            "-softplus(-z)": lambda: -mpmath.log1p(mpmath.exp(-v["z"])),
+            "hypot(a, b)": lambda: mpmath.hypot(v["a"], v["b"])}[form]()
+
+
+@pytest.mark.parametrize("program,point,written,form", [
+    ("log(1 + x)", {"x": 1e-17}, "log(1 + x)", "log1p(x)"),
+    ("log(x + 1)", {"x": 1e-17}, "log(1 + x)", "log1p(x)"),
+    ("log(1 + exp(x))", {"x": -40.0}, "log(1 + exp(x))", "softplus(x)"),
+    ("log(1 - sigmoid(x))", {"x": 36.7}, "log(1 - sigmoid(x))", "-softplus(x)"),
+    ("p = sigmoid(z)\nlog(p)", {"z": 30.0}, "log(sigmoid(z))", "-softplus(-z)"),
+    ("sqrt(a*a + b**2)", {"a": 1e-160, "b": 3e-160}, "sqrt(a*a + b*b)", "hypot(a, b)"),
+])
+def test_check_names_the_accurate_form(program, point, written, form):
+    """Each form named is the same function and keeps what the written one
+    loses at the point given: mpmath is the judge."""
+    bindings = [f"{k}={v}" for k, v in point.items()]
+    obj = json.loads(runner.invoke(app, ["check", program, *bindings, "--json"]).output)
+    assert [(b["written"], b["form"]) for b in obj["better"]] == [(written, form)]
+    mpmath.mp.dps = 60
+    exact = _exact(form, point)
+    assert ulps(gradcli.evaluate(form, **point), exact) <= 1
+    assert ulps(gradcli.evaluate(program, **point), exact) > 1000
+
+
+def test_explain_names_the_accurate_form():
+    result = runner.invoke(app, ["explain", "log(1 + x)", "x=1e-17", "--plain"])
+    assert ("    (for accuracy, write log(1 + x) as log1p(x), the same function: 1 + x drops the digits of a "
+            "small x)\n") in result.output
+    step = json.loads(runner.invoke(app, ["explain", "log(1 + x)", "x=1e-17", "--json"]).output)["steps"][0]
+    assert step["better"] == {"written": "log(1 + x)", "form": "log1p(x)", "why": "1 + x drops the digits of a small x"}
+    line = runner.invoke(app, ["check", "log(1 + x)", "x=1e-17"]).output.splitlines()[-1]
+    assert line == ("for accuracy: n3 = log(1 + x) at 1:1 could be written log1p(x), the same function: "
+                    "1 + x drops the digits of a small x")
+
+
+@pytest.mark.parametrize("program", ["log(2 + x)", "log(x)", "sqrt(a*a + b*c)", "log(exp(x))", "sqrt(a*b + b*a)",
+                                     "log(1 - tanh(x))", "sqrt(a*a - b*b)"])
+def test_no_accurate_form_where_there_is_none(program):
+    from gradcli.explain import better_forms, names
+
+    graph = structure(parse(program))
+    assert better_forms(graph, names(graph)) == {}

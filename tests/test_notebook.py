@@ -801,3 +801,12 @@ def test_library_errors_keep_their_notes_in_tracebacks():
     text = "".join(traceback.format_exception(e.value))
     assert text.rstrip("\n").endswith("InputError: format `'jpg'` is not one gradcli draws\n"
                                       "note: use one of 'svg', 'dot', 'html', 'png', 'pdf'")
+
+
+def test_a_large_program_shows_its_repr_and_how_to_draw_it():
+    program = "y = x\n" + "y = tanh(y * x + 0.5)\n" * 20
+    graph = gradcli.build(gradcli.parse(program), {"x": 0.5})
+    shown = graph._repr_mimebundle_()["text/html"]
+    assert shown.startswith(f'<div class="gradcli-value"><pre style="margin:0 0 4px 0">{html.escape(repr(graph))}</pre>')
+    assert "a graph of 81 values, too many to draw here: <code>gradcli.draw(graph)</code> is its SVG" in shown
+    assert "<svg" not in shown and "<iframe" not in shown

@@ -77,8 +77,8 @@ def browser():
 class Opened:
     """A page in the browser, with what it logged and asked for."""
 
-    def __init__(self, browser, path: Path, viewport=(1280, 800)):
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    def __init__(self, browser, path: Path, viewport=(1280, 800), **options):
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, **options)
         self.requests: list[str] = []
         self.messages: list[tuple[str, str]] = []
         self.url = path.resolve().as_uri()
@@ -528,10 +528,10 @@ def test_page_errors_on_the_command_line(tmp_path):
 
 
 @needs_browser
-def test_readme_js_lines_run_on_the_page(browser, pages):
-    """Each line of the README's ```js block, run on the page of L, gives its comment."""
-    readme = (ROOT / "README.md").read_text()
-    (block,) = re.findall(r"```js\n(.*?)```", readme, flags=re.S)
+def test_doc_js_lines_run_on_the_page(browser, pages):
+    """Each line of docs/page.md's ```js block, run on the page of L, gives its comment."""
+    doc = (ROOT / "docs" / "page.md").read_text()
+    (block,) = re.findall(r"```js\n(.*?)```", doc, flags=re.S)
     path, _ = pages["lecture_L"]
     p = Opened(browser, path)
     try:
@@ -827,6 +827,32 @@ def test_two_fingers_pinch_to_zoom(browser, pages):
             ev('pointerup', 1, cx - 70); ev('pointerup', 2, cx + 70); })()""")
         after = p.js("document.getElementById('graph').getScreenCTM().a")
         assert after > 2 * before
+        p.clean()
+    finally:
+        p.close()
+
+
+@needs_browser
+@pytest.mark.parametrize("motion", ["no-preference", "reduce"])
+def test_the_camera_moves_smoothly_unless_motion_is_reduced(browser, mlp_page, motion):
+    """A step by key glides the view over several frames; with
+    prefers-reduced-motion it jumps at once."""
+    p = Opened(browser, mlp_page[0], reduced_motion=motion)
+    try:
+        n = p.js("window.gradcli.steps()")
+        p.js("window.gradcli.step(2)")
+        # from a step near the output to one near the leaves: the camera must travel
+        frames = p.js("""async n => { const vb = () => document.getElementById('graph').getAttribute('viewBox');
+            const seen = [vb()];
+            document.dispatchEvent(new KeyboardEvent('keydown', {key: 'End', bubbles: true}));
+            for (let k = 0; k < 40; k++) { await new Promise(r => requestAnimationFrame(r)); seen.push(vb()); }
+            return seen; }""", n)
+        distinct = list(dict.fromkeys(frames))
+        if motion == "reduce":
+            assert len(distinct) == 2 and frames[1] == frames[-1]
+        else:
+            assert len(distinct) >= 5
+        assert _in_view(p, "#graph g.op.hot")
         p.clean()
     finally:
         p.close()

@@ -604,3 +604,13 @@ def test_second_order_correlated_equals_independent_reparametrised(rho, sx, sy):
     assert b.u == pytest.approx(b2.u, rel=1e-9)
     assert b.second_order.u == pytest.approx(b2.second_order.u, rel=1e-9)
     assert b.second_order.mean == pytest.approx(b2.second_order.mean, rel=1e-9, abs=1e-12)
+
+
+def test_mc_samples_do_not_depend_on_the_block_size(monkeypatch):
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    args = dict(x="1±0.1", y="U(0,1)", z="0±1", w="2±0.5", corr=[("z", "w", 0.3)], mc=10_000, seed=5)
+    first = uncertainty("x*y + z*w", **args).samples
+    monkeypatch.setattr(module, "MC_BLOCK", 777)
+    assert np.array_equal(uncertainty("x*y + z*w", **args).samples, first)

@@ -43,7 +43,7 @@ from typing import Callable, Sequence
 
 from .engine import Graph, Value, forward, reaches
 from .errors import DomainError, InputError
-from .explain import accuracy, expression, live, local, names
+from .explain import accuracy, better_forms, expression, live, local, names
 from .ops import OPS, compute, shown as shown_op
 from .render import json_number, short as _n
 
@@ -551,11 +551,23 @@ def accurate(graph: Graph) -> dict[int, str]:
     return {i: note for i, note in accuracy(graph, names(graph)).items() if flags[i]}
 
 
+def better(graph: Graph) -> dict[int, tuple[str, str, str]]:
+    """The composites the output depends on that lose digits as written
+    (``explain.better_forms``)."""
+    flags = live(graph)
+    return {i: b for i, b in better_forms(graph, names(graph)).items() if flags[i]}
+
+
 def accuracy_lines(graph: Graph) -> list[str]:
     shown = names(graph)
-    return [f"for accuracy: {shown[i]} = {expression(graph.nodes[i], shown)}"
-            f"{f' at {graph.nodes[i].pos}' if graph.nodes[i].pos else ''}: {note}"
-            for i, note in accurate(graph).items()]
+
+    def at(i: int) -> str:
+        return f" at {graph.nodes[i].pos}" if graph.nodes[i].pos else ""
+
+    return ([f"for accuracy: {shown[i]} = {expression(graph.nodes[i], shown)}{at(i)}: {note}"
+             for i, note in accurate(graph).items()]
+            + [f"for accuracy: {shown[i]} = {written}{at(i)} could be written {form}, the same function: {why}"
+               for i, (written, form, why) in better(graph).items()])
 
 
 def as_json(report: Report, graph: Graph) -> str:
@@ -586,4 +598,6 @@ def as_json(report: Report, graph: Graph) -> str:
         } for k in report.kinks],
         "accuracy": [{"node": f"n{i}", "name": shown[i], "op": shown_op(graph.nodes[i].op), "note": note}
                      for i, note in accurate(graph).items()],
+        "better": [{"node": f"n{i}", "name": shown[i], "written": written, "form": form, "why": why}
+                   for i, (written, form, why) in better(graph).items()],
     })

@@ -3,7 +3,8 @@
 A ``Value`` holds its data and grad, the op that made it and its operands in
 order. Every op comes from one table (ops.py), where the forward function,
 the chain rules, the domain and the corner sit side by side; no node keeps
-a closure.
+a closure, but one a user made the lecture's way (``out._backward =
+_backward``: an op of their own, which only ``Value.backward`` runs).
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one
@@ -210,13 +211,17 @@ class Value:
         """
         nodes = topological_order(self)
         subtracts = again = False
+        ops, splits = OPS, _MICROGRAD_SPLITS
         for node in nodes:      # before any grad changes: an op only the user knows needs its step
-            if node.children:
-                if node.backstep is None and _opaque(node):
-                    raise _no_step(node)
-                if node.grad and node is not self:
-                    again = True
-                if node.op in _MICROGRAD_SPLITS:
+            children = node.children
+            if children:
+                if node.backstep is None:
+                    entry = ops.get(node.op)
+                    if entry is None or entry.arity != len(children):
+                        raise _no_step(node)
+                if node.grad:
+                    again = again or node is not self
+                if node.op in splits:
                     subtracts = True
         if again and subtracts:
             import warnings

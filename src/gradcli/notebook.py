@@ -1,13 +1,19 @@
-"""Jupyter: graphs that draw themselves, and the ``%%gradcli`` cell magic.
+"""Jupyter: values that show their number and their graph, and the
+``%%gradcli`` cell magic. A front end: it imports the passes and, lazily,
+the command line; nothing below imports it (the engine's ``DISPLAY`` hook
+is set from above, by ``gradcli/__init__.py``).
 
 A ``Value`` (a graph built by hand, micrograd style) and a ``Graph`` (a
-built program) display as their graph, data and grad on every node, as
-``gradcli graph`` draws a program: SVG when Graphviz's ``dot`` is on PATH,
-otherwise the live page (page.py) in a sandboxed frame. A Value
-is drawn as it is (grads of 0 until ``backward()``); a Graph with its
-gradients, as ``gradcli graph`` draws it. A picture that Graphviz would take
-long to lay out (``draw.layout_warning``) is cut to the ``DISPLAY_NODES``
-value nodes nearest the output, and says so.
+built program) show their repr first, the number a reader looks for
+(``Value(data=4.84, grad=0.0)``), and below it their graph, data and grad
+on every node, as ``gradcli graph`` draws a program: Graphviz's SVG inline
+when ``dot`` is on PATH, otherwise the live page (page.py) in a sandboxed
+frame. A Value is drawn as it is (grads of 0 until ``backward()``); a Graph
+with its gradients. Past ``DISPLAY_NODES`` values (a net's loss has
+hundreds) one line says how to draw the graph instead: the lecture's
+notebook, run, is about 280 kB (micrograd's, with its pictures, 1.4 MB;
+gradcli's drawing every loss, 11 MB). A picture wider than the output is
+scaled to fit down to ``MIN_SCALE``, then scrolls.
 
 ``%load_ext gradcli`` adds the magic, as a cell magic and a line magic::
 
@@ -24,8 +30,10 @@ computed (``result.value``, ``result.grad``, ``result.graph``, ...), so the
 next cell can use ``_``. The line magic takes a whole command line:
 ``r = %gradcli grad "x**2" x=3``.
 
-A command that fails raises ``CellError``, whose message is exactly what the
-command line prints on standard error (no traceback in the notebook).
+A command that fails, or a line that names no command or a misspelt one,
+raises ``CellError``, whose message is exactly what the command line prints
+on standard error, notes and "did you mean" kept (no traceback in the
+notebook: IPython shows ``_render_traceback_``).
 Warnings go to the cell's standard error. Nothing is written outside the
 files a command names (``-o``).
 """

@@ -37,7 +37,7 @@ by the user's names are prototype-free (a leaf may be called
 Size and time (bench/page_bench.py, this machine's 2 shared cores, an
 unrolled tanh MLP): writing is linear, 0.5 to 1 s per 1,000 program nodes
 (the layout is most of it), about 470 bytes per node; in headless
-Chromium the first frame of a 9,691-node page is painted after 0.7 s and
+Chromium the first frame of a 9,691-node page is painted after 0.4 to 0.7 s and
 a step takes two frames (35 to 40 ms) at 100, 1,000 and 10,000 nodes.
 """
 
