@@ -302,9 +302,8 @@ def load(program, file, bindings, output, source):
     with long_work(len(source.text)) as stage:
         tree = parse(source.text)
         stage("building and running")
-        graph = build(tree, inputs, output)
-    warn_likely_mistakes(source)
-    return graph
+        warn_likely_mistakes(source)
+        return build(tree, inputs, output)
 
 
 # A word on standard error (a terminal) when reading and building a program
