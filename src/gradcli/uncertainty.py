@@ -957,5 +957,5 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
     return propagate(graph, quantities, pairs, k, mc, seed, p=p)
 
 
-__all__ = ["Quantity", "Budget", "Row", "SecondOrder", "MonteCarlo", "parse_quantity", "parse_quantities",
-           "parse_correlation", "propagate", "uncertainty", "build"]
+__all__ = ["Budget", "MonteCarlo", "Quantity", "Row", "SecondOrder", "histogram_svg", "parse_correlation",
+           "parse_quantities", "parse_quantity", "propagate", "uncertainty"]
