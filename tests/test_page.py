@@ -528,10 +528,10 @@ def test_page_errors_on_the_command_line(tmp_path):
 
 
 @needs_browser
-def test_readme_js_lines_run_on_the_page(browser, pages):
-    """Each line of the README's ```js block, run on the page of L, gives its comment."""
-    readme = (ROOT / "README.md").read_text()
-    (block,) = re.findall(r"```js\n(.*?)```", readme, flags=re.S)
+def test_doc_js_lines_run_on_the_page(browser, pages):
+    """Each line of docs/page.md's ```js block, run on the page of L, gives its comment."""
+    doc = (ROOT / "docs" / "page.md").read_text()
+    (block,) = re.findall(r"```js\n(.*?)```", doc, flags=re.S)
     path, _ = pages["lecture_L"]
     p = Opened(browser, path)
     try:

@@ -170,7 +170,9 @@ class _Gradcli(TyperGroup):
         try:
             with redirect_stdout(sys.stderr) if alone else nullcontext():   # its help is its usage
                 rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError:          # `gradcli` alone, not on a terminal: the help, on stderr
+        except NoArgsIsHelpError as e:     # `gradcli` alone, not on a terminal: the help, on stderr
+            if e.format_message():
+                sys.stderr.write(e.format_message().rstrip("\n") + "\n")
             raise SystemExit(2) from None
         except ClickException as e:
             from .cli_common import _fail
