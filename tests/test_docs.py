@@ -223,22 +223,6 @@ def test_notebook_page_magic_cells_and_error_text():
     assert e.value.message == shown.rstrip("\n")
 
 
-# ------------------------------------------------------- docs/repl.md (issue 28)
-
-REPL_PAGE = (ROOT / "docs" / "repl.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("command,expected", console_examples(REPL_PAGE),
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_repl_page_console_example(command, expected, workdir):
-    result = shell(command, cwd=workdir)
-    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
-
-
-def test_repl_page_has_console_examples():
-    assert len(console_examples(REPL_PAGE)) >= 2       # the session at a terminal: tests/test_repl.py
-
-
 # ------------------------------------------------- docs/page.md (issue 23)
 
 PAGE_DOC = (ROOT / "docs" / "page.md").read_text(encoding="utf-8")

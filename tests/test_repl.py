@@ -425,12 +425,24 @@ def test_ctrl_c_cancels_the_line_and_history_comes_back(tmp_path):
     t.line("x * 2")
     t.expect("6.0")
     t.prompt()
+    t.line("y = (x - 1)**2")
+    t.prompt()
+    t.line(":descend --steps 100000000 --lr 0.000001")      # long: Ctrl-C stops it, not the session
+    t.expect("/100000000")                      # its progress bar: the command runs
+    t.child.sendintr()
+    t.prompt()
+    t.line("y")
+    t.expect("4.0")
+    t.prompt()
     assert t.close() == 0
+    assert "Traceback" not in "\n".join(t.lines())
     t = Terminal(tmp_path)                      # a new session: the history is there
     t.prompt()
     t.child.send("\x1b[A")                      # Up: the last line
+    t.expect("> y")
+    t.child.send("\x1b[A\x1b[A\x1b[A")            # and further back
+    t.expect("> x * 2")
     t.child.send("\r")
-    t.expect("x * 2")
     t.expect("missing input")                   # the new session has no x
     t.prompt()
     assert t.close() == 0
@@ -503,3 +515,16 @@ def test_the_session_in_the_docs_is_what_the_screen_shows(tmp_path):
     while screen and not screen[-1]:
         screen.pop()
     assert screen == shown and shown[-1] == ">"
+
+
+def test_a_bug_is_said_plainly_and_the_session_goes_on(monkeypatch, capsys):
+    s = Session(["y = a"], {"a": 1.0})
+
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Session, "_show", broken)
+    assert repl._run(s, ":show") == 70
+    err = capsys.readouterr().err
+    assert err.startswith("internal error: RuntimeError: boom") and "Traceback" not in err
+    assert repl._run(s, "y") == 0 and capsys.readouterr().out == "1.0\n"

@@ -805,11 +805,28 @@ def main(program: Optional[str] = None, bindings: Optional[Dict[str, float]] = N
         except EOFError:
             return 0                     # Ctrl-D
         try:
-            session.run(text)
+            _run(session, text)
         except Quit:
             return 0
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
+
+
+def _run(session: Session, text: str) -> int:
+    """One input; a bug is said as the command line says it (never a
+    traceback), and the session goes on."""
+    try:
+        return session.run(text)
+    except (Quit, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        from .cli_common import _internal
+
+        try:
+            _internal(e)
+        except SystemExit as exit:
+            return exit.code if isinstance(exit.code, int) else 1
+        return 1
 
 
 def _lines(session: Session) -> int:
@@ -817,7 +834,7 @@ def _lines(session: Session) -> int:
     status = 0
     for line in sys.stdin:
         try:
-            code = session.run(line)
+            code = _run(session, line)
         except Quit:
             break
         if code:
