@@ -614,3 +614,10 @@ def test_mc_samples_do_not_depend_on_the_block_size(monkeypatch):
     first = uncertainty("x*y + z*w", **args).samples
     monkeypatch.setattr(module, "MC_BLOCK", 777)
     assert np.array_equal(uncertainty("x*y + z*w", **args).samples, first)
+
+
+def test_star_import_names_exist():
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    assert all(hasattr(module, name) for name in module.__all__)

@@ -28,8 +28,7 @@ import math
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .build import bind
-from .engine import Graph, Value, paused_gc, require_ops
+from .engine import Graph, Value, bind, paused_gc, require_ops
 from .errors import DomainError, InputError, printable
 from .ops import OPS, FloatMath
 

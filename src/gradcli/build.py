@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from .engine import Graph, Value, names_note, paused_gc, resolve  # noqa: F401 - resolve, names_note: used from here too
+from .engine import Graph, Value, bind, names_note, paused_gc, resolve  # noqa: F401 - bind, resolve, names_note: used from here too
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
 from .ops import BINARY, FUNCTIONS, OPS, PAIRED, shown
@@ -22,7 +22,6 @@ from .syntax import NAME, NUMBER, Assign, Binary, Call, Expr, Name, Num, Program
 # A NAME=VALUE value: a number of the language with an optional sign.
 VALUE_RE = re.compile(rf"[+-]?{NUMBER}")
 NAME_RE = re.compile(NAME)
-SUGGESTED = 5   # missing inputs that get a "did you mean" note
 
 
 class _Builder:
@@ -225,65 +224,6 @@ def complements(nodes: Sequence[Value]) -> dict[int, list[Value]]:
             found.setdefault(inner.index, []).append(node)
     return found
 
-
-def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> None:
-    """Give the leaves their values: every input must be bound (unless not
-    ``complete``); a binding overrides a leaf's default; binding anything
-    else is an error."""
-    for name, value in inputs.items():
-        leaf = graph.leaves.get(name)
-        if leaf is None:
-            if name in graph.names:
-                what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
-            else:
-                what = f"`{printable(name)}` is not a name in the program"
-            raise InputError(what, notes=did_you_mean(name, graph.leaves) or names_note(graph.leaves, "leaves"))
-        leaf.data = _number(name, value)
-    missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
-    if missing and complete:
-        raise _missing(graph, missing)
-
-
-SHOWN_MISSING = 5   # a program with 798 inputs names the first few and the count
-
-
-def _missing(graph: Graph, missing: list[Value]) -> InputError:
-    """The error for missing inputs: every name when there are a few; the
-    first ``SHOWN_MISSING`` and the count when there are more."""
-    from .hints import missing_inputs
-
-    shown = missing[:SHOWN_MISSING]
-    more = len(missing) - len(shown)
-    names = words([f"`{leaf.label}`" for leaf in shown] + ([f"{more:,} more"] if more else []))
-    s = "s" if len(missing) > 1 else ""
-    notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
-    give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
-    notes.append(f"give {give} after the program")
-    absent = {id(leaf) for leaf in missing}
-    known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
-    # suggestions for the first few only: each one compares a name with
-    # every known name, so one per missing input made 2,000 of them take 47 s
-    for leaf in shown[:SUGGESTED]:
-        notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
-    notes += missing_inputs([leaf.label for leaf in missing])
-    return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
-
-
-def _number(name: str, value: object) -> float:
-    """A leaf's value from Python code: a real, finite number (a str, None,
-    an int too large for a float, inf or nan is an InputError, as on the
-    command line)."""
-    if isinstance(value, (str, bytes)):
-        raise InputError(f"`{printable(name)}`: {printable(repr(value)[:40])} is not a number")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except OverflowError:
-        raise InputError(f"`{printable(name)}`: the value is too large for a float") from None
-    except (TypeError, ValueError):
-        raise InputError(f"`{printable(name)}`: a {type(value).__name__} is not a number") from None
-    if not math.isfinite(number):
-        raise InputError(f"`{printable(name)}`: {number!r} is not a finite number")
-    return number
 
 
 def parse_binding(text: str) -> tuple[str, float]:

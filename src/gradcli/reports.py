@@ -306,12 +306,12 @@ class Histogram:
     def __init__(self, budget):
         self.budget = budget
 
-    def lines(self, width: int) -> list[tuple[str, str, str]]:
-        """(label, bar, rest) per bin; bar and rest together fill the bar's width."""
+    def lines(self, width: int) -> list[tuple[str, str]]:
+        """(label, bar) per bin: the bin's middle, its bar and the normal's mark."""
         import math
 
         b = self.budget
-        edges, counts, below, above = b.mc.histogram
+        edges, counts = b.mc.histogram[:2]
         labels = [f"{(lo + hi) / 2:.4g}" for lo, hi in zip(edges, edges[1:])]
         room = max(8, width - max(map(len, labels)) - 3)
         expected = []
@@ -330,7 +330,7 @@ class Histogram:
             if mark >= 0:
                 cells[mark] = "│" if cells[mark] == " " else "┃"
             text = "".join(cells).rstrip()
-            out.append((label, text, ""))
+            out.append((label, text))
         return out
 
     def __rich_console__(self, console, options):
@@ -338,10 +338,10 @@ class Histogram:
 
         b = self.budget
         rows = self.lines(options.max_width)
-        width = max(len(label) for label, _, _ in rows)
-        edges, counts, below, above = b.mc.histogram
+        width = max(len(label) for label, _ in rows)
+        edges, _, below, above = b.mc.histogram
         yield Text(f"{'':>{width}}  samples: █   GUM normal: │", style="dim")
-        for label, bar, _ in rows:
+        for label, bar in rows:
             line = Text(f"{label:>{width}}  ", style="cyan")
             for ch in bar:
                 line.append(ch, style="yellow" if ch in "│┃" else "blue")

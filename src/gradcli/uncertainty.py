@@ -41,10 +41,13 @@ by default, ``U(a,b)`` uniform, ``T(a,b)`` or ``T(a,c,b)`` triangular,
 correlated normals through the covariance's eigenvectors. The result: mean,
 standard deviation, the probabilistically symmetric 95 % coverage interval
 (quantiles 2.5 % and 97.5 %; ``-p`` another probability), a histogram, and
-the Supplement's validation
-(8.2): with u(y) written to two significant digits as c·10ˡ, δ = ½·10ˡ; the
-GUM interval y ± 1.96·u(y) agrees when both ends are within δ of the Monte
-Carlo ones. Samples outside the program's domain (a negative under
+the Supplement's validation (8.2): with u(y) written to two significant
+digits as c·10ˡ, δ = ½·10ˡ; the GUM interval y ± 1.96·u(y) agrees when
+both ends are within δ of the Monte Carlo ones. The verdict is
+*conclusive* when Monte Carlo's ends are themselves known to δ (twice
+their standard error, from the order statistics, within δ: the
+Supplement's 7.9), or when the GUM is off by more than δ plus that noise;
+else it says to take more samples. Samples outside the program's domain (a negative under
 ``sqrt``) are counted and reported with the float engine's error at the
 first of them; the statistics are of the other samples.
 
@@ -608,8 +611,8 @@ def propagate(graph: Graph, quantities: Mapping[str, Quantity],
         part[j] += half
     var = math.fsum([x * x for x in cu] + [2 * rho * cu[i] * cu[j] for (i, j), rho in r.items()])
     uy = math.sqrt(max(var, 0.0))
-    rows = [Row(n, quantities[n].value, ui, c[n], abs(x), (p / var) if var > 0 else 0.0,
-                quantities[n].dist, quantities[n].text) for n, ui, x, p in zip(names, u, cu, part)]
+    rows = [Row(n, quantities[n].value, ui, c[n], abs(x), (mine / var) if var > 0 else 0.0,
+                quantities[n].dist, quantities[n].text) for n, ui, x, mine in zip(names, u, cu, part)]
     rows.sort(key=lambda row: -row.contribution)
     uncertain = set(names)
     exact = {n: leaf.data for n, leaf in graph.leaves.items() if n not in uncertain}
@@ -954,5 +957,5 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
     return propagate(graph, quantities, pairs, k, mc, seed, p=p)
 
 
-__all__ = ["Quantity", "Budget", "Row", "SecondOrder", "MonteCarlo", "parse_quantity", "parse_quantities",
-           "parse_correlation", "propagate", "uncertainty", "build"]
+__all__ = ["Budget", "MonteCarlo", "Quantity", "Row", "SecondOrder", "histogram_svg", "parse_correlation",
+           "parse_quantities", "parse_quantity", "propagate", "uncertainty"]
