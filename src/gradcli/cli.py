@@ -692,18 +692,26 @@ def descend_(
             raise InputError("--log - and --json both write to standard output: give the log a file")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
-        hooks = []
-        with ExitStack() as stack:
-            held = _held_log(stack) if log == "-" else None
-            if log is not None:
-                hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
-            advance = stack.enter_context(_progress(steps))
-            if advance is not None:
-                hooks.append(advance)
-            result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
-            if held is not None:        # the log is standard output; its last row has the final values
-                _print_held(held)
+        reached: list = []                  # the last step and loss, for Ctrl-C
+
+        def last(k, loss, values) -> None:
+            reached[:] = [k, loss, values]
+
+        hooks = [last]
+        try:
+            with ExitStack() as stack:
+                held = _held_log(stack) if log == "-" else None
+                if log is not None:
+                    hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
+                advance = stack.enter_context(_progress(steps))
+                if advance is not None:
+                    hooks.append(advance)
+                result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+                if held is not None:        # the log is standard output; its last row has the final values
+                    _print_held(held)
+        except KeyboardInterrupt:
+            _interrupted_descent(reached, steps, names)
         _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
@@ -729,6 +737,20 @@ def _print_held(held) -> None:
     held.seek(0)
     shutil.copyfileobj(held, sys.stdout, 1 << 16)
     sys.stdout.flush()
+
+
+def _interrupted_descent(reached: list, steps: int, names) -> None:
+    """Ctrl-C during ``descend``: one short line with the step and loss
+    reached and where the parameters were, then exit 130 (the contract's
+    status for Ctrl-C; ``--log FILE`` keeps what was there before)."""
+    from .cli_common import _fail
+    from .render import short
+
+    if not reached:
+        _fail("", 130)
+    k, loss, values = reached
+    at = " ".join(f"{name}={short(v)}" for name, v in zip(names, values))
+    _fail(f"interrupted at step {k:,} of {steps:,}: loss {short(loss)}" + (f", at {at}" if at else ""), 130)
 
 
 @contextmanager

@@ -299,9 +299,72 @@ def load(program, file, bindings, output, source):
     from .parse import parse
 
     inputs = parse_bindings(read_program(program, file, bindings, source))
-    tree = parse(source.text)
-    warn_likely_mistakes(source)
-    return build(tree, inputs, output)
+    with long_work(len(source.text)) as stage:
+        tree = parse(source.text)
+        stage("building and running")
+        warn_likely_mistakes(source)
+        return build(tree, inputs, output)
+
+
+# A word on standard error (a terminal) when reading and building a program
+# takes longer than this many seconds (GRADCLI_PROGRESS_AFTER sets it; the
+# tests set 0): a 10^6-node program takes about 10 s, silent before.
+PROGRESS_AFTER = 1.0
+
+
+@contextmanager
+def long_work(size: int) -> Iterator[Callable[[str], None]]:
+    """Yields ``stage(words)``. When standard error is a terminal and the
+    work is not done within PROGRESS_AFTER seconds, a status line says what
+    is being done and for how long (``gradcli: parsing 12.3 MB... 2 s``),
+    rewritten every half second, and erased once the work is done: what
+    follows on the terminal is as it always was."""
+    import threading
+    import time
+
+    try:
+        on_terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        on_terminal = False
+    state = {"what": "parsing"}
+    if not on_terminal:
+        yield lambda what: state.update(what=what)
+        return
+    try:
+        after = float(os.environ.get("GRADCLI_PROGRESS_AFTER", PROGRESS_AFTER))
+    except ValueError:
+        after = PROGRESS_AFTER
+    done = threading.Event()
+    shown = threading.Event()
+    begun = time.monotonic()
+    amount = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} characters"
+
+    def tell() -> None:
+        if done.wait(after):
+            return
+        while not done.is_set():
+            try:
+                sys.stderr.write(f"\r\x1b[Kgradcli: {state['what']} the program ({amount})... "
+                                 f"{time.monotonic() - begun:.0f} s")
+                sys.stderr.flush()
+                shown.set()
+            except (OSError, ValueError):
+                return
+            done.wait(0.5)
+
+    teller = threading.Thread(target=tell, daemon=True)
+    teller.start()
+    try:
+        yield lambda what: state.update(what=what)
+    finally:
+        done.set()
+        teller.join()
+        if shown.is_set():
+            try:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
 
 
 def warn_likely_mistakes(source: Source) -> None:
