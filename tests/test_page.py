@@ -856,3 +856,41 @@ def test_the_camera_moves_smoothly_unless_motion_is_reduced(browser, mlp_page, m
         p.clean()
     finally:
         p.close()
+
+
+CROSSINGS = """(() => {
+  // samples every 6 px along each edge; counts the edges that pass inside a box not their own
+  const G = JSON.parse(document.getElementById('gradcli-data').textContent).geo;
+  const NB = G.b.length / 7, NE = G.e.length / 10;
+  const p = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  document.getElementById('graph').append(p);
+  let bad = 0;
+  for (let e = 0; e < NE; e++) {
+    const u = G.e[e * 10], v = G.e[e * 10 + 1];
+    p.setAttribute('d', G.d[e]);
+    const L = p.getTotalLength();
+    outer: for (let t = 4; t < L - 4; t += 6) {
+      const q = p.getPointAtLength(t);
+      for (let b = 0; b < NB; b++) {
+        const o = b * 7;
+        if (b !== u && b !== v && q.x > G.b[o + 2] + 2 && q.x < G.b[o + 2] + G.b[o + 4] - 2 &&
+            q.y > G.b[o + 3] + 2 && q.y < G.b[o + 3] + G.b[o + 5] - 2) { bad++; break outer; }
+      }
+    }
+  }
+  p.remove();
+  return [NE, bad];
+})()"""
+
+
+@needs_browser
+@pytest.mark.parametrize("name", ["lecture_L", "neuron", "micrograd_readme", "mlp"])
+def test_edges_go_around_the_boxes(browser, pages, mlp_page, name):
+    """No edge passes through a box other than the two it joins."""
+    path = mlp_page[0] if name == "mlp" else pages[name][0]
+    p = Opened(browser, path)
+    try:
+        edges, bad = p.js(CROSSINGS)
+        assert edges >= 9 and bad == 0
+    finally:
+        p.close()

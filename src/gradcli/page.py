@@ -187,12 +187,11 @@ def _separate(edges: list[tuple[int, int, str]], routes: list[list[tuple[float, 
         for j, k in enumerate(ks):
             off = (j - (len(ks) - 1) / 2) * 12.0
             pts = routes[k]
-            routes[k] = ([(pts[0][0], pts[0][1] + off)] +
-                         [(x, y + 2 * off) for x, y in pts[1:-1]] +
-                         [(pts[-1][0], pts[-1][1] + off)])
-            if len(pts) == 2:      # a bow in the middle
-                (x0, y0), (x1, y1) = routes[k]
-                routes[k] = [(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2 + off), (x1, y1)]
+            (x0, y0), (x1, y1) = pts[0], pts[-1]
+            if len(pts) == 4:      # adjacent columns: a bow through the gap
+                routes[k] = [(x0, y0 + off), ((pts[1][0] + pts[2][0]) / 2, (y0 + y1) / 2 + 2 * off), (x1, y1 + off)]
+            else:
+                routes[k] = [(x0, y0 + off)] + [(x, y + 2 * off) for x, y in pts[1:-1]] + [(x1, y1 + off)]
 
 
 def geometry(pic: Picture, precision: int, shown_grads: dict[int, float]) -> dict:
