@@ -177,6 +177,11 @@ def _output(out: Optional[str]):
 
     with tempfile.SpooledTemporaryFile(1 << 23, "w+b") as spool:
         yield _Held(spool)
+        if not sys.stdout.isatty():
+            # Every point is done: the results go out whole. A Ctrl-C now
+            # would leave half of them in a pipe or file with status 130
+            # (a terminal, where that harms nothing, can still stop them).
+            finished()
         spool.seek(0)
         sys.stdout.flush()
         shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)

@@ -1279,16 +1279,42 @@ class Sink:
                 arrays.append(column if column.type == want else column.cast(want))
             return pa.record_batch(arrays + list(payload.columns), schema=self._schema)
         text = b"".join(payload) if isinstance(payload, list) else bytes(payload)
-        rows = text.split(b"\n")
+        rows = text.decode("ascii").split("\n")       # numbers, and JSON's escaped messages: ASCII
+        rows.pop()
         values = [column.to_pylist() if hasattr(column, "to_pylist") else column for column in extras]
         if self.fmt == "csv":
-            cells = [[_csv_cell(v) for v in column] for column in values]
-            heads = [(",".join(row) + ",").encode() for row in zip(*cells)]
-            return b"".join(h + r + b"\n" for h, r in zip(heads, rows))
-        keys = [json.dumps(name, ensure_ascii=False) + ": " for name, _ in self.extras]
-        cells = [[k + _json_value(v) for v in column] for k, column in zip(keys, values)]
-        heads = [("{" + ", ".join(row) + ", ").encode() for row in zip(*cells)]
-        return b"".join(h + r[1:] + b"\n" for h, r in zip(heads, rows))
+            cells = [_csv_column(column) for column in values]
+            heads = cells[0] if len(cells) == 1 else list(map(",".join, zip(*cells)))
+            lines = [f"{h},{r}" for h, r in zip(heads, rows)]
+        else:
+            keys = [json.dumps(name, ensure_ascii=False) + ": " for name, _ in self.extras]
+            cells = [[k + v for v in _json_column(column)] for k, column in zip(keys, values)]
+            heads = cells[0] if len(cells) == 1 else list(map(", ".join, zip(*cells)))
+            lines = [f"{{{h}, {r[1:]}" for h, r in zip(heads, rows)]
+        lines.append("")
+        return "\n".join(lines).encode()
+
+
+_QUOTED = re.compile('[,"\r\n]')
+
+
+def _csv_column(values: list) -> list:
+    """A column of extra values as CSV cells: text with nothing to quote,
+    and integers, at C speed; anything else value by value (_csv_cell)."""
+    kinds = set(map(type, values))
+    if kinds == {str} and not _QUOTED.search("\0".join(values)):
+        return values
+    if kinds == {int}:
+        return list(map(str, values))
+    return [_csv_cell(v) for v in values]
+
+
+def _json_column(values: list) -> list:
+    kinds = set(map(type, values))
+    if kinds <= {str, int}:
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return list(map(dumps, values)) if str in kinds else list(map(str, values))
+    return [_json_value(v) for v in values]
 
 
 def _csv_cell(value) -> str:
