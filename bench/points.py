@@ -9,7 +9,8 @@ wall time, and CPU time: user + system), with peak RSS from ``wait4``:
 
 - the lecture's neuron (examples/neuron.grad: value and 5 gradients) and
   the 193-node MLP of workloads.small_mlp (value and 71 gradients);
-- CSV -> CSV, Parquet -> Parquet and JSON lines -> JSON lines (Polars
+- CSV -> CSV (also with an id and a label column carried into the
+  results), Parquet -> Parquet and JSON lines -> JSON lines (Polars
   writes flat objects, gradcli ``{"value": .., "grad": {..}}``); gradcli
   with ``--jobs 1`` and ``2``,
   and CSV -> CSV without the ``data`` extra (bench/bare.py hides pyarrow
@@ -80,6 +81,11 @@ def make_points(d: Path, name: str, names: list, n: int, seed: int) -> None:
         for start in range(0, n, 100_000):
             part = table.slice(start, 100_000)
             f.write(float_lines([c.to_numpy() for c in part.columns]))
+    with open(d / f"{name}.csv", "rb") as f, open(d / f"{name}.extra.csv", "wb") as g:
+        # The same points with an id and a label: extra columns, carried into the results.
+        g.write(b"id," + f.readline().rstrip(b"\n") + b",label\n")
+        for i, line in enumerate(f):
+            g.write(b"%d,%s,row%d\n" % (i, line.rstrip(b"\n"), i % 10))
     with open(d / f"{name}.jsonl", "wb") as f:
         for start in range(0, n, 100_000):
             part = table.slice(start, 100_000)
@@ -126,12 +132,15 @@ def main() -> None:
         ]
         print(f"load average at the start: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores\n")
         for name, program, names, n, script in workloads_:
-            if not all((d / f"{name}.{ext}").exists() for ext in ("csv", "parquet", "jsonl")):
+            if not all((d / f"{name}.{ext}").exists() for ext in ("csv", "parquet", "jsonl", "extra.csv")):
                 make_points(d, name, names, n, seed=1)
             cases = {
                 "polars csv->csv": [PY, script, d / f"{name}.csv", d / f"{name}.polars.csv"],
                 "gradcli csv->csv": [*GRADCLI, "grad", "-f", program, "--at", d / f"{name}.csv",
                                      "-o", d / f"{name}.gradcli.csv"],
+                "gradcli csv->csv, an id and a label carried": [
+                    *GRADCLI, "grad", "-f", program, "--at", d / f"{name}.extra.csv",
+                    "-o", d / f"{name}.extra.out.csv"],
                 "gradcli csv->csv --jobs 2": [*GRADCLI, "grad", "-f", program, "--at", d / f"{name}.csv",
                                               "-o", d / f"{name}.gradcli2.csv", "--jobs", "2"],
                 "gradcli csv->csv, no extras (no pyarrow, no orjson)": [

@@ -54,10 +54,10 @@ def page_picture() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--headless", "--disable-gpu"])
-            tab = browser.new_page(viewport={"width": 1280, "height": 560})
+            tab = browser.new_page(viewport={"width": 1280, "height": 640})
             tab.goto(page.as_uri())
-            tab.evaluate("window.gradcli.step(2)")
-            tab.hover("#n4")
+            tab.evaluate("window.gradcli.step(3)")     # d = e + c: dL/de = dL/dd · dd/de = (-2) · 1 = -2
+            tab.wait_for_timeout(300)
             tab.screenshot(path=str(ROOT / "docs" / "page.png"))
             browser.close()
     print("wrote docs/page.png")

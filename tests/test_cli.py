@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -331,3 +332,86 @@ def test_subprocess_broken_pipe_is_quiet():
 def test_table_marks_a_leaf_that_is_the_output():
     out = ok("grad", "y = 3", "--table")
     assert any(line.split() == ["n0", "y", "leaf,", "output", "3", "1"] for line in out.splitlines())
+
+
+# ---------------------------------- a long line is echoed around the caret (issue 25)
+
+def test_a_long_line_is_clipped_around_the_caret():
+    program = " + ".join(f"x{i}" for i in range(300)) + " + ) + y"
+    err = fails(2, "eval", program)
+    lines = err.splitlines()
+    assert lines[0] == "syntax error: expected a number, a name, `(` or a sign, found `)`"
+    echoed, caret = lines[3], lines[4]
+    assert echoed.startswith("1 | …") and echoed.endswith(" + ) + y") and len(echoed) <= 4 + 101
+    assert echoed[caret.index("^")] == ")" and caret.count("^") == 1
+    assert len(err) < 400
+
+
+def test_a_long_line_ending_in_the_error_shows_its_end():
+    program = " + ".join(f"x{i}" for i in range(40)) + " +"
+    lines = fails(2, "eval", program).splitlines()
+    assert lines[3].endswith("x38 + x39 +") and lines[3].startswith("1 | …")
+    assert lines[4].index("^") == len(lines[3])          # the caret just past the end
+
+
+def test_a_short_line_is_echoed_whole():
+    assert fails(2, "eval", "a + ) + b").splitlines()[3:5] == ["1 | a + ) + b", "  |     ^"]
+
+
+def test_force_color_colours_errors_in_a_pipe():
+    r = proc("eval", "a +", env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert r.stderr.startswith("\x1b[1;31msyntax error\x1b[0m")
+    r = proc("eval", "a +", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert r.stderr.startswith("syntax error:")
+
+
+# --------------------------------------- a word on long work (issue 25, item 7)
+
+def _accumulator(statements: int) -> str:
+    return "x = 0.5\nacc = 0\n" + "".join(f"acc += x*{k % 7 + 1}\n" for k in range(statements))
+
+
+def test_a_long_build_says_what_it_is_doing_on_a_terminal(tmp_path):
+    """GRADCLI_PROGRESS_AFTER=0: the status line from the start (1 s by
+    default), erased before the output, in a real pty."""
+    pexpect = pytest.importorskip("pexpect")
+    program = tmp_path / "acc.grad"
+    program.write_text(_accumulator(20000))
+    env = {**os.environ, "GRADCLI_PROGRESS_AFTER": "0", "NO_COLOR": "1", "TERM": "xterm"}
+    child = pexpect.spawn(gradcli_exe(), ["eval", "-f", str(program), "--plain"], env=env, dimensions=(24, 80),
+                          encoding="utf-8", timeout=120)
+    child.expect(pexpect.EOF)
+    child.close()
+    shown = child.before
+    assert child.exitstatus == 0
+    assert re.search(r"\r\x1b\[Kgradcli: (parsing|building and running) the program \(0\.\d MB\)\.\.\. \d+ s", shown)
+    assert shown.endswith("\r\x1b[K39998.5\r\n")          # erased, then the output as ever
+
+
+def test_no_word_on_long_work_when_standard_error_is_not_a_terminal(tmp_path):
+    program = tmp_path / "acc.grad"
+    program.write_text(_accumulator(20000))
+    r = proc("eval", "-f", str(program), env={"GRADCLI_PROGRESS_AFTER": "0"})
+    assert (r.returncode, r.stdout, r.stderr) == (0, "39998.5\n", "")
+
+
+def test_ctrl_c_during_descend_says_the_step_and_loss_reached(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    log = tmp_path / "fit.csv"
+    log.write_text("what was there\n")
+    child = pexpect.spawn(gradcli_exe(), ["descend", "(w*x - y)**2", "w=0.5", "x=2", "y=3", "--wrt", "w",
+                                          "--steps", "100000000", "--lr", "1e-9", "--log", str(log)],
+                          env={**os.environ, "NO_COLOR": "1", "TERM": "xterm"}, dimensions=(24, 80),
+                          encoding="utf-8", timeout=60)
+    child.expect(r"loss \d")                          # the progress bar: steps are being taken
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    m = re.search(r"interrupted at step ([\d,]+) of 100,000,000: loss (\S+), at w=(\S+)\r\n", child.before)
+    assert m, child.before
+    k, loss, w = int(m.group(1).replace(",", "")), float(m.group(2)), float(m.group(3))
+    assert loss == pytest.approx((w * 2 - 3) ** 2, rel=1e-4)     # the loss at the parameters shown
+    assert w == pytest.approx(0.5 + 8e-9 * k, abs=1e-6)          # each step moves w by lr * 4 * (3 - 2w)
+    assert "Traceback" not in child.before
+    assert log.read_text() == "what was there\n"                  # --log: whole or not at all

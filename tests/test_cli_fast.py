@@ -42,6 +42,9 @@ FAST = [
     ["eval", "a*b", "a=1", "b=2", "c=3"],
     ["grad", "a*b", "a=1", "b=2", "--wrt", "q"],
     ["eval", "a*b", "a=1", "b=2", "--of", "q"],
+    ["grad", "a=2"],                                   # the program forgotten: a warning
+    ["grad", "x*y", "x=3,y=2"],
+    ["grad", "math.sin(x)", "x=1"],
     ["eval", "a*b", "a=1", "b=2", "--output", "q"],
     ["eval", "-f", "/nonexistent/prog.grad"],
     ["eval", "fo(x)", "x=1"],
@@ -62,6 +65,7 @@ TYPER_ONLY = [
     ["grad", "-h"],
     ["grad", *L, "--precision", "3"],
     ["grad", *L, "--bogus"],
+    ["grad", "x*y", "x=3", "-p", "3"],                 # an option gradcli lacks: typer says so
     ["graph", *L],
     ["--version"],
 ]

@@ -79,7 +79,8 @@ def test_readme_starts_with_what_it_is_then_two_commands():
     intro = README.split("## ", 1)[0]
     assert intro.startswith("# gradcli\n\ngradcli is a command-line expression differentiator")
     first, second = blocks("sh", intro)
-    assert first.strip() == "pip install . && gradcli grad -f examples/micrograd_readme.grad"
+    assert first.strip() == ("python3 -m venv .venv && . .venv/bin/activate && pip install . && "
+                             "gradcli grad -f examples/micrograd_readme.grad")
     assert second.strip() == 'pip install -e ".[test]" && python -m pytest'
 
 
@@ -91,7 +92,7 @@ def test_readme_test_command_is_what_ci_runs():
 
 def test_readme_install_command_runs_the_example():
     command = blocks("sh")[0].strip()
-    _, example = command.split(" && ")
+    example = command.split(" && ")[-1]     # the install itself: tests/test_help.py, in a new venv
     result = shell(example)
     assert result.returncode == 0
     assert result.stdout == "a\t138.83381924198252\nb\t645.5772594752186\n"
@@ -189,3 +190,51 @@ def test_readme_ipython_cells_run_as_the_magic():
         line, _, program = cell.partition("\n")
         result = run(line[len("%%gradcli"):].strip(), program)
         assert result.exit_code == 0 and result.value == -8.0
+
+
+
+# ----------------------------------------------------- docs/notebook.md (issue 24)
+
+NOTEBOOK_PAGE = (ROOT / "docs" / "notebook.md").read_text(encoding="utf-8")
+
+
+def test_notebook_page_python_blocks_print_what_they_say():
+    python = blocks("python", NOTEBOOK_PAGE)
+    assert len(python) == 4
+    for block in python:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, "docs/notebook.md", "exec"), {})
+        claims = [re.search(r"\)\s+# (.+)$", line).group(1) for line in block.splitlines()
+                  if line.strip().startswith("print(")]
+        assert out.getvalue().splitlines() == claims
+
+
+def test_notebook_page_magic_cells_and_error_text():
+    from gradcli.notebook import CellError, run
+
+    cells = blocks("ipython", NOTEBOOK_PAGE)
+    assert cells[0] == "%load_ext gradcli\n"
+    line, _, program = cells[1].partition("\n")
+    assert run(line[len("%%gradcli"):].strip(), program).value == -8.0
+    (shown,) = blocks("text", NOTEBOOK_PAGE)
+    with pytest.raises(CellError) as e:
+        run("gard a=2", "a")
+    assert e.value.message == shown.rstrip("\n")
+
+
+# ------------------------------------------------- docs/page.md (issue 23)
+
+PAGE_DOC = (ROOT / "docs" / "page.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,expected", console_examples(PAGE_DOC), ids=lambda v: v if isinstance(v, str) else "")
+def test_page_doc_console_example(command, expected, workdir):
+    result = shell(command, cwd=workdir)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+    assert (workdir / "L.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_page_doc_s_chain_rule_is_the_page_s():
+    """The step the page's doc quotes is what tests/test_page.py checks the page says."""
+    assert "dL/de = dL/dd · dd/de = (-2) · 1 = -2" in PAGE_DOC and "Step 3 of 4: d = e + c" in PAGE_DOC

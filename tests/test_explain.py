@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from gradcli import build, parse
 from gradcli.cli import app
+from tests.composites import paired_program
 from gradcli.explain import _derived, paths, rule, rule_text, steps
 from gradcli.ops import OPS
 
@@ -45,7 +46,12 @@ def test_derived_rule_text_computes_the_engine_number(name):
     point = dict(zip(names[:op.arity], [0.7, 1.3]))
     program = {"neg": "-x", "**": "x**y"}.get(name) or (
         f"a {name} b" if op.infix else f"{name}({', '.join(names[:op.arity])})")
-    node = graph(program, **point).output
+    if name != op.name:   # a paired row (ops.PAIRED): its op beside a complement that log divides by
+        program = paired_program(name).replace(f"{op.name}(x)", "s").replace("s = s\n", "")
+        program = f"s = {op.name}(x)\n" + program
+    built = graph(program, **point)
+    node = built.names.get("s") or built.output
+    assert node.op == name
     for i in range(op.arity):
         text = _derived(name, i).format(out="out", **{n: n for n in names})
         values = {n: v for n, v in {**point, "out": node.data}.items() if re.search(rf"\b{n}\b", text)}

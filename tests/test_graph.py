@@ -467,3 +467,53 @@ def test_readme_section_commands_print_what_it_shows(tmp_path):
             assert got.returncode == 0, got.stderr
             assert got.stdout.decode() == expected
     assert (tmp_path / "docs" / "L.svg").exists()
+
+
+# ------------------------------------------- big graphs write valid DOT (issue 25)
+
+@pytest.mark.parametrize("x,text", [(1.0, "1"), (0.5, "0.5"), (0.123456, "0.12"), (5.3e-05, "0.000053"),
+                                    (2e-06, "0.000002"), (1.04e-09, "0.000000001")])
+def test_dot_numbers_have_no_exponent(x, text):
+    assert draw.dot_number(x) == text
+    assert float(text) == pytest.approx(float(f"{x:.2g}"))
+
+
+def _accumulator(statements: int) -> str:
+    return "x = 0.5\nacc = 0\n" + "".join(f"acc += x*{k % 7 + 1}\n" for k in range(statements))
+
+
+@pytest.mark.skipif(shutil.which("nop") is None, reason="Graphviz's nop is not installed (.ci/run installs it)")
+def test_a_big_graph_is_dot_graphviz_reads(tmp_path):
+    """From about 10,000 nodes the header's nslimit is tiny; it used to be
+    written 5.3e-05, which Graphviz's lexer rejects ("badly delimited
+    number"). nop parses a file without laying it out."""
+    program = tmp_path / "acc.grad"
+    program.write_text(_accumulator(4000))
+    dot = run("graph", "-f", str(program), "-o", str(tmp_path / "acc.dot"))
+    assert (dot.returncode, dot.stderr) == (0, b"")
+    header = (tmp_path / "acc.dot").read_text().splitlines()[1]
+    assert re.search(r"nslimit=0\.0000\d+,", header), header
+    parsed = subprocess.run(["nop", str(tmp_path / "acc.dot")], capture_output=True)
+    assert (parsed.returncode, parsed.stderr) == (0, b"")
+
+
+@needs_dot
+def test_graphviz_failure_says_each_line_apart():
+    with pytest.raises(draw.GraphvizFailed) as e:
+        draw.render("digraph { a -> }", "svg")
+    assert e.value.message == "Graphviz's `dot` failed to render SVG"
+    assert e.value.notes and all(n.startswith("Graphviz says: ") and "\n" not in n for n in e.value.notes)
+    assert "\\n" not in e.value.render()
+
+
+def test_a_big_live_page_gets_a_word_before_it_is_written(tmp_path):
+    program = tmp_path / "acc.grad"
+    program.write_text(_accumulator(1700))           # 5,102 value nodes
+    result = invoke("graph", "-f", str(program), "-o", str(tmp_path / "acc.html"))
+    assert result.exit_code == 0
+    assert result.stderr == ("warning: the live page of 5,102 value nodes will be several megabytes (about a "
+                             "kilobyte a node), slow to write and slow for a browser to open\n"
+                             "  = note: --max-nodes N draws only the N value nodes nearest the output\n")
+    assert (tmp_path / "acc.html").stat().st_size > 2e6          # several megabytes indeed
+    result = invoke("graph", "-f", str(program), "-o", str(tmp_path / "small.html"), "--max-nodes", "500")
+    assert (result.exit_code, result.stderr) == (0, "")

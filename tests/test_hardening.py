@@ -525,3 +525,235 @@ def test_random_bytes_never_break_gradcli(command, data, how):
     args = {"-": [command, "-", "a=1"], "-f": [command, "-f", "prog.grad", "a=1"],
             "--at": [command if command in ("eval", "grad") else "grad", "a*b", "--at", "points.csv"]}[how]
     _holds(args, data, {"prog.grad": data, "points.csv": data})
+
+
+# ------------------------------ round two (issue 20): plumbing, item 5
+
+def _reader_gone(args: list) -> subprocess.CompletedProcess:
+    """gradcli writing to a pipe whose reader has already left (as `| head
+    -1` does once it has its line): every write meets a closed pipe."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([*ENTRY, *args], stdout=write, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["eval", "--help"], ["descend", "--help"],
+                                  ["descend", "(w-3)**2", "w=0", "--steps", "20000", "--log", "-"],
+                                  ["descend", "(w-3)**2", "w=0", "--steps", "3"]], ids=" ".join)
+def test_a_reader_that_leaves_early_is_success(args):
+    result = _reader_gone(args)
+    assert (result.returncode, result.stderr) == (0, b"")
+
+
+def test_descend_logs_to_standard_output():
+    result = gradcli("descend", "(w-3)**2", "w=0", "--steps", "2", "--log", "-")
+    assert result.returncode == 0 and result.stderr == b""
+    # w moves by 0.01 * 2 * (3 - w) a step: 0 -> 0.06 -> 0.1188; the log holds every step, and
+    # the final values are its last row (no NAME=VALUE lines mixed into the CSV).
+    # The rows end as the log file's do (the csv module's \r\n).
+    w2 = 0.06 + 0.02 * (3 - 0.06)
+    assert result.stdout.decode() == ("step,loss,w\r\n0,9.0,0.0\r\n1,%r,0.06\r\n2,%r,%r\r\n"
+                                      % ((0.06 - 3) ** 2, (w2 - 3) ** 2, w2))
+    err = assert_clean_failure(gradcli("descend", "(w-3)**2", "w=0", "--log", "-", "--json"), 2)
+    assert err == "error: --log - and --json both write to standard output: give the log a file\n"
+    # a run that fails prints nothing of its log
+    assert_clean_failure(gradcli("descend", "w**4", "w=10", "--lr", "10", "--log", "-"), 1)
+
+
+# ------------------ round two (issue 20), item 1: workers, signals, full disks
+
+def _points_files(directory: Path, n: int = 400_000) -> dict:
+    """The same points as Parquet and as CSV (enough for a run of a second
+    or more, so that signals land in the middle of it)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(20)
+    a, b = rng.random(n), rng.random(n)
+    pq.write_table(pa.table({"a": a, "b": b}), directory / "p.parquet")
+    with open(directory / "p.csv", "w") as f:
+        f.write("a,b\n")
+        f.writelines(f"{x!r},{y!r}\n" for x, y in zip(a.tolist(), b.tolist()))
+    return {"parquet": directory / "p.parquet", "csv": directory / "p.csv"}
+
+
+def _processes_naming(marker: str) -> list:
+    """Processes whose command line holds ``marker`` (workers are forked
+    from gradcli: they have its command line)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if marker.encode() in cmdline.read_bytes():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+def _no_orphans(marker: str) -> None:
+    import time
+
+    for _ in range(50):                   # workers end within moments of their parent
+        if not _processes_naming(marker):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"processes left behind: {_processes_naming(marker)}")
+
+
+@pytest.fixture(scope="module")
+def big_points(tmp_path_factory):
+    return _points_files(tmp_path_factory.mktemp("points"))
+
+
+@pytest.mark.parametrize("source, target, jobs", [("parquet", "csv", "2"), ("csv", "csv", "2"),
+                                                  ("parquet", "csv", "1"), ("csv", "parquet", "2"),
+                                                  ("parquet", "-", "2")])
+def test_ctrl_c_during_many_points_at_several_moments(tmp_path, big_points, source, target, jobs):
+    import signal
+    import time
+
+    # (A signal before Python has set up its handler kills it the way a
+    # shell reports as 130; from 0.2 s on, gradcli has its handler.)
+    for moment in ("0.2 s", "once the output is begun", "0.5 s", "1 s"):
+        work = tmp_path / moment.replace(" ", "_")
+        work.mkdir()
+        args = [*ENTRY, "grad", "a*b+a", "--at", str(big_points[source]), "--jobs", jobs]
+        if target != "-":
+            args += ["-o", str(work / f"out.{target}")]
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=work)
+        start = time.monotonic()
+        if moment == "once the output is begun":
+            if target == "-":
+                time.sleep(0.3)           # (held in memory until the end: no file to see)
+            while target != "-" and not any(work.iterdir()) and p.poll() is None:
+                time.sleep(0.005)         # its temporary file is there: the writing has begun
+        else:
+            time.sleep(max(0.0, float(moment.split()[0]) - (time.monotonic() - start)))
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        left = sorted(q.name for q in work.iterdir())
+        assert b"Traceback" not in err and b"internal error" not in err, (moment, err)
+        if p.returncode == 0:              # it had finished: the whole output, and nothing else
+            assert left == ([] if target == "-" else [f"out.{target}"]) and err == b"", (moment, left, err)
+            assert target != "-" or out.count(b"\n") == 400_001
+        else:
+            assert (p.returncode, out, err, left) == (130, b"", b"", []), moment
+        _no_orphans(str(big_points[source]) + "\0--jobs\0" + jobs)
+
+
+@pytest.mark.parametrize("source", ["parquet", "csv"])
+@pytest.mark.parametrize("target", ["out.csv", "out.parquet", "-"])
+def test_a_disk_that_fills_mid_way_under_workers(tmp_path, big_points, source, target):
+    work = tmp_path / "work"
+    work.mkdir()
+    args = ["grad", "a*b+a", "--at", str(big_points[source]), "--jobs", "2"]
+    if target != "-":
+        args += ["-o", str(work / target)]
+    # Standard output is held in a temporary file until the end: it is what fills.
+    result = gradcli(*args, env={"TMPDIR": str(work)}, preexec_fn=_limit_file_size(1_000_000))
+    err = assert_clean_failure(result, 1)
+    if target == "-":
+        assert err == f"error: could not hold the results in a temporary file in `{work}`: File too large\n"
+    else:
+        assert err == f"error: could not write `{work / target}`: File too large\n"
+    assert list(work.iterdir()) == []
+    _no_orphans(str(big_points[source]) + "\0--jobs\0" + "2")
+
+
+def test_jobs_past_the_machine(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("a,b\n1,2\n3,4\n")
+    cores = len(os.sched_getaffinity(0))
+    result = gradcli("eval", "a*b", "--at", str(points), "--jobs", str(cores + 62))
+    assert result.returncode == 0 and result.stdout == b"value\n2.0\n12.0\n"
+    assert result.stderr.decode() == (f"note: --jobs {cores + 62}: this machine gives gradcli {cores} "
+                                      f"core{'s' * (cores != 1)}; running {cores} processes\n")
+    for jobs in ("1025", "99999999999999999999"):
+        err = assert_clean_failure(gradcli("eval", "a*b", "--at", str(points), "--jobs", jobs), 2)
+        assert err == (f"error: --jobs {jobs} is more processes than gradcli starts (at most 1024)\n"
+                       "  = note: --jobs 0 starts one per core\n")
+
+
+# ------------------------------------------------------------ item 2: data
+
+def test_integers_past_2_53_are_rounded_with_a_note(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.feather as feather
+    import pyarrow.parquet as pq
+
+    big = 2**53 + 1                     # the first integer a float cannot hold
+    table = pa.table({"a": np.array([1, 2, big, big + 2], np.int64), "b": np.array([1, 2, 3, 2**64 - 1], np.uint64)})
+    pq.write_table(table, tmp_path / "p.parquet")
+    feather.write_feather(table, tmp_path / "p.arrow")
+    for name in ("p.parquet", "p.arrow"):
+        path = tmp_path / name
+        result = gradcli("eval", "a - b", "--at", str(path))
+        assert result.returncode == 0
+        expected = [float(1 - 1), float(2 - 2), float(big) - 3.0, float(big + 2) - float(2**64 - 1)]
+        assert result.stdout.decode() == "value\n" + "".join(f"{v!r}\n" for v in expected)
+        assert result.stderr.decode() == (
+            f"note: row 3 of `{path}`: `a` is 9007199254740993, past 2**53, where floats skip integers; "
+            "it and any other such value of `a` are rounded to the nearest float (9007199254740992.0)\n"
+            f"note: row 4 of `{path}`: `b` is 18446744073709551615, past 2**53, where floats skip integers; "
+            "it and any other such value of `b` are rounded to the nearest float (1.8446744073709552e+19)\n")
+    # integers past 2**53 that a float holds exactly are no news
+    pq.write_table(pa.table({"a": np.array([2**60], np.int64)}), tmp_path / "exact.parquet")
+    result = gradcli("eval", "a", "--at", str(tmp_path / "exact.parquet"))
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"value\n1.152921504606847e+18\n", b"")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("target", ["-", "out.csv", "out.parquet"])
+def test_a_math_error_on_the_last_point_of_parquet(tmp_path, jobs, target):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    a = np.ones(100_000)
+    a[-1] = -1.0
+    pq.write_table(pa.table({"a": a}), tmp_path / "p.parquet")
+    args = ["eval", "log(a)", "--at", str(tmp_path / "p.parquet"), "--jobs", jobs]
+    if target != "-":
+        args += ["-o", str(tmp_path / target)]
+    err = assert_clean_failure(gradcli(*args), 1)
+    assert err.startswith("math error: at point 100000 (row 100000 of ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.parquet"]
+
+
+# ------------------------------------------- item 4: the library's at_points
+
+@pytest.mark.parametrize("columns, message", [
+    ({"a": [1, 2, 3], "b": [1, 2]}, "the column `b` has 2 values; `a` has 3"),
+    ({"a": [1, float("nan")], "b": [1, 2]}, "row 2 of `a`: nan is not a finite number"),
+    ({"a": [1, 2], "b": [1.5, float("inf")]}, "row 2 of `b`: inf is not a finite number"),
+    ({"a": [1, "x"], "b": [1, 2]}, "row 2 of `a`: 'x' is text, not a number"),
+    ({"a": ["1", "2"], "b": [1, 2]}, "row 1 of `a`: '1' is text, not a number"),
+    ({"a": [True, 2], "b": [1, 2]}, "row 1 of `a`: True is not a finite number"),
+    ({"a": [[1, 2]], "b": [1]}, "row 1 of `a`: [1, 2] is not a finite number"),
+    ({"a": [10**400, 2], "b": [1, 2]}, "row 1 of `a`: 1000000000000000000000000000000000000... is not a finite number"),
+    ({"a": 5, "b": [1, 2]}, "the column `a` is int, not a sequence of numbers"),
+    ({"a": "12", "b": [1, 2]}, "the column `a` is str, not a sequence of numbers"),
+    ({1: [1]}, "the column name 1 is not a string: name each column by its input"),
+    ([[1, 2]], 'the points are list: give them as columns, such as {"a": [1, 2, 3], "b": [4, 5, 6]}'),
+    ({"a": [1], "c": [1]}, "`c` is not a name in the program"),
+], ids=repr)
+def test_at_points_names_the_column_and_row(columns, message):
+    import numpy as np
+
+    import gradcli as g
+    from gradcli.arrays import at_points
+
+    graph = g.build(g.parse("a*b"), {"a": 1.0, "b": 2.0})
+    with pytest.raises(g.GradcliError) as raised:
+        at_points(graph, columns)
+    assert str(raised.value) == message
+    # NumPy arrays and ranges of numbers pass, and give the one-point results
+    block = at_points(graph, {"a": np.arange(3), "b": range(1, 4)})
+    assert block.value.tolist() == [0.0, 2.0, 6.0] and block.grads["a"].tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(g.GradcliError, match=r"^row 2 of `b`: inf is not a finite number$"):
+        at_points(graph, {"a": np.ones(2), "b": np.array([1.0, np.inf])})

@@ -491,6 +491,7 @@ def test_a_failed_point_writes_nothing_anywhere(tmp_path):
 
 def test_jobs_give_the_one_process_output_byte_for_byte(tmp_path, monkeypatch):
     monkeypatch.setattr(pointsio, "CHUNK_BYTES", 1 << 14)     # many chunks in flight
+    monkeypatch.setattr(pointsrun, "cores", lambda: 3)        # three workers, however many cores there are
     cols = neuron_points(20_000, seed=3)
     cols["x1"][7_777] = cols["w1"][7_777] = 1e300     # x1*w1 overflows: an error row
     points = tmp_path / "p.csv"
@@ -843,3 +844,202 @@ def test_a_write_error_in_the_writer_thread_leaves_no_file(tmp_path, neuron_file
     r = runner.invoke(app, ["grad", NEURON, "--at", str(d / "p.csv"), "-o", str(out)])
     assert r.exit_code == 1 and r.stdout == "" and "No space left on device" in r.stderr
     assert calls == [1] and not out.exists() and os.listdir(tmp_path) == []
+
+
+# ------------------------------------- extra columns (issue 25, item 8)
+
+EXTRA_CSV = ('id,a,label,b\n'
+             '007,1.5,"x, y",2\n'
+             '8,2,"say ""hi""",3\n'
+             '9,0.1,plain,-4\n')
+
+
+def extra_expected(ids, labels, json_ids=False):
+    """The results of grad a*b at EXTRA_CSV's points, with ``ids`` and
+    ``labels`` as the output writes them: CSV and JSON lines."""
+    points = [(1.5, 2.0), (2.0, 3.0), (0.1, -4.0)]
+    csv_rows = [f"{i},{label},{a * b!r},{b!r},{a!r}\n" for i, label, (a, b) in zip(ids[0], labels[0], points)]
+    json_rows = [f'{{"id": {i}, "label": {label}, "value": {a * b!r}, "grad": {{"a": {b!r}, "b": {a!r}}}}}\n'
+                 for i, label, (a, b) in zip(ids[1], labels[1], points)]
+    return "id,label,value,grad_a,grad_b\n" + "".join(csv_rows), "".join(json_rows)
+
+
+def test_extra_columns_of_csv_are_carried_in_every_output_format(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text(EXTRA_CSV)
+    csv_text, json_text = extra_expected(
+        (["007", "8", "9"], ['"007"', '"8"', '"9"']),
+        (['"x, y"', '"say ""hi"""', "plain"], ['"x, y"', '"say \\"hi\\""', '"plain"']))
+    for jobs in ("1", "2"):
+        for source, stdin in ((points, None), ("-", EXTRA_CSV.encode())):
+            r = gradcli("grad", "a*b", "--at", source, "--jobs", jobs, input=stdin)
+            assert (r.returncode, r.stdout.decode(), r.stderr) == (0, csv_text, b"")
+            r = gradcli("grad", "a*b", "--at", source, "--json", "--jobs", jobs, input=stdin)
+            assert (r.returncode, r.stdout.decode(), r.stderr) == (0, json_text, b"")
+        for out, read in (("o.parquet", pq.read_table), ("o.arrow", feather.read_table)):
+            r = gradcli("grad", "a*b", "--at", points, "-o", tmp_path / out, "--jobs", jobs)
+            assert r.returncode == 0, r.stderr
+            table = read(tmp_path / out)
+            assert table.column_names == ["id", "label", "value", "grad_a", "grad_b"]
+            assert table.schema.field("id").type == pa.string()         # text, as it was: 007 stays 007
+            assert table.column("id").to_pylist() == ["007", "8", "9"]
+            assert table.column("label").to_pylist() == ["x, y", 'say "hi"', "plain"]
+            assert table.column("value").to_pylist() == [3.0, 6.0, 0.1 * -4.0]
+    # --drop-extra: exactly the results of the points without them
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1.5,2\n2,3\n0.1,-4\n")
+    for extra in ([], ["--json"]):
+        dropped = gradcli("grad", "a*b", "--at", points, "--drop-extra", *extra)
+        assert dropped.returncode == 0 and dropped.stdout == gradcli("grad", "a*b", "--at", plain, *extra).stdout
+
+
+def test_extra_columns_of_parquet_and_arrow_keep_their_types(tmp_path):
+    import datetime
+
+    table = pa.table({
+        "id": pa.array([2**60 + 1, 2, 3], pa.int64()),          # an id past 2**53, carried exactly
+        "a": [1.5, 2.0, 0.1],
+        "label": ["x, y", 'say "hi"', None],
+        "when": pa.array([datetime.date(2024, 1, 2)] * 3, pa.date32()),
+        "ok": [True, False, None],
+        "b": [2.0, 3.0, -4.0],
+    })
+    pq.write_table(table, tmp_path / "p.parquet")
+    feather.write_feather(table, tmp_path / "p.arrow")
+    extras = table.select(["id", "label", "when", "ok"])
+    for source in ("p.parquet", "p.arrow"):
+        for jobs in ("1", "2"):
+            r = gradcli("grad", "a*b", "--at", tmp_path / source, "-o", tmp_path / "o.parquet", "--jobs", jobs)
+            assert r.returncode == 0, r.stderr
+            out = pq.read_table(tmp_path / "o.parquet")
+            assert out.select(["id", "label", "when", "ok"]).equals(extras)
+            assert out.column_names[4:] == ["value", "grad_a", "grad_b"]
+        r = gradcli("eval", "a*b", "--at", tmp_path / source)
+        assert r.stdout.decode() == ("id,label,when,ok,value\n"
+                                     f"1152921504606846977,\"x, y\",2024-01-02,true,3.0\n"
+                                     f"2,\"say \"\"hi\"\"\",2024-01-02,false,6.0\n"
+                                     f"3,,2024-01-02,,{0.1 * -4.0!r}\n")
+        r = gradcli("eval", "a*b", "--at", tmp_path / source, "--json")
+        assert [json.loads(line) for line in r.stdout.decode().splitlines()] == [
+            {"id": 2**60 + 1, "label": "x, y", "when": "2024-01-02", "ok": True, "value": 3.0},
+            {"id": 2, "label": 'say "hi"', "when": "2024-01-02", "ok": False, "value": 6.0},
+            {"id": 3, "label": None, "when": "2024-01-02", "ok": None, "value": 0.1 * -4.0}]
+
+
+def test_extra_keys_of_json_lines_keep_their_kinds(tmp_path):
+    points = tmp_path / "p.jsonl"
+    points.write_text('{"id": 7, "a": 1.5, "tag": "q", "w": 0.5, "ok": true, "b": 2}\n'
+                      '{"id": 8, "a": 2, "tag": null, "w": 3, "ok": false, "b": 3}\n')
+    r = gradcli("eval", "a*b", "--at", points, "--json")
+    assert r.stdout.decode() == ('{"id": 7, "tag": "q", "w": 0.5, "ok": true, "value": 3.0}\n'
+                                 '{"id": 8, "tag": null, "w": 3.0, "ok": false, "value": 6.0}\n')
+    r = gradcli("eval", "a*b", "--at", points)
+    assert r.stdout.decode() == "id,tag,w,ok,value\n7,q,0.5,true,3.0\n8,,3.0,false,6.0\n"
+    r = gradcli("eval", "a*b", "--at", points, "-o", tmp_path / "o.parquet")
+    out = pq.read_table(tmp_path / "o.parquet")
+    assert [str(t) for t in out.schema.types] == ["int64", "string", "double", "bool", "double"]
+    # one kind a column: said with its line
+    points.write_text('{"id": 7, "a": 1, "b": 2}\n{"id": "eight", "a": 2, "b": 3}\n')
+    r = gradcli("eval", "a*b", "--at", points)
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode() == (f"error: line 2 of `{points}`: the value of `id` is a string; the first line "
+                                 "gives an integer\n  = note: an extra column holds one kind of value, or null\n")
+    points.write_text('{"id": {"x": 1}, "a": 1, "b": 2}\n')
+    r = gradcli("eval", "a*b", "--at", points)
+    assert r.returncode == 2 and r.stderr.decode() == (
+        f"error: line 1 of `{points}`: the value of `id` is an object; an extra column carries strings, "
+        "numbers, true, false or null\n")
+
+
+def test_extra_columns_with_skip_keep_their_row(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("id,x\nfirst,1\nsecond,-1\nthird,4\n")
+    r = gradcli("eval", "log(x)", "--at", points, "--on-error", "skip")
+    assert r.stdout.decode() == f"id,value\nfirst,0.0\nsecond,\nthird,{math.log(4)!r}\n"
+    r = gradcli("eval", "log(x)", "--at", points, "--on-error", "skip", "--json")
+    lines = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [line["id"] for line in lines] == ["first", "second", "third"]
+    assert lines[1]["value"] is None and "log" in lines[1]["error"]
+    r = gradcli("eval", "log(x)", "--at", points)              # without skip: the point, and nothing written
+    assert r.returncode == 1 and r.stdout == b"" and b"at point 2 (line 3 of" in r.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("value,a\n1,2\n", "error: the column `value` of `{p}` is not an input of the program, and the results have "
+                       "a column `value` too\n  = note: rename it, or leave the extra columns out with --drop-extra\n"),
+    ("id,a\n1,2,3\n", "error: line 2 of `{p}` has 3 values; the header names 2\n"),
+    ('id,a\n"open,2\n', "error: line 2 of `{p}`: unexpected end of data (a quote left open?)\n"),
+    ("id,a\nx,two\n", "error: line 2 of `{p}`: `two` is not a number (write numbers such as 2, -3, 0.5 or 1e-3)\n"),
+    ("1.5,a\n1,2\n", "error: line 1 of `{p}`: `1.5` is not a column name; the first row names the columns, "
+                     "such as `a,b`\n"),
+    ("id,a,id\n1,2,3\n", "error: line 1 of `{p}`: the column `id` appears twice\n"),
+])
+def test_bad_points_with_extra_columns(tmp_path, text, message):
+    points = tmp_path / "p.csv"
+    points.write_text(text)
+    r = gradcli("eval", "a*2", "--at", points)
+    assert (r.returncode, r.stdout, r.stderr.decode()) == (2, b"", message.format(p=points))
+
+
+def test_a_missing_input_says_which_columns_are_carried(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("a,bb\n1,2\n")
+    r = gradcli("eval", "a*b", "--at", points)
+    assert r.returncode == 2 and r.stderr.decode().endswith(
+        f"  = note: the columns of `{points}` that are not names of the program are carried into the results; "
+        "it gives the inputs `a`\n")
+
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_the_fast_reader_of_extra_columns_agrees_with_its_judge(json_lines):
+    head = pointsio.Head(["id", "a", "tag", "b"], ["a", "b"],
+                         [("id", "int" if json_lines else "string"), ("tag", "string")], True)
+    if json_lines:
+        rows = [f'{{"id": {i}, "a": {i * 0.5!r}, "tag": "t{i}", "b": {-i}}}\n' for i in range(500)]
+    else:
+        rows = [f'{i},{i * 0.5!r},"t, {i}",{-i}\n' for i in range(500)]
+    data = "".join(rows).encode()
+    fast = pointsio._arrow_mixed(data, 2, "t", head, 500, json_lines)
+    slow = pointsio._python_mixed(data, 2, "t", head, json_lines)
+    assert fast is not None and fast.rows == slow.rows == 500
+    for f, s in zip(fast.columns, slow.columns):
+        assert f.tolist() == s.tolist()
+    assert [c.to_pylist() for c in fast.extras] == slow.extras
+    assert [fast.locate(r) for r in (0, 499)] == [slow.locate(r) for r in (0, 499)] == ["line 2 of t", "line 501 of t"]
+
+
+def test_extra_columns_over_many_blocks_with_jobs(tmp_path, monkeypatch):
+    monkeypatch.setattr(pointsio, "CHUNK_BYTES", 1 << 12)     # many blocks in flight
+    cols = neuron_points(5_000, seed=8)
+    rows = zip(*[cols[k].tolist() for k in cols])
+    points = tmp_path / "p.csv"
+    points.write_text("key," + ",".join(cols) + ",note\n" +
+                      "".join(f"k{i}," + ",".join(map(repr, r)) + f",n{i % 7}\n" for i, r in enumerate(rows)))
+    args = ["grad", "-f", str(EXAMPLES / "neuron.grad"), "--at", str(points)]
+    one = runner.invoke(app, args)
+    assert one.exit_code == 0
+    lines = one.stdout.splitlines()
+    assert lines[0].startswith("key,note,value,grad_") and len(lines) == 5_001
+    assert lines[4_321].startswith("k4320,n1,")
+    for jobs in ("2", "3"):
+        r = runner.invoke(app, [*args, "--jobs", jobs])
+        assert r.exit_code == 0 and r.stdout == one.stdout
+
+
+def test_extra_columns_on_a_dask_cluster(cluster, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        pq.write_table(pa.table({"id": pa.array(range(10 * i, 10 * i + 10), pa.int64()),
+                                 "a": np.arange(10.0) + i, "label": [f"r{10 * i + j}" for j in range(10)]}),
+                       data / f"part-{i}.parquet")
+    out = tmp_path / "results"
+    r = gradcli("grad", "a*a", "--at", data, "--scheduler", cluster.scheduler_address, "-o", out)
+    assert r.returncode == 0, r.stderr
+    single = gradcli("grad", "a*a", "--at", data, "-o", tmp_path / "single.parquet")
+    assert single.returncode == 0
+    assert pq.read_table(out).to_pylist() == pq.read_table(tmp_path / "single.parquet").to_pylist()
+    assert pq.read_table(out).column_names == ["id", "label", "value", "grad_a"]
+    assert pq.read_table(out).column("id").to_pylist() == list(range(30))
+    r = gradcli("grad", "a*a", "--at", data, "--scheduler", cluster.scheduler_address, "-o", out, "--drop-extra")
+    assert r.returncode == 0 and pq.read_table(out).column_names == ["value", "grad_a"]

@@ -27,6 +27,7 @@ import gradcli
 from gradcli import render, texttable
 from gradcli.cli import app
 from gradcli.symbolic import hessian
+from conftest import ROOT
 
 GRADCLI = os.path.join(os.path.dirname(sys.executable), "gradcli")
 
@@ -558,3 +559,61 @@ def test_tables_are_coloured_on_a_terminal_unless_no_color():
     out, _ = spawn(["grad", "(a*b+c)*f", "a=2", "b=-3", "c=10", "f=-2"], NO_COLOR="1")
     # NO_COLOR: no colour (bold and dim stay, as rich and no-color.org allow)
     assert not COLOUR.search(out) and re.search(r"n0\s+a\s+input\s+2\s+6", plain(out))
+
+
+# ------------------------------------------- explain fitted to the width (issue 25)
+
+def _explain_table(columns: int) -> str:
+    r = CliRunner().invoke(app, ["explain", "-f", "examples/neuron.grad", "--table"],
+                           env={"COLUMNS": str(columns), "NO_COLOR": "1", "GRADCLI_PAGER": ""})
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("columns", [40, 56, 80, 120])
+def test_explain_fits_the_width_and_never_splits_a_number(columns, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    table = _explain_table(columns)
+    assert all(len(line) <= columns for line in table.splitlines()), columns
+    plain = CliRunner().invoke(app, ["explain", "-f", "examples/neuron.grad", "--plain"]).stdout
+    assert table.split() == plain.split()          # the same words, numbers whole, in the same order
+
+
+def test_explain_at_80_columns_folds_between_its_parts(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    lines = _explain_table(80).splitlines()
+    assert lines[3:6] == [
+        "    n     do/dn = 1 - o**2, as 4*sigmoid(2*n)*sigmoid(-2*n)  = 0.5",
+        "        1 * 0.5 = 0.5    n.grad = 0.5",
+        "2. n = n7 + b    n.grad = 0.5",
+    ]
+
+
+def test_fold_breaks_between_segments_then_at_spaces():
+    segments = [("    ", ""), ("x", "b"), ("  ", ""), ("dy/dx = w", ""), ("  ", ""), ("= 2", ""),
+                ("  ", ""), ("0.5 * 2 = 1", ""), ("  ", ""), ("x.grad = 1", "")]
+    text = lambda lines: ["".join(t for t, _ in line) for line in lines]   # noqa: E731
+    assert text(render.fold(segments, 80)) == ["    x  dy/dx = w  = 2  0.5 * 2 = 1  x.grad = 1"]
+    assert text(render.fold(segments, 30)) == ["    x  dy/dx = w  = 2", "        0.5 * 2 = 1", "        x.grad = 1"]
+    assert text(render.fold(segments, 14)) == ["    x  dy/dx =", "        w  = 2", "        0.5 *", "        2 = 1",
+                                               "        x.grad", "        = 1"]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("columns", [40, 80])
+def test_explain_in_tmux_keeps_every_number_whole(columns):
+    name = f"gradcli-explain-{os.getpid()}-{columns}"
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+           "GRADCLI_PAGER": "", "NO_COLOR": "1"}
+    env.pop("COLUMNS", None)
+    subprocess.run(["tmux", "-L", name, "new-session", "-d", "-x", str(columns), "-y", "80",
+                    "gradcli explain -f examples/neuron.grad; sleep 30"], env=env, cwd=ROOT, check=True)
+    try:
+        time.sleep(3)
+        shown = subprocess.run(["tmux", "-L", name, "capture-pane", "-p", "-J"], capture_output=True,
+                               text=True).stdout
+    finally:
+        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+    plain = CliRunner().invoke(app, ["explain", "-f", str(ROOT / "examples" / "neuron.grad"), "--plain"]).stdout
+    assert shown.split() == plain.split()
+    assert "1 * 0.5 = 0.5" in shown

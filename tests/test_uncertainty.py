@@ -91,7 +91,8 @@ def test_linear_closed_form_with_correlation():
     assert b.value == -4.0 and b.u == pytest.approx(math.sqrt(var), rel=1e-14)
     assert [r.name for r in b.rows] == ["c", "a"]                       # largest first
     assert [r.c for r in b.rows] == [-2.0, 3.0]
-    assert b.rows[0].share == pytest.approx(1.0 / var, rel=1e-14)
+    assert b.rows[0].share == pytest.approx((1.0 + 3 * -2 * 0.3 * 0.2 * 0.5) / var, rel=1e-14)
+    assert sum(r.share for r in b.rows) == pytest.approx(1.0, rel=1e-14)
 
 
 def test_area_of_a_circle():
@@ -223,7 +224,8 @@ def test_second_order_uses_exact_third_derivatives():
 
 
 def test_second_order_skipped_with_reasons():
-    assert "correlated" in uncertainty("x*y", x="1±1", y="1±1", corr=[("x", "y", 0.5)]).second_order.note
+    assert uncertainty("x*y", x="U(0,1)", y="1±1", corr=[("x", "y", 0.5)]).second_order.note == (
+        "second order: not computed for correlated inputs that are not normal; --mc checks the linearisation")
     assert uncertainty("x**1.5 + x", x="0±1").second_order.note == (
         "second order: not defined here (division by zero: zero to a negative power: `0 ** (-0.5)`)")
 
@@ -407,6 +409,11 @@ def test_cli_table_shows_budget_second_order_and_histogram():
     (["x+y", "x=1±1", "y=1±1", "--corr", "x,z=0.5"], "error: --corr x,z: `z` is not an input with an uncertainty\n"
                                                      "  = note: the inputs with an uncertainty are `x` and `y`\n"),
     (["x", "x=1±1", "-k", "0"], "error: -k 0.0: the coverage factor is a number above 0, such as 2\n"),
+    (["x", "x=2", "±", "1"], "error: `±` is not a binding: write each VALUE±U as one word, without spaces, "
+                            "such as x=2±0.1\n"),
+    (["x", "x=1±1", "--mc", "10", "--seed", "-1"], "error: --seed -1: a seed is a whole number of 0 or more\n"),
+    (["x", "x=1±1", "--mc", "1000000000"], "error: --mc 1000000000: at most 100,000,000 samples "
+                                           "(each is kept for the statistics)\n"),
 ])
 def test_cli_bad_input_exits_2(args, message):
     r = run("uncertainty", *args)
@@ -422,3 +429,195 @@ def test_fast_front_door_hands_over():
     from gradcli.cli_fast import plan
 
     assert plan(["uncertainty", "x", "x=1±1"]) is None and plan(["unc", "x", "x=1±1"]) is None
+
+
+def test_coverage_probability():
+    b = uncertainty("x", x="1±2", p=0.99)
+    assert b.k == pytest.approx(2.5758293035489004, rel=1e-12) and b.U == pytest.approx(2 * b.k, rel=1e-15)
+    b = uncertainty("y = 2*a - b + 1", a="1±0.3", b="2±0.8", p=0.9, mc=200_000, seed=7)
+    lo, hi = b.mc.interval
+    assert lo == pytest.approx(1 - 1.6448536269514722, abs=0.02) and hi == pytest.approx(1 + 1.6448536269514722, abs=0.02)
+    assert b.as_dict()["mc"]["gum_interval"] == pytest.approx([1 - 1.6448536269514722, 1 + 1.6448536269514722])
+    assert b.mc_rows()[1][2][0] == "90% low"
+    with pytest.raises(InputError, match="not both"):
+        uncertainty("x", x="1±2", p=0.9, k=2)
+
+
+def test_cli_program_from_a_file_and_stdin(tmp_path):
+    program = tmp_path / "pendulum.grad"
+    program.write_text("# a pendulum\npi2 = 9.8696044010893586\ng = 4*pi2*L/T**2\n")
+    r = run("uncertainty", "-f", str(program), "L=1.000±0.002", "T=2.007±0.005")
+    expected = run("uncertainty", *PENDULUM).stdout
+    assert (r.returncode, r.stdout) == (0, expected)
+    r = run("unc", "-", "L=1.000±0.002", "T=2.007±0.005", "pi2=9.8696044010893586", stdin="g = 4*pi2*L/T**2\n")
+    assert (r.returncode, r.stdout) == (0, expected)
+    r = run("unc", "y = x*2; z = y + 1", "x=1±0.1", "--of", "y")
+    assert r.stdout == "2.0\t0.2\n"
+
+
+@pytest.mark.parametrize("n", [1, 2, 1000, 1001])
+def test_quantiles_are_numpys(n):
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    x = np.sort(np.random.default_rng(n).standard_normal(n))
+    for p in (0.0025, 0.025, 0.5, 0.975, 0.9975):
+        assert module._quantile(x, p) == pytest.approx(float(np.quantile(x, p)), rel=1e-15, abs=1e-300)
+
+
+def test_stefan_boltzmann_constant_codata_2010():
+    """The Stefan-Boltzmann constant from the CODATA 2010 values of the
+    constants it is computed from: sigma = 2 pi^5 k^4 / (15 h^3 c^2) with
+    k = R/N_A and N_A = Ar(e) M_u c alpha^2 / (2 R_inf h), that is
+    32 pi^5 h R^4 R_inf^4 / (15 Ar(e)^4 M_u^4 c^6 alpha^8). CODATA 2010
+    (Mohr, Taylor, Newell, Rev. Mod. Phys. 84, 1527 (2012)) gives
+    h = 6.62606957(29)e-34, R = 8.3144621(75), R_inf = 10973731.568539(55),
+    Ar(e) = 5.4857990946(22)e-4, alpha = 7.2973525698(24)e-3, and
+    sigma = 5.670373(21)e-8. Computed from the rounded inputs, without the
+    adjustment's correlations, gradcli's figures agree to a twentieth of u
+    and u to 3 % (R's uncertainty is almost all of it: sigma goes with R^4)."""
+    b = uncertainty("32*pi**5*h*R**4*Rinf**4 / (15*Ae**4*Mu**4*c**6*alpha**8)",
+                    pi=math.pi, h="6.62606957e-34±0.00000029e-34", R="8.3144621±0.0000075",
+                    Rinf="10973731.568539±0.000055", Ae="5.4857990946e-4±0.0000000022e-4", Mu=0.001,
+                    c=299792458, alpha="7.2973525698e-3±0.0000000024e-3")
+    assert abs(b.value - 5.670373e-8) < 0.05 * 0.000021e-8
+    assert b.u == pytest.approx(0.000021e-8, rel=0.03)
+    assert b.rows[0].name == "R" and b.rows[0].share > 0.99
+
+
+def test_mc_log_of_a_uniform_exact_moments():
+    """y = log(x), x uniform on [0.1, 1.1]: the GUM gives log(0.6) and
+    u = (1/0.6)/sqrt(12); the exact mean is the integral of log over the
+    interval, [x log x - x], and E[y^2] is [x (log x)^2 - 2 x log x + 2 x]."""
+    def f1(x):
+        return x * math.log(x) - x
+
+    def f2(x):
+        return x * math.log(x) ** 2 - 2 * x * math.log(x) + 2 * x
+
+    mean = f1(1.1) - f1(0.1)
+    std = math.sqrt(f2(1.1) - f2(0.1) - mean ** 2)
+    assert (round(mean, 3), round(std, 3)) == (-0.665, 0.606)
+    n = 200_000
+    b = uncertainty("log(x)", x="U(0.1,1.1)", mc=n, seed=9)
+    assert b.value == pytest.approx(math.log(0.6), rel=1e-15) and b.u == pytest.approx(1 / 0.6 / math.sqrt(12), rel=1e-14)
+    assert abs(b.mc.mean - mean) < 5 * std / math.sqrt(n)
+    assert b.mc.std == pytest.approx(std, rel=0.01)
+    assert b.mc.agrees is False and b.mc.conclusive
+    assert ks_statistic(b.samples[:20_000], lambda y: (min(max(math.exp(y), 0.1), 1.1) - 0.1)) < 1.63 / math.sqrt(20_000)
+
+
+def test_svg_histogram(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from gradcli.uncertainty import SVG_BINS, histogram_svg
+
+    b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=50_000, seed=3)
+    root = ET.fromstring(histogram_svg(b))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    bars = [r for r in root.iterfind("s:rect", ns) if r.get("class") == "bar"]
+    assert len(bars) == SVG_BINS
+    heights = [float(r.get("height")) for r in bars]
+    lo, hi = b.mc.histogram[0][0], b.mc.histogram[0][-1]
+    counts, _ = np.histogram(b.samples, bins=SVG_BINS, range=(lo, hi))
+    assert int(np.argmax(heights)) == int(np.argmax(counts))
+    assert heights == pytest.approx((counts / counts.max() * max(heights)).tolist(), abs=0.02)
+    mc_lines = sorted(float(line.get("x1")) for line in root.iterfind("s:line", ns) if line.get("class") == "mc")
+    x_of = [56 + (v - lo) / (hi - lo) * (640 - 56 - 16) for v in b.mc.interval]
+    assert mc_lines == pytest.approx(x_of, abs=0.01)
+    assert root.find("s:polyline", ns).get("class") == "gum"
+    assert "<svg" in b._repr_html_()                              # the notebook shows it too
+    out = tmp_path / "r.svg"
+    r = run("unc", "R = V/I", "V=5±0.05", "I=0.1±0.004", "--mc", "50000", "--seed", "3", "-o", str(out))
+    assert r.returncode == 0 and out.read_text() == histogram_svg(b)
+    for args, message in [(["-o", str(tmp_path / "a.svg")], "give --mc N too"),
+                          (["--mc", "10", "-o", str(tmp_path / "a.png")], "name a .svg file")]:
+        r = run("unc", "x", "x=1±1", *args)
+        assert r.returncode == 2 and message in r.stderr
+    assert not (tmp_path / "a.svg").exists() and not (tmp_path / "a.png").exists()
+
+
+def test_docs_picture_is_what_the_command_draws():
+    from tests.conftest import ROOT
+
+    from gradcli.uncertainty import histogram_svg
+
+    b = uncertainty("R = V/I", V="5±0.05", I="0.1±0.004", mc=100_000, seed=3)
+    assert (ROOT / "docs" / "uncertainty_mc.svg").read_text() == histogram_svg(b)
+
+
+def test_notebook_magic():
+    from gradcli.notebook import run as cell
+
+    r = cell("uncertainty x=2±0.1 --mc 1000 --seed 1", "y = x**2")
+    assert (r.value, r.u) == (4.0, pytest.approx(0.4, rel=1e-15))
+    assert r.budget.mc.n == 1000 and r.text.startswith("y = 4 ± 0.4\n")
+    assert "Monte Carlo: 1,000 samples (seed 1)" in r.text and "<span" in r.html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789.eE+-±%()NUT, x", max_size=14))
+def test_any_quantity_text_is_a_quantity_or_an_input_error(text):
+    try:
+        q = parse_quantity(text, f"x={text}")
+    except InputError:
+        return
+    assert math.isfinite(q.value) and math.isfinite(q.u) and q.u >= 0
+
+
+def test_no_uncertainty_anywhere_with_monte_carlo():
+    b = uncertainty("x*2", x=3, mc=100, seed=1)
+    assert (b.u, b.mc.mean, b.mc.std, b.mc.agrees) == (0.0, 6.0, 0.0, True)
+
+
+def test_mc_too_cautious_vector_pass_is_judged_by_the_float_engine():
+    # every point's op values sum past the largest float (the array engine's
+    # quick test flags them all), yet each is fine in the float engine
+    b = uncertainty("a = x*1e308; c = x*1e308; a - c + x", x="1±0.01", mc=2000, seed=1)
+    assert b.mc.outside == 0 and b.mc.valid == 2000 and not np.isnan(b.samples).any()
+    assert b.mc.std == pytest.approx(0.01, rel=0.1)
+
+
+def test_second_order_correlated_product_is_exact():
+    """X, Y bivariate normal with correlation rho: Var(XY) = mx^2 sy^2 +
+    my^2 sx^2 + 2 mx my rho sx sy + sx^2 sy^2 (1 + rho^2), E[XY] = mx my +
+    rho sx sy (Isserlis)."""
+    mx, sx, my, sy, rho = 2.0, 0.3, -1.0, 0.5, -0.6
+    b = uncertainty("x*y", x=f"{mx}±{sx}", y=f"{my}±{sy}", corr=[("x", "y", rho)])
+    exact = mx * mx * sy * sy + my * my * sx * sx + 2 * mx * my * rho * sx * sy + sx * sx * sy * sy * (1 + rho * rho)
+    assert b.second_order.u ** 2 == pytest.approx(exact, rel=1e-14)
+    assert b.second_order.mean == pytest.approx(mx * my + rho * sx * sy, rel=1e-14)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rho=st.floats(-0.95, 0.95), sx=st.floats(0.05, 0.5), sy=st.floats(0.05, 0.5))
+def test_second_order_correlated_equals_independent_reparametrised(rho, sx, sy):
+    """The fourth-order series is the same whether the inputs are correlated
+    normals x, y or written through independent standard normals u, v
+    (x = mx + sx u, y = my + sy (rho u + sqrt(1 - rho^2) v)): a check of the
+    third-derivative term with correlations."""
+    program = "x**2*y + sin(x*y)"
+    mx, my = 1.2, -0.7
+    b = uncertainty(program, x=f"{mx}±{sx}", y=f"{my}±{sy}", corr=[("x", "y", rho)])
+    a = math.sqrt(1 - rho * rho)
+    b2 = uncertainty(f"x = {mx} + {sx}*u; y = {my} + {sy}*({rho}*u + {a}*v); {program}", u="0±1", v="0±1")
+    assert b.u == pytest.approx(b2.u, rel=1e-9)
+    assert b.second_order.u == pytest.approx(b2.second_order.u, rel=1e-9)
+    assert b.second_order.mean == pytest.approx(b2.second_order.mean, rel=1e-9, abs=1e-12)
+
+
+def test_mc_samples_do_not_depend_on_the_block_size(monkeypatch):
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    args = dict(x="1±0.1", y="U(0,1)", z="0±1", w="2±0.5", corr=[("z", "w", 0.3)], mc=10_000, seed=5)
+    first = uncertainty("x*y + z*w", **args).samples
+    monkeypatch.setattr(module, "MC_BLOCK", 777)
+    assert np.array_equal(uncertainty("x*y + z*w", **args).samples, first)
+
+
+def test_star_import_names_exist():
+    import sys
+
+    module = sys.modules["gradcli.uncertainty"]
+    assert all(hasattr(module, name) for name in module.__all__)

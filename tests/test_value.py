@@ -235,7 +235,7 @@ def test_constructor_and_attributes_as_micrograd():
     assert (a.grad, b.grad) == (-3.0, 2.0)
     assert Value(3).data == 3.0 and isinstance(Value(3).data, float)
     assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
-    assert repr(a) == "Value(a, data=2.0, grad=-3.0)"
+    assert repr(a) == "Value(data=2.0, grad=-3.0, label='a')"
 
 
 def test_prev_is_a_set_of_operands_in_order():
@@ -393,11 +393,9 @@ def test_non_finite_derivative_is_ieee_as_in_pytorch():
     (lambda: Value("2"), "a Value's data is a number that fits a float, not '2'"),
     (lambda: Value(None), "a Value's data is a number that fits a float, not None"),
     (lambda: Value(10 ** 400), "a Value's data is a number that fits a float, not 1000000"),
-    (lambda: Value(1.0, (Value(1.0),), "ReLU"), "unknown operation `ReLU`"),
     (lambda: Value(1.0, (Value(1.0), 2.0), "+"), "a Value's operand must be a Value, not float `2.0`"),
-    (lambda: Value(1.0, (Value(1.0),), "+"), "`+` takes 2 operands, not 1"),
-    (lambda: Value(1.0, (Value(1.0),)), "a Value with operands needs the operation that made it"),
     (lambda: Value(1.0, 5, "+"), "a Value's operands are a tuple of Values, not int `5`"),
+    (lambda: Value(1.0, (Value(1.0),), 3), "an operation is named by a string, not int `3`"),
     (lambda: gradcli.Graph.of(3.0), "a graph is made from a Value, not float `3.0`"),
 ])
 def test_bad_arguments_raise_input_errors(call, message):
@@ -406,13 +404,24 @@ def test_bad_arguments_raise_input_errors(call, message):
     assert e.value.message.startswith(message)
 
 
-def test_unknown_operation_suggests_the_known_one():
+def test_an_unknown_operation_without_a_backward_says_so_at_backward():
+    x = Value(1.0, label="x")
+    y = Value(1.0, (x,), "ReLU", label="y")      # any _op is taken: the lecture assigns _backward next
+    z = y * 2
     with pytest.raises(InputError) as e:
-        Value(1.0, (Value(1.0),), "ReLU")
-    assert e.value.notes == ["did you mean `relu`?"]
+        z.backward()
+    assert e.value.message == ("backward() cannot pass the gradient through the node `y`: its `_op` `ReLU` is "
+                               "not one of gradcli's operations, and it has no `_backward` of its own")
+    assert e.value.notes[0] == "did you mean `relu`?"
+    assert e.value.notes[1].startswith("give it one, as the lecture does: `out._backward = _backward`")
+    assert (x.grad, y.grad, z.grad) == (0.0, 0.0, 0.0)      # raised before any grad changed
     with pytest.raises(InputError) as e:
-        Value(1.0, (Value(1.0),), "frobnicate")
-    assert e.value.notes[0].startswith("the operations are `+`, `-`, `*`")
+        Value(2.0, (x,), "+").backward()
+    assert e.value.message == ("backward() cannot pass the gradient through the node: its `_op` is `+` with 1 "
+                               "operand, where gradcli's `+` takes 2, and it has no `_backward` of its own")
+    with pytest.raises(InputError) as e:
+        x._backward = 3
+    assert e.value.message == "a Value's _backward is a function of no arguments, not int `3`"
 
 
 def test_python_type_errors_for_other_types_as_for_numbers():
@@ -434,6 +443,47 @@ def test_domain_errors_are_gradcli_errors():
         Value(1.0) / 0
     with pytest.raises(GradcliError):
         Value(1000.0).exp()
+
+
+def test_division_by_zero_and_overflow_are_pythons_errors_too():
+    """micrograd-era code catches Python's own errors: micrograd raises them
+    (a float's division and pow, math.exp), so gradcli's are those too."""
+    from micrograd.engine import Value as MicroValue
+
+    for make in (Value, MicroValue):
+        with pytest.raises(ZeroDivisionError):
+            make(1.0) / 0
+        with pytest.raises(ZeroDivisionError):
+            make(0.0) ** -1
+    for call in (lambda: Value(1.0) / 0, lambda: 1 / Value(0.0), lambda: Value(0.0) ** -1):
+        with pytest.raises(ZeroDivisionError) as e:
+            call()
+        assert isinstance(e.value, DomainError) and e.value.exit_code == 1
+        assert e.value.message.startswith("division by zero")
+    for call in (lambda: Value(1000.0).exp(), lambda: Value(10.0) ** 400, lambda: Value(1e308) * 10):
+        with pytest.raises(OverflowError) as e:
+            call()
+        assert isinstance(e.value, DomainError) and e.value.message.startswith("the result overflows")
+    with pytest.raises(DomainError) as e:
+        Value(-1.0).log()
+    assert not isinstance(e.value, (ZeroDivisionError, OverflowError))
+
+
+def test_an_error_in_value_arithmetic_ends_at_the_users_line():
+    """The traceback: this test's line, the operator, and the one function
+    that raises; not the engine's apply and evaluate."""
+    import traceback
+
+    try:
+        Value(1.0) / 0
+    except ZeroDivisionError as e:
+        frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
+    assert frames == ["test_an_error_in_value_arithmetic_ends_at_the_users_line", "__truediv__", "_binary"]
+    try:
+        Value(1000.0).exp()
+    except OverflowError as e:
+        frames = [f.name for f in traceback.extract_tb(e.__traceback__)]
+    assert frames == ["test_an_error_in_value_arithmetic_ends_at_the_users_line", "method", "_made"]
 
 
 def test_type_hints_name_every_function_method():
@@ -460,3 +510,176 @@ def test_labels_are_text():
     g = gradcli.Graph.of(y)
     assert [n.label for n in g.nodes] == ["7", "", ""]
     assert "{ 7 · n0 | data 1 | grad 0 }" in gradcli.draw(y, "dot")
+
+
+# ----------------------------------- an op of one's own, the lecture's way
+
+# The lecture's own tanh, exp and pow, as it writes them inside its Value
+# class (only `Value` made `type(self)`, so that the same lines run on
+# micrograd's Value and on gradcli's).
+
+def lecture_tanh(self):
+    x = self.data
+    t = (math.exp(2*x) - 1)/(math.exp(2*x) + 1)
+    out = type(self)(t, (self, ), 'tanh')
+
+    def _backward():
+        self.grad += (1 - t**2) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_exp(self):
+    x = self.data
+    out = type(self)(math.exp(x), (self, ), 'exp')
+
+    def _backward():
+        self.grad += out.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_pow(self, other):
+    assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+    out = type(self)(self.data**other, (self,), f'**{other}')
+
+    def _backward():
+        self.grad += other * (self.data ** (other - 1)) * out.grad
+    out._backward = _backward
+    return out
+
+
+def lecture_neuron(V, activation):
+    x1, x2 = V(2.0), V(0.0)
+    w1, w2 = V(-3.0), V(1.0)
+    b = V(6.8813735870195432)
+    n = x1*w1 + x2*w2 + b
+    return [x1, x2, w1, w2, b, n], activation(n)
+
+
+def exploded_tanh(n):
+    """tanh as the lecture takes it apart, its division ``a * b**-1`` with
+    the hand-written pow (the lecture's -1 * x and a + (-b) kept too)."""
+    e = lecture_exp(2*n)
+    return (e + (-1)) * lecture_pow(e + 1, -1)
+
+
+@pytest.mark.parametrize("activation", [lecture_tanh, exploded_tanh,
+                                        lambda n: lecture_pow(lecture_exp(n * 0.5), 3) * n])
+def test_the_lectures_own_ops_give_micrograds_numbers(activation):
+    ours, o = lecture_neuron(Value, activation)
+    theirs, mo = lecture_neuron(MValue, activation)
+    o.backward()
+    mo.backward()
+    assert o.data == pytest.approx(mo.data, rel=1e-15)
+    for v, m in zip(ours, theirs):
+        assert v.grad == pytest.approx(m.grad, rel=1e-12, abs=1e-15)
+    if activation in (lecture_tanh, exploded_tanh):        # the lecture's numbers: o = 0.7071
+        assert [v.grad for v in ours[:4]] == pytest.approx([-1.5, 0.5, 1.0, 0.0], rel=1e-9, abs=1e-15)
+
+
+def test_an_op_of_ones_own_against_finite_differences():
+    def cube(self):
+        out = Value(self.data**3, (self,), 'cube')
+
+        def _backward():
+            self.grad += 3 * self.data**2 * out.grad
+        out._backward = _backward
+        return out
+
+    def f(x0):
+        x = Value(x0, label="x")
+        return x, (cube(x) * x.sin()).tanh()
+
+    x, y = f(0.7)
+    y.backward()
+    h = 1e-6
+    assert x.grad == pytest.approx((f(0.7 + h)[1].data - f(0.7 - h)[1].data) / (2 * h), rel=1e-7)
+    order = gradcli.engine.topological_order(y)   # _backward of each node, by hand, as the lecture does
+    for v in order:
+        v.grad = 0.0
+    y.grad = 1.0
+    for v in reversed(order):
+        v._backward()
+    first = x.grad
+    x.grad = 0.0
+    for v in order:
+        v.grad = 0.0
+    y.backward()
+    assert first == x.grad
+
+
+def test_an_op_of_ones_own_is_drawn_and_named_where_the_op_table_is_needed():
+    from gradcli import codegen
+    from gradcli.arrays import at_points
+
+    a = Value(2.0, label="a")
+    y = lecture_pow(a, 2) * 3
+    y.label = "y"
+    y.backward()
+    assert a.grad == 12.0
+    dot = gradcli.draw(y, "dot")
+    assert 'label="**2"' in dot and "{ a · n0 | data 2 | grad 12 }" in dot
+    graph = gradcli.Graph.of(y)
+    assert graph.opaque is not None and graph.opaque.op == "**2"
+    expected = ("needs gradcli's rules for every operation: in this graph, a node was made by an op of your "
+                "own (`_op` `**2` is not one of gradcli's operations)")
+    for feature, call in [("a Graph's own forward and backward", graph.gradients),
+                          ("a Graph's own forward and backward", graph.forward),
+                          ("code generation", lambda: codegen.generate(graph)),
+                          ("the live page (it recomputes every node in the browser)", lambda: gradcli.draw(y, "html")),
+                          ("many points at once (--at)", lambda: at_points(graph, {"a": [1.0, 2.0]}))]:
+        with pytest.raises(InputError) as e:
+            call()
+        assert e.value.message == f"{feature} {expected}"
+        assert e.value.notes[0].startswith("backward(), gradcli.draw(v) as 'svg', 'dot' or 'png'")
+    if __import__("shutil").which("dot"):
+        assert "**2" in gradcli.draw(y, "svg")
+
+
+def test_a_known_op_with_its_own_backward_uses_it():
+    x = Value(0.5)
+    calls = []
+    out = Value(math.tanh(x.data), (x,), "tanh")
+
+    def _backward():
+        calls.append(1)
+        x.grad += 2.0 * out.grad         # deliberately not tanh's: the user's step is the one taken
+    out._backward = _backward
+    out.backward()
+    assert x.grad == 2.0 and calls == [1]
+    assert gradcli.Graph.of(out).gradients() == {"n0": pytest.approx(1 - math.tanh(0.5) ** 2)}
+
+
+def test_numbers_have_gradients_as_micrograds_do():
+    """The lecture: the numbers in an expression "all have gradients as
+    well". micrograd makes a Value of the 3 in ``w * 3``; gradcli's number
+    node gets the same grad."""
+    for V in (Value, MValue):
+        w = V(2.0)
+        y = w * 3 + 1
+        y.backward()
+        product, one = sorted(y._prev, key=lambda v: -len(v._prev))   # micrograd's _prev is a set
+        three = [v for v in product._prev if v is not w][0]
+        assert (three.data, three.grad, one.data, one.grad, w.grad) == (3.0, 2.0, 1.0, 1.0, 3.0)
+
+
+def test_backward_again_on_a_graph_micrograd_splits_warns():
+    a, b = Value(3.0), Value(2.0)
+    y = (a - b) * a
+    y.backward()
+    with pytest.warns(RuntimeWarning, match=r"micrograd makes `a - b`, `-a` and `a / b` of several nodes"):
+        y.backward()
+    w = Value(2.0)
+    o = w * w + w
+    o.backward()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        o.backward()                      # + and * only: micrograd's numbers, no warning
+    for v in (a, b, y, *y._prev):
+        v.grad = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward()                      # zeroed first: no warning

@@ -14,7 +14,8 @@ The library is what the command line runs::
 
 ``gradcli.Value`` builds graphs by hand, as micrograd does (a drop-in for
 micrograd's ``Value``, backward semantics included), ``gradcli.draw(v,
-format)`` draws them, and in Jupyter a Value or a Graph shows its graph;
+format)`` draws them, and in Jupyter a Value or a Graph shows its number
+and, below it, its graph (docs/notebook.md);
 ``%load_ext gradcli`` adds the ``%%gradcli COMMAND ...`` cell magic
 (notebook.py).
 """
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "parse", "build", "evaluate", "grad", "diff", "Value", "Graph", "Program",
     "GradcliError", "ParseError", "ProgramError", "InputError", "DomainError",
-    "OPS", "FUNCTIONS", "draw", "load_ipython_extension", "uncertainty",
+    "DivisionByZero", "Overflow", "OPS", "FUNCTIONS", "draw", "load_ipython_extension", "uncertainty",
 ]
 
 # The modules `parse` and `build` share their names with the functions they
@@ -38,7 +39,32 @@ from .ops import FUNCTIONS, OPS  # noqa: E402
 from .parse import parse  # noqa: E402
 from .syntax import Program  # noqa: E402
 from . import draw  # noqa: E402  (the module is callable: gradcli.draw(v, "svg"))
+
+
+def _live_page(*args, **kwargs) -> str:
+    """The live page (page.py), for draw's "html": imported when first asked for."""
+    from .page import html
+
+    return html(*args, **kwargs)
+
+
+draw.WRITERS["html"] = _live_page
 from .uncertainty import uncertainty  # noqa: E402  (the budget: gradcli.uncertainty("x*y", x="2±0.1", y=3))
+from . import engine as _engine  # noqa: E402
+from .engine import DivisionByZero, Overflow  # noqa: E402
+
+
+def _display(thing, include=None, exclude=None) -> dict:
+    """How Jupyter shows a Value or a Graph (``engine.DISPLAY``): notebook.py's
+    ``mimebundle``, imported the first time a notebook shows one. Set from
+    here, the top of the house, so the engine imports nothing above it."""
+    from .notebook import mimebundle
+
+    return mimebundle(thing, include, exclude)
+
+
+if _engine.DISPLAY is None:
+    _engine.DISPLAY = _display
 
 
 def load_ipython_extension(ipython) -> None:

@@ -28,9 +28,8 @@ import math
 from functools import lru_cache
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .build import bind
-from .engine import Graph, paused_gc
-from .errors import DomainError, InputError
+from .engine import Graph, Value, bind, paused_gc, require_ops
+from .errors import DomainError, InputError, printable
 from .ops import OPS, FloatMath
 
 BLOCK = 4096            # points per block, at most
@@ -172,10 +171,8 @@ class Batch:
         self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
 
     def __reduce__(self):
-        """Pickled as plain data, the graph a flat list (pointsrun.pack):
-        how --jobs and --scheduler ship a compiled program to workers."""
-        from .pointsrun import pack, unpack
-
+        """Pickled as plain data, the graph a flat list (``pack``): how
+        --jobs and --scheduler ship a compiled program to workers."""
         return unpack, (pack(self),)
 
     # -- one block of columns
@@ -293,6 +290,85 @@ class Batch:
 def at_points(graph: Graph, columns: Mapping[str, Sequence[float]], wrt: Sequence[str] | None = None,
               grads: bool = True) -> Block:
     """The library's one call: a graph at the points given as columns,
-    ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points."""
+    ``{"a": [1, 2, 3], "b": [...]}``, in one block however many points.
+    Columns of different lengths, or a value that is not a finite number
+    (NaN, a string, a bool, a list), raise an ``InputError`` naming the
+    column and the row (counted from 1), as ``--at`` names a file's."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "many points at once (--at)")
+    if not isinstance(columns, Mapping):
+        raise InputError(f"the points are {type(columns).__name__}: give them as columns, "
+                         "such as {\"a\": [1, 2, 3], \"b\": [4, 5, 6]}")
+    for name in columns:
+        if not isinstance(name, str):
+            raise InputError(f"the column name {name!r} is not a string: name each column by its input")
     batch = Batch(graph, list(columns), wrt, grads)
-    return batch.run([columns[name] for name in batch.columns])
+    checked = [_column(name, columns[name]) for name in batch.columns]
+    for name, column in zip(batch.columns[1:], checked[1:]):
+        if len(column) != len(checked[0]):
+            raise InputError(f"the column `{name}` has {len(column)} values; `{batch.columns[0]}` has "
+                             f"{len(checked[0])}", notes=["every column gives one value a point"])
+    return batch.run(checked)
+
+
+def _column(name: str, values):
+    """One column of ``at_points`` as float64, or an ``InputError`` saying
+    which row is not a finite number. Arrays of numbers pass in one NumPy
+    step; anything else is judged value by value."""
+    np = _np()
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise InputError(f"the column `{name}` is {type(values).__name__}, not a sequence of numbers",
+                         notes=[f"give it as a list or an array, such as \"{name}\": [1, 2, 3]"])
+    array = values if isinstance(values, np.ndarray) else None
+    if array is None and not isinstance(values, (list, tuple)):
+        array = np.asarray(values)              # (a pandas Series, an Arrow array, a range)
+    if array is not None and array.ndim == 1 and array.dtype.kind in "iuf":
+        array = array.astype(np.float64)
+        bad = np.flatnonzero(~np.isfinite(array))
+        if len(bad):
+            raise InputError(f"row {bad[0] + 1} of `{name}`: {float(array[bad[0]])!r} is not a finite number")
+        return array
+    out = np.empty(len(values), np.float64)
+    for r, value in enumerate(values):
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+        if ok:
+            try:
+                value = float(value)
+            except OverflowError:
+                ok = False
+        if not ok or not math.isfinite(value):
+            if isinstance(value, np.generic):
+                value = value.item()
+            shown = repr(value)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            what = "is text, not a number" if isinstance(value, (str, bytes)) else "is not a finite number"
+            raise InputError(f"row {r + 1} of `{name}`: {printable(shown)} {what}")
+        out[r] = value
+    return out
+
+
+# ------------------------------------------------------- a graph, shipped
+
+def pack(batch) -> tuple:
+    """A Batch as plain data (no recursion: the nodes as a flat list of
+    tuples, operands by index), for pickling to other processes."""
+    graph = batch.graph
+    nodes = [(n.data, n.op, tuple(c.index for c in n.children), n.label, n.kind, n.pos)
+             for n in graph.nodes]
+    names = {k: v.index for k, v in graph.names.items()}
+    leaves = {k: v.index for k, v in graph.leaves.items()}
+    return (nodes, names, leaves, graph.output.index, graph.output_name, graph.source,
+            batch.columns, batch.wrt if batch.grads else None, batch.grads, batch.fixed)
+
+
+def unpack(state: tuple):
+    nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
+    built: list = []
+    with paused_gc():
+        for i, (data, op, children, label, kind, pos) in enumerate(nodes):
+            node = Value(data, tuple(built[c] for c in children), op, label, kind, pos)
+            node.index = i
+            built.append(node)
+    graph = Graph(built, {k: built[i] for k, i in names.items()},
+                  {k: built[i] for k, i in leaves.items()}, built[out], output_name, source)
+    return Batch(graph, columns, wrt, grads, fixed=fixed)

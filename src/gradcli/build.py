@@ -13,16 +13,15 @@ import math
 import re
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value, paused_gc
+from .engine import Graph, Value, bind, names_note, paused_gc, resolve  # noqa: F401 - bind, resolve, names_note: used from here too
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
-from .ops import BINARY, FUNCTIONS, OPS
+from .ops import BINARY, FUNCTIONS, OPS, PAIRED, shown
 from .syntax import NAME, NUMBER, Assign, Binary, Call, Expr, Name, Num, Program, Unary, children, plain_number
 
 # A NAME=VALUE value: a number of the language with an optional sign.
 VALUE_RE = re.compile(rf"[+-]?{NUMBER}")
 NAME_RE = re.compile(NAME)
-SUGGESTED = 5   # missing inputs that get a "did you mean" note
 
 
 class _Builder:
@@ -179,74 +178,52 @@ def structure(program: Program, output: str | None = None) -> Graph:
             raise InputError(f"--of `{printable(output)}` is not a name in the program",
                              notes=did_you_mean(output, b.env) or names_note(b.env))
         last, output_name = b.env[output], output
+    pair(b.nodes)
     return Graph(b.nodes, b.env, b.leaves, last, output_name, program.source)
 
 
-def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> None:
-    """Give the leaves their values: every input must be bound (unless not
-    ``complete``); a binding overrides a leaf's default; binding anything
-    else is an error."""
-    for name, value in inputs.items():
-        leaf = graph.leaves.get(name)
-        if leaf is None:
-            if name in graph.names:
-                what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
-            else:
-                what = f"`{printable(name)}` is not a name in the program"
-            raise InputError(what, notes=did_you_mean(name, graph.leaves) or names_note(graph.leaves, "leaves"))
-        leaf.data = _number(name, value)
-    missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
-    if missing and complete:
-        raise _missing(graph, missing)
+def _one(node: Value) -> bool:
+    return node.kind == "const" and node.data == 1.0
 
 
-SHOWN_MISSING = 5   # a program with 798 inputs names the first few and the count
+def pair(nodes: Sequence[Value]) -> dict[int, Value]:
+    """Give a ``sigmoid`` or ``tanh`` node its paired row (``ops.PAIRED``)
+    where the program has its complement, ``1 - s`` (for tanh also ``1 + t``
+    or ``t + 1``), as a node that a ``log`` or a ``/`` divides by: there the
+    complement keeps a few bits, and only a rule made of the same bits
+    cancels their error (``log(1 - sigmoid(x))`` at x = 36.7: 48% off,
+    paired within 2 ulp). The key says which complements (``1-``, ``1+``,
+    both). Values and every other rule stay as they are. Returns
+    ``complements``. Two passes up the tape."""
+    found = complements(nodes)
+    for index, comps in found.items():
+        node = nodes[index]
+        signs = {c.op for c in comps}
+        node.op = PAIRED[node.op, "1+-" if len(signs) == 2 else "1" + signs.pop()]
+    return found
 
 
-def _missing(graph: Graph, missing: list[Value]) -> InputError:
-    """The error for missing inputs: every name when there are a few; the
-    first ``SHOWN_MISSING`` and the count when there are more."""
-    from .hints import missing_inputs
+def complements(nodes: Sequence[Value]) -> dict[int, list[Value]]:
+    """Each node ``pair`` pairs (or has paired), by its place on the tape ->
+    its complements that something divides by, in tape order (what
+    ``check`` and ``explain`` name)."""
+    wanted = {"-": ("sigmoid", "tanh"), "+": ("tanh",)}
+    divided = bytearray(len(nodes))
+    for node in nodes:
+        if node.op == "log":
+            divided[node.children[0].index] = 1
+        elif node.op == "/":
+            divided[node.children[1].index] = 1
+    found: dict[int, list[Value]] = {}
+    for node in nodes:
+        if not divided[node.index] or node.op not in wanted:
+            continue
+        a, b = node.children
+        inner = b if _one(a) else a if _one(b) and node.op == "+" else None
+        if inner is not None and shown(inner.op) in wanted[node.op]:
+            found.setdefault(inner.index, []).append(node)
+    return found
 
-    shown = missing[:SHOWN_MISSING]
-    more = len(missing) - len(shown)
-    names = words([f"`{leaf.label}`" for leaf in shown] + ([f"{more:,} more"] if more else []))
-    s = "s" if len(missing) > 1 else ""
-    notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
-    give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
-    notes.append(f"give {give} after the program")
-    absent = {id(leaf) for leaf in missing}
-    known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
-    # suggestions for the first few only: each one compares a name with
-    # every known name, so one per missing input made 2,000 of them take 47 s
-    for leaf in shown[:SUGGESTED]:
-        notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
-    notes += missing_inputs([leaf.label for leaf in missing])
-    return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
-
-
-def _number(name: str, value: object) -> float:
-    """A leaf's value from Python code: a real, finite number (a str, None,
-    an int too large for a float, inf or nan is an InputError, as on the
-    command line)."""
-    if isinstance(value, (str, bytes)):
-        raise InputError(f"`{printable(name)}`: {printable(repr(value)[:40])} is not a number")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except OverflowError:
-        raise InputError(f"`{printable(name)}`: the value is too large for a float") from None
-    except (TypeError, ValueError):
-        raise InputError(f"`{printable(name)}`: a {type(value).__name__} is not a number") from None
-    if not math.isfinite(number):
-        raise InputError(f"`{printable(name)}`: {number!r} is not a finite number")
-    return number
-
-
-def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
-    names = list(names)
-    if not names:
-        return [f"the program has no {what}"]
-    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
 
 
 def parse_binding(text: str) -> tuple[str, float]:
@@ -267,15 +244,3 @@ def parse_binding(text: str) -> tuple[str, float]:
     return name, number
 
 
-def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
-    """Check names given on the command line (or by Python code: one name
-    alone is a list of one) against the graph."""
-    if isinstance(names, str):
-        names = [names]
-    for name in names:
-        if not isinstance(name, str):
-            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
-        if name not in graph.leaves and name not in graph.names:
-            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
-                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
-    return list(names)

@@ -43,8 +43,8 @@ from typing import Callable, Sequence
 
 from .engine import Graph, Value, forward, reaches
 from .errors import DomainError, InputError
-from .explain import expression, live, local, names
-from .ops import OPS, compute
+from .explain import accuracy, better_forms, expression, live, local, names
+from .ops import OPS, compute, shown as shown_op
 from .render import json_number, short as _n
 
 H = 1e-6
@@ -544,6 +544,32 @@ def kink_lines(report: Report, graph: Graph, precision: int = 6) -> list[str]:
     return lines
 
 
+def accurate(graph: Graph) -> dict[int, str]:
+    """The operations the output depends on whose derivative is computed
+    otherwise for accuracy (a paired row), with the words that say how."""
+    flags = live(graph)
+    return {i: note for i, note in accuracy(graph, names(graph)).items() if flags[i]}
+
+
+def better(graph: Graph) -> dict[int, tuple[str, str, str]]:
+    """The composites the output depends on that lose digits as written
+    (``explain.better_forms``)."""
+    flags = live(graph)
+    return {i: b for i, b in better_forms(graph, names(graph)).items() if flags[i]}
+
+
+def accuracy_lines(graph: Graph) -> list[str]:
+    shown = names(graph)
+
+    def at(i: int) -> str:
+        return f" at {graph.nodes[i].pos}" if graph.nodes[i].pos else ""
+
+    return ([f"for accuracy: {shown[i]} = {expression(graph.nodes[i], shown)}{at(i)}: {note}"
+             for i, note in accurate(graph).items()]
+            + [f"for accuracy: {shown[i]} = {written}{at(i)} could be written {form}, the same function: {why}"
+               for i, (written, form, why) in better(graph).items()])
+
+
 def as_json(report: Report, graph: Graph) -> str:
     import json
 
@@ -564,10 +590,14 @@ def as_json(report: Report, graph: Graph) -> str:
             "gradients": r.gradients, **({"note": r.note} if r.note else {}),
         } for r in report.rows],
         "corners": [{
-            "node": f"n{k.node.index}", "name": shown[k.node.index], "op": k.node.op,
+            "node": f"n{k.node.index}", "name": shown[k.node.index], "op": shown_op(k.node.op),
             "at": str(k.node.pos) if k.node.pos else None,
             "operands": [json_number(c.data) for c in k.node.children],
             "used": [json_number(u) for u in k.used], "convention": k.convention,
             "affects": k.affects, "more": k.more,
         } for k in report.kinks],
+        "accuracy": [{"node": f"n{i}", "name": shown[i], "op": shown_op(graph.nodes[i].op), "note": note}
+                     for i, note in accurate(graph).items()],
+        "better": [{"node": f"n{i}", "name": shown[i], "written": written, "form": form, "why": why}
+                   for i, (written, form, why) in better(graph).items()],
     })

@@ -35,11 +35,19 @@ class _ProgramFirst(TyperCommand):
     an option: anything that is not one of the command's options is moved
     after ``--`` in its place among the arguments."""
 
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
     # Older spellings still accepted, each with a note on standard error
     # (issue 25): the command's own renames, added by ``renamed(...)``.
     renamed: dict = {}
 
     def parse_args(self, ctx, args):
+        if ctx.resilient_parsing or _completing():
+            return self._parse_for_completion(ctx, args)
         flags, valued = option_names(self.get_params(ctx))
         renames = {**RENAMED, **self.renamed}
         if not _completing():
@@ -53,9 +61,42 @@ class _ProgramFirst(TyperCommand):
             raise UsageError(f"{e.option} needs a value after it"
                                    + (f", as in {e.option} {metavar}" if metavar else ""), ctx) from None
         if not _completing():
+            _no_option_as_binding(ctx, self, options, positionals)
             options = rename_options(options, {old: new for old, new in renames.items() if new in valued})
         options = [arg for option in options for arg in option]
         return super().parse_args(ctx, options + ["--"] + positionals)
+
+    def _parse_for_completion(self, ctx, args):
+        """While the shell completes (click parses resiliently): the same
+        rules, but no usage error, no note, nothing on standard error. An
+        option still waiting for its value is left out (click's completion
+        finds it on the line itself), so that the program before it is
+        parsed: ``--wrt`` offers its names."""
+        flags, valued = option_names(self.get_params(ctx))
+        renames = {**RENAMED, **self.renamed}
+        valued = valued | set(renames)
+        try:
+            options, positionals = split_args(args, flags, valued)
+        except MissingValue:
+            options, positionals = split_args(args[:-1], flags, valued)
+        options = rename_options(options, renames, quiet=True)
+        options = [arg for option in options for arg in option]
+        return super().parse_args(ctx, options + ["--"] + positionals)
+
+
+def _no_option_as_binding(ctx, command, options, positionals) -> None:
+    """A word such as ``-p`` among the bindings is an option gradcli does not
+    have (a binding never starts with ``-``): say so, as for ``--bogus``,
+    rather than "`-p` is not a binding"."""
+    from typer._click.exceptions import NoSuchOption
+
+    has_file = any(o[0].split("=")[0] in ("-f", "--file") or (o[0].startswith("-f") and not o[0].startswith("--"))
+                   for o in options)
+    for k, word in enumerate(positionals[0 if has_file else 1:], 0 if has_file else 1):
+        if len(word) > 1 and word[0] == "-" and (word[1].isalpha() or word[1] == "-") and "=" not in word:
+            e = NoSuchOption(word, ctx=ctx)
+            e.next_word = positionals[k + 1] if k + 1 < len(positionals) else None
+            raise e
 
 
 def _completing() -> bool:
@@ -70,6 +111,30 @@ def _renamed(cls, **renames):
                                                     for old, new in renames.items()}})
 
 
+def _help_text(command, ctx) -> str:
+    """gradcli's own help (cli_help.py): fitted to the terminal's width."""
+    from .cli_help import render, wants_colour
+
+    return render(command, ctx, colour=wants_colour())
+
+
+def _paged_help_option(option):
+    """``-h``/``--help`` that pages help taller than the terminal."""
+    if option is None:
+        return None
+
+    def show_help(ctx, param, value):
+        if not value or ctx.resilient_parsing:
+            return
+        from .cli_help import show
+
+        show(ctx.get_help())
+        ctx.exit()
+
+    option.callback = show_help
+    return option
+
+
 class _Gradcli(TyperGroup):
     """The app's group: usage errors (an unknown option or command, an
     option without its value, a bad option value) are printed in gradcli's
@@ -78,17 +143,37 @@ class _Gradcli(TyperGroup):
 
     ALIASES = {"unc": "uncertainty"}
 
+    def get_help(self, ctx) -> str:
+        return _help_text(self, ctx)
+
+    def get_help_option(self, ctx):
+        return _paged_help_option(super().get_help_option(ctx))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():      # every command's help is gradcli's, whatever its class
+            if not isinstance(command, _ProgramFirst):
+                command.get_help = lambda ctx, _command=command: _help_text(_command, ctx)
+                command.get_help_option = lambda ctx, _command=command: _paged_help_option(
+                    type(_command).get_help_option(_command, ctx))
+
     def get_command(self, ctx, cmd_name):
         return super().get_command(ctx, self.ALIASES.get(cmd_name, cmd_name))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
+        import os
+        from contextlib import nullcontext, redirect_stdout
+
+        alone = not (sys.argv[1:] if args is None else args) and "_GRADCLI_COMPLETE" not in os.environ
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except NoArgsIsHelpError as e:
-            e.show()
-            raise SystemExit(e.exit_code) from None
+            with redirect_stdout(sys.stderr) if alone else nullcontext():   # its help is its usage
+                rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as e:     # `gradcli` alone, not on a terminal: the help, on stderr
+            if e.format_message():
+                sys.stderr.write(e.format_message().rstrip("\n") + "\n")
+            raise SystemExit(2) from None
         except ClickException as e:
             from .cli_common import _fail
             from .usage import message
@@ -162,11 +247,12 @@ def _root(
 
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli graph -f examples/lecture_L.grad -o L.svg
+      gradcli examples micrograd_readme | gradcli eval -
+      gradcli examples lecture_L | gradcli graph - -o L.svg
 
-    `gradcli COMMAND --help` shows each command's options and examples;
-    `man gradcli` shows them all.
+    `gradcli examples` lists the example programs that ship with gradcli;
+    `gradcli COMMAND --help` shows each command's options and examples,
+    `gradcli help language` the language; `man gradcli` shows them all.
     """
 
 
@@ -176,9 +262,10 @@ def _root(
 # under the same names as ever.
 
 from .cli_common import (  # noqa: E402
-    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, emit, errors_to_exit, gradients, load,
+    RENAMED, RESULTS, MissingValue, Source, as_script, check_trap, console, emit, errors_to_exit, gradients, load,
     parse_bindings, read_program, rename_options, split_args, split_names, wants_table,
 )
+from .cli_complete import choices, of_names, wrt_names  # noqa: E402
 from .terminal import paged  # noqa: E402
 
 
@@ -191,13 +278,13 @@ BINDINGS = typer.Argument(None, metavar="[NAME=VALUE]...", show_default=False,
                           help="Values for the inputs; they also override `name = number` defaults.")
 FILE = typer.Option(None, "--file", "-f", metavar="FILE", help="Read the program from FILE.",
                     rich_help_panel=IN)
-OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN,
+OUTPUT = typer.Option(None, "--of", metavar="NAME", rich_help_panel=IN, autocompletion=of_names,
                       help="Report this assigned name instead of the last statement: "
                            "`grad --of h1 --wrt a` (a node of the program, not a file; "
                            "the older --output still works).")
 JSON = typer.Option(False, "--json", help="Print one JSON object (numbers at full precision).",
                     rich_help_panel=OUT)
-WRT = typer.Option(None, "--wrt", metavar="NAME", rich_help_panel=IN,
+WRT = typer.Option(None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
                    help="Report only these names (repeat it, or a,b). A leaf means the leaf; "
                         "another assigned name means its node at the end of the program.")
 TABLE = typer.Option(None, "--table/--plain", rich_help_panel=OUT,
@@ -219,10 +306,15 @@ AT_OUT = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=POINT
                            "(.csv, .jsonl, .parquet, .arrow, .feather); with --scheduler, a directory.")
 JOBS = typer.Option(1, "--jobs", "-j", metavar="N", rich_help_panel=POINTS,
                     help="With --at, split the points over N processes (0: one per core).")
+DROP_EXTRA = typer.Option(False, "--drop-extra", rich_help_panel=POINTS,
+                          help="With --at, leave out the columns of POINTS that are not inputs (by default "
+                               "they are carried into the results, before them).")
 SCHEDULER = typer.Option(None, "--scheduler", metavar="ADDRESS", rich_help_panel=POINTS,
                          help="With --at, run the points of a Parquet dataset on the Dask cluster at "
                               "ADDRESS and write a Parquet dataset to -o DIR.")
 ON_ERROR = typer.Option(None, "--on-error", metavar="fail|skip", rich_help_panel=POINTS, show_default=False,
+                        autocompletion=choices(("fail", "a math error stops the command"),
+                                               ("skip", "a math error gives that point an empty row")),
                         help="With --at, a math error at a point stops the command (fail, the default) "
                              "or gives that point an empty row (skip).")
 
@@ -241,7 +333,7 @@ def show(report, json: bool, table: Optional[bool]) -> None:
     elif wants_table(table):
         from .terminal import put
 
-        with paged() as c:       # through a pager when taller than the terminal
+        with paged(console) as c:   # through a pager when taller than the terminal
             for line in report.rich():
                 put(c, line.item, line.style, line.soft_wrap)
     else:
@@ -267,18 +359,19 @@ def eval_(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program and print its output's value.
 
     Examples:
       gradcli eval "a*b + c" a=2 b=-3 c=10          # 4.0
-      gradcli eval -f examples/micrograd_readme.grad
-      gradcli eval "log(x) + x" --at examples/log_points.jsonl --json --on-error skip
+      gradcli examples micrograd_readme | gradcli eval -
+      printf 'x\\n1\\n-2\\n4\\n' | gradcli eval "log(x) + x" --at - --on-error skip
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, None, json, at, on_error or "fail", False,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import EvalReport
@@ -305,6 +398,7 @@ def grad(
     out: Optional[str] = AT_OUT,
     jobs: int = JOBS,
     scheduler: Optional[str] = SCHEDULER,
+    drop_extra: bool = DROP_EXTRA,
 ) -> None:
     """Evaluate a program, backpropagate, and print every gradient.
 
@@ -314,12 +408,12 @@ def grad(
     Examples:
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2
       gradcli grad "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --wrt a    # 6.0
-      gradcli grad -f examples/lecture_L.grad --all --json
+      gradcli examples lecture_L | gradcli grad - --all --json
     """
     if at is not None:
         return run_at(program, file, bindings or [], output, wrt, json, at, on_error or "fail", True,
-                      out, jobs, scheduler)
-    _points_only(out, jobs, scheduler)
+                      out, jobs, scheduler, drop_extra)
+    _points_only(out, jobs, scheduler, drop_extra)
     source = Source()
     with errors_to_exit(source):
         from .reports import GradReport
@@ -345,22 +439,24 @@ def _on_error_alone(on_error: str) -> None:
         raise InputError("--on-error applies to --at POINTS, which is not given")
 
 
-def _points_only(out, jobs, scheduler) -> None:
-    """-o, --jobs and --scheduler belong to --at."""
+def _points_only(out, jobs, scheduler, drop_extra=False) -> None:
+    """-o, --jobs, --scheduler and --drop-extra belong to --at."""
     given = [name for name, v in (("-o", out), ("--scheduler", scheduler)) if v is not None]
     if jobs != 1:
         given.append("--jobs")
+    if drop_extra:
+        given.append("--drop-extra")
     if given:
         with errors_to_exit(Source()):
             raise InputError(f"{', '.join(given)} need{'s' * (len(given) == 1)} --at POINTS")
 
 
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads, out=None, jobs=1,
-           scheduler=None):
+           scheduler=None, drop_extra=False):
     """``eval --at`` and ``grad --at`` (cli_points.py, shared with the fast path)."""
     from .cli_points import run_at as run
 
-    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler)
+    run(program, file, bindings, output, wrt, as_json, at, on_error, grads, out, jobs, scheduler, drop_extra)
 
 
 # ------------------------------------------------- graph (issue 3: the picture)
@@ -377,6 +473,8 @@ def graph_(
              "Graphviz), or .html (the live page: step, inspect, poke, nudge; needs nothing). "
              "Without -o, or with -o -, DOT goes to standard output."),
     rankdir: str = typer.Option("LR", "--rankdir", metavar="LR|TB|RL|BT", rich_help_panel=PICTURE,
+                                autocompletion=choices(("LR", "left to right"), ("TB", "top to bottom"),
+                                                       ("RL", "right to left"), ("BT", "bottom to top")),
                                 help="Direction of the edges: LR left to right, TB top to bottom."),
     grads: bool = typer.Option(True, "--grad/--no-grad", rich_help_panel=PICTURE,
                                help="Show each node's grad (--no-grad draws the forward pass only)."),
@@ -395,8 +493,8 @@ def graph_(
 
     Examples:
       gradcli graph "a*b + c" a=2 b=-3 c=10                  # DOT on standard output
-      gradcli graph -f examples/lecture_L.grad -o L.svg      # a picture (needs Graphviz)
-      gradcli graph -f examples/lecture_L.grad -o L.dot --rankdir TB
+      gradcli examples lecture_L | gradcli graph - -o L.svg  # a picture (needs Graphviz)
+      gradcli examples lecture_L | gradcli graph - -o L.dot --rankdir TB
     """
     source = Source()
     with errors_to_exit(source):
@@ -463,7 +561,7 @@ def check_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Check only these names (repeat it, or a,b).", rich_help_panel=IN),
     h: float = typer.Option(H, "--step", metavar="H", rich_help_panel=CHECK,
                             help="Finite-difference step, scaled by max(1, |x|) (the older --h still works)."),
     rtol: float = typer.Option(RTOL, "--rtol", min=0.0, help="Relative tolerance.", rich_help_panel=CHECK),
@@ -474,6 +572,9 @@ def check_(
     every: bool = typer.Option(False, "--all", rich_help_panel=CHECK,
                                help="Check every node up to the output, not only the leaves."),
     mode: str = typer.Option("auto", "--mode", metavar="auto|full|fast", rich_help_panel=CHECK,
+                             autocompletion=choices(("auto", "fast when full would be long"),
+                                                    ("full", "one finite difference per gradient"),
+                                                    ("fast", "a few random directions")),
                              help="full: one finite difference per gradient; fast: the gradients' dot products "
                                   "with a few random directions; auto: fast when full would be long."),
     seed: int = typer.Option(0, "--seed", help="Seed of fast mode's random directions.", rich_help_panel=CHECK),
@@ -487,9 +588,9 @@ def check_(
     random directions, as PyTorch's gradcheck does in its fast mode.
 
     Examples:
-      gradcli check -f examples/micrograd_readme.grad
+      gradcli examples micrograd_readme | gradcli check -
       gradcli check "relu(x)*y + abs(x)" x=0 y=2
-      gradcli check -f examples/neuron.grad --all --json
+      gradcli examples neuron | gradcli check - --all --json
     """
     precision = _digits(precision)
     source = Source()
@@ -519,7 +620,7 @@ def explain_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[str] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=IN,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
         help="Also list each path from the output to NAME and the share of the gradient it carries."),
     paths: int = typer.Option(20, "--paths", min=1, metavar="N", help="Show at most N paths (with --wrt).",
                               rich_help_panel=OUT),
@@ -534,8 +635,8 @@ def explain_(
     running sum. --wrt NAME also lists the paths from the output to NAME.
 
     Examples:
-      gradcli explain -f examples/lecture_L.grad
-      gradcli explain -f examples/reuse.grad --wrt a
+      gradcli examples lecture_L | gradcli explain -
+      gradcli examples reuse | gradcli explain - --wrt a
       gradcli explain "tanh(w*x)" w=0.5 x=2 --json
     """
     precision = _digits(precision)
@@ -556,7 +657,7 @@ def descend_(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", help="Move only these leaves (repeat it, or a,b); default: every leaf.",
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, help="Move only these leaves (repeat it, or a,b); default: every leaf.",
         rich_help_panel=IN),
     lr: float = typer.Option(LR, "--lr", help="Learning rate: each step moves a leaf by lr * its gradient.",
                              rich_help_panel=DESCENT),
@@ -566,7 +667,8 @@ def descend_(
     maximize: bool = typer.Option(False, "--maximize", help="Gradient ascent: move with the gradient.",
                                   rich_help_panel=DESCENT),
     log: Optional[str] = typer.Option(None, "--log", metavar="FILE", rich_help_panel=OUT,
-                                      help="Write a CSV of step, loss and each parameter to FILE."),
+                                      help="Write a CSV of step, loss and each parameter to FILE "
+                                           "(-: standard output, in place of the final values)."),
     json: bool = JSON,
 ) -> None:
     """Run gradient descent on the leaves.
@@ -577,8 +679,8 @@ def descend_(
 
     Examples:
       gradcli descend "(w*x - y)**2" w=0.5 x=2 y=3 --wrt w --lr 0.05
-      gradcli descend -f examples/fit_line.grad --lr 0.05 --steps 1000 --log fit.csv
-      gradcli eval -f examples/lecture_L.grad $(gradcli descend -f examples/lecture_L.grad --maximize --steps 1)
+      gradcli examples fit_line | gradcli descend - --lr 0.05 --steps 1000 --log fit.csv
+      gradcli eval "(a*b+c)*f" $(gradcli descend "(a*b+c)*f" a=2 b=-3 c=10 f=-2 --maximize --steps 1)
     """
     source = Source()
     with errors_to_exit(source):
@@ -586,17 +688,30 @@ def descend_(
 
         _positive(lr, "--lr")
         _a_number(tol, "--tol")
+        if log == "-" and json:
+            raise InputError("--log - and --json both write to standard output: give the log a file")
         graph = load(program, file, bindings or [], output, source)
         names = gd.parameters(graph, split_names(wrt))
-        hooks = []
-        with ExitStack() as stack:
-            if log is not None:
-                hooks.append(stack.enter_context(gd.CsvLog(log, names)))
-            advance = stack.enter_context(_progress(steps))
-            if advance is not None:
-                hooks.append(advance)
-            result = gd.descend(graph, names, lr, steps, tol, maximize,
-                                lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+        reached: list = []                  # the last step and loss, for Ctrl-C
+
+        def last(k, loss, values) -> None:
+            reached[:] = [k, loss, values]
+
+        hooks = [last]
+        try:
+            with ExitStack() as stack:
+                held = _held_log(stack) if log == "-" else None
+                if log is not None:
+                    hooks.append(stack.enter_context(gd.CsvLog(log, names, held)))
+                advance = stack.enter_context(_progress(steps))
+                if advance is not None:
+                    hooks.append(advance)
+                result = gd.descend(graph, names, lr, steps, tol, maximize,
+                                    lambda k, loss, values: [hook(k, loss, values) for hook in hooks])
+                if held is not None:        # the log is standard output; its last row has the final values
+                    _print_held(held)
+        except KeyboardInterrupt:
+            _interrupted_descent(reached, steps, names)
         _keep(graph=graph, result=result, loss=result.loss, params=result.params)
         if sys.stderr.isatty():
             from .render import short
@@ -604,7 +719,38 @@ def descend_(
             why = ", where every gradient is within --tol" if result.stopped == "tol" else ""
             typer.echo(f"loss {short(result.first)} -> {short(result.loss)} after {result.steps} "
                        f"step{'s' * (result.steps != 1)}{why}", err=True)
-        emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+        if held is None:
+            emit(gd.as_json(result) + "\n" if json else gd.bindings(result.params))
+
+
+def _held_log(stack):
+    """``--log -``: the log, held in a spooled temporary file until the run
+    has ended well (a failed run prints nothing on standard output)."""
+    import tempfile
+
+    return stack.enter_context(tempfile.SpooledTemporaryFile(1 << 23, "w+", newline=""))
+
+
+def _print_held(held) -> None:
+    import shutil
+
+    held.seek(0)
+    shutil.copyfileobj(held, sys.stdout, 1 << 16)
+    sys.stdout.flush()
+
+
+def _interrupted_descent(reached: list, steps: int, names) -> None:
+    """Ctrl-C during ``descend``: one short line with the step and loss
+    reached and where the parameters were, then exit 130 (the contract's
+    status for Ctrl-C; ``--log FILE`` keeps what was there before)."""
+    from .cli_common import _fail
+    from .render import short
+
+    if not reached:
+        _fail("", 130)
+    k, loss, values = reached
+    at = " ".join(f"{name}={short(v)}" for name, v in zip(names, values))
+    _fail(f"interrupted at step {k:,} of {steps:,}: loss {short(loss)}" + (f", at {at}" if at else ""), 130)
 
 
 @contextmanager
@@ -632,7 +778,7 @@ def _progress(steps: int):
 # ------------------------------------------- diff / hessian (issue 6: symbolic)
 
 WRT_LEAVES = typer.Option(
-    None, "--wrt", metavar="NAME", rich_help_panel=IN,
+    None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=IN,
     help="The leaves to differentiate with respect to (repeat it, or a,b); default: every leaf.")
 
 
@@ -659,7 +805,7 @@ def diff(
     file: Optional[str] = FILE,
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = typer.Option(
-        None, "--wrt", metavar="NAME", rich_help_panel=SYMBOLIC,
+        None, "--wrt", metavar="NAME", autocompletion=wrt_names, rich_help_panel=SYMBOLIC,
         help="Differentiate with respect to this name (a leaf, or for --order 1 any assigned "
              "name); optional when the program has one leaf."),
     order: int = typer.Option(1, "--order", min=1, max=8, metavar="N", rich_help_panel=SYMBOLIC,
@@ -739,7 +885,7 @@ def hessian(
     Examples:
       gradcli hessian "x**2*y + y**3" x=1 y=2
       gradcli hessian "x**2*y + y**3" x=1 y=2 --json
-      gradcli hessian -f examples/neuron.grad --wrt w1,w2
+      gradcli examples neuron | gradcli hessian - --wrt w1,w2
     """
     source = Source()
     with errors_to_exit(source):
@@ -773,12 +919,20 @@ def uncertainty_(
     corr: Optional[List[str]] = typer.Option(
         None, "--corr", metavar="A,B=R", rich_help_panel=UNCERTAINTY,
         help="The correlation coefficient R of the inputs A and B (repeat it for more pairs)."),
-    k: float = typer.Option(1.0, "-k", metavar="K", rich_help_panel=UNCERTAINTY,
-                            help="Coverage factor: also give the expanded uncertainty U = K*u (K = 2: about 95%)."),
+    k: Optional[float] = typer.Option(None, "-k", metavar="K", rich_help_panel=UNCERTAINTY, show_default=False,
+                                      help="Coverage factor: also give the expanded uncertainty U = K*u "
+                                           "(K = 2: about 95% for a normal output)."),
+    p: Optional[float] = typer.Option(None, "-p", "--coverage", metavar="P", rich_help_panel=UNCERTAINTY,
+                                      show_default=False,
+                                      help="Coverage probability instead of -k: K from the normal "
+                                           "(0.95: K = 1.96), and Monte Carlo's interval at P (default 0.95)."),
     mc: Optional[int] = typer.Option(None, "--mc", metavar="N", rich_help_panel=UNCERTAINTY,
                                      help="Also run N Monte Carlo samples (GUM Supplement 1) and compare."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="S", rich_help_panel=UNCERTAINTY,
                                        help="Seed of the Monte Carlo samples (default: a new one, reported)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE.svg", rich_help_panel=UNCERTAINTY,
+                                      help="With --mc, also draw the samples' histogram against the GUM's "
+                                           "normal in FILE.svg (written whole or not at all)."),
     json: bool = JSON,
     table: Optional[bool] = TABLE,
     precision: Optional[int] = PRECISION,
@@ -809,7 +963,15 @@ def uncertainty_(
         pairs = [parse_correlation(text) for text in corr or []]
         tree = parse(source.text)
         warn_likely_mistakes(source)
-        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed)
+        if out is not None and (mc is None or not out.lower().endswith(".svg")):
+            raise InputError(f"-o {printable(out)}: " + ("the picture is of the Monte Carlo samples: give --mc N too"
+                                                          if mc is None else "the picture is SVG: name a .svg file"))
+        budget = propagate(structure(tree, output), quantities, pairs, k, mc, seed, p=p)
+        if out is not None:
+            from .safeio import atomic_write
+            from .uncertainty import histogram_svg
+
+            atomic_write(out, histogram_svg(budget))
         _keep(budget=budget, value=budget.value, u=budget.u)
         show(UncertaintyReport(budget, precision), json, table)
 
@@ -824,6 +986,8 @@ def codegen_(
     output: Optional[str] = OUTPUT,
     wrt: Optional[List[str]] = WRT,
     lang: str = typer.Option("python", "--lang", metavar="python|numpy|c|js|sql", help="The target language.",
+                             autocompletion=choices(("python", "Python"), ("numpy", "NumPy, arrays of points"),
+                                                    ("c", "C"), ("js", "JavaScript"), ("sql", "SQL")),
                              rich_help_panel=CODE),
     name: str = typer.Option("gradient", "--name", metavar="FUNC", help="The function's name.",
                              rich_help_panel=CODE),
@@ -859,6 +1023,110 @@ def codegen_(
             from .safeio import atomic_write
 
             atomic_write(out, code)
+
+
+@app.command("examples")
+def examples_(
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", show_default=False,
+                                         help="An example to print (`neuron` or `neuron.grad`); none: the list."),
+    path: bool = typer.Option(False, "--path", help="Print the folder the examples are in, to copy them."),
+) -> None:
+    """List the example programs and data that ship with gradcli, or print one.
+
+    They come with every install (pip, pipx or a clone), so the examples of
+    every command's help run anywhere.
+
+    Examples:
+      gradcli examples
+      gradcli examples neuron | gradcli grad -
+      cp -r "$(gradcli examples --path)" gradcli-examples
+    """
+    from . import shipped
+
+    with errors_to_exit(Source()):
+        if path:
+            emit(f"{shipped.folder()}\n")
+        elif name is None:
+            listed = shipped.names()
+            width = max(len(n) for n in listed)
+            emit("".join(f"{n.ljust(width)}  {shipped.describe(n)}\n" for n in listed))
+        else:
+            emit(shipped.find(name).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------- repl (issue 28)
+
+@app.command("repl", cls=_ProgramFirst)
+def repl_(
+    program: Optional[str] = PROGRAM,
+    bindings: Optional[List[str]] = BINDINGS,
+    file: Optional[str] = FILE,
+) -> None:
+    """Open the prompt: build a program a line at a time and ask about it.
+
+    `gradcli` alone on a terminal opens it too. A statement joins the
+    program, `a = 2` sets a leaf, a bare expression prints its value;
+    `:grad`, `:explain`, `:check`, `:graph`, `:nudge`, `:diff`, `:show`,
+    `:help`, `:quit` (`:help` lists them all). A PROGRAM or -f FILE, with
+    NAME=VALUE, starts the session with it. Without a terminal, each line
+    of standard input is one input.
+
+    Examples:
+      gradcli repl "y = a*b" a=2 b=3 <<< ":grad --wrt a"    # 3.0
+      gradcli repl <<< $'x = 3\\ny = x**2\\n:nudge 0.1'
+    """
+    from . import cli_common
+
+    source = Source()
+    with errors_to_exit(source):
+        inputs = None
+        if program is not None or file is not None:
+            from .build import bind, structure
+            from .parse import parse
+
+            inputs = parse_bindings(read_program(program, file, bindings or [], source))
+            bind(structure(parse(source.text)), inputs, complete=False)
+        elif bindings:
+            raise InputError("NAME=VALUE needs a program: give one, or set leaves at the prompt with `a = 2`")
+        if cli_common.PROMPT is None:
+            raise InputError("the prompt opens from the gradcli command (`gradcli repl`)")
+    raise SystemExit(cli_common.PROMPT(source.text or None, inputs))
+
+
+# ------------------------------------------------------------- help (issue 25)
+
+@app.command("help", hidden=True)
+def help_(
+    topic: Optional[str] = typer.Argument(None, metavar="[TOPIC]", show_default=False,
+                                          help="A command, or `language`."),
+) -> None:
+    """Help on a command, or on the language (`gradcli help language`).
+
+    Examples:
+      gradcli help language
+      gradcli help grad
+    """
+    import typer.main as typer_main
+
+    from .cli_help import TOPICS, language, show, wants_colour
+
+    ctx = click_context = typer_main.get_command(app).make_context("gradcli", [], resilient_parsing=True)
+    group = click_context.command
+    if topic is None:
+        show(group.get_help(ctx))
+    elif topic in TOPICS:
+        show(language(colour=wants_colour()))
+    elif topic in group.commands and topic != "help":
+        command = group.commands[topic]
+        show(command.get_help(command.make_context(topic, [], parent=ctx, resilient_parsing=True)))
+    else:
+        from .errors import did_you_mean, words
+
+        names = [n for n, c in group.commands.items() if not c.hidden] + list(TOPICS)
+        with errors_to_exit(Source()):
+            raise InputError(f"no help on `{printable(topic)}`",
+                             notes=did_you_mean(topic, names) + [
+                                 "the topics are " + words([f"`{n}`" for n in names])])
 
 
 def main(argv: Optional[List[str]] = None) -> None:

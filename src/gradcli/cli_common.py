@@ -82,9 +82,10 @@ def split_args(args: List[str], flags: set, valued: set) -> tuple:
 RENAMED = {"--output": "--of"}
 
 
-def rename_options(options: List[List[str]], renames: dict) -> List[List[str]]:
+def rename_options(options: List[List[str]], renames: dict, quiet: bool = False) -> List[List[str]]:
     """``options`` (as split_args gives them) with old spellings replaced by
-    the new ones, and a note on standard error for each old one used."""
+    the new ones, and a note on standard error for each old one used
+    (none when ``quiet``)."""
     out = []
     told = set()
     for option in options:
@@ -92,7 +93,7 @@ def rename_options(options: List[List[str]], renames: dict) -> List[List[str]]:
         new = renames.get(name)
         if new is not None:
             option = [new + eq + value, *option[1:]]
-            if name not in told:
+            if name not in told and not quiet:
                 told.add(name)
                 shown = value if eq else (option[1] if len(option) > 1 else "")
                 note(f"{name} is now called {new}; {name} still works for a while: "
@@ -298,15 +299,84 @@ def load(program, file, bindings, output, source):
     from .parse import parse
 
     inputs = parse_bindings(read_program(program, file, bindings, source))
-    tree = parse(source.text)
-    warn_likely_mistakes(source)
-    return build(tree, inputs, output)
+    with long_work(len(source.text)) as stage:
+        tree = parse(source.text)
+        stage("building and running")
+        warn_likely_mistakes(source)
+        return build(tree, inputs, output)
+
+
+# A word on standard error (a terminal) when reading and building a program
+# takes longer than this many seconds (GRADCLI_PROGRESS_AFTER sets it; the
+# tests set 0): a 10^6-node program takes about 10 s, silent before.
+PROGRESS_AFTER = 1.0
+
+
+@contextmanager
+def long_work(size: int) -> Iterator[Callable[[str], None]]:
+    """Yields ``stage(words)``. When standard error is a terminal and the
+    work is not done within PROGRESS_AFTER seconds, a status line says what
+    is being done and for how long (``gradcli: parsing 12.3 MB... 2 s``),
+    rewritten every half second, and erased once the work is done: what
+    follows on the terminal is as it always was."""
+    import threading
+    import time
+
+    try:
+        on_terminal = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        on_terminal = False
+    state = {"what": "parsing"}
+    if not on_terminal:
+        yield lambda what: state.update(what=what)
+        return
+    try:
+        after = float(os.environ.get("GRADCLI_PROGRESS_AFTER", PROGRESS_AFTER))
+    except ValueError:
+        after = PROGRESS_AFTER
+    done = threading.Event()
+    shown = threading.Event()
+    begun = time.monotonic()
+    amount = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size:,} characters"
+
+    def tell() -> None:
+        if done.wait(after):
+            return
+        while not done.is_set():
+            try:
+                sys.stderr.write(f"\r\x1b[Kgradcli: {state['what']} the program ({amount})... "
+                                 f"{time.monotonic() - begun:.0f} s")
+                sys.stderr.flush()
+                shown.set()
+            except (OSError, ValueError):
+                return
+            done.wait(0.5)
+
+    teller = threading.Thread(target=tell, daemon=True)
+    teller.start()
+    try:
+        yield lambda what: state.update(what=what)
+    finally:
+        done.set()
+        teller.join()
+        if shown.is_set():
+            try:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
 
 
 def warn_likely_mistakes(source: Source) -> None:
     """A program that parses, but likely not as meant (``x^1/2``): a
     warning on standard error; the command goes on."""
     text = source.text
+    if source.filename is None and "=" in text and len(text) < 80:
+        from .hints import forgotten_program, forgotten_program_warning
+        from .terminal import paint_error
+
+        if forgotten_program(text.strip()):
+            sys.stderr.write(paint_error(forgotten_program_warning(text.strip()).render()) + "\n")
     if "1" in text and ("^" in text or "**" in text):
         from .hints import warnings
         from .terminal import paint_error
@@ -318,6 +388,12 @@ def warn_likely_mistakes(source: Source) -> None:
 def wants_table(table: Optional[bool]) -> bool:
     return sys.stdout.isatty() if table is None else table
 
+
+# The prompt (repl.py): cli.py's `repl` command calls this hook, which the
+# console script's front door (cli_fast.py) sets, so that the command line
+# does not import the prompt, which imports the command line. Called as
+# PROMPT(program_text_or_None, bindings) and returns the exit status.
+PROMPT: Optional[Callable[..., int]] = None
 
 # The console the commands print tables to: None means a new one on standard
 # output; the notebook's `%%gradcli` sets a recording console (notebook.py).
@@ -378,15 +454,44 @@ def plain_grad(graph, grads: dict, wrt: Optional[List[str]], as_json: bool) -> s
     return render.plain_grads(grads)
 
 
+_SCRIPT = False      # set by as_script: this process is the console script
+
+
+def finished() -> None:
+    """The command has done its work (its output file is in place): in the
+    console script, a Ctrl-C from now on is ignored, so that it cannot turn
+    a success into status 130 (or a death by SIGINT while Python shuts down
+    its worker pools) with the new file already there. A library or
+    notebook caller keeps its own Ctrl-C."""
+    if _SCRIPT:
+        import signal
+
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # pragma: no cover - not the main thread
+            pass
+
+
 def as_script(run: Callable[[], object]) -> None:
     """Run the console script's work: a reader that leaves early
     (`gradcli ... | head`) is fine, Ctrl-C exits 130, and an output that
     fails outside a command (``--help`` or ``--version`` on a full standard
     output) exits 1 with one line; never a traceback."""
+    global _SCRIPT
+    _SCRIPT = True
     try:
         run()
+        finished()
     except BrokenPipeError:
         _reader_left()
+    except SystemExit as e:
+        if not e.code:
+            finished()
+        # rich's own consoles (typer's help) meet a reader that has left
+        # with exit 1, the BrokenPipeError behind it: that reader is fine.
+        if e.code == 1 and isinstance(e.__context__, BrokenPipeError):
+            _reader_left()
+        raise
     except KeyboardInterrupt:
         sys.exit(130)
     except GradcliError as e:

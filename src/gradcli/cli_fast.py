@@ -23,13 +23,13 @@ import sys
 from typing import List, Optional
 
 # What the fast path runs; every other option of eval and grad goes to typer.
-_FLAGS = {"--json": "json", "--plain": "plain"}
+_FLAGS = {"--json": "json", "--plain": "plain", "--drop-extra": "drop_extra"}
 _VALUED = {"--wrt": "wrt", "--of": "output", "--output": "output", "--file": "file", "-f": "file",
            "--at": "at", "--on-error": "on_error", "-o": "out", "--out": "out", "--jobs": "jobs", "-j": "jobs",
            "--scheduler": "scheduler"}
 # Every option name of the typer eval and grad commands (a test keeps this in
 # step with cli.py), so that arguments are split exactly as typer splits them.
-EVAL_GRAD_FLAGS = {"--json", "--table", "--plain", "--all", "-h", "--help"}
+EVAL_GRAD_FLAGS = {"--json", "--table", "--plain", "--all", "-h", "--help", "--drop-extra"}
 EVAL_GRAD_VALUED = {"--file", "-f", "--of", "--output", "--wrt", "--precision", "--at", "--on-error",
                     "-o", "--out", "--jobs", "-j", "--scheduler"}
 
@@ -47,7 +47,7 @@ def plan(argv: List[str]) -> Optional[dict]:
         return None                          # typer says which option needs a value
     opts: dict = {"command": argv[0], "json": False, "plain": False, "wrt": [], "output": None,
                   "file": None, "positionals": positionals, "at": None, "on_error": "fail", "out": None,
-                  "jobs": "1", "scheduler": None, "renamed": []}
+                  "jobs": "1", "scheduler": None, "renamed": [], "drop_extra": False}
     for option in options:
         name, eq, value = option[0].partition("=")
         if name in _FLAGS and not eq and len(option) == 1:
@@ -70,12 +70,15 @@ def plan(argv: List[str]) -> Optional[dict]:
             opts[key] = value                # the last one wins, as with click
     if not opts["positionals"] and opts["file"] is None:
         return None
+    bindings = opts["positionals"][0 if opts["file"] is not None else 1:]
+    if any(len(word) > 1 and word[0] == "-" for word in bindings):
+        return None                          # `-p 3`: typer says there is no such option
     if opts["at"] is not None:                # many points: no table either way
         if opts["plain"] or not opts["jobs"].isdigit():
             return None
         return opts
     if opts["out"] is not None or opts["scheduler"] is not None or opts["jobs"] != "1" \
-            or opts["on_error"] != "fail":
+            or opts["on_error"] != "fail" or opts["drop_extra"]:
         return None                          # without --at: typer says what is wrong
     if not (opts["json"] or opts["plain"]) and sys.stdout.isatty():
         return None                          # a table for people: rich, via typer
@@ -95,7 +98,8 @@ def run(opts: dict) -> None:
         from .cli_points import run_at
 
         run_at(program, opts["file"], bindings, opts["output"], opts["wrt"] or None, opts["json"], opts["at"],
-               opts["on_error"], opts["command"] == "grad", opts["out"], int(opts["jobs"]), opts["scheduler"])
+               opts["on_error"], opts["command"] == "grad", opts["out"], int(opts["jobs"]), opts["scheduler"],
+               opts["drop_extra"])
         return
     source = Source()
     with errors_to_exit(source):
@@ -107,13 +111,37 @@ def run(opts: dict) -> None:
             emit(plain_grad(graph, gradients(graph, wrt), wrt, opts["json"]))
 
 
+def prompt(program: Optional[str] = None, bindings: Optional[dict] = None) -> int:
+    """The prompt (repl.py), imported only when it opens."""
+    from .repl import main as session
+
+    return session(program, bindings)
+
+
+def interactive() -> bool:
+    """Standard input and output are both terminals."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     """The console script (called by gradcli_entry.main, which catches
-    Ctrl-C from the start)."""
+    Ctrl-C from the start). ``gradcli`` alone on a terminal, and ``gradcli
+    repl`` alone, open the prompt without typer; ``gradcli`` alone on a
+    pipe goes to typer, which prints the usage on standard error (exit 2)."""
+    from . import cli_common
     from .cli_common import guard_streams
 
     guard_streams()
+    cli_common.PROMPT = prompt
     args = sys.argv[1:] if argv is None else list(argv)
+    if (args == ["repl"] or not args and interactive()) and "_GRADCLI_COMPLETE" not in os.environ:
+        from .cli_common import as_script
+
+        as_script(lambda: sys.exit(prompt()))
+        return
     opts = plan(args)
     if opts is None:
         from .cli import main as full

@@ -19,20 +19,34 @@ import time
 from contextlib import ExitStack, contextmanager
 from typing import Optional
 
-from .cli_common import Source, errors_to_exit, parse_bindings, read_program, split_names, stdin
+from .cli_common import Source, errors_to_exit, finished, parse_bindings, read_program, split_names, stdin
 from .errors import InputError
 from .safeio import printable
 
 
+MAX_JOBS = 1024     # --jobs past this is refused, not capped: a slip of the keyboard, not a machine
+
+
 def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
-           out: Optional[str] = None, jobs: int = 1, scheduler: Optional[str] = None) -> None:
+           out: Optional[str] = None, jobs: int = 1, scheduler: Optional[str] = None,
+           drop_extra: bool = False) -> None:
     source = Source()
     with errors_to_exit(source), ExitStack() as stack:
         if on_error not in ("fail", "skip"):
             raise InputError(f"--on-error `{printable(on_error)}`: expected `fail` or `skip`")
         if jobs < 0:
             raise InputError(f"--jobs {jobs}: expected a number of processes, or 0 for every core")
+        if jobs > MAX_JOBS:
+            raise InputError(f"--jobs {jobs} is more processes than gradcli starts (at most {MAX_JOBS})",
+                             notes=["--jobs 0 starts one per core"])
         from . import pointsrun
+
+        if jobs > pointsrun.cores() and scheduler is None:
+            # More workers than cores only compete for them (and each holds
+            # its shared memory): as many as there are.
+            sys.stderr.write(f"note: --jobs {jobs}: this machine gives gradcli {pointsrun.cores()} "
+                             f"core{'s' * (pointsrun.cores() != 1)}; running {pointsrun.cores()} processes\n")
+            jobs = pointsrun.cores()
 
         workers = None
         if jobs != 1 and scheduler is None:
@@ -53,6 +67,9 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         if names is not None:
             resolve(graph, names)
         skip = on_error == "skip"
+        # Columns that are not names of the program are extra columns,
+        # carried into the results (or left out with --drop-extra).
+        split = pointsio.Split({*graph.names, *graph.leaves}, drop_extra)
 
         def fail(e, number, place, values):
             return pointsio.row_error(e, number, place, columns, values)
@@ -61,28 +78,59 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             if out is None or out == "-" or pointsio.format_of(out):
                 raise InputError("--scheduler writes a Parquet dataset: give its directory as -o DIR")
             files = pointsrun.dataset_parts(at)
-            columns = _dataset_columns(files[0])
-            batch = Batch(graph, columns, names, grads, fixed=inputs)
+            columns, extras = _dataset_columns(files[0], split)
+            batch = _batch(graph, columns, names, grads, inputs, bool(extras), split, pointsio.label(files[0]))
             heads = ["value", *(f"grad_{n}" for n in batch.wrt)]
+            _no_clash(extras, heads, pointsio.label(files[0]))
             with _progress(None) as tick:
-                done = pointsrun.run_dask(batch, scheduler, at, out, heads, skip, progress=tick, fail=fail)
+                done = pointsrun.run_dask(batch, scheduler, at, out, heads, skip, progress=tick, fail=fail,
+                                          extras=extras, drop=drop_extra)
             _note(done, pointsio.label(at))
             return
         fmt = pointsio.sink_format(out, as_json)
-        points = pointsio.open_points(at, stdin().buffer if at == "-" else None)
+        points = pointsio.open_points(at, stdin().buffer if at == "-" else None, split)
         columns = points.columns
-        batch = Batch(graph, columns, names, grads, fixed=inputs)
+        batch = _batch(graph, columns, names, grads, inputs, points.mixed, split, points.where)
         heads = ["value", *(f"grad_{n}" for n in batch.wrt)]
+        _no_clash(points.extras, heads, points.where)
         jobs = pointsrun.cores() if jobs == 0 else jobs
         pointsrun.keep_freed_memory()
         with _output(out) as f, _progress(points) as tick:
-            sink = pointsio.Sink(fmt, heads, grads, f)
-            done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
+            sink = pointsio.Sink(fmt, heads, grads, f, points.extras)
+            try:
+                done = pointsrun.run(batch, points, sink, skip, jobs, progress=tick, fail=fail, workers=workers)
+            except BaseException:
+                sink.abandon()
+                raise
             sink.close()
-        _note(done, points.where)
+        _note(done, points.where, points.notes)
 
 
-def _dataset_columns(path: str) -> list:
+def _batch(graph, columns, names, grads, inputs, mixed: bool, split, where: str):
+    """The program ready for the points; where an input is missing and the
+    points have columns that are not names of the program, say so (a
+    column named otherwise than its input is carried, not read)."""
+    from .arrays import Batch
+
+    try:
+        return Batch(graph, columns, names, grads, fixed=inputs)
+    except InputError as e:
+        if mixed and e.message.startswith("missing input"):
+            how = "left out (--drop-extra)" if split.drop else "carried into the results"
+            e.notes.append(f"the columns of {where} that are not names of the program are {how}; "
+                           f"it gives the inputs {', '.join(f'`{c}`' for c in columns) or '(none)'}")
+        raise
+
+
+def _no_clash(extras, heads, where: str) -> None:
+    for name, _ in extras:
+        if name in heads:
+            raise InputError(f"the column `{printable(name)}` of {where} is not an input of the program, and "
+                             f"the results have a column `{printable(name)}` too",
+                             notes=["rename it, or leave the extra columns out with --drop-extra"])
+
+
+def _dataset_columns(path: str, split) -> tuple:
     from . import pointsio
 
     pointsio.need_arrow("--scheduler")
@@ -98,10 +146,13 @@ def _dataset_columns(path: str) -> list:
             schema = pq.read_schema(path)
     except Exception as e:
         raise InputError(f"cannot read {pointsio.label(path)} as Parquet: {pointsio._arrow_why(e)}") from None
-    return pointsio._check_schema(schema, pointsio.label(path))
+    names, extras, _ = pointsio._split_schema(schema, pointsio.label(path), split)
+    return names, extras
 
 
-def _note(done, where: str) -> None:
+def _note(done, where: str, notes=()) -> None:
+    for _, text in notes:
+        sys.stderr.write(f"note: {text}\n")
     skipped = done.skipped
     if skipped:
         shown = ", ".join(skipped[:10]) + (", ..." if len(skipped) > 10 else "")
@@ -119,12 +170,18 @@ def _output(out: Optional[str]):
 
         with atomic_open(out, "wb") as f:
             yield f
+        finished()
         return
     import shutil
     import tempfile
 
     with tempfile.SpooledTemporaryFile(1 << 23, "w+b") as spool:
         yield _Held(spool)
+        if not sys.stdout.isatty():
+            # Every point is done: the results go out whole. A Ctrl-C now
+            # would leave half of them in a pipe or file with status 130
+            # (a terminal, where that harms nothing, can still stop them).
+            finished()
         spool.seek(0)
         sys.stdout.flush()
         shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)

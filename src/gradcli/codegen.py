@@ -71,7 +71,7 @@ import re
 from typing import NamedTuple, Sequence
 
 from .build import resolve
-from .engine import Graph
+from .engine import Graph, require_ops
 from .errors import InputError
 from .ops import OPS, PY_EXP_LIMIT, SPELLINGS, TARGETS, FloatMath, Spelling
 from .safeio import printable
@@ -1346,6 +1346,8 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
     (``codegen``'s NAME=VALUE). Bad names raise ``InputError``."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
         raise InputError(f"--lang `{printable(lang)}` is not a target: the targets are {', '.join(LANGS)}")
     if not _IDENT.fullmatch(name) or name in RESERVED[lang] or name in ("math", "np"):

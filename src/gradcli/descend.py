@@ -115,15 +115,19 @@ class CsvLog:
     failed or interrupted run leaves what was at FILE before
     (``safeio.atomic_open``)."""
 
-    def __init__(self, path: str, names: Sequence[str]):
-        self.path, self.names = path, list(names)
+    def __init__(self, path: str, names: Sequence[str], stream=None):
+        self.path, self.names, self.stream = path, list(names), stream
 
     def __enter__(self) -> "CsvLog":
+        import contextlib
         import csv
 
         from .safeio import atomic_open
 
-        self._open = atomic_open(self.path, "w", "the log", newline="")
+        # ``stream``: the log goes there instead (``--log -``: the command
+        # line holds it and prints it once the run has ended well).
+        self._open = (contextlib.nullcontext(self.stream) if self.stream is not None
+                      else atomic_open(self.path, "w", "the log", newline=""))
         self.writer = csv.writer(self._open.__enter__())
         self.writer.writerow(["step", "loss", *self.names])
         return self

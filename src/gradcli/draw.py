@@ -32,6 +32,7 @@ from collections import deque
 
 from .engine import Graph, Value, needed
 from .errors import GradcliError, InputError
+from .ops import shown
 from .render import kind_of, node_id, short
 
 FORMATS = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".htm": "html"}
@@ -151,7 +152,7 @@ def _escape(text: str) -> str:
 
 def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
     """A value's record: ``name · id | data D | grad G``."""
-    name = node.label or node.op or ("number" if node.kind == "const" else "value")
+    name = node.label or shown(node.op) or ("number" if node.kind == "const" else "value")
     fields = [f"{_escape(name)} · {node_id(node)}", f"data {short(node.data, precision)}"]
     if grads:
         fields.append(f"grad {short(node.grad, precision)}")
@@ -159,8 +160,9 @@ def value_label(node: Value, graph: Graph, precision: int, grads: bool) -> str:
 
 
 def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = "LR",
-           max_nodes: int | None = None, picture: Picture | None = None) -> str:
-    """The graph as DOT text, deterministic to the byte.
+           max_nodes: int | None = None, picture: Picture | None = None, option: str = "--max-nodes") -> str:
+    """The graph as DOT text, deterministic to the byte. ``option``: how a
+    cut picture names the setting that cut it (``max_nodes=`` in Python).
 
     Sections: the values (records, in tape order), the numbers, the
     operations, then the edges (operands in order, tape order). Each section
@@ -204,14 +206,14 @@ def to_dot(graph: Graph, precision: int = 6, grads: bool = True, rankdir: str = 
         add('  node [shape=ellipse, style=filled, fillcolor="#f0f0f0", color="#888888", '
             'fontcolor="#000000", fontsize=11, width=0.35, height=0.35, margin="0.02,0.01", ordering=in];')
         for node in ops:
-            add(f'  {node_id(node)}op [label="{_escape(node.op)}"];')
+            add(f'  {node_id(node)}op [label="{_escape(shown(node.op))}"];')
     if pic.cut or pic.omitted:
-        add("  // left out by --max-nodes")
+        add(f"  // left out by {option}")
         add('  node [shape=box, style="dashed,rounded", fillcolor="#ffffff", color="#999999", '
             'fontcolor="#777777", fontsize=10, height=0.3];')
         for node in pic.cut:
             add(f'  {node_id(node)} [label="{node_id(node)} …"];')
-        add(f'  more [label="{pic.omitted:,} more nodes not drawn (--max-nodes)", shape=plaintext];')
+        add(f'  more [label="{pic.omitted:,} more nodes not drawn ({option})", shape=plaintext];')
     add("  // edges: operands in order into each operation, the operation into its value")
     for node in ops:
         nid = node_id(node)
@@ -278,7 +280,17 @@ def layout_limits(pic: Picture) -> str:
     ops = sum(1 for node in pic.nodes if node.children)
     work = (len(pic.nodes) + ops + len(pic.cut)) * layout_size(pic)
     nslimit = 1.0 if work <= LAYOUT_WORK else LAYOUT_WORK / work
-    return f"nslimit={nslimit:.2g}, {LAYOUT_LIMITS}"
+    return f"nslimit={dot_number(nslimit)}, {LAYOUT_LIMITS}"
+
+
+def dot_number(x: float) -> str:
+    """``x`` to two significant digits as DOT reads a number: digits and a
+    point, never an exponent (DOT's lexer splits ``5.3e-05`` into ``5.3e``
+    and ``-05``, "badly delimited number", and rejects the file)."""
+    from decimal import Decimal
+
+    text = format(Decimal(f"{x:.2g}"), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 # Fill colours by kind (see the module docstring and the README's key).
 STYLE = {
@@ -299,6 +311,22 @@ def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
             f"seconds to minutes from here on; {limit}\n"
             f"  = note: --max-nodes N draws only the N nodes nearest the output\n"
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
+
+
+# The live page grows with its nodes (measured: 0.6 to 1 KB a value node,
+# 3.1 MB at 5,102 value nodes, 29 MB at 30,002); past PAGE_WARN_NODES a
+# browser takes seconds to open it, and writing it takes seconds: say so first.
+PAGE_WARN_NODES = 5_000
+
+
+def page_warning(nodes: int) -> str | None:
+    """A warning for stderr before a live page of ``nodes`` value nodes is
+    written, when it is big enough to be slow to write and to open."""
+    if nodes <= PAGE_WARN_NODES:
+        return None
+    return (f"warning: the live page of {nodes:,} value nodes will be several megabytes (about a "
+            "kilobyte a node), slow to write and slow for a browser to open\n"
+            "  = note: --max-nodes N draws only the N value nodes nearest the output")
 
 
 def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str = "the picture") -> bytes:
@@ -340,9 +368,10 @@ def render(dot_text: str, fmt: str, timeout: float | None = TIMEOUT, what: str =
                              notes=["-o FILE.dot writes the DOT at once, with no layout",
                                     "--max-nodes N draws only the N value nodes nearest the output"])
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip()
-        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}"
-                             + (f": {detail}" if detail else ""))
+        said = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        raise GraphvizFailed(f"Graphviz's `dot` failed to render {fmt.upper()}",   # its words, a note a line
+                             notes=[f"Graphviz says: {line}" for line in said[:5]]
+                             + ([f"... and {len(said) - 5} more lines"] if len(said) > 5 else []))
     return done.stdout
 
 
@@ -351,7 +380,8 @@ def _missing(fmt: str) -> GraphvizMissing:
         f"Graphviz must be installed to write {fmt.upper()}: its `dot` program was not found on PATH",
         notes=["install it from https://graphviz.org/download/ "
                "(`apt-get install graphviz`, `brew install graphviz`, `choco install graphviz`)",
-               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz"])
+               "-o FILE.dot (or no -o at all, for standard output) writes DOT and needs no Graphviz",
+               "in Python, gradcli.draw(v, 'dot') and gradcli.draw(v, 'html') (the live page) need none"])
 
 
 def write(path: str, data: bytes) -> None:
@@ -362,9 +392,15 @@ def write(path: str, data: bytes) -> None:
     atomic_write(path, data)
 
 
+# Formats written by a layer above this one, registered from there: "html",
+# the live page (page.py, which imports this module), is registered by
+# gradcli/__init__.py. So draw never imports page.
+WRITERS: dict = {}
+
+
 def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir: str = "LR",
          max_nodes: int | None = None, warn=None, filename: str | None = None,
-         timeout: float | None = TIMEOUT) -> bytes:
+         timeout: float | None = TIMEOUT, option: str = "--max-nodes") -> bytes:
     """The whole stage: choose nodes, write DOT, render it (``dot`` for at
     most ``timeout`` seconds). ``warn`` (a callable taking a message) hears
     about layouts that will be slow. ``html`` is the live page (page.py;
@@ -373,11 +409,13 @@ def draw(graph: Graph, fmt: str, precision: int = 6, grads: bool = True, rankdir
         if rankdir != "LR":
             raise InputError(f"--rankdir {rankdir}: the live page is drawn left to right (LR); "
                              "--rankdir applies to DOT, SVG, PNG and PDF")
-        from .page import html
-
-        return html(graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
+        if warn is not None:
+            message = page_warning(len(select(graph, max_nodes).nodes))
+            if message:
+                warn(message)
+        return WRITERS["html"](graph, precision, grads, max_nodes, filename=filename).encode("utf-8")
     pic = select(graph, max_nodes)
-    text = to_dot(graph, precision, grads, rankdir, picture=pic)
+    text = to_dot(graph, precision, grads, rankdir, picture=pic, option=option)
     if fmt != "dot" and warn is not None:
         message = layout_warning(pic, timeout)
         if message:
@@ -418,7 +456,9 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
     ``format``: ``"dot"`` (DOT text; no Graphviz needed), ``"svg"`` (text),
     ``"png"`` or ``"pdf"`` (bytes) laid out by Graphviz's ``dot``, or
     ``"html"``: the live page of ``gradcli graph -o FILE.html``, one
-    self-contained document (no Graphviz needed). ``precision``,
+    self-contained document (no Graphviz needed). SVG, HTML and PNG come as
+    ``str``/``bytes`` subclasses that Jupyter shows as the picture (the
+    page in its own frame). ``precision``,
     ``grads``, ``rankdir`` and ``max_nodes`` are ``graph``'s
     ``--precision``, ``--grad/--no-grad``, ``--rankdir`` and ``--max-nodes``.
 
@@ -441,8 +481,67 @@ def picture(thing: Value | Graph, format: str = "svg", *, precision: int = 6, gr
         raise InputError(f"max_nodes must be a positive whole number or None, not {_printable(max_nodes)}")
     if rankdir not in RANKDIRS:
         raise InputError(f"rankdir must be one of {', '.join(RANKDIRS)}, not {_printable(rankdir)}")
-    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes)
-    return data if format in ("png", "pdf") else data.decode("utf-8")
+    data = draw(drawable(thing, bool(grads)), format, precision, bool(grads), rankdir, max_nodes,
+                option=f"max_nodes={max_nodes}")
+    if format == "svg":
+        return SvgText(data.decode("utf-8"))
+    if format == "html":
+        return PageText(data.decode("utf-8"))
+    if format == "png":
+        return PngBytes(data)
+    return data if format == "pdf" else data.decode("utf-8")
+
+
+# What gradcli.draw returns: the str (or bytes) a script writes to a file, and
+# in Jupyter, as a cell's last line, the picture (IPython's _repr_*_ methods).
+
+class SvgText(str):
+    """``gradcli.draw(v, "svg")``: the SVG text, shown as the picture in Jupyter."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:   # IPython's text: not the whole XML
+        p.text(f"<SVG picture, {len(self):,} characters (a str)>")
+
+
+class PageText(str):
+    """``gradcli.draw(v, "html")``: the live page, one HTML document; in
+    Jupyter shown in its own frame (``framed``), so its styles and script
+    cannot touch the notebook."""
+
+    def _repr_html_(self) -> str:
+        return framed(str(self))
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"<the live page, an HTML document of {len(self):,} characters (a str)>")
+
+
+class PngBytes(bytes):
+    """``gradcli.draw(v, "png")``: the PNG's bytes, shown as the picture in Jupyter."""
+
+    def _repr_png_(self) -> bytes:
+        return bytes(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"<PNG picture, {len(self):,} bytes>")
+
+
+# The height of the live page's frame in a notebook (px).
+FRAME_HEIGHT = 620
+
+
+def framed(page: str, height: int = FRAME_HEIGHT) -> str:
+    """The live page as an HTML fragment for a notebook: an ``<iframe>``
+    whose ``srcdoc`` is the page, sandboxed to run scripts only, so its
+    script, styles and Content-Security-Policy stay its own and it cannot
+    restyle the notebook (``IPython.display.HTML(page)`` would put the
+    page's global CSS into the notebook's document)."""
+    from html import escape
+
+    return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
+            f'style="width:100%;height:{height}px;border:1px solid #ddd" '
+            f'srcdoc="{escape(page, quote=True)}"></iframe>')
 
 
 def _printable(x: object) -> str:
@@ -466,5 +565,5 @@ sys.modules[__name__].__class__ = _DrawModule
 
 __all__ = ("FORMATS", "RANKDIRS", "WARN_SIZE", "TIMEOUT", "LAYOUT_LIMITS", "layout_limits", "GraphvizMissing",
            "GraphvizFailed", "GraphvizTimeout", "Picture",
-           "select", "to_dot", "format_for", "layout_size", "layout_warning", "render", "write", "draw",
-           "PICTURE_FORMATS", "drawable", "picture")
+           "select", "to_dot", "format_for", "layout_size", "layout_warning", "page_warning", "render", "write", "draw",
+           "PICTURE_FORMATS", "drawable", "picture", "SvgText", "PageText", "PngBytes", "framed")

@@ -3,7 +3,8 @@
 A ``Value`` holds its data and grad, the op that made it and its operands in
 order. Every op comes from one table (ops.py), where the forward function,
 the chain rules, the domain and the corner sit side by side; no node keeps
-a closure.
+a closure, but one a user made the lecture's way (``out._backward =
+_backward``: an op of their own, which only ``Value.backward`` runs).
 
 A ``Graph`` is a tape: the nodes in a topological order (every node after its
 operands). Programs build their nodes in that order already, so forward is one
@@ -21,9 +22,10 @@ from collections import deque
 from functools import cached_property
 from itertools import repeat
 from operator import attrgetter
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
-from .errors import DomainError, InputError, did_you_mean, words
+from .errors import DomainError, InputError, did_you_mean, printable, words
+from .hints import missing_inputs
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
 from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
@@ -48,12 +50,28 @@ class Value:
     or a number in ``Value(2) * 3``) or ``"op"``; ``pos`` is the place in
     the source. ``index`` is the node's place on a Graph's tape.
 
+    An op of one's own, the lecture's way: ``out = Value(t, (self,),
+    'tanh')`` then ``out._backward = _backward`` (a closure adding
+    ``out.grad`` times the local derivative to each operand's ``grad``).
+    Any ``_op`` string is taken; a node whose ``_op`` is not one of gradcli's
+    operations with that many operands (``'**2'``, ``'cube'``) is *opaque*:
+    its local step is the user's ``_backward``, which ``backward()`` calls,
+    and ``draw`` and the notebook draw it with its ``_op`` as written. What
+    needs the op table (a Graph's own forward and backward, code generation,
+    the live page's arithmetic) says so with an ``InputError`` naming the
+    op (``require_ops``). ``backward()`` on an opaque node without a
+    ``_backward`` is an ``InputError`` too (with a "did you mean" for a
+    misspelt op).
+
     Bad arguments raise ``InputError``: data that is not a real number, an
-    ``_op`` that is not one of gradcli's operations or does not take that
-    many operands, an operand that is not a Value.
+    ``_op`` that is not a string, an operand that is not a Value.
+
+    Jupyter shows a Value through ``DISPLAY``, a function set from above
+    (``gradcli/__init__.py`` sets notebook.py's): the engine imports no
+    display code.
     """
 
-    __slots__ = ("data", "grad", "op", "children", "label", "kind", "pos", "index")
+    __slots__ = ("data", "grad", "op", "children", "label", "kind", "pos", "index", "backstep")
 
     def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "",
                  label: str = "", kind: str = "", pos: Pos | None = None):
@@ -71,10 +89,13 @@ class Value:
         self.kind = kind or ("op" if _op else "leaf")
         self.pos = pos
         self.index: int | None = None   # place on a Graph's tape; None until it has one
+        self.backstep = None    # the user's _backward closure (an op of their own), or None
 
     def __repr__(self) -> str:
-        name = f"{self.label}, " if self.label else ""
-        return f"Value({name}data={self.data!r}, grad={self.grad!r})"
+        """micrograd's repr, the number first; the label, if any, last."""
+        label = self.label
+        name = f", label={label!r}" if label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
 
     @property
     def is_leaf(self) -> bool:
@@ -94,23 +115,31 @@ class Value:
         return self.op
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """Jupyter shows a Value as the graph that made it, data and grad on
-        every node (as they are: run ``backward()`` to fill in the grads):
-        SVG with Graphviz, else the live page."""
-        from .notebook import mimebundle
+        """What Jupyter shows: ``DISPLAY``'s bundle (set by gradcli's
+        ``__init__``: the number, then the graph's picture), else the repr."""
+        if DISPLAY is None:
+            return {"text/plain": repr(self)}
+        return DISPLAY(self, include, exclude)
 
-        return mimebundle(self, include, exclude)
+    @property
+    def _backward(self):
+        """micrograd's step for this one node, a function of no arguments:
+        add ``grad`` times each local derivative to each operand's ``grad``.
+        The one assigned (``out._backward = _backward``, the lecture's way
+        of adding an op) if any, else the op table's rule."""
+        return self.backstep if self.backstep is not None else self._table_step
 
-    def _repr_svg_(self) -> str | None:
-        """The graph as SVG, or None without Graphviz."""
-        from .notebook import svg
+    @_backward.setter
+    def _backward(self, step) -> None:
+        if not callable(step):
+            raise InputError(f"a Value's _backward is a function of no arguments, not {_shown(step)}")
+        self.backstep = step
 
-        return svg(self)
-
-    def _backward(self) -> None:
-        """micrograd's step for this one node: add ``grad`` times each local
-        derivative to each operand's ``grad``."""
-        _propagate(self, FloatMath)
+    def _table_step(self) -> None:
+        if self.children:
+            if _opaque(self):
+                raise _no_step(self)
+            _propagate(self, FloatMath)
 
     # -- building by hand, micrograd style: Value(2.0) * Value(3.0) + 1
     def __add__(self, other: Value | float) -> Value: return _binary("+", self, other)
@@ -123,9 +152,9 @@ class Value:
     def __rtruediv__(self, other: Value | float) -> Value: return _binary("/", other, self)
     def __pow__(self, other: Value | float) -> Value: return _binary("**", self, other)
     def __rpow__(self, other: Value | float) -> Value: return _binary("**", other, self)
-    def __neg__(self) -> Value: return apply(OPS["neg"], (self,))
+    def __neg__(self) -> Value: return _made(OPS["neg"], (self,))
     def __pos__(self) -> Value: return self
-    def __abs__(self) -> Value: return apply(OPS["abs"], (self,))
+    def __abs__(self) -> Value: return _made(OPS["abs"], (self,))
 
     if TYPE_CHECKING:   # the function methods, made from the ops table below
         def exp(self) -> Value: ...
@@ -156,15 +185,19 @@ class Value:
         its grad times each local derivative to its operands' grads. Nothing
         is zeroed, so gradients add up across calls until they are set back
         to 0 (micrograd's ``zero_grad``): call it twice on ``w * w`` at
-        ``w = 2`` and ``w.grad`` is 8, as in micrograd and the lecture. A
-        number's grad (the 3 of ``w * 3``) is left alone.
+        ``w = 2`` and ``w.grad`` is 8, as in micrograd and the lecture.
 
         Nothing recurses: a chain 100,000 nodes deep is fine. Where a local
         derivative is not finite (``sqrt`` at 0) the gradients it feeds are
         ``inf`` or ``nan``, as in PyTorch; nothing is raised. For a program's
         gradients, checked and zeroed first, use ``Graph.backward``.
 
-        One difference from micrograd remains, in what a *second* call adds
+        A node with a ``_backward`` of its own (an op added the lecture's way)
+        takes its step from it; the numbers' grads are filled in too, as
+        micrograd fills in those of the ``Value(3)`` it makes for ``w * 3``.
+
+        One difference from micrograd remains (a ``RuntimeWarning`` says so
+        when it happens), in what a *second* call adds
         to a node in the middle of the graph: micrograd builds ``a - b`` as
         ``a + b*-1``, ``-a`` as ``a*-1`` and ``a / b`` as ``a * b**-1``, and
         those hidden nodes keep grads of their own, which a second call adds
@@ -173,13 +206,40 @@ class Value:
         graphs of ``+``, ``*``, ``**`` with a number and ``relu``, give
         micrograd's numbers, as does a training loop that builds its graph
         anew each step, ``zero_grad`` forgotten or not.
+
+        ``InputError`` before any grad changes if a node's ``_op`` is not one of
+        gradcli's operations and it has no ``_backward``.
         """
         nodes = topological_order(self)
+        subtracts = again = False
+        ops, splits = OPS, _MICROGRAD_SPLITS
+        for node in nodes:      # before any grad changes: an op only the user knows needs its step
+            children = node.children
+            if children:
+                if node.backstep is None:
+                    entry = ops.get(node.op)
+                    if entry is None or entry.arity != len(children):
+                        raise _no_step(node)
+                if node.grad:
+                    again = again or node is not self
+                if node.op in splits:
+                    subtracts = True
+        if again and subtracts:
+            import warnings
+
+            warnings.warn(
+                "backward() again without zeroing the grads: they add up, as in micrograd, but "
+                "micrograd makes `a - b`, `-a` and `a / b` of several nodes whose grads add up too, "
+                "so its numbers differ here; set every grad to 0 first (zero_grad) or build the graph anew",
+                RuntimeWarning, stacklevel=2)
         self.grad = 1.0
         m = FloatMath
         with paused_gc():
             for node in reversed(nodes):
-                if node.children:
+                step = node.backstep
+                if step is not None:
+                    step()
+                elif node.children:
                     _propagate(node, m)
 
 
@@ -190,21 +250,18 @@ def _real(x: object) -> float:
             return float(x)
         except (OverflowError, ValueError):
             pass
-    from .safeio import printable   # only on the error path
-
     raise InputError(f"a Value's data is a number that fits a float, not {printable(repr(x)[:40])}")
 
 
 def _shown(x: object) -> str:
-    from .safeio import printable   # only on the error path
-
     text = repr(x)
     return f"{type(x).__name__} `{printable(text if len(text) <= 40 else text[:37] + '...')}`"
 
 
-def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
+def _checked(children: Iterable[Value], op: object) -> tuple[Value, ...]:
     """The operands of a node made with ``Value(data, _children, _op)``: each
-    a Value, as many as the op takes."""
+    a Value; the op a string (any: one gradcli does not know makes an opaque
+    node, whose step is the user's ``_backward``)."""
     if type(children) is not tuple:
         try:
             children = tuple(children)
@@ -213,22 +270,59 @@ def _checked(children: Iterable[Value], op: str) -> tuple[Value, ...]:
     for child in children:
         if not isinstance(child, Value):
             raise InputError(f"a Value's operand must be a Value, not {_shown(child)}")
-    entry = OPS.get(op) if type(op) is str else None
-    if entry is None:
-        if not op:
-            what = "a Value with operands needs the operation that made it"
-        elif type(op) is str:
-            from .safeio import printable
-
-            what = f"unknown operation `{printable(op)}`"
-        else:
-            what = f"an operation is named by a string, not {_shown(op)}"
-        near = did_you_mean(op, OPS) or did_you_mean(op.lower(), OPS) if type(op) is str and op else []
-        raise InputError(what, notes=near or [f"the operations are {words([f'`{name}`' for name in OPS])}"])
-    if entry.arity != len(children):
-        raise InputError(f"`{op}` takes {entry.arity} operand{'s' * (entry.arity > 1)}, "
-                         f"not {len(children)}")
+    if type(op) is not str:
+        raise InputError(f"an operation is named by a string, not {_shown(op)}")
     return children
+
+
+def _opaque(node: Value) -> bool:
+    """An op node whose ``_op`` is not one of gradcli's operations with this
+    many operands: only the user's ``_backward`` knows its local step."""
+    entry = OPS.get(node.op)
+    return entry is None or entry.arity != len(node.children)
+
+
+def _what_op(node: Value) -> str:
+    """Why a node is opaque, as a sentence."""
+    if not node.op:
+        return "its `_op` is empty, which names none of gradcli's operations"
+    entry = OPS.get(node.op)
+    if entry is not None:
+        n = len(node.children)
+        return (f"its `_op` is `{printable(node.op)}` with {n} operand{'s' * (n != 1)}, "
+                f"where gradcli's `{node.op}` takes {entry.arity}")
+    return f"its `_op` `{printable(node.op)}` is not one of gradcli's operations"
+
+
+def _no_step(node: Value) -> InputError:
+    near = did_you_mean(node.op, OPS) or did_you_mean(node.op.lower(), OPS) if node.op else []
+    label = f" `{printable(node.label)}`" if node.label else ""
+    return InputError(f"backward() cannot pass the gradient through the node{label}: {_what_op(node)}, "
+                      f"and it has no `_backward` of its own",
+                      notes=[*near, "give it one, as the lecture does: `out._backward = _backward`, a function "
+                                    "adding out.grad times the local derivative to each operand's grad"])
+
+
+def require_ops(nodes: Iterable[Value], feature: str) -> None:
+    """``InputError`` if a node's op is not in the op table (an op added the
+    lecture's way, with its own ``_backward``): ``feature`` (``"code
+    generation"``, ...) needs every op's rules. Linear in the nodes."""
+    for node in nodes:
+        if node.children and _opaque(node):
+            label = f"`{printable(node.label)}`" if node.label else "a node"
+            raise InputError(f"{feature} needs gradcli's rules for every operation: in this graph, "
+                             f"{label} was made by an op of your own ({_what_op(node)[4:]})",
+                             notes=["backward(), gradcli.draw(v) as 'svg', 'dot' or 'png', and the notebook's "
+                                    "picture take such a node (its rule is its `_backward`); for the rest, "
+                                    "build it from gradcli's operations (x.tanh(), x.exp(), x**2, ...)"])
+
+
+# micrograd builds these of more than one node (a + b*-1, a*-1, a * b**-1)
+_MICROGRAD_SPLITS = frozenset(("-", "/", "neg"))
+
+# How Jupyter shows a Value or a Graph: a function (thing, include, exclude)
+# -> mime bundle, set from above (gradcli/__init__.py sets notebook.py's).
+DISPLAY = None
 
 
 class Operands(Set):
@@ -264,7 +358,7 @@ class Operands(Set):
 def _propagate(node: Value, m: type) -> None:
     """One node's backward step: each operand's grad += what the row's chain
     rule passes it (grad * local derivative, or grad / x for the rules that
-    divide). A number's is skipped. As in PyTorch, a derivative that divides
+    divide); a number's where it is finite. As in PyTorch, a derivative that divides
     by zero is infinite (``sqrt`` at 0), one that cannot be computed
     otherwise nan."""
     children = node.children
@@ -275,6 +369,12 @@ def _propagate(node: Value, m: type) -> None:
     args.append(node.data)
     for child, d in zip(children, OPS[node.op].chain):
         if child.kind == "const":
+            try:      # a number's grad, as micrograd gives its Value(3): where it is a number
+                passed = d(m, g, *args)
+            except (ArithmeticError, ValueError):
+                continue
+            if math.isfinite(passed):
+                child.grad += passed
             continue
         try:
             child.grad += d(m, g, *args)
@@ -291,7 +391,40 @@ def _binary(name: str, left: object, right: object) -> Value:
     a, b = _lift(left), _lift(right)
     if a is NotImplemented or b is NotImplemented:
         return NotImplemented  # type: ignore[return-value]
-    return apply(OPS[name], (a, b))
+    try:
+        return apply(OPS[name], (a, b))
+    except DomainError as e:
+        error = _pythons(e)
+    raise error.with_traceback(None) from None   # the traceback: the user's line, the operator, here
+
+
+class DivisionByZero(DomainError, ZeroDivisionError):
+    """A division by zero in a Value's arithmetic (``Value(1.0) / 0``, ``0 **
+    -1``): a DomainError that is also Python's ZeroDivisionError, so
+    micrograd-era ``except ZeroDivisionError:`` keeps working."""
+
+
+class Overflow(DomainError, OverflowError):
+    """A result too large for a float in a Value's arithmetic (``exp(1000)``):
+    a DomainError that is also Python's OverflowError."""
+
+
+def _pythons(e: DomainError) -> DomainError:
+    """A Value arithmetic's DomainError, as Python's own kind too where there
+    is one (DivisionByZero, Overflow)."""
+    kind = (DivisionByZero if e.message.startswith("division by zero") else
+            Overflow if e.message.startswith("the result overflows") else None)
+    return e if kind is None else kind(e.message, e.pos, e.notes, e.op, e.operands)
+
+
+def _made(op: Op, children: tuple[Value, ...]) -> Value:
+    """``apply`` for a Value's methods, its DomainError as ``_pythons``, raised
+    from here (the traceback ends at the method, not in the engine)."""
+    try:
+        return apply(op, children)
+    except DomainError as e:
+        error = _pythons(e)
+    raise error.with_traceback(None) from None
 
 
 def _function_method(name: str):
@@ -300,14 +433,14 @@ def _function_method(name: str):
 
     if arity == 1:
         def method(self: Value) -> Value:
-            return apply(OPS[op_name], (self,))
+            return _made(OPS[op_name], (self,))
         method.__doc__ = f"{name}() of this value, as a new node."
     else:
         def method(self: Value, other: Value | float) -> Value:  # type: ignore[misc]
             lifted = _lift(other)
             if lifted is NotImplemented:
                 raise TypeError(f"{name}() takes a Value or a real number, not {type(other).__name__}")
-            return apply(OPS[op_name], (self, lifted))
+            return _made(OPS[op_name], (self, lifted))
         method.__doc__ = f"{name}(this value, other), as a new node."
     method.__name__ = method.__qualname__ = name
     return method
@@ -531,6 +664,9 @@ class Graph:
         self.output = output
         self.output_name = output_name
         self.source = source
+        # a node made by an op of the user's own (Value(t, (x,), 'cube')), whose rule
+        # is its _backward: Graph.of finds the first; a Graph's passes need the op table
+        self.opaque: Value | None = None
 
     @classmethod
     def of(cls, output: Value) -> Graph:
@@ -563,7 +699,7 @@ class Graph:
             copy.data, copy.grad, copy.op = node.data, node.grad, node.op
             copy.label = label if type(label) is str else "" if label is None else str(label)
             copy.children = tuple([copies[id(c)] for c in node.children]) if node.children else ()
-            copy.kind, copy.pos, copy.index = node.kind, node.pos, i
+            copy.kind, copy.pos, copy.index, copy.backstep = node.kind, node.pos, i, None
             copies[id(node)] = copy
             nodes.append(copy)
         names: dict[str, Value] = {}
@@ -578,7 +714,9 @@ class Graph:
                     name = f"n{node.index}"
                 leaves[name] = names[name] = node
         root = nodes[-1]
-        return cls(nodes, names, leaves, root, root.label or None)
+        graph = cls(nodes, names, leaves, root, root.label or None)
+        graph.opaque = next((n for n in nodes if n.children and _opaque(n)), None)
+        return graph
 
     @property
     def value(self) -> float:
@@ -590,26 +728,18 @@ class Graph:
                 f"leaves {', '.join(self.leaves) or 'none'}>")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        """Jupyter shows a program's graph as ``gradcli graph`` draws it:
-        the gradients computed, SVG with Graphviz, else the live page."""
-        from .notebook import mimebundle
-
-        return mimebundle(self, include, exclude)
-
-    def _repr_svg_(self) -> str | None:
-        """The graph as SVG, or None without Graphviz."""
-        from .notebook import svg
-
-        return svg(self)
+        """What Jupyter shows: ``DISPLAY``'s bundle (the value, then the
+        graph as ``gradcli graph`` draws it), else the repr."""
+        if DISPLAY is None:
+            return {"text/plain": repr(self)}
+        return DISPLAY(self, include, exclude)
 
     def node(self, name: str) -> Value:
         """The node a name means for ``--wrt``: a leaf's name means the leaf,
         any other name the node it refers to at the end of the program."""
         node = self.leaves.get(name) or self.names.get(name)
         if node is None:
-            from .build import resolve  # an unknown name: the same InputError as --wrt
-
-            resolve(self, [name], "")
+            resolve(self, [name], "")    # an unknown name: the same InputError as --wrt
         return node
 
     def forward(self) -> float:
@@ -622,6 +752,8 @@ class Graph:
     def flat(self) -> FlatTape:
         """The tape as flat lists, made on first use (a Graph's nodes never
         change once it is made; their data and grads do)."""
+        if self.opaque is not None:
+            require_ops([self.opaque], "a Graph's own forward and backward")
         return FlatTape(self.nodes)
 
     def backward(self, check: Iterable[Value] | None = None) -> None:
@@ -813,3 +945,89 @@ class FlatTape:
                 return False
         _consume(map(setattr, self.nodes, repeat("grad"), g[:out + 1]))
         return True
+
+
+# ------------------------------------------------------- names given by a user
+
+def names_note(names: Sequence[str] | Mapping[str, object], what: str = "names") -> list[str]:
+    names = list(names)
+    if not names:
+        return [f"the program has no {what}"]
+    return [f"the program's {what} are {words([f'`{n}`' for n in names])}"]
+
+
+def resolve(graph: Graph, names: Sequence[str], option: str = "--wrt") -> list[str]:
+    """Check names given on the command line (or by Python code: one name
+    alone is a list of one) against the graph."""
+    if isinstance(names, str):
+        names = [names]
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{option} {printable(repr(name)[:40])} is not a name".lstrip())
+        if name not in graph.leaves and name not in graph.names:
+            raise InputError(f"{option} `{printable(name)}` is not a name in the program".lstrip(),
+                             notes=did_you_mean(name, graph.names) or names_note(graph.names))
+    return list(names)
+
+
+# ------------------------------------------------------- binding the leaves
+
+SUGGESTED = 5   # missing inputs that get a "did you mean" note
+
+
+def bind(graph: Graph, inputs: Mapping[str, float], complete: bool = True) -> None:
+    """Give the leaves their values: every input must be bound (unless not
+    ``complete``); a binding overrides a leaf's default; binding anything
+    else is an error."""
+    for name, value in inputs.items():
+        leaf = graph.leaves.get(name)
+        if leaf is None:
+            if name in graph.names:
+                what = f"`{name}` is computed by the program, not a leaf, so it cannot be set"
+            else:
+                what = f"`{printable(name)}` is not a name in the program"
+            raise InputError(what, notes=did_you_mean(name, graph.leaves) or names_note(graph.leaves, "leaves"))
+        leaf.data = _number(name, value)
+    missing = [leaf for name, leaf in graph.leaves.items() if leaf.kind == "input" and name not in inputs]
+    if missing and complete:
+        raise _missing(graph, missing)
+
+
+SHOWN_MISSING = 5   # a program with 798 inputs names the first few and the count
+
+
+def _missing(graph: Graph, missing: list[Value]) -> InputError:
+    """The error for missing inputs: every name when there are a few; the
+    first ``SHOWN_MISSING`` and the count when there are more."""
+    shown = missing[:SHOWN_MISSING]
+    more = len(missing) - len(shown)
+    names = words([f"`{leaf.label}`" for leaf in shown] + ([f"{more:,} more"] if more else []))
+    s = "s" if len(missing) > 1 else ""
+    notes = [f"`{leaf.label}` is first read at {leaf.pos}" for leaf in shown] if len(missing) > 1 else []
+    give = " ".join(f"{leaf.label}=VALUE" for leaf in shown) + (" ..." if more else "")
+    notes.append(f"give {give} after the program")
+    absent = {id(leaf) for leaf in missing}
+    known = [n for n in graph.names if id(graph.leaves.get(n)) not in absent]
+    # suggestions for the first few only: each one compares a name with
+    # every known name, so one per missing input made 2,000 of them take 47 s
+    for leaf in shown[:SUGGESTED]:
+        notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
+    notes += missing_inputs([leaf.label for leaf in missing])
+    return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
+
+
+def _number(name: str, value: object) -> float:
+    """A leaf's value from Python code: a real, finite number (a str, None,
+    an int too large for a float, inf or nan is an InputError, as on the
+    command line)."""
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"`{printable(name)}`: {printable(repr(value)[:40])} is not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise InputError(f"`{printable(name)}`: the value is too large for a float") from None
+    except (TypeError, ValueError):
+        raise InputError(f"`{printable(name)}`: a {type(value).__name__} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"`{printable(name)}`: {number!r} is not a finite number")
+    return number

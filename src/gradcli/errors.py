@@ -31,14 +31,19 @@ class GradcliError(Exception):
         self.pos = pos
         self.notes = list(notes)
 
+    @property
+    def __notes__(self) -> list[str]:
+        """The notes as PEP 678's ``__notes__``, which Python's and IPython's
+        tracebacks print under the message: a library error raised in a
+        notebook or a script keeps its "did you mean"."""
+        return [f"note: {note}" for note in self.notes]
+
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         """The error as a person reads it: message, place, the source line with
         a caret under the spot, and notes."""
         # User text (the source line, names, file names, bindings) is shown
-        # with control characters escaped (safeio.printable): no terminal
-        # escape reaches the terminal and no newline forges a line.
-        from .safeio import printable
-
+        # with control characters escaped (printable): no terminal escape
+        # reaches the terminal and no newline forges a line.
         lines = [f"{self.kind}: {printable(self.message)}"]
         if self.pos is not None:
             where = f"{printable(filename)}:{self.pos}" if filename else str(self.pos)
@@ -48,13 +53,19 @@ class GradcliError(Exception):
                 gutter = str(self.pos.line)
                 pad = " " * len(gutter)
                 start = self.pos.column - 1
-                before = printable(text[:start], keep_tabs=True)
-                spot = printable(text[start:start + max(1, self.pos.length)], keep_tabs=True)
+                length = max(1, self.pos.length)
+                # A long line is clipped around the spot (ECHO_WIDTH characters
+                # with an ellipsis on each side cut), not echoed whole.
+                left, right = _window(len(text), start, length, ECHO_WIDTH)
+                before = ("…" if left else "") + printable(text[left:start], keep_tabs=True)
+                spot = printable(text[start:start + length], keep_tabs=True)
+                shown = before + spot + printable(text[start + length:right], keep_tabs=True) \
+                    + ("…" if right < len(text) else "")
                 # Tabs keep their width so the caret stays under the spot.
                 indent = "".join(c if c == "\t" else " " for c in before)
-                width = max(1, len(spot))
+                width = max(1, min(len(spot), ECHO_WIDTH))
                 lines.append(f"{pad} |")
-                lines.append(f"{gutter} | {printable(text, keep_tabs=True)}")
+                lines.append(f"{gutter} | {shown}")
                 lines.append(f"{pad} | {indent}{'^' * width}")
         for note in self.notes:
             lines.append(f"  = note: {printable(note)}")
@@ -89,6 +100,52 @@ class DomainError(GradcliError):
         super().__init__(message, pos, notes)
         self.op = op
         self.operands = operands
+
+
+# C0 controls, DEL and C1 controls; everything else (any printable Unicode)
+# is shown as it is.
+_CONTROL = {c: None for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def printable(text: str, keep_tabs: bool = False) -> str:
+    """``text`` with control characters shown as escapes (``\\n``, ``\\e``,
+    ``\\x07``, ``\\u009b``). ``keep_tabs`` leaves tabs as they are (a source
+    line under a caret keeps its width)."""
+    if not any(ord(c) in _CONTROL for c in text):
+        return text
+    out = []
+    for c in text:
+        code = ord(c)
+        if code not in _CONTROL or (keep_tabs and c == "\t"):
+            out.append(c)
+        elif c in _NAMED:
+            out.append(_NAMED[c])
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:  # pragma: no cover - C1 controls are below 0x100
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
+
+# The most characters of a source line an error echoes: a longer line is
+# clipped around the spot (issue 25: a line of 798 names was echoed whole,
+# 5,477 characters).
+ECHO_WIDTH = 100
+
+
+def _window(size: int, start: int, length: int, width: int) -> tuple[int, int]:
+    """The part ``[left, right)`` of a line of ``size`` characters to echo:
+    all of it when it fits ``width``, else ``width`` characters with the
+    spot a third of the way in."""
+    if size <= width:
+        return 0, size
+    left = max(0, min(start - width // 3, size - width))
+    spot_end = min(size, start + min(length, width))
+    if spot_end > left + width:
+        left = spot_end - width
+    return left, min(size, left + width)
 
 
 def _source_line(source: str, line: int) -> str | None:

@@ -12,6 +12,14 @@ gradient.
 ``rule`` says each op's derivative in words: derived from the row's own
 rule (run on symbolic nodes and written back as text), or the row's
 ``text`` where that reads better; the numbers always come from ``ops.OPS``.
+
+For accuracy (issue 22), a step says where a derivative is computed with a
+paired rule (``accuracy``: ``build.pair``, ``ops.PAIRED``) and where a
+composite loses digits as written and the same function has an accurate
+form (``better_forms``: ``log(1 + x)`` as ``log1p(x)``, ``log(1 -
+sigmoid(x))`` as ``-softplus(x)``, ``sqrt(a*a + b*b)`` as ``hypot(a, b)``):
+gradcli computes what the program says and rewrites nothing, so a value
+shown is always the program's; ``check`` lists the same notes.
 """
 
 from __future__ import annotations
@@ -21,8 +29,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from .engine import Graph, Value, needed
-from .ops import OPS, FloatMath
+from .build import complements
+from .engine import Graph, Value, needed, require_ops
+from .ops import OPS, PAIRED_HOW, FloatMath, shown as shown_op
 from .render import json_number, short as _n
 
 def _operand_names(op: str) -> list[str]:
@@ -103,6 +112,76 @@ def corner(node: Value) -> str | None:
     return row.corner.convention
 
 
+def accuracy(graph: Graph, shown: dict[int, str]) -> dict[int, str]:
+    """The nodes whose local derivative is computed otherwise than their
+    row's usual rule, for accuracy (a paired row: ``ops.PAIRED``,
+    ``build.pair``), each with the words that say so."""
+    out = {}
+    for index, comps in complements(graph.nodes).items():
+        node = graph.nodes[index]
+        name, x = shown[index], shown[node.children[0].index]
+        how = PAIRED_HOW[node.op].format(out=name, x=x)
+        bits = " and ".join(f"{shown[c.index]} = {expression(c, shown)}" for c in comps)
+        divided = " and ".join(shown[c.index] for c in comps)
+        out[index] = (f"d{name}/d{x} is computed as {how}, with the bits of {bits}: the gradient is "
+                      f"divided by {divided}, and the same bits here cancel their error")
+    return out
+
+
+def _one(node: Value) -> bool:
+    return node.kind == "const" and node.data == 1.0
+
+
+def _square_of(node: Value) -> Value | None:
+    """``x`` where the node is ``x*x`` or ``x**2``."""
+    if node.op == "*" and node.children[0] is node.children[1]:
+        return node.children[0]
+    if node.op == "**" and node.children[1].kind == "const" and node.children[1].data == 2.0:
+        return node.children[0]
+    return None
+
+
+def better_forms(graph: Graph, shown: dict[int, str]) -> dict[int, tuple[str, str, str]]:
+    """Composites that lose digits as written, each with the same function
+    written to keep them: the composite's root node -> (the composite as
+    written, the better form, why). gradcli computes what the program says
+    (it rewrites nothing: a rewrite would change values the program shows);
+    ``check`` and ``explain`` say where writing it otherwise would help.
+    One pass over the tape."""
+    out: dict[int, tuple[str, str, str]] = {}
+    for node in graph.nodes:
+        op = shown_op(node.op)
+        if op == "log":
+            (u,) = node.children
+            inner = shown_op(u.op)
+            if inner == "+" and (_one(u.children[0]) or _one(u.children[1])):
+                x = u.children[1] if _one(u.children[0]) else u.children[0]
+                if shown_op(x.op) == "exp":
+                    e = shown[x.children[0].index]
+                    out[node.index] = (f"log(1 + exp({e}))", f"softplus({e})",
+                                       "exp overflows past 709, and 1 + exp drops the digits of a small exp")
+                else:
+                    v = shown[x.index]
+                    out[node.index] = (f"log(1 + {v})", f"log1p({v})", f"1 + {v} drops the digits of a small {v}")
+            elif inner == "-" and _one(u.children[0]) and shown_op(u.children[1].op) == "sigmoid":
+                x = shown[u.children[1].children[0].index]
+                out[node.index] = (f"log(1 - sigmoid({x}))", f"-softplus({x})",
+                                   "1 - sigmoid keeps few digits where sigmoid is near 1, and none past 37")
+            elif inner == "sigmoid":
+                x = shown[u.children[0].index]
+                out[node.index] = (f"log(sigmoid({x}))", f"-softplus(-{x})" if x.isidentifier() else f"-softplus(-({x}))",
+                                   "the log of a sigmoid near 1 keeps few digits, and sigmoid is 0 below -745")
+        elif op == "sqrt":
+            (u,) = node.children
+            if shown_op(u.op) == "+":
+                a, b = (_square_of(c) for c in u.children)
+                if a is not None and b is not None:
+                    p, q = shown[a.index], shown[b.index]
+                    out[node.index] = (f"sqrt({p}*{p} + {q}*{q})", f"hypot({p}, {q})",
+                                       "the squares overflow past 1.3e154 and lose digits below 1.5e-154")
+    return out
+
+
 def live(graph: Graph) -> bytearray:
     """For each place on the tape: does the output depend on that node?"""
     return needed(graph.nodes, [graph.output])
@@ -168,6 +247,8 @@ class Step:
     upstream: float
     contributions: list[Contribution]
     corner: str | None = None   # the convention used, when the node sits on its op's corner
+    accuracy: str | None = None  # how its derivative is computed for accuracy (a paired row), in words
+    better: tuple[str, str, str] | None = None   # a composite ending here that loses digits (better_forms)
 
 
 @dataclass
@@ -183,6 +264,8 @@ def steps(graph: Graph) -> Explanation:
     """The backward pass of ``graph``, step by step, in the engine's order.
     Only the operations the output depends on are listed (the engine also
     visits the others, which pass on zeros)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "explain")
     end = graph.output.index
     tape = graph.nodes[:end + 1]
     flags = live(graph)
@@ -196,6 +279,9 @@ def steps(graph: Graph) -> Explanation:
     acc[end] = 1.0
     out: list[Step] = []
     skipped = 0
+    shown = names(graph)
+    notes = accuracy(graph, shown)
+    better = better_forms(graph, shown)
     for node in reversed(tape):
         if not node.children:
             continue
@@ -214,9 +300,9 @@ def steps(graph: Graph) -> Explanation:
             seen[child.index] += 1
             contributions.append(Contribution(child, i, rule(node.op, i), d, product, before,
                                               acc[child.index], seen[child.index], uses[child.index]))
-        out.append(Step(node, g, contributions, corner(node)))
+        out.append(Step(node, g, contributions, corner(node), notes.get(node.index), better.get(node.index)))
     grads = {node.index: acc[node.index] for node in tape if flags[node.index] and node.kind != "const"}
-    return Explanation(graph, out, grads, skipped, names(graph))
+    return Explanation(graph, out, grads, skipped, shown)
 
 
 # ------------------------------------------------------------------- paths
@@ -311,6 +397,11 @@ def lines(ex: Explanation, precision: int = 6) -> list[list[Segment]]:
                     (f"    {node}.grad = {_n(step.upstream, precision)}{seed}", "bold yellow")])
         if step.corner:
             out.append([(f"    (at a corner: {step.corner})", "yellow")])
+        if step.accuracy:
+            out.append([(f"    (for accuracy, {step.accuracy})", "cyan")])
+        if step.better:
+            written, form, why = step.better
+            out.append([(f"    (for accuracy, write {written} as {form}, the same function: {why})", "cyan")])
         if not step.contributions:
             out.append([("    (its operands are numbers: no gradient to pass on)", "dim")])
         for _ in step.contributions:
@@ -397,8 +488,10 @@ def as_json(ex: Explanation, path_info: dict | None = None) -> str:
         "value": json_number(ex.graph.output.data),
         "output": shown[ex.graph.output.index],
         "steps": [{
-            "node": f"n{s.node.index}", "name": shown[s.node.index], "op": s.node.op,
+            "node": f"n{s.node.index}", "name": shown[s.node.index], "op": shown_op(s.node.op),
             "expression": expression(s.node, shown), "grad": json_number(s.upstream), "corner": s.corner,
+            **({"accuracy": s.accuracy} if s.accuracy else {}),
+            **({"better": {"written": s.better[0], "form": s.better[1], "why": s.better[2]}} if s.better else {}),
             "contributions": [{
                 "operand": shown[c.child.index], "node": f"n{c.child.index}", "index": c.operand,
                 "rule": c.rule, "local_rule": rule(s.node.op, c.operand,

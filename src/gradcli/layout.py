@@ -20,7 +20,8 @@ the nodes and edges, nothing recursive:
    the order with the fewest crossings over all the sweeps is kept
    (crossings between two layers are counted in O(E log V) with a Fenwick
    tree).
-4. **Coordinates.** ``x`` from the layers' widths. ``y``: each layer's nodes
+4. **Coordinates.** ``x`` from the layers' widths (each edge runs level
+   through the columns and bends only in the gaps between them). ``y``: each layer's nodes
    in their order, as near as possible (least squares) to the mean ``y`` of
    their neighbours in the previous layer, without overlapping: an isotonic
    regression solved in one pass (pool adjacent violators); a few sweeps.
@@ -35,7 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-RANK_GAP = 36.0       # between the columns of two layers
+RANK_GAP = 44.0       # between the columns of two layers
 NODE_GAP = 14.0       # between two boxes of one layer
 DUMMY_GAP = 4.0       # beside a dummy (an edge passing through a layer)
 SWEEPS = 8            # crossing-reduction sweeps (down and up count one each)
@@ -266,10 +267,19 @@ def layout(widths: Sequence[float], heights: Sequence[float], edges: Sequence[tu
     bottom = max((y[b] + h[b] / 2 for b in range(total)), default=0.0)
     for b in range(total):
         y[b] -= top
+    # Each edge runs level across the columns (out of its tail's column, through
+    # each dummy's, into its head's) and bends only in the gaps between them,
+    # where there are no boxes: a box narrower than its column no longer lets
+    # an edge cut the corner of a wider neighbour.
     routes = []
     for chain, (u, v) in zip(chains, edges):
-        pts = [(x[u] + w[u] / 2, y[u])]
-        pts.extend((x[dn], y[dn]) for dn in chain)
+        lu, lv = node_layer[u], node_layer[v]
+        pts = [(x[u] + w[u] / 2, y[u]), (col_x[lu] + col_w[lu] / 2, y[u])]
+        for dn in chain:
+            L = node_layer[dn]
+            pts.append((col_x[L] - col_w[L] / 2, y[dn]))
+            pts.append((col_x[L] + col_w[L] / 2, y[dn]))
+        pts.append((col_x[lv] - col_w[lv] / 2, y[v]))
         pts.append((x[v] - w[v] / 2, y[v]))
         routes.append(pts)
     return Layout(x[:n], y[:n], layer, routes, max(at - RANK_GAP, 0.0), bottom - top, best, used,

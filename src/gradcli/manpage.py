@@ -106,6 +106,22 @@ def _option_lines(command, ctx) -> List[str]:
     return out
 
 
+def _language() -> List[str]:
+    """The LANGUAGE section: ``gradcli help language``'s text (cli_help.py)."""
+    from .cli_help import language_sections
+
+    out = [".SH LANGUAGE", _line("A program is one or more statements, run top to bottom; gradcli evaluates it, "
+                                 "backpropagates from the output, and reports the gradient of every leaf. "
+                                 "`gradcli help language` shows this section.")]
+    for title, rows, prose in language_sections():
+        out += [".SS " + _escape(title)]
+        for what, words in rows:
+            out += [".TP", f"\\fB{_escape(what)}\\fR", _line(words)]
+        if prose:
+            out += [".PP", _line(prose)]
+    return out
+
+
 def render() -> str:
     """The whole page, as roff."""
     import typer.main
@@ -142,6 +158,8 @@ def render() -> str:
                            "terminal); in a pipe or a file, plain lines for scripts.")]
     lines += [".SH COMMANDS"]
     for name, command in root.commands.items():
+        if getattr(command, "hidden", False):
+            continue
         sub = command.make_context(name, [], parent=ctx, resilient_parsing=True)
         purpose, prose, examples = _paragraphs(command.help or "")
         lines += [".SS " + f'"gradcli {name} [OPTIONS] [PROGRAM] [NAME=VALUE]..."', _line(purpose)]
@@ -156,6 +174,7 @@ def render() -> str:
               ".TP", "\\fB\\-\\-show\\-completion\\fR",
               "Print the completion script for the current shell, to install it by hand.",
               ".TP", "\\fB\\-h\\fR, \\fB\\-\\-help\\fR", "Show the help and exit."]
+    lines += _language()
     lines += [".SH EXIT STATUS", ".TP"]
     statuses = EXIT_STATUSES.split("\n")[1:]
     entries: list[tuple[str, str]] = []
@@ -170,8 +189,9 @@ def render() -> str:
     lines += [".SH ENVIRONMENT"]
     for name, text in ENVIRONMENT:
         lines += [".TP", f"\\fB{_escape(name)}\\fR", _line(text)]
-    lines += [".SH SEE ALSO", _line("`gradcli COMMAND --help`; the README, which documents the language, every "
-                                   "command and the library (`import gradcli`)."), ""]
+    lines += [".SH SEE ALSO", _line("`gradcli COMMAND --help`, `gradcli help language`; the README, which "
+                                   "documents the language, every command and the library (`import gradcli`)."),
+              ""]
     return "\n".join(lines)
 
 

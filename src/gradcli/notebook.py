@@ -1,13 +1,19 @@
-"""Jupyter: graphs that draw themselves, and the ``%%gradcli`` cell magic.
+"""Jupyter: values that show their number and their graph, and the
+``%%gradcli`` cell magic. A front end: it imports the passes and, lazily,
+the command line; nothing below imports it (the engine's ``DISPLAY`` hook
+is set from above, by ``gradcli/__init__.py``).
 
 A ``Value`` (a graph built by hand, micrograd style) and a ``Graph`` (a
-built program) display as their graph, data and grad on every node, as
-``gradcli graph`` draws a program: SVG when Graphviz's ``dot`` is on PATH,
-otherwise the live page (page.py) in a sandboxed frame. A Value
-is drawn as it is (grads of 0 until ``backward()``); a Graph with its
-gradients, as ``gradcli graph`` draws it. A picture that Graphviz would take
-long to lay out (``draw.layout_warning``) is cut to the ``DISPLAY_NODES``
-value nodes nearest the output, and says so.
+built program) show their repr first, the number a reader looks for
+(``Value(data=4.84, grad=0.0)``), and below it their graph, data and grad
+on every node, as ``gradcli graph`` draws a program: Graphviz's SVG inline
+when ``dot`` is on PATH, otherwise the live page (page.py) in a sandboxed
+frame. A Value is drawn as it is (grads of 0 until ``backward()``); a Graph
+with its gradients. Past ``DISPLAY_NODES`` values (a net's loss has
+hundreds) one line says how to draw the graph instead: the lecture's
+notebook, run, is about 280 kB (micrograd's, with its pictures, 1.4 MB;
+gradcli's drawing every loss, 11 MB). A picture wider than the output is
+scaled to fit down to ``MIN_SCALE``, then scrolls.
 
 ``%load_ext gradcli`` adds the magic, as a cell magic and a line magic::
 
@@ -24,8 +30,10 @@ computed (``result.value``, ``result.grad``, ``result.graph``, ...), so the
 next cell can use ``_``. The line magic takes a whole command line:
 ``r = %gradcli grad "x**2" x=3``.
 
-A command that fails raises ``CellError``, whose message is exactly what the
-command line prints on standard error (no traceback in the notebook).
+A command that fails, or a line that names no command or a misspelt one,
+raises ``CellError``, whose message is exactly what the command line prints
+on standard error, notes and "did you mean" kept (no traceback in the
+notebook: IPython shows ``_render_traceback_``).
 Warnings go to the cell's standard error. Nothing is written outside the
 files a command names (``-o``).
 """
@@ -34,21 +42,30 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import shlex
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any, Optional
 
-from .draw import GraphvizMissing, drawable, layout_warning, render, select, to_dot
-from .engine import Graph, Value
+from . import engine
+from .draw import FRAME_HEIGHT, GraphvizMissing, drawable, framed, render, to_dot
+from .engine import Graph, Value, topological_order
 from .errors import GradcliError, InputError, did_you_mean, words
 from .page import html as html_page
 
-# A display of a graph Graphviz would take long to lay out shows only this
-# many value nodes, the nearest to the output.
-DISPLAY_NODES = 150
-# The height of the live page's frame in a notebook (px).
-FRAME_HEIGHT = 620
+# A Value or a Graph in a cell shows its picture up to this many value nodes
+# (the lecture's neuron has 10, its MLP's loss about 400); past it, one line
+# says how to draw it. Chosen from screenshots of the lecture's notebook
+# (tests/test_notebook.py exports it): at 40 values Graphviz's left-to-right
+# picture, scaled to a notebook's width, is about as small as its numbers
+# stay readable.
+DISPLAY_NODES = 40
+# The smallest a picture is scaled to fit a notebook's width: at half of
+# Graphviz's size its 12 pt labels are 8 px, the smallest that stayed
+# readable in the screenshots (the lecture's neuron, 10 values, fits a
+# 960 px output at 0.52); a wider picture scrolls sideways at this scale.
+MIN_SCALE = 0.5
 # rich's width in a notebook (rich.console.JUPYTER_DEFAULT_COLUMNS).
 NOTEBOOK_COLUMNS = 115
 
@@ -68,16 +85,9 @@ def _picture(graph: Graph, max_nodes: Optional[int] = None, dot: Optional[str] =
 
 def embedded_page(graph: Graph, max_nodes: Optional[int] = None) -> str:
     """The live page (page.py) as an HTML fragment for a notebook: a
-    sandboxed ``<iframe>``, so that its script, styles and
+    sandboxed ``<iframe>`` (``draw.framed``), so that its script, styles and
     Content-Security-Policy stay its own."""
-    page = html_page(graph, max_nodes=max_nodes)
-    return (f'<iframe class="gradcli-page" title="gradcli graph" sandbox="allow-scripts" '
-            f'style="width:100%;height:{FRAME_HEIGHT}px;border:1px solid #ddd" '
-            f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
-
-
-def _limit(graph: Graph) -> Optional[int]:
-    return DISPLAY_NODES if layout_warning(select(graph)) else None
+    return framed(html_page(graph, max_nodes=max_nodes), FRAME_HEIGHT)
 
 
 def _filtered(bundle: dict, include=None, exclude=None) -> dict:
@@ -88,21 +98,79 @@ def _filtered(bundle: dict, include=None, exclude=None) -> dict:
     return bundle
 
 
+def _inline(svg_text: str) -> str:
+    """Graphviz's SVG document as markup to put in HTML, without its XML
+    declaration and doctype. At its own size where the output is wide
+    enough; narrower, scaled down to the output's width, but never below
+    ``MIN_SCALE`` of its size (the numbers stay readable): past that the
+    output scrolls sideways, as Jupyter's do."""
+    start = svg_text.find("<svg")
+    body = svg_text[start:] if start >= 0 else svg_text
+    found = _WIDTH.search(body[:400])
+    if found is None:
+        return body.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+    px = float(found.group(1)) * 4 / 3          # Graphviz's points, as CSS pixels
+    style = f"width:100%;max-width:{px:.0f}px;min-width:{px * MIN_SCALE:.0f}px;height:auto"
+    return body.replace("<svg ", f'<svg style="{style}" ', 1)
+
+
+_WIDTH = re.compile(r'<svg[^>]*?\swidth="([0-9.]+)pt"')
+
+
+def _size(thing: Value | Graph) -> int:
+    """How many value nodes the picture of ``thing`` would have."""
+    if isinstance(thing, Graph):
+        return thing.output.index + 1 if thing.output.index is not None else len(thing.nodes)
+    return len(topological_order(thing))
+
+
 def mimebundle(thing: Value | Graph, include=None, exclude=None) -> dict:
-    """``_repr_mimebundle_`` of a Value or a Graph: its picture, and its repr as text."""
-    graph = drawable(thing)
-    bundle = {"text/plain": repr(thing), **_picture(graph, _limit(graph))}
+    """``_repr_mimebundle_`` of a Value or a Graph (engine.DISPLAY): its
+    repr as ``text/plain``, and as ``text/html`` the same line, the number
+    first, with below it the graph's picture (``DISPLAY_NODES`` value nodes
+    at most: past that, one line saying how to draw it). The picture is
+    Graphviz's SVG, inline; without Graphviz the live page in a frame."""
+    text = repr(thing)
+    head = f'<pre style="margin:0 0 4px 0">{html.escape(text)}</pre>'
+    size = _size(thing)
+    if size > DISPLAY_NODES:
+        what = "value" if isinstance(thing, Value) else "graph"
+        tail = (f'<div class="gradcli-summary" style="color:#555;font-size:90%">a graph of {size:,} values, '
+                f'too many to draw here: <code>gradcli.draw({what})</code> is its SVG, '
+                f'<code>gradcli.draw({what}, "html")</code> the live page, '
+                f'<code>gradcli.draw({what}, max_nodes={DISPLAY_NODES})</code> the values nearest the output</div>')
+    else:
+        graph = drawable(thing)
+        try:
+            picture = _picture(graph)
+        except GradcliError as e:   # no Graphviz, and the live page cannot run an op of the user's own
+            picture = {"text/html": f'<div class="gradcli-summary" style="color:#555;font-size:90%">'
+                                    f'no picture: {html.escape(e.message)}</div>'}
+        if "image/svg+xml" in picture:
+            tail = f'<div class="gradcli-graph" style="overflow-x:auto">{_inline(picture["image/svg+xml"])}</div>'
+        else:
+            tail = picture["text/html"]
+    bundle = {"text/plain": text, "text/html": f'<div class="gradcli-value">{head}{tail}</div>'}
     return _filtered(bundle, include, exclude)
 
 
 def svg(thing: Value | Graph) -> Optional[str]:
-    """``_repr_svg_`` of a Value or a Graph: its picture as SVG, or None
+    """The picture of a Value or a Graph as SVG (every node), or None
     without Graphviz."""
     graph = drawable(thing)
     try:
-        return render(to_dot(graph, max_nodes=_limit(graph)), "svg").decode("utf-8")
+        return render(to_dot(graph), "svg").decode("utf-8")
     except GraphvizMissing:
         return None
+
+
+def register() -> None:
+    """Make Jupyter show every Value and Graph through ``mimebundle``: the
+    engine's ``DISPLAY`` hook (the engine imports nothing from here)."""
+    engine.DISPLAY = mimebundle
+
+
+register()
 
 
 # ---------------------------------------------------------------- the magic
@@ -165,8 +233,11 @@ class Result:
         dot = self.parts.get("dot")
         graph = self.parts.get("graph")
         if dot is not None and graph is not None:       # `graph` without -o: the picture
-            bundle = {"text/plain": dot, **_picture(graph, dot=dot)}
-            return _filtered(bundle, include, exclude)
+            picture = _picture(graph, dot=dot)
+            if "image/svg+xml" in picture:              # as a Value's: scaled to fit, down to MIN_SCALE
+                picture = {"text/html": f'<div class="gradcli-graph" style="overflow-x:auto">'
+                                        f'{_inline(picture["image/svg+xml"])}</div>'}
+            return _filtered({"text/plain": dot, **picture}, include, exclude)
         bundle = {"text/plain": self.text or repr(self)}
         if self.html:
             bundle["text/html"] = self.html
@@ -200,24 +271,10 @@ def _recording_console():
                    color_system="truecolor", width=NOTEBOOK_COLUMNS, highlight=False)
 
 
-def run(line: str, cell: Optional[str] = None) -> Result:
-    """Run ``gradcli COMMAND ...`` in this process, as ``%%gradcli`` does.
-
-    ``line`` is the magic's line: ``COMMAND [NAME=VALUE ...] [OPTIONS]``
-    (shell quoting). With ``cell``, the cell's text is the program; without
-    it, the line is a whole command line with its program
-    (``grad "x**2" x=3``). Returns the ``Result``; raises ``CellError``
-    with the command's message when it fails, and ``InputError`` for a line
-    that names no command.
-
-        >>> r = run("grad a=2 b=-3 --plain", "L = a*b")
-        >>> r.value, r.grad
-        (-6.0, {'a': -3.0, 'b': 2.0})
-        >>> r.text
-        'a\\t-3.0\\nb\\t2.0\\n'
-    """
+def _argv(line: str, cell: Optional[str]) -> tuple[str, list[str]]:
+    """The command's name and its argv from the magic's line (and cell)."""
     from .cli import option_names
-    from .cli_common import CONSOLE, RESULTS, split_args
+    from .cli_common import split_args
 
     try:
         words_ = shlex.split(line)
@@ -253,7 +310,34 @@ def run(line: str, cell: Optional[str] = None) -> Result:
         if "--table" in flags and not given & {"--table", "--plain", "--json"}:
             options.insert(0, ["--table"])       # a notebook is a place for people
         argv = [name, *(arg for option in options for arg in option), "--", *positionals]
+    return name, argv
 
+
+def run(line: str, cell: Optional[str] = None) -> Result:
+    """Run ``gradcli COMMAND ...`` in this process, as ``%%gradcli`` does.
+
+    ``line`` is the magic's line: ``COMMAND [NAME=VALUE ...] [OPTIONS]``
+    (shell quoting). With ``cell``, the cell's text is the program; without
+    it, the line is a whole command line with its program
+    (``grad "x**2" x=3``). Returns the ``Result``; raises ``CellError``
+    with the command line's message when it fails, or when the line is
+    wrong (no command, a misspelt one: the "did you mean" kept as a note).
+
+        >>> r = run("grad a=2 b=-3 --plain", "L = a*b")
+        >>> r.value, r.grad
+        (-6.0, {'a': -3.0, 'b': 2.0})
+        >>> r.text
+        'a\\t-3.0\\nb\\t2.0\\n'
+    """
+    try:
+        name, argv = _argv(line, cell)
+    except CellError:
+        raise
+    except GradcliError as e:   # the line itself is wrong: worded as the command line words it
+        raise CellError(e.render(), e.exit_code) from None
+    from .cli_common import CONSOLE, RESULTS
+
+    group = _commands()
     parts: dict = {}
     out, err = io.StringIO(), io.StringIO()
     recorder = _recording_console()

@@ -57,7 +57,32 @@ is ``s*sigmoid(-x)``, not ``s*(1 - s)`` (0 past x = 36.7); ``log'`` and
 x = -1, y = 1e16 the rounded exponent is even and the sign comes out wrong;
 ``x**(1/3)`` at 3.4e304 was 350 ulp off); ``erf'`` splits ``x*x`` exactly
 before ``exp`` (rounded first it was 506 ulp off at x = -23.4; now within
-1.7 ulp over [-27, 27]). Conventions where calculus alone
+1.7 ulp over [-27, 27]); ``atan'`` is ``g/h/h`` with ``h = hypot(1, x)`` (``1 +
+x*x`` overflowed past 1.3e154 and gave 0 where the truth is 1/x**2, down
+to subnormal at 4.5e161); ``hypot'`` scales subnormal operands by 2**600
+(54 ulp off at (1e-310, 3e-310), now 0.2); ``max``/``min`` pass 0, not
+inf*0, where their share is 0 (``log(max(x, y))`` at (1e-310, 1e-320) wrt
+y); ``pow``'s d/dx splits ``x**(y - 1)`` in halves where it alone would
+overflow (x = 1e-309, y = 0.001: 4.9e305).
+
+Composites (tests/test_composites.py, the corpus in tests/composites.py,
+worst error in ulps of 60-digit mpmath, gradcli / the rules before the
+tail-keeping change / PyTorch float64): binary cross-entropy with label 1,
+``-log(sigmoid(x))``, 0.96 / 4.3e15 / 4.3e15; with label 0,
+``-log(1 - sigmoid(x))``, 1.9 / 1.9 / 0.96 (it was 4.3e15, 48% at x = 36.7,
+before the paired rows below); ``log(1 - tanh(x))`` and ``log(1 + tanh(x))``
+1.7 / 1.9e7 / 1.7e3 (was 4.0e14: 4.5% at x = 18); ``log(1 + t) - log(1 -
+t)`` exact / 190 / 1; a tanh MLP's loss 7.3 / 5.2e15 / 5.2e15.
+Where the forward itself rounds away the answer (``1 - sigmoid(z)`` with
+both labels on one ``p``, a hand-written sigmoid, softmax of two at (30,
+-10), ``sqrt(x*x + y*y)`` at 1e-160) all three are equally off: no rule
+can give back bits the forward's value lost. The paired rows (``PAIRED``,
+below the table) are what fixed label 0: ``log(1 - s)`` divides by the few
+bits ``1 - s`` keeps, and only a rule made of the same bits cancels them.
+Rewriting a program (``log(1 - sigmoid(x))`` as ``-softplus(x)``) would
+mend the forward too; gradcli does not rewrite programs (docs/accuracy.md).
+
+Conventions where calculus alone
 leaves a derivative undefined match PyTorch and micrograd: relu'(0) = 0,
 abs'(0) = 0, and ``max``/``min`` split the gradient evenly at a tie.
 """
@@ -196,10 +221,22 @@ def _pow_chain_x(m, g, x, y, o):
     # x**e = 1 and this is the textbook y * x**r, bit for bit. Otherwise x**e
     # is the correction (1 + e*log x, to the last bit), or the sign that the
     # rounding lost (x < 0 with an integer y: e is an integer).
+    #
+    # Where x**r alone would overflow and y*x**r would not (0 < x < 1e-150
+    # and |y| < 0.05: x = 1e-309, y = 0.001 gives 4.9e305, x**r 4.9e308), x**r
+    # is taken in two halves, h = r/2 each, and y multiplies one:
+    # (y*x**h)*(x**(r - h)*x**e). Elsewhere h = 0 and x**h = 1: the bits
+    # as before.
     r = y - 1.0
     rb = r - y
     e = (y - (r - rb)) + (-1.0 - rb)
-    return m.where(y != 0, g * (y * (m.pow(x, r) * m.pow(x, e))), 0.0)
+    # (x**r overflows with y*x**r finite only for -1 < y < 0.047, within a
+    # factor 1/|y| of the largest float: the split is made for |y| < 0.05;
+    # where y is a number outside that, as in x**2 or x**-0.5, h is the
+    # number 0 and code generation adds nothing)
+    small = m.step(0.05 - abs(y))
+    h = m.where(small != 0, r * (0.5 * (m.step(x) * m.step(1e-150 - x))), 0.0)
+    return m.where(y != 0, g * ((y * m.pow(x, h)) * (m.pow(x, r - h) * m.pow(x, e))), 0.0)
 
 
 def _erf_chain(m, g, x, o):
@@ -219,6 +256,31 @@ def _erf_chain(m, g, x, o):
     lo = ((xh * xh - xs * xs) + 2.0 * xh * xl) + xl * xl
     e = m.exp(-hi)
     return g * (1.1283791670955126 * (e - e * lo))
+
+
+def _atan_chain(m, g, x, o):
+    # 1/(1 + x*x) as g/h/h with h = hypot(1, x): 1 + x*x overflows past
+    # |x| = 1.3e154, where the rule gave 0 and the truth is 1/x**2, normal
+    # up to 1.3e154 and subnormal up to 4.5e161. Within 2.5 ulp of mpmath
+    # everywhere (the textbook form: 1.7 where it is finite), and 3
+    # operations in generated code, as before.
+    h = m.hypot(1.0, x)
+    return g / h / h
+
+
+def _hypot_share(m, a, b, o, c):
+    # c/hypot(a, b). Where hypot is below 1e-290 its few bits (subnormal)
+    # made this 54 ulp off at (1e-310, 3e-310): a and b are scaled by
+    # 2**600 (exactly) and hypot taken again; elsewhere s = 1 and this is
+    # c/o bit for bit.
+    s = 1.0 + m.step(1e-290 - o) * 4.149515568880993e180   # 2**600 - 1 rounds to 2**600; 1 + it too
+    return (c * s) / m.hypot(a * s, b * s)
+
+
+def _share(m, g, w):
+    # g*w, but 0 where w is 0 even if g is not finite: log(max(x, y)) at
+    # (1e-310, 1e-320) passes y nothing (truth 0), not inf*0 = nan.
+    return m.where(w != 0, g * w, 0.0)
 
 
 _CORNER_AT_ZERO = (lambda x: x == 0.0)
@@ -278,28 +340,69 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("step", 1, lambda m, x: m.step(x), (lambda m, g, x, o: g * 0.0,),
        corner=Corner(_CORNER_AT_ZERO, "step jumps at 0; its derivative is taken as 0"), signed_zero=False),
     Op("max", 2, lambda m, a, b: m.where(a >= b, a, b),
-       (lambda m, g, a, b, o: g * ((1.0 + m.sign(a - b)) / 2.0),
-        lambda m, g, a, b, o: g * ((1.0 - m.sign(a - b)) / 2.0)),
+       (lambda m, g, a, b, o: _share(m, g, (1.0 + m.sign(a - b)) / 2.0),
+        lambda m, g, a, b, o: _share(m, g, (1.0 - m.sign(a - b)) / 2.0)),
        corner=Corner(lambda a, b: a == b, "at a tie max splits the gradient evenly, 1/2 to each operand"),
        text=("1 if {a} > {b}, 1/2 if equal, else 0", "1 if {b} > {a}, 1/2 if equal, else 0")),
     Op("min", 2, lambda m, a, b: m.where(a <= b, a, b),
-       (lambda m, g, a, b, o: g * ((1.0 - m.sign(a - b)) / 2.0),
-        lambda m, g, a, b, o: g * ((1.0 + m.sign(a - b)) / 2.0)),
+       (lambda m, g, a, b, o: _share(m, g, (1.0 - m.sign(a - b)) / 2.0),
+        lambda m, g, a, b, o: _share(m, g, (1.0 + m.sign(a - b)) / 2.0)),
        corner=Corner(lambda a, b: a == b, "at a tie min splits the gradient evenly, 1/2 to each operand"),
        text=("1 if {a} < {b}, 1/2 if equal, else 0", "1 if {b} < {a}, 1/2 if equal, else 0")),
-    Op("atan", 1, lambda m, x: m.atan(x), (lambda m, g, x, o: g / (1.0 + x * x),)),
+    Op("atan", 1, lambda m, x: m.atan(x), (_atan_chain,), text=("1/({x}*{x} + 1)",)),
     Op("asinh", 1, lambda m, x: m.asinh(x), (lambda m, g, x, o: g / m.hypot(1.0, x),)),
     Op("erf", 1, lambda m, x: m.erf(x), (_erf_chain,), text=("2/sqrt(pi)*exp(-{x}**2)",)),
     Op("hypot", 2, lambda m, a, b: m.hypot(a, b),
-       (lambda m, g, a, b, o: g * (a / o),
-        lambda m, g, a, b, o: g * (b / o)),
+       (lambda m, g, a, b, o: g * _hypot_share(m, a, b, o, a),
+        lambda m, g, a, b, o: g * _hypot_share(m, a, b, o, b)),
        corner=Corner(lambda a, b: a == 0.0 and b == 0.0,
                      "hypot'(0, 0) is not defined: hypot is a cone there, its derivative is taken as not finite"),
-       steep=True, signed_zero=False),
+       text=("{a}/{out}", "{b}/{out}"), steep=True, signed_zero=False),
 )}
 
+# Paired rows: for a node whose complement is a node of the program that
+# something divides by. In ``log(1 - sigmoid(x))`` the forward's ``1 - s``
+# keeps a few bits at x = 36.7 (s is within an ulp of 1); log's rule divides
+# by those bits, and only a rule that multiplies by the same bits cancels
+# their error: ``s*(1 - s)``, not ``s*sigmoid(-x)`` (48% off there; paired,
+# within 2 ulp). tanh's derivative is (1 - t)*(1 + t): with ``1 - t``
+# divided by, that factor is the node's bits and the other is taken
+# accurately, 1 + t = 2*sigmoid(2x) (``log(1 - tanh(x))``: 4.0e14 ulp off at
+# x = 18, 1.7e3 at x = -5 with both factors rounded, as torch; paired, 1.3);
+# likewise ``1 + t``; with both divided by, both factors are the nodes'.
+# ``build.pair`` gives a sigmoid or tanh node the key for the complements
+# the program divides by, ``PAIRED[op, "1-" | "1+" | "1+-"]``; the row's
+# ``name`` is the op's, so everything shows ``sigmoid``; every engine, code
+# generation and the page read the row by its key, so they all compute the
+# same bits. ``PAIRED_HOW``: the rule in words, for check and explain.
+PAIRED: dict[tuple[str, str], str] = {("sigmoid", "1-"): "sigmoid:1-", ("tanh", "1-"): "tanh:1-",
+                                      ("tanh", "1+"): "tanh:1+", ("tanh", "1+-"): "tanh:1+-"}
+PAIRED_HOW: dict[str, str] = {"sigmoid:1-": "{out}*(1 - {out})", "tanh:1-": "(1 - {out})*2*sigmoid(2*{x})",
+                              "tanh:1+": "(1 + {out})*2*sigmoid(-2*{x})", "tanh:1+-": "(1 - {out})*(1 + {out})"}
+OPS["sigmoid:1-"] = OPS["sigmoid"]._replace(
+    chain=(lambda m, g, x, o: g * (o * (1.0 - o)),), text=("{out}*(1 - {out})",))
+OPS["tanh:1-"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 - o) * (2.0 * m.sigmoid(2.0 * x))),),
+    text=("1 - {out}**2, as (1 - {out})*2*sigmoid(2*{x})",))
+OPS["tanh:1+"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 + o) * (2.0 * m.sigmoid(-2.0 * x))),),
+    text=("1 - {out}**2, as (1 + {out})*2*sigmoid(-2*{x})",))
+OPS["tanh:1+-"] = OPS["tanh"]._replace(
+    chain=(lambda m, g, x, o: g * ((1.0 - o) * (1.0 + o)),), text=("1 - {out}**2, as (1 - {out})*(1 + {out})",))
+
+
+SHOWN: dict[str, str] = {key: op.name for key, op in OPS.items()}
+
+
+def shown(key: str) -> str:
+    """How an op is shown, from its key in ``OPS`` (a paired row's key
+    shows as its op: ``sigmoid``); anything else as it is."""
+    return SHOWN.get(key, key)
+
+
 # What the language calls by name: `f(x)` and `x.f()`. `pow(x, y)` is `x ** y`.
-FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if not op.infix and name != "neg"}
+FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items()
+                            if not op.infix and name != "neg" and name == op.name}
 FUNCTIONS["pow"] = OPS["**"]
 
 # The operators of the language, as the parser spells them.
@@ -457,6 +560,8 @@ SPELLINGS: dict[str, Spelling] = {
                        "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
                       atoms=(0, 1), overflows=True),
 }
+
+SPELLINGS.update({key: SPELLINGS[op.name] for key, op in OPS.items() if key != op.name})   # paired rows
 
 _unspelled = [name for name in OPS if set(SPELLINGS.get(name, Spelling({})).forms) != set(TARGETS)]
 if _unspelled:   # pragma: no cover - an op row without its spellings: fail on import, not in a user's codegen

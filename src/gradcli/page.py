@@ -8,9 +8,12 @@ own, inlined with ``web/page.css``).
 
 What goes into it, all computed from the library's own code:
 
-- the picture: an SVG drawn here like draw.py's DOT (the same records
-  ``name · n<i> | data | grad``, op nodes ``n<i>op``, numbers, stubs for
-  ``--max-nodes``, the same colours), at the coordinates of ``layout.layout``;
+- the picture as data (``geometry``): each box's place and size from
+  ``layout.layout`` and each edge's path, drawn by the page's script only
+  where the camera looks (a few dozen elements at a readable zoom, however
+  big the graph; far out, edges and operations painted on a canvas). The
+  records are draw_dot's (name, then data above grad; ids on hover); two
+  edges between the same boxes (``a + a``) are drawn apart;
 - the whole tape (every node, drawn or not): op, operands, kind, name,
   place in the source, data; so the page recomputes forward and backward
   at any leaf values exactly as the engine does;
@@ -20,16 +23,22 @@ What goes into it, all computed from the library's own code:
   a ``RangeError`` with the row's own words, local derivatives and chain
   rules;
 - the backward steps of ``explain.steps`` (which operation, which operands,
-  which use of how many) and explain's texts (names, expressions, rules), so
-  the page steps through ``gradcli explain``'s steps and prints its numbers.
+  which use of how many), explain's names and expressions, and the
+  textbook form of each local derivative (``textbook``: ``1 - o²`` for
+  tanh, with the engine's more accurate form as a footnote), so the page
+  writes each step as the lecture does,
+  ``dL/de = dL/dd · dd/de = (-2) · 1 = -2``, with explain's numbers.
 
 The page's script exposes ``window.gradcli`` (``result``, ``set``,
-``steps``, ``step``) as the contract's section 4 gives it.
+``steps``, ``step``) as the contract's section 4 gives it; objects keyed
+by the user's names are prototype-free (a leaf may be called
+``__proto__``).
 
-Size and time (bench/page_bench.py, this machine's 2 shared cores): 200 to
-900 bytes per program node (the picture's markup is most of it); a page of
-1,055 nodes (an unrolled MLP) in 0.75 s, 5,007 nodes in 4.7 s, the layout
-taking three quarters of it.
+Size and time (bench/page_bench.py, this machine's 2 shared cores, an
+unrolled tanh MLP): writing is linear, 0.5 to 1 s per 1,000 program nodes
+(the layout is most of it), about 470 bytes per node; in headless
+Chromium the first frame of a 9,691-node page is painted after 0.4 to 0.7 s and
+a step takes two frames (35 to 40 ms) at 100, 1,000 and 10,000 nodes.
 """
 
 from __future__ import annotations
@@ -40,21 +49,29 @@ from importlib import resources
 
 from . import explain as _explain
 from .draw import Picture, select
-from .engine import Graph, Value
+from .engine import Graph, Value, require_ops
 from .errors import DomainError
 from .codegen import js_rules
 from .layout import layout
+from .ops import shown as _shown_op
 from .render import short
 
-# Geometry of the boxes (px). Numbers are set in a monospace font so that a
-# cell fits the longest of `%.6g`'s forms (`-1.23457e-05`, 12 characters).
-NAME_CH = 7.0
-NUM_CH = 7.3
-NUM_CHARS = 12
-VALUE_H = 28.0
-SMALL_H = 22.0
-FIELD_PAD = 7.0
-
+# Geometry of the boxes (px at zoom 1). The text on the picture is 12 to
+# 14 px (names 14, numbers 13 in a monospace font, the tags "data"/"grad"
+# 12), so at the zoom the page opens with (never below 1 unless the whole
+# graph fits) nothing on it is smaller than 12 px on screen. A value's
+# record is draw_dot's (name | data | grad) with data above grad: half as
+# wide, so the lecture's graph fits a laptop's window at a readable size.
+NAME_CH = 8.0          # a 14 px proportional character, generously
+NUM_CH = 7.9           # a 13 px monospace character
+TAG_W = 34.0           # "data " / "grad " at 12 px
+ROW_H = 21.0           # one line of the record
+VALUE_H = 2 * ROW_H
+SMALL_H = 24.0
+FIELD_PAD = 8.0
+MIN_CHARS = 4          # a number cell holds at least this many characters
+MARGIN = 24.0
+SHAPES = {"value": 0, "op": 1, "const": 2, "stub": 3}
 
 
 def _asset(name: str) -> str:
@@ -67,8 +84,9 @@ def _attr(text: str) -> str:
 
 def _json(obj: object) -> str:
     """JSON safe inside a <script> element."""
-    return (json.dumps(obj, separators=(",", ":"), allow_nan=False)
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    return (json.dumps(obj, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def _finite(x: float) -> float | None:
@@ -76,37 +94,33 @@ def _finite(x: float) -> float | None:
 
 
 class _Box:
-    __slots__ = ("key", "node", "shape", "w", "h", "text")
+    __slots__ = ("key", "node", "shape", "w", "h", "text", "split")
 
-    def __init__(self, key: str, node: Value, shape: str, w: float, h: float, text: str):
+    def __init__(self, key: str, node: Value, shape: str, w: float, h: float, text: str, split: float = 0.0):
         self.key, self.node, self.shape, self.w, self.h, self.text = key, node, shape, w, h, text
+        self.split = split
 
 
 def _value_name(node: Value) -> str:
-    name = node.label or node.op or ("number" if node.kind == "const" else "value")
-    return f"{name} · n{node.index}"
+    """The record's name, as draw_dot writes it: the node's name (its id,
+    ``n4``, only where it has none; the page shows ids on hover)."""
+    return node.label or f"n{node.index}"
 
 
-def _num_w(chars: int = NUM_CHARS) -> float:
-    return 2 * FIELD_PAD + 4 * NAME_CH + chars * NUM_CH
+def num_w(chars: int) -> float:
+    """The width of a number cell holding ``chars`` characters."""
+    return 2 * FIELD_PAD + TAG_W + max(chars, MIN_CHARS) * NUM_CH
 
 
-def num_chars(pic: Picture, precision: int, grads: dict[int, float]) -> int:
-    """How many characters a data or grad cell holds: the longest number
-    the picture shows now, at least 6 and at most 12 (`-1.23457e-05`). A
-    longer number after a poke is squeezed into the cell by the page."""
-    longest = 6
-    for node in pic.nodes:
-        longest = max(longest, len(short(node.data, precision)), len(short(grads.get(node.index, 0.0), precision)))
-    return min(longest, NUM_CHARS)
-
-
-def boxes(pic: Picture, precision: int, chars: int = NUM_CHARS) -> tuple[list[_Box], list[tuple[int, int, str]]]:
+def boxes(pic: Picture, precision: int, grads: dict[int, float] | None = None) -> tuple[list[_Box], list[tuple[int, int, str]]]:
     """The boxes of the picture in topological order (an op's circle just
     before its value) and the edges between them, each with its DOM id:
-    ``e<i>_<k>`` for operand k into op i, ``e<i>`` for op i into its value."""
+    ``e<i>_<k>`` for operand k into op i, ``e<i>`` for op i into its value.
+    A value's number cell is as wide as its longest number (data, or the
+    grad in ``grads``); the page widens it when a poke makes it longer."""
     graph = pic.graph
     out = graph.output
+    grads = grads or {}
     items: list[tuple[int, int, Value, str]] = []   # (tape index, 0 stub / 1 op / 2 value, node, kind)
     for node in pic.cut:
         items.append((node.index, 0, node, "stub"))
@@ -123,15 +137,16 @@ def boxes(pic: Picture, precision: int, chars: int = NUM_CHARS) -> tuple[list[_B
             text = f"n{i} …"
             box = _Box(f"n{i}", node, "stub", NAME_CH * len(text) + 2 * FIELD_PAD, SMALL_H, text)
         elif kind == "op":
-            text = node.op
-            box = _Box(f"n{i}op", node, "op", max(SMALL_H + 6, NAME_CH * len(text) + 14), SMALL_H + 6, text)
+            text = _shown_op(node.op)
+            box = _Box(f"n{i}op", node, "op", max(SMALL_H + 8, NAME_CH * len(text) + 16), SMALL_H + 6, text)
         elif kind == "const":
             text = short(node.data, precision)
-            box = _Box(f"n{i}", node, "const", NAME_CH * len(text) + 2 * FIELD_PAD, SMALL_H, text)
+            box = _Box(f"n{i}", node, "const", NUM_CH * len(text) + 2 * FIELD_PAD + 4, SMALL_H, text)
         else:
             text = _value_name(node)
-            w = max(40.0, NAME_CH * len(text) + 2 * FIELD_PAD) + 2 * _num_w(chars)
-            box = _Box(f"n{i}", node, "value", w, VALUE_H, text)
+            chars = max(len(short(node.data, precision)), len(short(grads.get(i, 0.0), precision)))
+            split = max(34.0, NAME_CH * len(text) + 2 * FIELD_PAD)
+            box = _Box(f"n{i}", node, "value", split + num_w(chars), VALUE_H, text, split)
         where[box.key] = len(result)
         result.append(box)
     edges: list[tuple[int, int, str]] = []
@@ -159,63 +174,94 @@ def _path(points: list[tuple[float, float]]) -> str:
     return "".join(parts)
 
 
-def svg(pic: Picture, precision: int, grads: bool, shown_grads: dict[int, float]) -> tuple[str, float, float]:
-    """The picture as SVG markup, its width and height."""
-    graph = pic.graph
-    chars = num_chars(pic, precision, shown_grads)
-    bx, edges = boxes(pic, precision, chars)
+def _separate(edges: list[tuple[int, int, str]], routes: list[list[tuple[float, float]]]) -> None:
+    """Two edges between the same boxes (``a + a``: one node used twice by
+    one operation) are drawn apart, 12 px between them, so the picture shows
+    both uses (the lecture's point about a node used twice)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k, (u, v, _) in enumerate(edges):
+        groups.setdefault((u, v), []).append(k)
+    for ks in groups.values():
+        if len(ks) < 2:
+            continue
+        for j, k in enumerate(ks):
+            off = (j - (len(ks) - 1) / 2) * 12.0
+            pts = routes[k]
+            (x0, y0), (x1, y1) = pts[0], pts[-1]
+            if len(pts) == 4:      # adjacent columns: a bow through the gap
+                routes[k] = [(x0, y0 + off), ((pts[1][0] + pts[2][0]) / 2, (y0 + y1) / 2 + 2 * off), (x1, y1 + off)]
+            else:
+                routes[k] = [(x0, y0 + off)] + [(x, y + 2 * off) for x, y in pts[1:-1]] + [(x1, y1 + off)]
+
+
+def geometry(pic: Picture, precision: int, shown_grads: dict[int, float]) -> dict:
+    """The picture as data for the page's renderer (web/page.js draws only
+    what is on screen): per box ``[shape, node, left, top, w, h, split]``
+    flattened into ``b`` with its text in ``t``; per edge ``[tail box, head
+    box, op node, operand (-1: op to value), x0, y0, x1, y1 (its bounding
+    box), lx, ly (its middle)]`` flattened into ``e``, its SVG path in
+    ``d``; the picture's width and height ``W``, ``H``."""
+    bx, edges = boxes(pic, precision, shown_grads)
     lay = layout([b.w for b in bx], [b.h for b in bx], [(u, v) for u, v, _ in edges])
-    margin = 16.0
-    top = 28.0 if pic.omitted else 0.0
-    width = lay.width + 2 * margin
-    height = lay.height + 2 * margin + top
-    out = []
-    add = out.append
-    add(f'<svg id="graph" data-chars="{chars}" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" role="group" aria-label="the graph">')
-    add('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker>'
-        '<marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="3" markerHeight="3" '
-        'orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker></defs>')
-    add(f'<g transform="translate({margin:.0f},{margin + top:.0f})">')
-    if pic.omitted:
-        add(f'<text class="more" x="0" y="{-top + 10:.0f}">{pic.omitted:,} more nodes not drawn (--max-nodes)</text>')
-    add('<g class="edges">')
-    for (u, v, eid), pts in zip(edges, lay.routes):
-        add(f'<path id="{eid}" class="e" d="{_path(pts)}"/>')
-    add("</g><g class=\"nodes\">")
-    numw = _num_w(chars)
+    routes = [list(r) for r in lay.routes]
+    _separate(edges, routes)
+    flat_b: list[int] = []
+    texts: list[str] = []
     for b, x, y in zip(bx, lay.x, lay.y):
-        node = b.node
-        i = node.index
-        left, topy = x - b.w / 2, y - b.h / 2
-        if b.shape == "op":
-            add(f'<g id="{b.key}" class="op" transform="translate({x:.0f},{y:.0f})">'
-                f'<ellipse rx="{b.w / 2:.1f}" ry="{b.h / 2:.1f}"/><text y="4">{_attr(b.text)}</text></g>')
-        elif b.shape == "const":
-            add(f'<g id="{b.key}" class="const" transform="translate({x:.0f},{y:.0f})">'
-                f'<ellipse rx="{b.w / 2:.1f}" ry="{b.h / 2:.1f}"/><text y="4">{_attr(b.text)}</text></g>')
-        elif b.shape == "stub":
-            add(f'<g id="{b.key}" class="stub" transform="translate({left:.0f},{topy:.0f})">'
-                f'<rect width="{b.w:.1f}" height="{b.h:.1f}" rx="5"/>'
-                f'<text x="{b.w / 2:.1f}" y="{b.h / 2 + 4:.1f}">{_attr(b.text)}</text></g>')
+        flat_b += [SHAPES[b.shape], b.node.index, round(MARGIN + x - b.w / 2), round(MARGIN + y - b.h / 2),
+                   round(b.w), round(b.h), round(b.split)]
+        texts.append(b.text)
+    flat_e: list[int] = []
+    paths: list[str] = []
+    for (u, v, eid), pts in zip(edges, routes):
+        pts = [(px + MARGIN, py + MARGIN) for px, py in pts]
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
+        op = bx[v].node.index if bx[v].shape == "op" else bx[u].node.index
+        k = int(eid.split("_")[1]) if "_" in eid else -1
+        mid = len(pts) // 2
+        if len(pts) % 2:
+            lx, ly = pts[mid]
         else:
-            cls = "v out" if node is graph.output else f"v {node.kind}"
-            name_w = b.w - 2 * numw
-            g = shown_grads.get(i)
-            gtext = short(g, precision) if grads and g is not None else ""
-            ty = f"{b.h / 2 + 4:.0f}"
-            add(f'<g id="{b.key}" class="{cls}" tabindex="0" role="button" transform="translate({left:.0f},{topy:.0f})">'
-                f'<rect class="box" width="{b.w:.0f}" height="{b.h:.0f}" rx="6"/>'
-                f'<path class="sep" d="M{name_w:.0f},0v{b.h:.0f}M{name_w + numw:.0f},0v{b.h:.0f}"/>'
-                f'<text x="{name_w / 2:.0f}" y="{ty}">{_attr(b.text)}</text>'
-                f'<text class="num" x="{name_w + FIELD_PAD:.0f}" y="{ty}">data<tspan class="d" x="{name_w + FIELD_PAD + 4 * NAME_CH:.0f}">'
-                f'{_attr(short(node.data, precision))}</tspan></text>'
-                f'<rect class="gcell" x="{name_w + numw:.0f}" width="{numw:.0f}" height="{b.h:.0f}" rx="6"/>'
-                f'<text class="num" x="{name_w + numw + FIELD_PAD:.0f}" y="{ty}">grad<tspan class="g" x="{name_w + numw + FIELD_PAD + 4 * NAME_CH:.0f}">'
-                f'{_attr(gtext)}</tspan></text></g>')
-    add("</g></g></svg>")
-    return "".join(out), width, height
+            (ax, ay), (cx, cy) = pts[mid - 1], pts[mid]
+            lx, ly = (ax + cx) / 2, (ay + cy) / 2
+        flat_e += [u, v, op, k, round(min(xs)), round(min(ys) - 2), round(max(xs)), round(max(ys) + 2), round(lx), round(ly)]
+        paths.append(_path(pts))
+    return {"W": round(lay.width + 2 * MARGIN), "H": round(lay.height + 2 * MARGIN),
+            "b": flat_b, "t": texts, "e": flat_e, "d": paths}
+
+
+# The textbook form of each local derivative, as the lecture writes it
+# ({a}/{b} or {x}/{y}: the operands, {out}: the result). Where the engine
+# computes it another way (more accurately), footnote() says how; ops not
+# listed here are written with explain's words.
+TEXTBOOK = {
+    "+": ["1", "1"], "-": ["1", "-1"], "*": ["{b}", "{a}"],
+    "/": ["1/{b}", "-{a}/{b}²"], "**": ["{y}·{x}^({y} - 1)", "{out}·log({x})"],
+    "neg": ["-1"], "exp": ["exp({x}) = {out}"], "log": ["1/{x}"],
+    "tanh": ["1 - {out}²"], "sigmoid": ["{out}·(1 - {out})"], "relu": ["1 if {x} > 0 else 0"],
+    "sqrt": ["1/(2·{out})"], "sin": ["cos({x})"], "cos": ["-sin({x})"], "tan": ["1 + {out}²"],
+    "softplus": ["sigmoid({x})"], "log1p": ["1/(1 + {x})"], "atan": ["1/(1 + {x}²)"],
+    "asinh": ["1/√(1 + {x}²)"], "erf": ["(2/√π)·exp(-{x}²)"], "hypot": ["{a}/{out}", "{b}/{out}"],
+}
+
+
+def textbook() -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The local derivatives' templates for the page, and the footnotes
+    (``op -> text``) where the engine's rule is another, more accurate form
+    of the same derivative (explain's words after ``, as``)."""
+    from .ops import OPS
+
+    forms: dict[str, list[str]] = {}
+    notes: dict[str, str] = {}
+    for op, row in OPS.items():
+        words = [_explain.rule_text(op, k) for k in range(row.arity)]
+        forms[op] = TEXTBOOK.get(op) or TEXTBOOK.get(row.name) or [w.replace("**", "^").replace("*", "·") for w in words]
+        for w in words:
+            if ", as " in w:
+                notes[op] = "gradcli computes " + w.split(", as ")[0].replace("**2", "²").replace("**", "^") + " as " + w.split(", as ")[1] + \
+                    ": the same number, accurate where the textbook form loses digits"
+    return forms, notes
 
 
 def data(graph: Graph, pic: Picture, ex: _explain.Explanation, precision: int, grads: bool,
@@ -258,6 +304,7 @@ def data(graph: Graph, pic: Picture, ex: _explain.Explanation, precision: int, g
         "startAtEnd": grads,
         "omitted": pic.omitted,
         "skipped": _explain.skipped_line(ex),
+        "graphName": f"{pic.omitted:,} more nodes not drawn (--max-nodes)" if pic.omitted else "",
     }
 
 
@@ -271,17 +318,19 @@ def html(graph: Graph, precision: int = 6, grads: bool = True, max_nodes: int | 
     (the page still computes every node). ``filename``: how errors name
     the program's file, as the command line does. The graph's nodes are
     not changed (its Values' data and grad stay as they are)."""
+    if graph.opaque is not None:
+        require_ops([graph.opaque], "the live page (it recomputes every node in the browser)")
     pic = select(graph, max_nodes)
     ex = _explain.steps(graph)
-    body, width, height = svg(pic, precision, grads, ex.grads)
     name = graph.output_name or "value"
     heading = title or f"{name} = {short(graph.output.data, precision)}"
     payload = data(graph, pic, ex, precision, grads, filename)
+    payload["geo"] = geometry(pic, precision, ex.grads)
+    payload["tb"], payload["notes"] = textbook()
     return _TEMPLATE.format(
         title=_attr(title or f"gradcli · {name}"),
         heading=_attr(heading),
         css=_asset("page.css"),
-        svg=body,
         data=_json(payload),
         ops=op_table(),
         js=_asset("page.js"),
@@ -318,18 +367,15 @@ _TEMPLATE = """<!DOCTYPE html>
 </style>
 </head>
 <body>
+<a class="skip" href="#stepper">Skip to the controls</a>
 <header>
   <h1 id="heading">{heading}</h1>
-  <p class="hint">Step with &larr; &rarr; (or the buttons), play with <kbd>space</kbd>; hover, focus or tap a node to inspect it; change a leaf to recompute.</p>
+  <p class="hint">Step with &larr; &rarr; (or the buttons), play with <kbd>space</kbd>; drag to move, <kbd>+</kbd> <kbd>&minus;</kbd> to zoom; hover or tap a node to inspect it; drag a leaf's number to change it.</p>
 </header>
 <main>
-<section id="canvas" aria-label="the graph">
-<div id="zoombar"><button id="zoom-in" title="zoom in (+)" aria-label="zoom in">+</button><button id="zoom-out" title="zoom out (-)" aria-label="zoom out">&minus;</button><button id="zoom-fit" title="fit (0)" aria-label="fit the graph">fit</button></div>
-{svg}
-</section>
 <aside id="panel">
   <div id="error" role="alert" hidden><pre id="error-text"></pre></div>
-  <section id="stepper" aria-label="the backward pass">
+  <section id="stepper" aria-label="the backward pass" tabindex="-1">
     <h2>Backward pass</h2>
     <div class="row buttons">
       <button id="first" title="before the backward pass (Home)" aria-label="before the backward pass">|&#x25C0;&#xFE0E;</button>
@@ -364,6 +410,14 @@ _TEMPLATE = """<!DOCTYPE html>
     <div id="quiz-body" hidden></div>
   </section>
 </aside>
+<section id="canvas" aria-label="the graph">
+<div id="zoombar"><button id="zoom-in" title="zoom in (+)" aria-label="zoom in">+</button><button id="zoom-out" title="zoom out (-)" aria-label="zoom out">&minus;</button><button id="zoom-fit" title="the whole graph (0)" aria-label="show the whole graph">fit</button><button id="zoom-step" title="back to the step (.)" aria-label="show the current step">step</button></div>
+<div id="more" hidden></div>
+<canvas id="far" hidden aria-hidden="true"></canvas>
+<div id="toast" aria-live="polite" hidden></div>
+<svg id="graph" xmlns="http://www.w3.org/2000/svg" role="group" aria-label="the graph"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker><marker id="arrow-hot" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="3" markerHeight="3" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#e8590c"/></marker></defs><g id="edges"></g><g id="nodes"></g><g id="labels"></g></svg>
+<canvas id="minimap" width="150" height="90" aria-hidden="true" hidden></canvas>
+</section>
 </main>
 <script id="gradcli-data" type="application/json">{data}</script>
 <script>
@@ -378,4 +432,4 @@ const OPS = {ops};
 </html>
 """
 
-__all__ = ("html", "boxes", "svg", "data", "op_table")
+__all__ = ("html", "boxes", "geometry", "data", "op_table", "textbook")

@@ -1,6 +1,6 @@
 """Points in, results out: CSV, JSON lines, Parquet and Arrow IPC, by extension.
 
-The contract (CONTRACT.md section 6): ``--at POINTS`` reads CSV (a header
+The contract (many points): ``--at POINTS`` reads CSV (a header
 row of input names), JSON lines (``.jsonl``, ``.ndjson``), Parquet
 (``.parquet``) or Arrow IPC (``.arrow``, ``.feather``), a directory or glob of
 such files (in sorted order), or ``-`` for standard input; ``-o FILE`` writes
@@ -125,11 +125,12 @@ class Chunk:
     ``locate(r)`` says where row ``r`` of the chunk came from (``line 7 of
     `p.csv```), for error messages only."""
 
-    __slots__ = ("columns", "rows", "_where", "_first", "_lines", "_data", "_unit")
+    __slots__ = ("columns", "rows", "_where", "_first", "_lines", "_data", "_unit", "extras")
 
-    def __init__(self, columns, rows, where, first, lines=None, data=None, unit="line"):
+    def __init__(self, columns, rows, where, first, lines=None, data=None, unit="line", extras=None):
         self.columns, self.rows, self._where = columns, rows, where
         self._first, self._lines, self._data, self._unit = first, lines, data, unit
+        self.extras = extras         # the extra columns carried (Arrow arrays or lists), or None
 
     def line_of(self, r: int) -> int:
         """The line (or row) number of row ``r``."""
@@ -148,14 +149,46 @@ class Points:
 
     def __init__(self, columns: List[str], chunks: Iterator[Chunk], where: str,
                  total_rows: Optional[int] = None, total_bytes: Optional[int] = None,
-                 counter: Optional[list] = None, files: Sequence[str] = ()):
+                 counter: Optional[list] = None, files: Sequence[str] = (),
+                 extras: Sequence[tuple] = (), mixed: bool = False, notes: Optional[list] = None):
         self.columns, self.chunks, self.where = columns, chunks, where
         self.total_rows, self.total_bytes = total_rows, total_bytes
         self._counter = counter if counter is not None else [0]
         self.files = list(files)
+        self.extras = list(extras)     # (name, kind) of each extra column carried, in order
+        self.mixed = mixed             # the points have columns that are not inputs (carried or not)
+        self.notes = notes if notes is not None else []    # said on standard error after a run
 
     def bytes_done(self) -> int:
         return self._counter[0]
+
+
+class Split:
+    """Which columns of the points are inputs: those whose names are names
+    of the program (``names``; None: every column, as the library's callers
+    and the workers read). The others are extra columns (an id, a label):
+    carried into the results unchanged (contract section 6), or with
+    ``drop`` (``--drop-extra``) read past and left out."""
+
+    def __init__(self, names=None, drop: bool = False):
+        self.names, self.drop = names, drop
+
+    def is_input(self, name: str) -> bool:
+        return self.names is None or name in self.names
+
+
+class Head(NamedTuple):
+    """The columns of a text file with extra columns: every name in the
+    file's order, the inputs, and each extra column's name and kind (CSV:
+    ``string``; JSON lines: the kind of its value on the first line)."""
+
+    names: list
+    inputs: list
+    extras: list           # [(name, kind)], every extra column of the file
+    keep: bool             # carried (else read past: --drop-extra)
+
+    def kept(self) -> list:
+        return self.extras if self.keep else []
 
 
 def expand(at: str) -> List[str]:
@@ -180,25 +213,38 @@ def expand(at: str) -> List[str]:
     return [at]
 
 
-def open_points(at: str, stdin: Optional[IO[bytes]] = None) -> Points:
-    """Open POINTS for reading: see the module's docstring."""
+def open_points(at: str, stdin: Optional[IO[bytes]] = None, split: Optional[Split] = None) -> Points:
+    """Open POINTS for reading: see the module's docstring. ``split`` says
+    which columns are inputs (default: every one)."""
+    split = split or Split()
     files = expand(at)
     counter = [0]
-    first = _open_one(files[0], stdin, counter)
-    columns = first[0]
+    notes: list = []
+    first = _open_one(files[0], stdin, counter, split, notes)
+    columns, extras, mixed = first[0], first[3], first[4]
     where = label(at) if len(files) == 1 else f"{label(at)} ({len(files)} files)"
 
     def chunks():
         yield from first[1]
         for path in files[1:]:
-            names, it, _ = _open_one(path, stdin, counter)
-            if sorted(names) != sorted(columns):
-                raise InputError(f"{label(path)} has the columns {', '.join(names)}; "
-                                 f"{label(files[0])} has {', '.join(columns)}",
+            names, it, _, more, _ = _open_one(path, stdin, counter, split, notes)
+            if sorted(names) != sorted(columns) or sorted(n for n, _ in more) != sorted(n for n, _ in extras):
+                shown = ", ".join([*names, *(n for n, _ in more)])
+                known = ", ".join([*columns, *(n for n, _ in extras)])
+                raise InputError(f"{label(path)} has the columns {printable(shown)}; "
+                                 f"{label(files[0])} has {printable(known)}",
                                  notes=["every file of the points gives the same names"])
+            if dict(more) != dict(extras):
+                name = next(n for n, k in more if dict(extras)[n] != k)
+                raise InputError(f"the column `{printable(name)}` of {label(path)} holds {dict(more)[name]}; "
+                                 f"in {label(files[0])} it holds {dict(extras)[name]}",
+                                 notes=["every file of the points gives the same kinds of values"])
             order = [names.index(c) for c in columns]
+            extra_order = [[n for n, _ in more].index(n) for n, _ in extras]
             for chunk in it:
                 chunk.columns = [chunk.columns[j] for j in order]
+                if chunk.extras is not None:
+                    chunk.extras = [chunk.extras[j] for j in extra_order]
                 yield chunk
 
     known = [None if p == "-" else _open_rows(p) for p in files]
@@ -207,7 +253,7 @@ def open_points(at: str, stdin: Optional[IO[bytes]] = None) -> Points:
     if rows is None and "-" not in files:
         sizes = sum(os.path.getsize(p) for p in files)
     return Points(columns, chunks(), where, total_rows=rows, total_bytes=sizes,
-                  counter=counter, files=files)
+                  counter=counter, files=files, extras=extras, mixed=mixed, notes=notes)
 
 
 class CsvPart(NamedTuple):
@@ -226,6 +272,8 @@ def csv_parts(points: "Points"):
     in order, when they are all CSV files (not standard input); else None.
     Each file's header is read again here; nothing else is."""
     parts = []
+    if points.mixed:
+        return None             # extra columns: read here, computed by the workers
     for path in points.files:
         if path == "-" or format_of(path) not in ("csv", None):
             return None
@@ -233,7 +281,7 @@ def csv_parts(points: "Points"):
             head = f.peek(8)[:8] if hasattr(f, "peek") else b""
             if _sniff(path, head) not in ("csv", "text"):
                 return None
-            names, _, fmt = _text(f, label(path), [0], owned=False)
+            names, _, fmt, _, _ = _text(f, label(path), [0], owned=False)
             if fmt != "csv":
                 return None
             if sorted(names) != sorted(points.columns):
@@ -280,11 +328,13 @@ def _sniff(path: str, head: bytes) -> str:
     return "text"
 
 
-def _open_one(path: str, stdin, counter):
-    """(columns, chunks, format) of one file."""
+def _open_one(path: str, stdin, counter, split: Optional[Split] = None, notes: Optional[list] = None):
+    """(input columns, chunks, format, extra columns carried as (name,
+    kind), whether there are extra columns) of one file."""
+    split = split or Split()
     if path == "-":
         f = stdin
-        return _text(f, "standard input", counter, owned=False)
+        return _text(f, "standard input", counter, owned=False, split=split)
     try:
         f = open(path, "rb")
     except OSError as e:
@@ -294,8 +344,8 @@ def _open_one(path: str, stdin, counter):
     if fmt in ("parquet", "arrow"):
         f.close()
         reader = _parquet if fmt == "parquet" else _arrow_ipc
-        return reader(path, counter)
-    return _text(f, label(path), counter, owned=True)
+        return reader(path, counter, split=split, notes=notes)
+    return _text(f, label(path), counter, owned=True, split=split)
 
 
 def _open_rows(path: str) -> Optional[int]:
@@ -340,8 +390,8 @@ def _decode(data: bytes, first_line: int, where: str) -> str:
                          f"(byte {data[e.start]:#04x})") from None
 
 
-def _text(f, where: str, counter, owned: bool):
-    
+def _text(f, where: str, counter, owned: bool, split: Optional[Split] = None):
+    split = split or Split()
     lineno = 0
     while True:
         lineno += 1
@@ -358,21 +408,149 @@ def _text(f, where: str, counter, owned: bool):
             break
     text = _decode(line, lineno, where)
     if text.lstrip().startswith("{"):
+        if split.names is not None:
+            head, first = _json_head(text, lineno, where, split)
+            if head is not None:
+                return (head.inputs, _text_chunks(f, where, counter, owned, lineno, head.inputs, first, head),
+                        "jsonl", head.kept(), True)
         first = json_row(text, lineno, where, None)
         columns = list(first)
-        return columns, _text_chunks(f, where, counter, owned, lineno, columns, first), "jsonl"
+        return columns, _text_chunks(f, where, counter, owned, lineno, columns, first), "jsonl", [], False
     columns = [c.strip() for c in text.rstrip("\r\n").split(",")]
+    if split.names is not None and not all(map(split.is_input, columns)):
+        head = _csv_head(text, lineno, where, split)
+        return (head.inputs, _text_chunks(f, where, counter, owned, lineno, head.inputs, None, head),
+                "csv", head.kept(), True)
     for name in columns:
         if not _NAME.fullmatch(name):
             raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not an input name; "
                              "the first row names the inputs, such as `a,b`")
-    return columns, _text_chunks(f, where, counter, owned, lineno, columns, None), "csv"
+    return columns, _text_chunks(f, where, counter, owned, lineno, columns, None), "csv", [], False
 
 
-def _text_chunks(f, where, counter, owned, lineno, columns, first_json):
+def _csv_cells(text: str, lineno: int, where: str) -> list:
+    """The cells of a CSV line that may quote them (``"x, y"``, ``""``
+    for a quote), as the csv module reads them (strict: a quote left open
+    is an error)."""
+    import csv
+
+    text = text.rstrip("\r\n")
+    if '"' not in text:
+        return text.split(",")
+    try:
+        return next(csv.reader([text], strict=True))
+    except (csv.Error, StopIteration) as e:
+        raise InputError(f"line {lineno} of {where}: {printable(str(e))} (a quote left open?)") from None
+
+
+def _csv_head(text: str, lineno: int, where: str, split: Split) -> Head:
+    names = [c.strip() for c in _csv_cells(text, lineno, where)]
+    seen = set()
+    for name in names:
+        if not name or _VALUE.fullmatch(name):
+            raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not a column name; "
+                             "the first row names the columns, such as `a,b`")
+        if name in seen:
+            raise InputError(f"line {lineno} of {where}: the column `{printable(name)}` appears twice")
+        seen.add(name)
+    inputs = [n for n in names if split.is_input(n)]
+    return Head(names, inputs, [(n, "string") for n in names if not split.is_input(n)], not split.drop)
+
+
+def _json_int(text: str):
+    # Integers as ints while an int64 holds them, else as floats (from
+    # their text: hundreds of digits are too large for a float, rejected
+    # later, not an error of Python's int conversion).
+    return int(text) if len(text) <= 18 else float(text)
+
+
+_KIND_WORDS = {"string": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}
+
+
+def _kind_of(value) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    return "object"
+
+
+def _json_object(line: str, lineno: int, where: str) -> dict:
+    try:
+        row = json.loads(line, parse_int=_json_int)
+    except ValueError as e:
+        raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
+    if not isinstance(row, dict):
+        raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
+    return row
+
+
+def _json_head(text: str, lineno: int, where: str, split: Split):
+    """The head of JSON lines whose first line has extra keys (their kinds
+    from their values there: null counts as a string), and that line's
+    chunk; (None, None) when every key is an input."""
+    row = _json_object(text, lineno, where)
+    names = list(row)
+    if all(map(split.is_input, names)):
+        return None, None
+    inputs = [n for n in names if split.is_input(n)]
+    extras = []
+    for name in names:
+        if not split.is_input(name):
+            kind = _kind_of(row[name]) or "string"
+            if kind == "object":
+                raise InputError(f"line {lineno} of {where}: the value of `{printable(name)}` is "
+                                 f"{'a list' if isinstance(row[name], list) else 'an object'}; an extra column "
+                                 "carries strings, numbers, true, false or null")
+            extras.append((name, kind))
+    head = Head(names, inputs, extras, not split.drop)
+    values, carried = json_mixed_row(text, lineno, where, head)
+    np = _np()
+    first = Chunk([np.array([v]) for v in values], 1, where, lineno,
+                  extras=[[v] for v in carried] if head.keep else None)
+    return head, first
+
+
+def json_mixed_row(line: str, lineno: int, where: str, head: Head) -> tuple:
+    """One JSON line of points with extra keys: (the inputs' values, the
+    kept extra values), or an ``InputError`` naming the line."""
+    row = _json_object(line, lineno, where)
+    for name in head.inputs:
+        value = row.get(name)
+        if name in row and (isinstance(value, bool) or not isinstance(value, (int, float))
+                            or not math.isfinite(value)):
+            raise InputError(f"line {lineno} of {where}: the value of `{name}` is not a finite number")
+    if set(row) != set(head.names):
+        missing = [c for c in head.names if c not in row]
+        extra = [c for c in row if c not in head.names]
+        what = (f"lacks {', '.join(f'`{printable(c)}`' for c in missing)}" if missing
+                else f"has {', '.join(f'`{printable(c)}`' for c in extra)}, which the first line has not")
+        raise InputError(f"line {lineno} of {where} {what}; every line gives the same names")
+    carried = []
+    for name, kind in head.extras:
+        value = row[name]
+        got = _kind_of(value)
+        if got is not None and got != kind and not (kind == "float" and got == "int"):
+            raise InputError(f"line {lineno} of {where}: the value of `{printable(name)}` is "
+                             f"{_KIND_WORDS.get(got, 'an object or a list')}; the first line gives "
+                             f"{_KIND_WORDS[kind]}", notes=["an extra column holds one kind of value, or null"])
+        if head.keep:
+            carried.append(float(value) if kind == "float" and got == "int" else value)
+    return [float(row[n]) for n in head.inputs], carried
+
+
+def _text_chunks(f, where, counter, owned, lineno, columns, first_json, head: Optional[Head] = None):
     np = _np()
     try:
-        if first_json is not None:
+        if head is not None and first_json is not None:
+            yield first_json                       # the first line's chunk, made by _json_head
+        elif first_json is not None:
             yield Chunk([np.array([float(first_json[c])]) for c in columns], 1, where, lineno)
         while True:
             data = f.read(CHUNK_BYTES)
@@ -387,7 +565,9 @@ def _text_chunks(f, where, counter, owned, lineno, columns, first_json):
             start = lineno + 1
             lines = data.count(b"\n") + (not data.endswith(b"\n"))
             lineno += lines
-            if first_json is not None:
+            if head is not None:
+                chunk = _mixed_chunk(data, start, where, head, lines, first_json is not None)
+            elif first_json is not None:
                 chunk = _arrow_json(data, start, where, columns, lines) or \
                     _python_chunk(data, start, where, columns, json=True)
             else:
@@ -478,6 +658,107 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
     return None if cols is None else Chunk(cols, lines, where, start)
 
 
+_ARROW_KINDS = ("string", "int", "float", "bool")
+
+
+def _arrow_kind(pa, kind):
+    """The Arrow type of an extra column's kind (an Arrow type stays)."""
+    if not isinstance(kind, str):
+        return kind
+    return {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}[kind]
+
+
+def _mixed_chunk(data: bytes, start: int, where: str, head: Head, lines: int, json: bool) -> Chunk:
+    """A block of text with extra columns: through Arrow where it reads it
+    as the Python reader would, else the Python reader (which names what is
+    wrong). Not the fast path of plain points: only files with extras."""
+    return _arrow_mixed(data, start, where, head, lines, json) or _python_mixed(data, start, where, head, json)
+
+
+def _arrow_mixed(data: bytes, start: int, where: str, head: Head, lines: int, json: bool) -> Optional[Chunk]:
+    pa = arrow()
+    if pa is None or (json and not data.isascii()):
+        return None
+    np = _np()
+    kept = [n for n, _ in head.kept()]
+    try:
+        if json:
+            from pyarrow import json as pajson
+
+            text = np.frombuffer(data, np.uint8)
+            if len(np.flatnonzero(text == 123)) != lines or b"[" in data:
+                return None             # (a string holding "{": the Python reader)
+            schema = pa.schema([(n, pa.float64()) for n in head.inputs] +
+                               [(n, _arrow_kind(pa, k)) for n, k in head.extras])
+            table = pajson.read_json(
+                pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 20),
+                parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error",
+                                                  newlines_in_values=False))
+            if table.num_rows != lines:
+                return None
+        else:
+            from pyarrow import csv as pacsv
+
+            types = {n: pa.float64() for n in head.inputs}
+            types.update({n: pa.string() for n, _ in head.extras})
+            table = pacsv.read_csv(
+                pa.py_buffer(data),
+                read_options=pacsv.ReadOptions(column_names=head.names, use_threads=True),
+                parse_options=pacsv.ParseOptions(quote_char='"', double_quote=True, escape_char=False,
+                                                 ignore_empty_lines=True, newlines_in_values=False),
+                convert_options=pacsv.ConvertOptions(column_types=types, include_columns=head.inputs + kept,
+                                                     null_values=[], strings_can_be_null=False,
+                                                     quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    cols = _finite_columns(np, [table.column(n) for n in head.inputs])
+    if cols is None:
+        return None
+    extras = [table.column(n).combine_chunks() for n in kept] if head.keep else None
+    if table.num_rows != lines:
+        return None                 # blank lines: the Python reader numbers the rows' lines
+    return Chunk(cols, lines, where, start, extras=extras)
+
+
+def _python_mixed(data: bytes, start: int, where: str, head: Head, json: bool) -> Chunk:
+    np = _np()
+    text = _decode(data, start, where)
+    width = len(head.names)
+    places = [head.names.index(n) for n in head.inputs]
+    keep = [head.names.index(n) for n, _ in head.kept()]
+    lines, values, carried = [], [], [[] for _ in keep]
+    lineno = start - 1
+    for line in text.splitlines(True):
+        lineno += 1
+        if not line.strip():
+            continue
+        if json:
+            row, extra = json_mixed_row(line, lineno, where, head)
+            for column, value in zip(carried, extra):
+                column.append(value)
+        else:
+            cells = _csv_cells(line, lineno, where)
+            if len(cells) != width:
+                raise InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
+            row = []
+            for j in places:
+                cell = cells[j].strip()
+                if not _VALUE.fullmatch(cell):
+                    raise InputError(f"line {lineno} of {where}: `{printable(cell)}` is not a number "
+                                     "(write numbers such as 2, -3, 0.5 or 1e-3)")
+                value = float(cell)
+                if not math.isfinite(value):
+                    raise InputError(f"line {lineno} of {where}: `{printable(cell)}` is too large for a float")
+                row.append(value)
+            for column, j in zip(carried, keep):
+                column.append(cells[j])
+        lines.append(lineno)
+        values.append(row)
+    table = np.array(values, dtype=float).reshape(len(values), len(head.inputs))
+    return Chunk([table[:, j].copy() for j in range(len(head.inputs))], len(values), where, start, lines=lines,
+                 extras=carried if head.keep else None)
+
+
 def _python_csv_rows(data: bytes, start: int, where: str, width: Optional[int]):
     text = _decode(data, start, where)
     return csv_rows(text.splitlines(True), start - 1, where, width if width is not None else
@@ -507,36 +788,86 @@ def _python_chunk(data: bytes, start: int, where: str, columns: List[str], json:
 # -- Parquet and Arrow IPC
 
 def _check_schema(schema, where: str) -> List[str]:
+    return _split_schema(schema, where, Split())[0]
+
+
+def _split_schema(schema, where: str, split: Split) -> tuple:
+    """(input names, extra columns carried as (name, Arrow type), whether
+    there are extra columns) of a Parquet or Arrow schema."""
     pa = arrow()
-    names = list(schema.names)
+    names = [n for n in schema.names if split.is_input(n)]
+    extras = [(field.name, field.type) for field in schema if not split.is_input(field.name)]
+    if len(set(schema.names)) != len(schema.names):
+        twice = next(n for n in schema.names if schema.names.count(n) > 1)
+        raise InputError(f"the column `{printable(twice)}` of {where} appears twice")
     for field in schema:
+        if not split.is_input(field.name):
+            continue
         if not _NAME.fullmatch(field.name):
             raise InputError(f"the column `{printable(field.name)}` of {where} is not an input name")
         t = field.type
         if not (pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_decimal(t)):
             raise InputError(f"the column `{field.name}` of {where} holds {t}, not numbers")
-    return names
+    return names, ([] if split.drop else extras), bool(extras)
 
 
-def _columns_of(batch, names, where, first_row: int) -> Chunk:
+def _columns_of(batch, names, where, first_row: int, extras=(), notes=None) -> Chunk:
     pa = arrow()
     np = _np()
     cols = []
-    for name, column in zip(names, batch.columns):
+    for name in names:
+        column = batch.column(name)
         if column.null_count:
             r = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
             raise InputError(f"row {first_row + r} of {where}: the value of `{name}` is missing")
         if column.type != pa.float64():       # (a cast loads pyarrow.compute: only when needed)
-            column = column.cast(pa.float64())
+            try:
+                column = column.cast(pa.float64())
+            except pa.ArrowInvalid:
+                column = _inexact_integers(column, name, where, first_row, notes)
         array = column.to_numpy(zero_copy_only=False)
         if not np.isfinite(array).all():
             r = int(np.flatnonzero(~np.isfinite(array))[0])
             raise InputError(f"row {first_row + r} of {where}: the value of `{name}` is not a finite number")
         cols.append(array)
-    return Chunk(cols, batch.num_rows, where, first_row, unit="row")
+    carried = [batch.column(n) for n, _ in extras] if extras else None
+    return Chunk(cols, batch.num_rows, where, first_row, unit="row", extras=carried)
 
 
-def _parquet(path: str, counter, fs=None):
+def _inexact_integers(column, name: str, where: str, first_row: int, notes):
+    """An integer column with values past 2**53, which a float cannot hold
+    exactly (Arrow's safe cast refuses them): gradcli computes with floats,
+    so each is rounded to the nearest float, and the run says so once per
+    column of each file (the first such row, its value and what it became)
+    on standard error. Refusing instead would turn away every dataset with
+    a large integer column that is meant as a number."""
+    pa = arrow()
+    np = _np()
+    if not pa.types.is_integer(column.type):
+        raise InputError(f"the column `{name}` of {where} holds {column.type}, which gradcli cannot read "
+                         "as numbers")
+    ints = column.to_numpy(zero_copy_only=False)
+    floats = ints.astype(np.float64)
+    limit = np.array(1 << 53, ints.dtype)
+    past = np.flatnonzero(ints > limit) if ints.dtype.kind == "u" else \
+        np.flatnonzero((ints > limit) | (ints < -limit))
+    if notes is not None:
+        said = {n[0] for n in notes}
+        for r in past.tolist():
+            exact = int(ints[r])
+            if int(floats[r]) != exact and (where, name) not in said:
+                from .render import full
+
+                notes.append(((where, name),
+                              f"row {first_row + r} of {where}: `{name}` is {exact}, past 2**53, where floats "
+                              f"skip integers; it and any other such value of `{name}` are rounded to the "
+                              f"nearest float ({full(float(floats[r]))})"))
+                break
+    return pa.array(floats)
+
+
+def _parquet(path: str, counter, fs=None, split: Optional[Split] = None, notes: Optional[list] = None):
+    split = split or Split()
     need_arrow("Parquet")
     import pyarrow.parquet as pq
 
@@ -548,13 +879,14 @@ def _parquet(path: str, counter, fs=None):
                             buffer_size=1 << 20)
     except Exception as e:
         raise InputError(f"cannot read {where} as Parquet: {_arrow_why(e)}") from None
-    names = _check_schema(pf.schema_arrow, where)
+    names, extras, mixed = _split_schema(pf.schema_arrow, where, split)
 
     def chunks():
         row = 1
         try:
-            for batch in pf.iter_batches(batch_size=_rows_for(names), columns=names, use_threads=True):
-                chunk = _columns_of(batch, names, where, row)
+            wanted = names + [n for n, _ in extras]
+            for batch in pf.iter_batches(batch_size=_rows_for(wanted), columns=wanted, use_threads=True):
+                chunk = _columns_of(batch, names, where, row, extras, notes)
                 row += batch.num_rows
                 yield chunk
         except OSError as e:
@@ -562,10 +894,11 @@ def _parquet(path: str, counter, fs=None):
         finally:
             pf.close()
 
-    return names, chunks(), "parquet"
+    return names, chunks(), "parquet", extras, mixed
 
 
-def _arrow_ipc(path: str, counter):
+def _arrow_ipc(path: str, counter, split: Optional[Split] = None, notes: Optional[list] = None):
+    split = split or Split()
     pa = need_arrow("Arrow IPC")
     where = label(path)
     try:
@@ -580,21 +913,21 @@ def _arrow_ipc(path: str, counter):
         schema = reader.schema
     except Exception as e:
         raise InputError(f"cannot read {where} as Arrow IPC: {_arrow_why(e)}") from None
-    names = _check_schema(schema, where)
+    names, extras, mixed = _split_schema(schema, where, split)
 
     def chunks():
         row = 1
         try:
-            step = _rows_for(names)
+            step = _rows_for(names + extras)
             for batch in batches:
                 for start in range(0, batch.num_rows, step):
                     part = batch.slice(start, step)
-                    yield _columns_of(part, names, where, row)
+                    yield _columns_of(part, names, where, row, extras, notes)
                     row += part.num_rows
         finally:
             source.close()
 
-    return names, chunks(), "arrow"
+    return names, chunks(), "arrow", extras, mixed
 
 
 def _rows_for(names) -> int:
@@ -875,17 +1208,23 @@ def row_error(e: DomainError, row: int, place: str, names: Sequence[str],
 class Sink:
     """A writer of results: ``write(columns, bad, messages)`` for each block
     (``bad`` a boolean array of error rows or None, ``messages`` the error
-    message of each bad row for JSON lines), then ``close()``."""
+    message of each bad row for JSON lines), then ``close()``. ``extras``:
+    the extra columns carried, as (name, kind), written first in each row
+    (``carry`` adds their values to an encoded block)."""
 
-    def __init__(self, fmt: str, names: List[str], grads: bool, f: IO[bytes]):
+    def __init__(self, fmt: str, names: List[str], grads: bool, f: IO[bytes], extras: Sequence[tuple] = ()):
         self.fmt, self.names, self.grads, self.f = fmt, names, grads, f
+        self.extras = list(extras)
         self._writer = None
         if fmt == "csv":
-            f.write((",".join(names) + "\n").encode())
+            f.write((",".join([*(_csv_cell(n) for n, _ in self.extras), *names]) + "\n").encode())
         elif fmt in ("parquet", "arrow"):
             pa = need_arrow("Parquet" if fmt == "parquet" else "Arrow IPC")
-            self._schema = pa.schema([(n, pa.float64()) for n in names])
-            if fmt == "parquet":
+            self._schema = pa.schema([(n, _arrow_kind(pa, k)) for n, k in self.extras] +
+                                     [(n, pa.float64()) for n in names])
+            if f is None:
+                pass                # (only the schema and carry are wanted)
+            elif fmt == "parquet":
                 self._writer = parquet_writer(f, self._schema)
             else:
                 self._writer = pa.ipc.new_file(f, self._schema)
@@ -910,6 +1249,96 @@ class Sink:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+    def abandon(self) -> None:
+        """The run failed or was interrupted: the file goes (atomic_open
+        removes it), so nothing more is written to it, its footer
+        included. (Left to itself, pyarrow's ParquetWriter would close
+        itself when collected, into a file already closed: a traceback on
+        standard error after Ctrl-C.)"""
+        if self._writer is not None and hasattr(self._writer, "is_open"):
+            self._writer.is_open = False
+        self._writer = None
+
+    def carry(self, payload, extras):
+        """An encoded block with the values of the extra columns before its
+        results: each text row prefixed with its cells, or the record
+        batch's columns after theirs. A Python step per row, only for
+        points that have extra columns."""
+        if not self.extras or extras is None:
+            return payload
+        if self.fmt in ("parquet", "arrow"):
+            pa = arrow()
+            arrays = []
+            for (name, kind), column in zip(self.extras, extras):
+                want = _arrow_kind(pa, kind)
+                if isinstance(column, list):
+                    column = pa.array(column, want)
+                elif hasattr(column, "combine_chunks"):
+                    column = column.combine_chunks()
+                arrays.append(column if column.type == want else column.cast(want))
+            return pa.record_batch(arrays + list(payload.columns), schema=self._schema)
+        text = b"".join(payload) if isinstance(payload, list) else bytes(payload)
+        rows = text.decode("ascii").split("\n")       # numbers, and JSON's escaped messages: ASCII
+        rows.pop()
+        values = [column.to_pylist() if hasattr(column, "to_pylist") else column for column in extras]
+        if self.fmt == "csv":
+            cells = [_csv_column(column) for column in values]
+            heads = cells[0] if len(cells) == 1 else list(map(",".join, zip(*cells)))
+            lines = [f"{h},{r}" for h, r in zip(heads, rows)]
+        else:
+            keys = [json.dumps(name, ensure_ascii=False) + ": " for name, _ in self.extras]
+            cells = [[k + v for v in _json_column(column)] for k, column in zip(keys, values)]
+            heads = cells[0] if len(cells) == 1 else list(map(", ".join, zip(*cells)))
+            lines = [f"{{{h}, {r[1:]}" for h, r in zip(heads, rows)]
+        lines.append("")
+        return "\n".join(lines).encode()
+
+
+_QUOTED = re.compile('[,"\r\n]')
+
+
+def _csv_column(values: list) -> list:
+    """A column of extra values as CSV cells: text with nothing to quote,
+    and integers, at C speed; anything else value by value (_csv_cell)."""
+    kinds = set(map(type, values))
+    if kinds == {str} and not _QUOTED.search("\0".join(values)):
+        return values
+    if kinds == {int}:
+        return list(map(str, values))
+    return [_csv_cell(v) for v in values]
+
+
+def _json_column(values: list) -> list:
+    kinds = set(map(type, values))
+    if kinds <= {str, int}:
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        return list(map(dumps, values)) if str in kinds else list(map(str, values))
+    return [_json_value(v) for v in values]
+
+
+def _csv_cell(value) -> str:
+    """An extra value as a CSV cell: text as it was (quoted where it holds
+    a comma, a quote or a line end), numbers as repr writes them, true and
+    false, and nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    text = value if isinstance(value, str) else str(value)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _json_value(value) -> str:
+    if value is None or isinstance(value, (bool, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return json.dumps(value)
+    if isinstance(value, float):
+        return "null"            # JSON has no NaN or infinity
+    return json.dumps(value if isinstance(value, str) else str(value), ensure_ascii=False)
 
 
 def encode(fmt: str, names: List[str], grads: bool, columns, bad, messages, pieces: bool = False):

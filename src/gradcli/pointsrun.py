@@ -54,6 +54,7 @@ import shutil
 import tempfile
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
+from .arrays import pack, unpack
 from .errors import DomainError, GradcliError, InputError
 
 CELLS = 1 << 21      # floats alive per block (rows x nodes), as arrays.CELLS
@@ -65,36 +66,6 @@ class Done(NamedTuple):
 
     count: int
     skipped: list
-
-
-# ------------------------------------------------------- a graph, shipped
-
-def pack(batch) -> tuple:
-    """A Batch as plain data (no recursion: the nodes as a flat list of
-    tuples, operands by index), for pickling to other processes."""
-    graph = batch.graph
-    nodes = [(n.data, n.op, tuple(c.index for c in n.children), n.label, n.kind, n.pos)
-             for n in graph.nodes]
-    names = {k: v.index for k, v in graph.names.items()}
-    leaves = {k: v.index for k, v in graph.leaves.items()}
-    return (nodes, names, leaves, graph.output.index, graph.output_name, graph.source,
-            batch.columns, batch.wrt if batch.grads else None, batch.grads, batch.fixed)
-
-
-def unpack(state: tuple):
-    from .arrays import Batch
-    from .engine import Graph, Value, paused_gc
-
-    nodes, names, leaves, out, output_name, source, columns, wrt, grads, fixed = state
-    built: list = []
-    with paused_gc():
-        for i, (data, op, children, label, kind, pos) in enumerate(nodes):
-            node = Value(data, tuple(built[c] for c in children), op, label, kind, pos)
-            node.index = i
-            built.append(node)
-    graph = Graph(built, {k: built[i] for k, i in names.items()},
-                  {k: built[i] for k, i in leaves.items()}, built[out], output_name, source)
-    return Batch(graph, columns, wrt, grads, fixed=fixed)
 
 
 def block_rows(batch) -> int:
@@ -178,6 +149,8 @@ def run(batch, points, sink, skip: bool, jobs: int = 1,
         for r, _ in errors:
             skipped.append(chunk.locate(r))
         if payload is not None:
+            if getattr(chunk, "extras", None) is not None:
+                payload = sink.carry(payload, chunk.extras)
             write(payload)
         count += chunk.rows
         if progress:
@@ -267,7 +240,17 @@ class Workers:
             self.slots = mmap.mmap(-1, self.SLOT * self.depth)      # results
             self.inputs = mmap.mmap(-1, self.SLOT * self.depth)     # points read here
         self._state = ctx.SimpleQueue()
-        self.pool = ctx.Pool(jobs, initializer=_worker_init, initargs=(self._state, self.slots, self.inputs))
+        before = set(multiprocessing.active_children())
+        try:
+            self.pool = ctx.Pool(jobs, initializer=_worker_init,
+                                 initargs=(self._state, self.slots, self.inputs, os.getpid() if forkable else None))
+        except BaseException:
+            # Ctrl-C while the pool forks: the workers started so far are
+            # not the half-made pool's to end; they are ended here.
+            for child in set(multiprocessing.active_children()) - before:
+                child.terminate()
+                child.join()
+            raise
 
     def start(self, batch, fmt: str, names: List[str], skip: bool) -> None:
         self._fmt, self._names, self._grads = fmt, names, batch.grads
@@ -313,7 +296,15 @@ class Workers:
         self.pool.join()
         for shared in (self.slots, self.inputs):
             if shared is not None:
-                shared.close()
+                try:
+                    shared.close()
+                except BufferError:
+                    # A view of it is still held (by the traceback of a write
+                    # that failed, or a payload waiting for the writer): the
+                    # mapping is anonymous (no file, nothing in /dev/shm), and
+                    # goes with the last view, or with this process.
+                    pass
+        self.slots = self.inputs = None
 
     def __enter__(self) -> "Workers":
         return self
@@ -453,20 +444,26 @@ def prefetched(chunks, depth: int = 2):
     stop = threading.Event()
     end = object()
 
+    def put(item) -> bool:
+        # Every put gives up once the reading side has gone (an error or
+        # Ctrl-C there): a blocking put into a full queue no one reads
+        # would keep the process waiting for ever.
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def feed():
         try:
             for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        q.put((chunk, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put((chunk, None)):
                     return
-            q.put((end, None))
+            put((end, None))
         except BaseException as e:  # handed over to the reading side
-            q.put((end, e))
+            put((end, e))
 
     thread = threading.Thread(target=feed, daemon=True, name="gradcli-read-ahead")
     thread.start()
@@ -486,10 +483,27 @@ def prefetched(chunks, depth: int = 2):
 _WORKER: dict = {}
 
 
-def _worker_init(state_queue, slots, inputs=None):
+def _die_with_parent(parent: Optional[int]) -> None:
+    """A worker ends when the process that started it ends, however that
+    ends (killed, or interrupted before it could end its pool): Linux's
+    parent-death signal. Without it, a forked worker whose parent is gone
+    waits on its task pipe for ever (it holds the pipe's other end too)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)                                  # the parent ended before the signal was set
+
+
+def _worker_init(state_queue, slots, inputs=None, parent=None):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
+    _die_with_parent(parent)
     keep_freed_memory()
     from . import arrays, pointsio   # NumPy, pyarrow and orjson load while the parent reads the program
 
@@ -603,9 +617,10 @@ def dataset_parts(at: str) -> List[str]:
     return files
 
 
-def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]):
-    """One partition on a worker: read it, compute, write its part.
-    Returns (rows, error rows as [(row, values)])."""
+def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str], extras=(), drop=False):
+    """One partition on a worker: read it, compute, write its part (the
+    extra columns ``extras`` carried first). Returns (rows, error rows as
+    [(row, values)])."""
     from . import pointsio
 
     batch = state_or_batch if not isinstance(state_or_batch, tuple) else unpack(state_or_batch)
@@ -614,17 +629,21 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
         import fsspec
 
         fs = fsspec.core.url_to_fs(path)[0]
+    split = pointsio.Split({*batch.graph.names, *batch.graph.leaves}, drop)
     try:
-        cols, order, _ = pointsio._parquet(path, [0], fs=fs)
-        if sorted(cols) != sorted(batch.columns):
-            raise InputError(f"{pointsio.label(path)} has the columns {', '.join(cols)}; "
-                             f"the first file has {', '.join(batch.columns)}")
+        cols, order, _, more, _ = pointsio._parquet(path, [0], fs=fs, split=split)
+        if sorted(cols) != sorted(batch.columns) or dict(more) != dict(extras):
+            shown = ", ".join([*cols, *(n for n, _ in more)])
+            known = ", ".join([*batch.columns, *(n for n, _ in extras)])
+            raise InputError(f"{pointsio.label(path)} has the columns {pointsio.printable(shown)}; "
+                             f"the first file has {pointsio.printable(known)}")
     except GradcliError as e:
         return -1, e.message                # raised again by the client, as an InputError
     index = [cols.index(c) for c in batch.columns]
+    extra_index = [[n for n, _ in more].index(n) for n, _ in extras]
     count, errors = 0, []
-    pa = pointsio.arrow()
-    writer = pointsio.parquet_writer(out, pa.schema([(n, pa.float64()) for n in names]))
+    sink = pointsio.Sink("parquet", names, batch.grads, None, extras)   # no file: its schema and carry
+    writer = pointsio.parquet_writer(out, sink._schema)
     try:
         for chunk in order:
             payload, errs = compute(batch, [chunk.columns[j] for j in index], "parquet", names, skip)
@@ -632,6 +651,8 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
             if errs and not skip:
                 break
             if payload is not None:
+                if extras:
+                    payload = sink.carry(payload, [chunk.extras[j] for j in extra_index])
                 writer.write_batch(payload)
             count += chunk.rows
     finally:
@@ -654,7 +675,7 @@ class _Batched:
 
 def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip: bool,
              progress: Optional[Callable[[int], None]] = None, fail: Optional[Callable] = None,
-             client=None) -> Done:
+             client=None, extras=(), drop: bool = False) -> Done:
     """The points of the Parquet dataset ``at`` on the Dask cluster at
     ``address`` (or an existing ``client``), written as a Parquet dataset at
     ``out_dir``, one part per input file, in order."""
@@ -683,7 +704,8 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
                 raise InputError(f"cannot reach the Dask scheduler at `{address}`: {e}") from None
         shipped = client.scatter(_Batched(batch), broadcast=True)
         targets = [os.path.join(tmp, f"part-{i:05d}.parquet") for i in range(len(parts))]
-        futures = [client.submit(_dask_part, shipped, p, t, skip, names, pure=False, key=f"gradcli-part-{i}-{id(tmp)}")
+        futures = [client.submit(_dask_part, shipped, p, t, skip, names, list(extras), drop, pure=False,
+                                 key=f"gradcli-part-{i}-{id(tmp)}")
                    for i, (p, t) in enumerate(zip(parts, targets))]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(futures)

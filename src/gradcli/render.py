@@ -11,6 +11,7 @@ import math
 from typing import Mapping, Sequence
 
 from .engine import Graph, Value, paused_gc
+from .ops import SHOWN
 
 
 def full(x: float) -> str:
@@ -86,7 +87,7 @@ def value_line(graph: Graph, precision: int | None = None) -> str:
 def _node_fields(graph: Graph, node: Value) -> tuple[str, str, str, str, str]:
     """id, name, op, inputs and kind (``op`` for an unnamed operation) as
     ``--all`` writes them for scripts."""
-    return (node_id(node), node.label or "", node.op or ("number" if node.kind == "const" else ""),
+    return (node_id(node), node.label or "", SHOWN.get(node.op, node.op) or ("number" if node.kind == "const" else ""),
             " ".join(node_id(c) for c in node.children), kind_of(node, graph) or "op")
 
 
@@ -209,7 +210,7 @@ def _table(graph: Graph, reported: Sequence[str], every: bool, precision: int, g
     spec = f".{precision}g"
     for node in nodes:     # one row per node, inline: --all on 300,000 nodes
         kind = node.kind
-        row = [f"n{node.index}", node.label, node.op or ("number" if kind == "const" else "")]
+        row = [f"n{node.index}", node.label, SHOWN.get(node.op, node.op) or ("number" if kind == "const" else "")]
         if every:
             row.append(" ".join([f"n{c.index}" for c in node.children]))
         shown = format(node.data + 0.0, spec)
@@ -266,3 +267,69 @@ def matrix_table(names: Sequence[str], matrix: Sequence[Sequence[float]], precis
 
     return Grid(["", *names], rows, right=range(1, len(names) + 1), styles={0: "cyan"},
                 cell_styles=cell_style, repeat=0, fold=[0])
+
+
+# ------------------------------------------ lines of segments fitted to a width
+
+def fold(segments: Sequence[tuple], width: int, indent: int = 8) -> list[list[tuple]]:
+    """A line of ``(text, style)`` segments (explain's steps: an operand,
+    its rule, the local derivative, the product, the running sum, with
+    spaces between) as lines no wider than ``width``: broken between
+    segments where it can be, else at the spaces inside one, never inside
+    a number or a name; the lines after the first are indented by
+    ``indent``. A word wider than the width stays whole."""
+    lines: list[list[tuple]] = [[]]
+    used = 0
+
+    def new_line() -> None:
+        nonlocal used
+        while lines[-1] and not lines[-1][-1][0].strip():
+            lines[-1].pop()                                 # no spaces at the end of a line
+        if lines[-1]:
+            lines[-1][-1] = (lines[-1][-1][0].rstrip(), lines[-1][-1][1])
+        lines.append([(" " * indent, "")])
+        used = indent
+
+    for text, style in segments:
+        if not text.strip():                                # a gap between segments
+            if used > indent or len(lines) == 1:
+                lines[-1].append((text, style))
+                used += len(text)
+            continue
+        if used + len(text.rstrip()) <= width:
+            lines[-1].append((text, style))
+            used += len(text)
+            continue
+        if used > indent and indent + len(text.rstrip()) <= width:
+            new_line()
+            lines[-1].append((text, style))
+            used += len(text)
+            continue
+        for k, word in enumerate(text.rstrip().split(" ")):   # too long for any line: its words
+            if k and used + 1 + len(word) > width and used > indent:
+                new_line()
+            elif k:
+                lines[-1].append((" ", style))
+                used += 1
+            elif used + len(word) > width and used > indent:
+                new_line()
+            lines[-1].append((word, style))
+            used += len(word)
+    return lines
+
+
+class Folded:
+    """A rich renderable: ``fold`` at the console's width, one Text a line."""
+
+    def __init__(self, segments: Sequence[tuple], indent: int = 8):
+        self.segments = list(segments)
+        self.indent = indent
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        for line in fold(self.segments, options.max_width, self.indent):
+            text = Text.assemble(*line)
+            text.no_wrap = True
+            text.overflow = "ignore"
+            yield text

@@ -136,7 +136,8 @@ class CheckReport(Report):
         self.report, self.graph, self.precision = report, graph, precision
         self.ok = report.ok
         self.rows = check.rows(report, precision)
-        self.notes = check.mode_lines(report) + check.kink_lines(report, graph, precision)
+        self.notes = (check.mode_lines(report) + check.kink_lines(report, graph, precision)
+                      + check.accuracy_lines(graph))
 
     def plain(self) -> str:
         from . import check, texttable
@@ -206,14 +207,12 @@ class ExplainReport(Report):
         return ex.as_json(self.told, info) + "\n"
 
     def rich(self) -> list[Line]:
-        from rich.text import Text
-
-        from . import texttable
         from . import explain as ex
+        from . import render, texttable
 
         p = self.precision
         out = [Line(ex.seed_line(self.told, p), "dim")]
-        out += [Line(Text.assemble(*line), soft_wrap=True) for line in self.lines]
+        out += [Line(render.Folded(line)) for line in self.lines]       # fitted to the terminal
         out += [Line(line, "dim") for line in self.extra]
         out.append(Line(ex.leaf_line(self.told, p), "bold green"))
         if self.wrt is not None:
@@ -294,7 +293,7 @@ class UncertaintyReport(Report):
                 out.append(Line(texttable.Note(line), "bold red" if "NOT agree" in line else
                                 "yellow" if bad else "green" if "agrees" in line else "dim"))
             if b.mc.histogram is not None:
-                out.append(Line(Histogram(b)))
+                out += [Line(""), Line(Histogram(b))]
         return out
 
 
@@ -307,12 +306,12 @@ class Histogram:
     def __init__(self, budget):
         self.budget = budget
 
-    def lines(self, width: int) -> list[tuple[str, str, str]]:
-        """(label, bar, rest) per bin; bar and rest together fill the bar's width."""
+    def lines(self, width: int) -> list[tuple[str, str]]:
+        """(label, bar) per bin: the bin's middle, its bar and the normal's mark."""
         import math
 
         b = self.budget
-        edges, counts, below, above = b.mc.histogram
+        edges, counts = b.mc.histogram[:2]
         labels = [f"{(lo + hi) / 2:.4g}" for lo, hi in zip(edges, edges[1:])]
         room = max(8, width - max(map(len, labels)) - 3)
         expected = []
@@ -326,12 +325,12 @@ class Histogram:
         out = []
         for label, count, e in zip(labels, counts, expected):
             bar = "█" * round(room * count / top)
-            mark = min(room - 1, round(room * e / top)) if e > 0 else None
+            mark = min(room, round(room * e / top)) - 1     # the last cell of a bar of the expected count
             cells = list(bar.ljust(room))
-            if mark is not None:
+            if mark >= 0:
                 cells[mark] = "│" if cells[mark] == " " else "┃"
             text = "".join(cells).rstrip()
-            out.append((label, text, ""))
+            out.append((label, text))
         return out
 
     def __rich_console__(self, console, options):
@@ -339,10 +338,10 @@ class Histogram:
 
         b = self.budget
         rows = self.lines(options.max_width)
-        width = max(len(label) for label, _, _ in rows)
-        edges, counts, below, above = b.mc.histogram
+        width = max(len(label) for label, _ in rows)
+        edges, _, below, above = b.mc.histogram
         yield Text(f"{'':>{width}}  samples: █   GUM normal: │", style="dim")
-        for label, bar, _ in rows:
+        for label, bar in rows:
             line = Text(f"{label:>{width}}  ", style="cyan")
             for ch in bar:
                 line.append(ch, style="yellow" if ch in "│┃" else "blue")

@@ -22,7 +22,7 @@ import os
 from contextlib import contextmanager
 from typing import IO, Iterator
 
-from .errors import GradcliError, InputError
+from .errors import GradcliError, InputError, printable  # noqa: F401 - printable is used from here too
 
 
 class OutputPathError(InputError):
@@ -33,32 +33,6 @@ class WriteFailed(GradcliError):
     """An output failed while it was written (a full disk, a closed stream): exit 1."""
 
     exit_code = 1
-
-
-# C0 controls, DEL and C1 controls; everything else (any printable Unicode)
-# is shown as it is.
-_CONTROL = {c: None for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
-
-
-def printable(text: str, keep_tabs: bool = False) -> str:
-    """``text`` with control characters shown as escapes (``\\n``, ``\\e``,
-    ``\\x07``, ``\\u009b``). ``keep_tabs`` leaves tabs as they are (a source
-    line under a caret keeps its width)."""
-    if not any(ord(c) in _CONTROL for c in text):
-        return text
-    out = []
-    for c in text:
-        code = ord(c)
-        if code not in _CONTROL or (keep_tabs and c == "\t"):
-            out.append(c)
-        elif c in _NAMED:
-            out.append(_NAMED[c])
-        elif code < 0x100:
-            out.append(f"\\x{code:02x}")
-        else:  # pragma: no cover - C1 controls are below 0x100
-            out.append(f"\\u{code:04x}")
-    return "".join(out)
 
 
 def _why(e: OSError) -> str:

@@ -40,8 +40,7 @@ from __future__ import annotations
 import math
 from typing import Collection, Sequence
 
-from .build import names_note, resolve
-from .engine import Graph, Value, backward, forward, needed, reaches
+from .engine import Graph, Value, backward, forward, names_note, needed, reaches, resolve
 from .errors import DomainError, InputError, words
 from .ops import FUNCTIONS, OPS, Undefined, compute
 from .syntax import Pos
@@ -416,4 +415,12 @@ def hessian(graph: Graph, names: Sequence[str]) -> Hessian:
                            "is not finite"]
                 raise
         matrix.append([leaf.grad + 0.0 for leaf in leaves])
+    # The truth is symmetric; the two passes that give (i, j) and (j, i)
+    # round in different orders (the lecture's neuron: 4.742640687119282
+    # and ...284). Each pair becomes its mean, so the matrix is exactly
+    # symmetric and no entry is further from the truth than the worse of
+    # its two (the neuron: within 4.5 ulp of mpmath before, 2.5 after).
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            matrix[i][j] = matrix[j][i] = matrix[i][j] * 0.5 + matrix[j][i] * 0.5
     return Hessian(names, graph.value, grad, matrix)

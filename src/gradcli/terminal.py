@@ -5,7 +5,7 @@ gradcli waits for a program on standard input.
 Each behaviour depends on a stream being a terminal and is off otherwise,
 so pipes, files and ``$(...)`` see exactly the bytes they always did:
 
-- ``paged()``: a console whose output reaches standard output at the end of
+- ``paged(console)``: a console whose output reaches standard output at the end of
   the command. When standard output is a terminal and the output is taller
   than it, it goes through the pager, chosen as ``git`` chooses it:
   ``$GRADCLI_PAGER``, else ``$PAGER``, else ``less``; ``LESS=FRX`` unless
@@ -15,7 +15,8 @@ so pipes, files and ``$(...)`` see exactly the bytes they always did:
   it, with the heading (``error:``, ``syntax error:``, ``math error:``) and
   the caret in bold red, the place and the notes' ``note`` in colour; only
   when standard error is a terminal, ``NO_COLOR`` is unset and ``TERM`` is
-  not ``dumb``.
+  not ``dumb``, or ``FORCE_COLOR`` is set (``colour_allowed``: help and
+  errors follow the same rule as rich's tables).
 - ``waiting_for_stdin(what)``: says on standard error that gradcli is
   reading standard input (Ctrl-D to end) when it is a terminal, where it
   would otherwise seem to hang.
@@ -30,7 +31,7 @@ import os
 import re
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 RESET = "\x1b[0m"
 RED = "\x1b[1;31m"
@@ -40,9 +41,13 @@ BOLD = "\x1b[1m"
 
 
 def colour_allowed(stream) -> bool:
-    """Colour for ``stream``: a terminal, no ``NO_COLOR``, not a dumb one."""
+    """Colour for ``stream``: never with ``NO_COLOR``; always with
+    ``FORCE_COLOR`` (set and not empty: CI logs, ``less -R``, as rich and
+    typer read it); otherwise on a terminal that is not a dumb one."""
     if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     if os.environ.get("TERM") == "dumb":
         return False
     try:
@@ -123,10 +128,10 @@ def console(**kwargs):
 
 
 @contextmanager
-def paged() -> Iterator[object]:
-    """A rich Console for the command's output; see the module docstring."""
-    from .cli_common import console as stdout_console   # a reader that leaves early is no error
-
+def paged(stdout_console: Callable[[], object]) -> Iterator[object]:
+    """A rich Console for the command's output; see the module docstring.
+    ``stdout_console`` makes the console on standard output (the command
+    line's, cli_common.console: a reader that leaves early is no error)."""
     real = stdout_console()
     try:
         on_terminal = sys.stdout.isatty()

@@ -20,7 +20,7 @@ import re
 from typing import Callable, Mapping
 
 from .engine import literal
-from .ops import OPS, SPELLINGS
+from .ops import OPS, SPELLINGS, shown
 from .symbolic import Sym, live
 
 _INFIX = {"+": (1, " + "), "-": (1, " - "), "*": (2, "*"), "/": (2, "/")}
@@ -46,7 +46,7 @@ def _program_layout(node: Sym) -> list:
         return [(0, 5), "**", (1, 3)]
     if op == "neg":
         return ["-", (0, 3)]
-    pieces: list = [f"{op}("]
+    pieces: list = [f"{shown(op)}("]
     for i in range(len(node.children)):
         if i:
             pieces.append(", ")

@@ -41,6 +41,26 @@ def _options(ctx) -> list[str]:
     return names
 
 
+def _short_for(e, ctx) -> list[str]:
+    """``-p 3``: the long options ``-p`` may stand for (``--precision``),
+    those that take a value first when a number follows."""
+    name = e.option_name
+    if name.startswith("--") or len(name) < 2 or ctx is None:
+        return []
+    valued, flags = [], []
+    for param in ctx.command.get_params(ctx):
+        if getattr(param, "param_type_name", "") != "option" or getattr(param, "hidden", False):
+            continue
+        for n in (*param.opts, *param.secondary_opts):
+            if n.startswith("--" + name[1:]):
+                (flags if param.is_flag else valued).append(n)
+    following = getattr(e, "next_word", None)
+    if following is not None and re.fullmatch(r"[+-]?[0-9.][0-9.eE+-]*", following) and valued:
+        return ["did you mean " + words([f"`{n} {printable(following)}`" for n in valued], "or") + "?"]
+    both = valued + flags
+    return ["did you mean " + words([f"`{n}`" for n in both], "or") + "?"] if both else []
+
+
 def message(e) -> str:
     """The error text for click's exception ``e``."""
     from typer._click.exceptions import BadParameter, MissingParameter, NoSuchOption
@@ -50,7 +70,7 @@ def message(e) -> str:
     notes: list[str] = []
     if isinstance(e, NoSuchOption):
         text = f"no such option `{printable(e.option_name)}` for `{where}`"
-        notes += did_you_mean(e.option_name, _options(ctx))
+        notes += did_you_mean(e.option_name, _options(ctx)) or _short_for(e, ctx)
         notes.append(f"`{where} --help` lists the options")
     elif isinstance(e, MissingParameter):
         text = _ticks(e.format_message()).rstrip(".")
