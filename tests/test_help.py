@@ -533,3 +533,28 @@ def test_help_at_40_columns_in_a_pty(tmp_path):
             "  gradcli grad \"(a*b+c)*f\" a=2 b=-3 \\\n"
             "      c=10 f=-2 --wrt a\n") in shown
     assert max(len(line) for line in shown.splitlines()) <= 40
+
+
+def test_committed_cli_reference_is_the_help():
+    """docs/reference/cli.md is what `python -m gradcli.cli_help` writes
+    today: regenerate it after changing a help text."""
+    from gradcli import cli_help
+
+    assert (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8") == cli_help.markdown(), \
+        "regenerate it: python -m gradcli.cli_help > docs/reference/cli.md"
+
+
+def test_cli_reference_has_every_command_and_option():
+    page = (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        if command.hidden:
+            continue
+        assert f"\n## gradcli {name}\n" in page
+        section = page[page.index(f"\n## gradcli {name}\n"):]
+        section = section[:section.index("\n## ", 1)]
+        for param in command.params:
+            for opt in param.opts:
+                if opt.startswith("-"):
+                    assert re.search(rf"\| `[^`]*{re.escape(opt)}\b", section), (name, opt)
+    assert "## The language" in page and "## Exit status" in page

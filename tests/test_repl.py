@@ -101,6 +101,10 @@ def test_a_binding_on_the_command_line_wins_for_that_command_only(capsys):
     assert run(s, capsys, ":grad --wrt a b=10") == (0, "10.0\n", "")
     assert s.bindings == {"a": 2.0, "b": 3.0}
     assert run(s, capsys, ":grad --wrt a") == (0, "3.0\n", "")
+    s = Session(["y = a*b"], {"a": 2.0})
+    assert run(s, capsys, ":grad --wrt a b=4") == (0, "4.0\n", "")        # b given for this command
+    status, out, err = run(s, capsys, ":grad --wrt a")
+    assert status == 2 and "missing input: `b`" in err
 
 
 def test_graph_writes_the_file_the_command_line_writes(capsys, tmp_path):

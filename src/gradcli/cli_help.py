@@ -335,3 +335,92 @@ def language(columns: Optional[int] = None, colour: bool = False) -> str:
 
 
 TOPICS = {"language": "the language: statements, operators, `**` and `^`, numbers, names, functions"}
+
+
+# ------------------------------------------------- docs/reference/cli.md
+
+def _md(text: str) -> str:
+    """Prose for Markdown: kept as written (its `code` spans are Markdown's
+    too); a bare `<` or `|` outside code is escaped."""
+    parts = re.split(r"(`[^`]*`)", " ".join(text.split()))
+    return "".join(p if p.startswith("`") else p.replace("|", "\\|").replace("<", "&lt;") for p in parts)
+
+
+def _md_rows(params) -> List[str]:
+    out = ["| option | what it does |", "| --- | --- |"]
+    for param in params:
+        out.append(f"| `{_names(param).replace('|', chr(92) + '|')}` | {_md(_describe(param))} |")
+    return out
+
+
+def markdown() -> str:
+    """The command-line reference, docs/reference/cli.md: every command and
+    option as the help says it (``python -m gradcli.cli_help >
+    docs/reference/cli.md``; a test keeps the page equal to the help)."""
+    import typer.main
+
+    from .cli import EXIT_STATUSES, app
+
+    root = typer.main.get_command(app)
+    ctx = root.make_context("gradcli", [], resilient_parsing=True)
+    purpose, prose, examples = _sections(root.help or "")
+    out = ["# gradcli: the command line", "",
+           "<!-- written by `python -m gradcli.cli_help > docs/reference/cli.md` from the --help texts: "
+           "do not edit -->", "", _md(purpose), ""]
+    for part in prose:
+        out += [_md(part), ""]
+    out += ["```sh", *examples, "```", "",
+            "Options may come before or after the arguments; `--` ends them. A program that starts with a "
+            "minus sign is a program, not an option. `gradcli COMMAND --help` and `gradcli help TOPIC` show "
+            "the same text on the terminal, fitted to its width.", ""]
+    out += ["## Contents", ""]
+    commands = [(name, c) for name, c in root.commands.items() if not getattr(c, "hidden", False)]
+    out += [f"- [`gradcli {name}`](#gradcli-{name}): {_md(_sections(c.help or '')[0])}" for name, c in commands]
+    out += ["- [`gradcli help [TOPIC]`](#gradcli-help-topic): help on a command, or on the language",
+            "- [The language](#the-language)", "- [Exit status](#exit-status)", ""]
+    for name, command in commands:
+        sub = command.make_context(name, [], parent=ctx, resilient_parsing=True)
+        purpose, prose, examples = _sections(command.help or "")
+        usage = " ".join(command.collect_usage_pieces(sub))
+        out += [f"## gradcli {name}", "", f"`gradcli {name} {usage}`", "", _md(purpose), ""]
+        for part in prose:
+            out += [_md(part), ""]
+        if examples:
+            out += ["```sh", *examples, "```", ""]
+        panels: dict = {}
+        arguments = []
+        for param in command.get_params(sub):
+            if getattr(param, "hidden", False):
+                continue
+            if getattr(param, "param_type_name", "") == "argument":
+                arguments.append(param)
+            else:
+                panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(param)
+        if arguments:
+            out += ["**Arguments**", "", "| argument | what it is |", "| --- | --- |"]
+            out += [f"| `{_names(p)}` | {_md(_describe(p))} |" for p in arguments] + [""]
+        for panel in [p for p in panels if p != "Options"] + [p for p in panels if p == "Options"]:
+            out += [f"**{panel}**", ""] + _md_rows(panels[panel]) + [""]
+    out += ["## gradcli help [TOPIC]", "",
+            "`gradcli help` is `gradcli --help`; `gradcli help COMMAND` is `gradcli COMMAND --help`; "
+            "`gradcli help language` is the next section.", ""]
+    out += ["## The language", ""]
+    for title, rows, prose_text in language_sections():
+        out += [f"**{title}**", "", "| written | means |", "| --- | --- |"]
+        out += [f"| `{what}` | {_md(words)} |" for what, words in rows] + [""]
+        if prose_text:
+            out += [_md(prose_text), ""]
+    out += ["## Exit status", "", "| status | when |", "| --- | --- |"]
+    rows: List[List[str]] = []
+    for line in EXIT_STATUSES.split("\n")[1:]:
+        m = re.match(r"\s*(\d+)\s+(.*)", line)
+        if m:
+            rows.append([m.group(1), m.group(2)])
+        elif line.strip() and rows:
+            rows[-1][1] += " " + line.strip()
+    out += [f"| {code} | {_md(text)} |" for code, text in rows]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m gradcli.cli_help > docs/reference/cli.md
+    sys.stdout.write(markdown())

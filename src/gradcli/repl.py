@@ -346,12 +346,15 @@ class Session:
             raise InputError(f"there is no program yet for `:{name}`",
                              notes=["type a statement first, such as `y = a*b + c`, and set the leaves: `a = 2`"])
 
-    def _missing(self, leaves) -> None:
-        """Every input needs a value before a command runs."""
-        graph = self._structure(self.program)
+    def _missing(self, extra: Optional[Dict[str, float]] = None) -> None:
+        """Every input needs a value before a command runs: the command
+        line's missing-input error (with its carets), worded for the prompt.
+        ``extra``: bindings given on the command's own line."""
         from .build import bind
 
-        bind(graph, self._inputs(graph.leaves))      # the missing-input error, with its carets
+        graph = self._structure(self.program)
+        given = {**self.bindings, **(extra or {})}
+        bind(graph, {name: value for name, value in given.items() if name in graph.leaves})
 
     def _cli(self, name: str, args: List[str]) -> int:
         """A command of the command line on the session's program."""
@@ -377,7 +380,15 @@ class Session:
                 return [name, "--help"]
             self._no_program(name)
             if name not in ("diff", "codegen", "uncertainty"):   # these take unbound inputs
-                self._missing(None)
+                from .cli_common import parse_bindings
+                from .errors import GradcliError
+
+                try:
+                    extra = parse_bindings(positionals)
+                except GradcliError:
+                    extra = None             # not bindings: the command says what is wrong
+                if extra is not None:
+                    self._missing(extra)
             bound = [f"{k}={v!r}" for k, v in self._inputs(self.leaves()).items()]
             return [name, *(a for option in options for a in option), "--", self.program, *bound, *positionals]
 
@@ -433,7 +444,7 @@ class Session:
                                  notes=["for example `:nudge 0.01`, or `:nudge -0.01` to go down the gradient"])
             h = float(positionals[0])
         self._no_program("nudge")
-        self._missing(None)
+        self._missing()
         tree = parse(self.program)
         leaves = self._structure(self.program).leaves
         graph = build(tree, self._inputs(leaves))

@@ -339,6 +339,7 @@ function makeBox(b) {
   } else if (shape === 1 || shape === 2) {
     g.setAttribute("class", shape === 1 ? "op" : "const");
     g.id = shape === 1 ? "n" + i + "op" : "n" + i;
+    if (shape === 2) g.setAttribute("data-node", "n" + i);      // a number is a value too
     g.setAttribute("transform", "translate(" + (left + w / 2) + "," + (top + h / 2) + ")");
     g.innerHTML = '<ellipse rx="' + w / 2 + '" ry="' + h / 2 + '"/>' + (far ? "" : '<text y="5">' + esc(t) + "</text>");
   } else {
@@ -387,7 +388,7 @@ function render() {
   for (let b = 0; b < NB; b++) {
     const o = b * 7;
     // far out, only the value nodes are elements (the rest is painted on the canvas below)
-    const inView = (!far || BB[o] === 0) && BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0;
+    const inView = (!far || BB[o] === 0 || BB[o] === 2) && BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0;
     const node = liveBox.get(b);
     if (inView && !node) { const g = makeBox(b); liveBox.set(b, g); frag.append(g); added = true; }
     else if (!inView && node) {
@@ -413,7 +414,7 @@ function render() {
 /* far out: the edges and operations painted on a canvas (thousands of them
    as elements would make every frame slow) */
 const farCanvas = $("far");
-let paths2d = null;
+let paths2d = null, farBase = null;
 function paintFar(x0, y0, x1, y1) {
   const ctx = farCanvas.getContext("2d");
   if (!far) { if (!farCanvas.hidden) { ctx.clearRect(0, 0, farCanvas.width, farCanvas.height); farCanvas.hidden = true; } return; }
@@ -422,30 +423,56 @@ function paintFar(x0, y0, x1, y1) {
   if (farCanvas.width !== Math.round(cw * dpr) || farCanvas.height !== Math.round(ch * dpr)) {
     farCanvas.width = Math.round(cw * dpr); farCanvas.height = Math.round(ch * dpr);
   }
+  // the gray picture is drawn once per camera position; a step only paints its orange on a copy
+  const key = cam.x + "," + cam.y + "," + cam.s + "," + farCanvas.width + "," + farCanvas.height;
+  if (!farBase || farBase.key !== key) {
+    if (!farBase) farBase = { key: "", canvas: document.createElement("canvas") };
+    const base = farBase.canvas;
+    base.width = farCanvas.width; base.height = farCanvas.height;
+    const bx = base.getContext("2d");
+    bx.setTransform(dpr * cam.s, 0, 0, dpr * cam.s, -cam.x * dpr * cam.s, -cam.y * dpr * cam.s);
+    if (!paths2d) paths2d = new Array(NE);
+    bx.lineWidth = 1 / cam.s;
+    bx.strokeStyle = "#8c959f";
+    for (let e = 0; e < NE; e++) {
+      const o = e * 10;
+      if (!(EE[o + 4] < x1 && EE[o + 6] > x0 && EE[o + 5] < y1 && EE[o + 7] > y0)) continue;
+      if (!paths2d[e]) paths2d[e] = new Path2D(G.d[e]);
+      bx.stroke(paths2d[e]);
+    }
+    // the boxes too (their elements stay, unpainted, to say where they are: painting
+    // thousands of elements made every frame slow)
+    const FILL = { leaf: "#b7e4b0", input: "#b3d1fb", op: "#dde3e9", const: "#e6e6e6" };
+    for (let b = 0; b < NB; b++) {
+      const o = b * 7;
+      if (!(BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0)) continue;
+      const i = BB[o + 1];
+      bx.fillStyle = BB[o] === 1 ? "#c4ccd4" : i === OUT ? "#ffd257" : FILL[KIND[i]] || "#dde3e9";
+      bx.fillRect(BB[o + 2], BB[o + 3], boxW[b], BB[o + 5]);
+    }
+    farBase.key = key;
+  }
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, farCanvas.width, farCanvas.height);
-  ctx.setTransform(dpr * cam.s, 0, 0, dpr * cam.s, -cam.x * dpr * cam.s, -cam.y * dpr * cam.s);
+  ctx.drawImage(farBase.canvas, 0, 0);
+  if (K < 2) return;
   if (!paths2d) paths2d = new Array(NE);
-  const hotOp = K >= 2 ? STEPS[K - 2][0] : -1;
-  ctx.lineWidth = 1 / cam.s;
-  ctx.strokeStyle = "#8c959f";
-  ctx.beginPath();
-  const hotEdges = [];
-  for (let e = 0; e < NE; e++) {
-    const o = e * 10;
-    if (!(EE[o + 4] < x1 && EE[o + 6] > x0 && EE[o + 5] < y1 && EE[o + 7] > y0)) continue;
-    if (EE[o + 2] === hotOp) { hotEdges.push(e); continue; }
+  ctx.setTransform(dpr * cam.s, 0, 0, dpr * cam.s, -cam.x * dpr * cam.s, -cam.y * dpr * cam.s);
+  const hotOp = STEPS[K - 2][0];
+  ctx.strokeStyle = "#e8590c";
+  ctx.lineWidth = 3 / cam.s;
+  for (let k = -1; k < CH[hotOp].length; k++) {
+    const e = edgeAt.get(hotOp * 3 + k + 1);
+    if (e === undefined) continue;
     if (!paths2d[e]) paths2d[e] = new Path2D(G.d[e]);
     ctx.stroke(paths2d[e]);
   }
-  ctx.strokeStyle = "#e8590c";
-  ctx.lineWidth = 3 / cam.s;
-  for (const e of hotEdges) { if (!paths2d[e]) paths2d[e] = new Path2D(G.d[e]); ctx.stroke(paths2d[e]); }
-  for (let b = 0; b < NB; b++) {
-    const o = b * 7;
-    if (BB[o] === 0 || !(BB[o + 2] < x1 && BB[o + 2] + boxW[b] > x0 && BB[o + 3] < y1 && BB[o + 3] + BB[o + 5] > y0)) continue;
-    ctx.fillStyle = BB[o] === 1 && BB[o + 1] === hotOp ? "#e8590c" : "#d0d7de";
-    ctx.fillRect(BB[o + 2], BB[o + 3], boxW[b], BB[o + 5]);
+  const ob = opBox.get(hotOp);
+  if (ob !== undefined) { ctx.fillStyle = "#e8590c"; ctx.fillRect(BB[ob * 7 + 2], BB[ob * 7 + 3], boxW[ob], BB[ob * 7 + 5]); }
+  ctx.fillStyle = "#ffa94d";
+  for (const c of changedBy(K)) {
+    const b = valueBox.get(c);
+    if (b !== undefined) ctx.fillRect(BB[b * 7 + 2], BB[b * 7 + 3], boxW[b], BB[b * 7 + 5]);
   }
 }
 
