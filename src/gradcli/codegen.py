@@ -277,9 +277,14 @@ _PY_OVERFLOWS = {name for name, s in SPELLINGS.items()
 _IFNZ = Spelling({"python": "({1} if {0} != 0.0 else 0.0)", "numpy": "np.where({0} != 0.0, {1}, 0.0)",
                   "c": "({0} != 0.0 ? {1} : 0.0)", "js": "({0} != 0 ? {1} : 0)",
                   "sql": "CASE WHEN {0} <> 0e0 THEN {1} ELSE 0e0 END"})
-_SPELLED = {**SPELLINGS, "ifnz": _IFNZ}
-_ATOMS["ifnz"] = set()
-GUARDS["ifnz"] = ()
+# Not an op either: ``{1}`` where ``{0} >= 0``, else ``{2}``: the branch of
+# tanh's derivative (``CodeTape.sech2``).
+_IFGE0 = Spelling({"python": "({1} if {0} >= 0.0 else {2})", "numpy": "np.where({0} >= 0.0, {1}, {2})",
+                   "c": "({0} >= 0.0 ? {1} : {2})", "js": "({0} >= 0 ? {1} : {2})",
+                   "sql": "CASE WHEN {0} >= 0e0 THEN {1} ELSE {2} END"})
+_SPELLED = {**SPELLINGS, "ifnz": _IFNZ, "ifge0": _IFGE0}
+_ATOMS["ifnz"] = _ATOMS["ifge0"] = set()
+GUARDS["ifnz"] = GUARDS["ifge0"] = ()
 
 
 
@@ -317,6 +322,27 @@ class CodeTape(Tape):
         if isinstance(known, _Nonzero) and isinstance(b, (int, float)) and b == 0:
             return self.ifnz(known.node, self.lift(a))
         return super().where(known, a, b)
+
+    def sech2(self, x: Sym) -> Sym:
+        """tanh's derivative with one exp, as ``ops.FloatMath.sech2``
+        computes it (the same bits as 4*sigmoid(2x)*sigmoid(-2x), which
+        spelled out takes 6 exps): e = exp(-|2x|), q = 1 + e, then
+        ``4*(1/q)*(e/q)`` where 2x >= 0, else ``4*(e/q)*(1/q)``."""
+        z = self.node("*", 2.0, x)
+        e = self.node("exp", self.node("neg", self.node("abs", z)))
+        q = self.node("+", 1.0, e)
+        a, b = self.node("/", 1.0, q), self.node("/", e, q)
+        return self.branch(z, self.node("*", self.node("*", 4.0, a), b), self.node("*", self.node("*", 4.0, b), a))
+
+    def branch(self, cond: Sym, a: Sym, b: Sym) -> Sym:
+        """The node ``ifge0(cond, a, b)``: ``a`` where ``cond >= 0``, else ``b``."""
+        key = ("ifge0", cond.index, a.index, b.index)
+        node = self._shared.get(key)
+        if node is None:
+            node = Sym(self, 0.0, pos=self.at)
+            node.op, node.children, node.kind = "ifge0", (cond, a, b), "op"
+            node = self._shared[key] = self._push(node)
+        return node
 
     def ifnz(self, cond: Sym, value: Sym) -> Sym:
         """The node ``ifnz(cond, value)``: ``value`` where ``cond`` is not 0,
@@ -448,6 +474,10 @@ def _statements(source: str):
     return find
 
 
+DEPTH_LIMIT = 80
+C_PART_LINES = 300
+
+
 class Plan:
     """The generated function, before spelling: the program's graph and its
     derivative on one tape, which nodes are written as statements, in what
@@ -506,6 +536,18 @@ class Plan:
             if a is not None and a.kind == "op" and not self.is_program[a.index] and (node.label or node.is_leaf):
                 keep[a.index] = 1
                 named_adjoints.setdefault(a.index, node.index)
+        # No expression deeper than DEPTH_LIMIT operations: past it a node
+        # gets a name (a 20,000-term sum is 250 statements), so that
+        # CPython's compiler, gcc, node and the SQL engines take any program.
+        depth = [0] * self.size
+        for node in ops:
+            i = node.index
+            if keep[i]:
+                continue
+            d = 1 + max((depth[c.index] for c in node.children if not keep[c.index]), default=0)
+            if d > DEPTH_LIMIT:
+                keep[i], d = 1, 0
+            depth[i] = d
         self.keep = keep
         self.statements = [n for n in ops if keep[n.index]]
         self.uses = uses
@@ -570,7 +612,7 @@ class Plan:
         calls (a select such as relu's counts as one). Guards and checks are
         not counted, nor are sign flips (exact, and free where they meet a
         sum) and the rules' own corner branches (``ifnz``)."""
-        return len([n for n in self.nodes if n.kind == "op" and n.op not in ("neg", "ifnz")])
+        return len([n for n in self.nodes if n.kind == "op" and n.op not in ("neg", "ifnz", "ifge0")])
 
     def program_op_count(self) -> int:
         return len([n for n in self.graph.nodes if n.children])
@@ -713,6 +755,7 @@ class _Writer:
         self.p = Printer(plan, lang)
         self.find = _statements(plan.graph.source)
         self.checks = 0
+        self._quoted: set[Pos] = set()
         self._suspects: list[tuple[str, Pos]] | None = None
 
     # -- pieces every language spells its own way
@@ -729,6 +772,9 @@ class _Writer:
         adjoint sweep refers to it with its first characters."""
         if adjoint:
             return f"{self.comment} {statement.pos}  {safe_text(statement.text, _QUOTE_LIMIT)} (adjoint)"
+        if statement.pos in self._quoted:          # split over several steps (SQL): quoted whole once
+            return f"{self.comment} {statement.pos}  {safe_text(statement.text, _QUOTE_LIMIT)} (continued)"
+        self._quoted.add(statement.pos)
         return f"{self.comment} {statement.pos}  {safe_text(statement.text)}"
 
     def message(self, pos: Pos | None, reason: str, statement: _Statement | None) -> str:
@@ -863,6 +909,8 @@ def _negative_zero(plan: Plan) -> bytearray:
             maybe[node.index] = maybe[node.children[0].index]
         elif node.op == "ifnz":      # the value, or +0.0 (a corner: d/dy of x**y at x = 0)
             maybe[node.index] = maybe[node.children[1].index]
+        elif node.op == "ifge0":
+            maybe[node.index] = maybe[node.children[1].index] or maybe[node.children[2].index]
         else:
             maybe[node.index] = OPS[node.op].signed_zero
     return maybe
@@ -1097,8 +1145,58 @@ class _C(_Writer):
             lines[at:at] = [
                 "// pow(x, (volatile double){2.0}) calls libm's pow, as grad does; GCC would write x*x,",
                 "// which can differ from it in the last bit."]
+        if len(body) > C_PART_LINES * 2:
+            at = lines.index(f"int {self.func}(const double *in, double *out)")
+            n_out = len(self.results()) + 1
+            lines[at:at + 2] = self.parts(body[:-n_out], body[-n_out:])
+            return "\n".join(lines) + "\n"
         lines += ["    " + line for line in body] + ["}"]
         return "\n".join(lines) + "\n"
+
+    def parts(self, body: list[str], tail: list[str]) -> list[str]:
+        """A long function as static parts of C_PART_LINES lines and the
+        function that calls them in turn: GCC's time at -O2 grows faster
+        than the function's length (a 20,000-statement function: 136 s;
+        20 functions of 1,000: 9 s), so a program of 10^5 operations
+        compiles in a time linear in it. A value one part computes and a
+        later one reads passes through the array ``v``."""
+        names = set(self.p.names.values())
+        word = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+        define = re.compile(r"const double ([A-Za-z_][A-Za-z0-9_]*) = ")
+        chunks = [body[i:i + C_PART_LINES] for i in range(0, len(body), C_PART_LINES)] + [tail]
+        last_chunk = len(chunks) - 1
+        owner: dict[str, int] = {}
+        reads: list[list[str]] = []
+        for k, chunk in enumerate(chunks):
+            seen: dict[str, None] = {}
+            for line in chunk:
+                code = line.split("//", 1)[0]
+                m = define.match(code)
+                if m:
+                    code = code[m.end():]
+                for w in word.findall(code):
+                    if w in names and owner.get(w, k) < k:
+                        seen[w] = None
+                if m:
+                    owner[m.group(1)] = k
+            reads.append(list(seen))
+        slot: dict[str, int] = {}
+        for k in range(len(chunks)):
+            for w in reads[k]:
+                slot.setdefault(w, len(slot))
+        out: list[str] = []
+        for k, chunk in enumerate(chunks[:-1]):
+            out += [f"static int {self.func}_part{k + 1}(const double *in, double *v)", "{"]
+            out += [f"    const double {w} = v[{slot[w]}];" for w in reads[k]]
+            out += ["    " + line for line in chunk]
+            out += [f"    v[{slot[w]}] = {w};" for w in owner if owner[w] == k and w in slot]
+            out += ["    (void)in;", "    (void)v;", "    return 0;", "}", ""]
+        out += ["int " + f"{self.func}(const double *in, double *out)", "{",
+                f"    double v[{max(1, len(slot))}];", "    int failed;"]
+        out += [f"    if ((failed = {self.func}_part{k + 1}(in, v)) != 0) return failed;" for k in range(last_chunk)]
+        out += [f"    const double {w} = v[{slot[w]}];" for w in reads[last_chunk]]
+        out += ["    " + line for line in chunks[last_chunk]] + ["}"]
+        return out
 
 
 # ------------------------------------------------------------------ JavaScript
@@ -1279,7 +1377,7 @@ def js_rules() -> dict[str, dict[str, object]]:
     a product), with the rules' corner conventions."""
     rules: dict[str, dict[str, object]] = {}
     for op_name, op in OPS.items():
-        tape = CodeTape(keep_nan=True)
+        tape = _RulesTape(keep_nan=True)
         args = [tape.leaf(n, "input") for n in ("x", "y")[:op.arity]]
         g = tape.leaf("g", "input")
         out = tape.make(op_name, tuple(args))
@@ -1297,6 +1395,13 @@ def js_rules() -> dict[str, dict[str, object]]:
             "partials": [printer.operand(d) for d in partials],
             "chains": [printer.operand(d) for d in chains]}
     return rules
+
+
+class _RulesTape(CodeTape):
+    """The page's rules are one expression each, with no names: tanh's
+    derivative as two sigmoids (CodeTape's one-exp form needs its names)."""
+
+    sech2 = Tape.sech2
 
 
 class _LoosePrinter(Printer):
