@@ -415,3 +415,25 @@ def test_ctrl_c_during_descend_says_the_step_and_loss_reached(tmp_path):
     assert w == pytest.approx(0.5 + 8e-9 * k, abs=1e-6)          # each step moves w by lr * 4 * (3 - 2w)
     assert "Traceback" not in child.before
     assert log.read_text() == "what was there\n"                  # --log: whole or not at all
+
+
+@pytest.mark.parametrize("columns,echoed,caret", [
+    (40, "1 | … x296 + x297 + x298 + x299 + ) + y", "  |                               ^"),
+    (80, "1 | …290 + x291 + x292 + x293 + x294 + x295 + x296 + x297 + x298 + x299 + ) + y",
+         "  |                                                                       ^"),
+])
+def test_a_long_line_is_clipped_to_the_terminal_in_a_pty(columns, echoed, caret):
+    pexpect = pytest.importorskip("pexpect")
+    program = " + ".join(f"x{i}" for i in range(300)) + " + ) + y"
+    child = pexpect.spawn(gradcli_exe(), ["eval", program], env={**os.environ, "NO_COLOR": "1", "TERM": "xterm"},
+                          dimensions=(24, columns), encoding="utf-8", timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert child.before.replace("\r\n", "\n") == (
+        "syntax error: expected a number, a name, `(` or a sign, found `)`\n"
+        " --> 1:1991\n"
+        "  |\n"
+        f"{echoed}\n"
+        f"{caret}\n"
+        "  = note: there is no `(` for this `)` to close\n")

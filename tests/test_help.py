@@ -540,7 +540,8 @@ def test_committed_cli_reference_is_the_help():
     today: regenerate it after changing a help text."""
     from gradcli import cli_help
 
-    assert (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8") == cli_help.markdown()
+    assert (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8") == cli_help.markdown(), \
+        "regenerate it: python -m gradcli.cli_help > docs/reference/cli.md"
 
 
 def test_cli_reference_has_every_command_and_option():

@@ -981,12 +981,19 @@ def test_bad_points_with_extra_columns(tmp_path, text, message):
     assert (r.returncode, r.stdout, r.stderr.decode()) == (2, b"", message.format(p=points))
 
 
+def test_a_column_named_like_a_computed_node_is_carried(tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x,y,loss\n1,3,0.5\n2,3,0.25\n")
+    r = gradcli("eval", "loss = (2*x - y)**2; loss", "--at", points)
+    assert (r.returncode, r.stdout.decode()) == (0, "loss,value\n0.5,1.0\n0.25,1.0\n")
+
+
 def test_a_missing_input_says_which_columns_are_carried(tmp_path):
     points = tmp_path / "p.csv"
     points.write_text("a,bb\n1,2\n")
     r = gradcli("eval", "a*b", "--at", points)
     assert r.returncode == 2 and r.stderr.decode().endswith(
-        f"  = note: the columns of `{points}` that are not names of the program are carried into the results; "
+        f"  = note: the columns of `{points}` that are not inputs of the program are carried into the results; "
         "it gives the inputs `a`\n")
 
 

@@ -152,7 +152,7 @@ def errors_to_exit(source: Source) -> Iterator[None]:
             from .hints import amend
 
             amend(e, source.text, from_argument=source.filename is None)
-        _fail(e.render(source.text, source.filename), e.exit_code)
+        _fail(e.render(source.text, source.filename, _stderr_columns()), e.exit_code)
     except RecursionError:  # pragma: no cover - the code has no recursion to hit
         _fail("error: the program is too deeply nested", 2)
     except MemoryError:  # pragma: no cover
@@ -165,6 +165,17 @@ def errors_to_exit(source: Source) -> Iterator[None]:
         if _is_click_exit(e):   # typer.Exit / typer.Abort raised on purpose inside
             raise
         _internal(e)
+
+
+def _stderr_columns() -> Optional[int]:
+    """The terminal's width when standard error is one (an echoed source
+    line is clipped to it), else None."""
+    try:
+        if not sys.stderr.isatty():
+            return None
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def _internal(e: Exception) -> None:

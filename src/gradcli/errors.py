@@ -38,9 +38,10 @@ class GradcliError(Exception):
         notebook or a script keeps its "did you mean"."""
         return [f"note: {note}" for note in self.notes]
 
-    def render(self, source: str | None = None, filename: str | None = None) -> str:
+    def render(self, source: str | None = None, filename: str | None = None, width: int | None = None) -> str:
         """The error as a person reads it: message, place, the source line with
-        a caret under the spot, and notes."""
+        a caret under the spot, and notes. A source line longer than ``width``
+        (a terminal's columns; ECHO_WIDTH when None) is clipped around the spot."""
         # User text (the source line, names, file names, bindings) is shown
         # with control characters escaped (printable): no terminal escape
         # reaches the terminal and no newline forges a line.
@@ -56,17 +57,18 @@ class GradcliError(Exception):
                 length = max(1, self.pos.length)
                 # A long line is clipped around the spot (ECHO_WIDTH characters
                 # with an ellipsis on each side cut), not echoed whole.
-                left, right = _window(len(text), start, length, ECHO_WIDTH)
+                fit = ECHO_WIDTH if width is None else max(20, width - len(gutter) - 5)
+                left, right = _window(len(text), start, length, fit)
                 before = ("…" if left else "") + printable(text[left:start], keep_tabs=True)
                 spot = printable(text[start:start + length], keep_tabs=True)
                 shown = before + spot + printable(text[start + length:right], keep_tabs=True) \
                     + ("…" if right < len(text) else "")
                 # Tabs keep their width so the caret stays under the spot.
                 indent = "".join(c if c == "\t" else " " for c in before)
-                width = max(1, min(len(spot), ECHO_WIDTH))
+                carets = max(1, min(len(spot), fit))
                 lines.append(f"{pad} |")
                 lines.append(f"{gutter} | {shown}")
-                lines.append(f"{pad} | {indent}{'^' * width}")
+                lines.append(f"{pad} | {indent}{'^' * carets}")
         for note in self.notes:
             lines.append(f"  = note: {printable(note)}")
         return "\n".join(lines)
