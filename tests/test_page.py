@@ -894,3 +894,31 @@ def test_edges_go_around_the_boxes(browser, pages, mlp_page, name):
         assert edges >= 9 and bad == 0
     finally:
         p.close()
+
+
+@needs_browser
+def test_far_out_the_values_are_still_elements(browser, pages):
+    """Showing all of a 1,000-node graph: the edges are painted on a canvas,
+    every value node in view is still an element with data-node inside the
+    canvas's box, and a step still computes grad's numbers."""
+    path, prog = pages["big"]
+    p = Opened(browser, path, reduced_motion="reduce")
+    try:
+        near = p.js("document.getElementById('graph').getElementsByTagName('*').length")
+        p.page.click("#zoom-fit")
+        assert p.js("document.getElementById('graph').classList.contains('far')")
+        boxes = p.js("""Array.from(document.querySelectorAll('[data-node]')).map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+        canvas = p.js("(() => { const r = document.getElementById('canvas').getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })()")
+        values = p.js("""(() => { const b = JSON.parse(document.getElementById('gradcli-data').textContent).geo.b;
+            let n = 0; for (let k = 0; k < b.length; k += 7) if (b[k] === 0 || b[k] === 2) n++; return n; })()""")
+        assert len(boxes) == values > near / 10
+        for l, t, r, b in boxes:
+            assert r > canvas[0] - 1 and l < canvas[2] + 1 and b > canvas[1] - 1 and t < canvas[3] + 1
+        painted = p.js("""(() => { const c = document.getElementById('far'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let k = 3; k < d.length; k += 4) if (d[k]) n++; return n; })()""")
+        assert painted > 1000
+        p.js("window.gradcli.step(5)")
+        assert_result(p.js("window.gradcli.result()"), grad_json(prog))
+        p.clean()
+    finally:
+        p.close()

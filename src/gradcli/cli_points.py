@@ -67,9 +67,9 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
         if names is not None:
             resolve(graph, names)
         skip = on_error == "skip"
-        # Columns that are not names of the program are extra columns,
+        # Columns that are not inputs (leaves) of the program are extra columns,
         # carried into the results (or left out with --drop-extra).
-        split = pointsio.Split({*graph.names, *graph.leaves}, drop_extra)
+        split = pointsio.Split(set(graph.leaves), drop_extra)
 
         def fail(e, number, place, values):
             return pointsio.row_error(e, number, place, columns, values)
@@ -108,7 +108,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
 
 def _batch(graph, columns, names, grads, inputs, mixed: bool, split, where: str):
     """The program ready for the points; where an input is missing and the
-    points have columns that are not names of the program, say so (a
+    points have columns that are not inputs of the program, say so (a
     column named otherwise than its input is carried, not read)."""
     from .arrays import Batch
 
@@ -117,7 +117,7 @@ def _batch(graph, columns, names, grads, inputs, mixed: bool, split, where: str)
     except InputError as e:
         if mixed and e.message.startswith("missing input"):
             how = "left out (--drop-extra)" if split.drop else "carried into the results"
-            e.notes.append(f"the columns of {where} that are not names of the program are {how}; "
+            e.notes.append(f"the columns of {where} that are not inputs of the program are {how}; "
                            f"it gives the inputs {', '.join(f'`{c}`' for c in columns) or '(none)'}")
         raise
 

@@ -164,9 +164,9 @@ class Points:
 
 
 class Split:
-    """Which columns of the points are inputs: those whose names are names
-    of the program (``names``; None: every column, as the library's callers
-    and the workers read). The others are extra columns (an id, a label):
+    """Which columns of the points are inputs: those whose names are the
+    program's leaves (``names``; None: every column, as the library's
+    callers and the workers read). The others are extra columns (an id, a label):
     carried into the results unchanged (contract section 6), or with
     ``drop`` (``--drop-extra``) read past and left out."""
 

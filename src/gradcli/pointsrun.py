@@ -629,7 +629,7 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
         import fsspec
 
         fs = fsspec.core.url_to_fs(path)[0]
-    split = pointsio.Split({*batch.graph.names, *batch.graph.leaves}, drop)
+    split = pointsio.Split(set(batch.graph.leaves), drop)
     try:
         cols, order, _, more, _ = pointsio._parquet(path, [0], fs=fs, split=split)
         if sorted(cols) != sorted(batch.columns) or dict(more) != dict(extras):
