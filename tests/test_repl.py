@@ -222,6 +222,7 @@ def test_reset_help_quit_and_unknown_commands(capsys):
     status, out, err = run(s, capsys, ":gard")
     assert status == 2 and "`:gard` is not a command of the prompt" in err and "`grad`" in err
     assert run(s, capsys, ":grad -f x.grad")[0] == 2
+    assert run(s, capsys, ':grad --wrt "a') == (2, "", "error: cannot read the command's line: no closing quotation\n")
     with pytest.raises(Quit):
         s.run(":quit")
     with pytest.raises(Quit):

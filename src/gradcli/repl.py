@@ -315,7 +315,8 @@ class Session:
         try:
             words = shlex.split(line)
         except ValueError as e:
-            return self._guard(Source(), lambda: _raise(InputError(f"cannot read the command's line: {e}")))
+            why = InputError(f"cannot read the command's line: {str(e)[:1].lower()}{str(e)[1:]}")
+            return self._guard(Source(), lambda: _raise(why))
         if not words:
             return self._guard(Source(), lambda: _raise(InputError(
                 "a `:` needs a command after it", notes=["`:help` lists them"])))
