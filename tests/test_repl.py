@@ -217,6 +217,8 @@ def test_reset_help_quit_and_unknown_commands(capsys):
     assert "corner: relu'(0) = 0" in out
     status, out, err = run(s, capsys, ":help grad")
     assert status == 0 and "--wrt" in out
+    status, out, err = run(s, capsys, ":help language")
+    assert (status, out, err) == (0, cli("help", "language").stdout, "")
     status, out, err = run(s, capsys, ":help tanhh")
     assert status == 2 and "tanh" in err
     status, out, err = run(s, capsys, ":gard")
