@@ -73,7 +73,7 @@ from typing import NamedTuple, Sequence
 from .build import resolve
 from .engine import Graph, require_ops
 from .errors import InputError
-from .ops import OPS, PY_EXP_LIMIT, SPELLINGS, TARGETS, FloatMath, Spelling
+from .ops import OPS, PY_EXP_LIMIT, SPELLINGS, TARGETS, FloatMath, Spelling, Undefined, compute
 from .safeio import printable
 from .symbolic import Sym, Tape
 from .unparse import _write
@@ -536,6 +536,28 @@ class Plan:
             if a is not None and a.kind == "op" and not self.is_program[a.index] and (node.label or node.is_leaf):
                 keep[a.index] = 1
                 named_adjoints.setdefault(a.index, node.index)
+        # An operation on numbers alone is written as its value, computed as
+        # grad computes it (ops.compute): GCC folds libm calls on constants
+        # with MPFR, correctly rounded, where glibc's tanh(0.84) is 1 ulp
+        # off; so the C computes no libm call on a constant. Where the
+        # operation fails (log(-1), exp(1000)) it stays, for its guard or check.
+        folded: dict[int, float] = {}
+        for node in ops:
+            if node.op not in OPS or not all(c.kind == "const" or c.index in folded for c in node.children):
+                continue
+            args = [c.data if c.kind == "const" else folded[c.index] for c in node.children]
+            try:
+                value = compute(OPS[node.op], args)
+            except (Undefined, ArithmeticError, ValueError):
+                continue
+            if math.isfinite(value):
+                folded[node.index] = value
+        self.folded = folded
+        for node in ops:       # a number needs no name, unless the program gave it one
+            i = node.index
+            if i in folded and keep[i] and not (self.is_program[i] and node.label) \
+                    and node is not self.output and i not in named_adjoints:
+                keep[i] = 0
         # No expression deeper than DEPTH_LIMIT operations: past it a node
         # gets a name (a 20,000-term sum is 250 statements), so that
         # CPython's compiler, gcc, node and the SQL engines take any program.
@@ -685,6 +707,9 @@ class Printer:
     def atom(self, node: Sym) -> str | None:
         if node.kind == "const":
             return _number(node.data, self.lang)
+        value = self.plan.folded.get(node.index)
+        if value is not None and node.index not in self.names:
+            return _number(value, self.lang)
         name = self.names.get(node.index)
         return None if name is None else self.ident(name)
 
@@ -718,7 +743,11 @@ class Printer:
 
     def expr(self, root: Sym, inline_root: bool = True) -> str:
         """The text of ``root``, every node without a name written inline
-        (unparse's writer: an explicit stack, no recursion however deep)."""
+        (unparse's writer: an explicit stack, no recursion however deep);
+        an operation on numbers alone, its value."""
+        value = self.plan.folded.get(root.index)
+        if value is not None:
+            return _number(value, self.lang)
         atom = (lambda n: None if n is root else self.atom(n)) if inline_root else self.atom
         return _write(root, atom, self.layout, self.level)
 
@@ -1304,7 +1333,7 @@ class _SQL(_Writer):
             cols[-1] = cols[-1].rstrip(",")
             ctes.append(f"{cte}step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
             source = f"{cte}step{k + 1}"
-        ok = "\n      AND ".join(_FINITE.format(p.ident(p.names[n.index])) for n in checked) or "TRUE"
+        ok = "\n      AND ".join(_FINITE.format(p.operand(n)) for n in checked) or "TRUE"
         results = self.results()
         select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in inputs]
         cast = lambda t: f"CAST(CASE WHEN ok THEN {t} END AS DOUBLE)"   # noqa: E731
@@ -1407,6 +1436,10 @@ class _RulesTape(CodeTape):
 class _LoosePrinter(Printer):
     """A printer for a tape without a plan: the given names, the rest inline."""
 
+    class _NoPlan:
+        folded: dict[int, float] = {}
+
     def __init__(self, tape: Tape, names: dict[int, str]):
         self.lang = "js"
         self.names = names
+        self.plan = self._NoPlan()   # type: ignore[assignment]
