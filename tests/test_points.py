@@ -1050,3 +1050,24 @@ def test_extra_columns_on_a_dask_cluster(cluster, tmp_path):
     assert pq.read_table(out).column("id").to_pylist() == list(range(30))
     r = gradcli("grad", "a*a", "--at", data, "--scheduler", cluster.scheduler_address, "-o", out, "--drop-extra")
     assert r.returncode == 0 and pq.read_table(out).column_names == ["value", "grad_a"]
+
+
+def test_extra_columns_across_the_files_of_a_directory(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "1.csv").write_text("id,a,tag\nr1,1,x\n")
+    (data / "2.csv").write_text("tag,a,id\ny,2,r2\n")          # the same columns, in another order
+    r = gradcli("eval", "a*10", "--at", data)
+    assert (r.returncode, r.stdout.decode()) == (0, "id,tag,value\nr1,x,10.0\nr2,y,20.0\n")
+    (data / "3.csv").write_text("id,a\nr3,3\n")                 # one extra column fewer
+    r = gradcli("eval", "a*10", "--at", data)
+    assert r.returncode == 2 and r.stdout == b""
+    assert r.stderr.decode().startswith(f"error: `{data / '3.csv'}` has the columns a, id; `{data / '1.csv'}` "
+                                        "has a, id, tag\n")
+    (data / "3.csv").unlink()
+    for i, ids in enumerate((pa.array([1], pa.int64()), pa.array(["two"]))):
+        pq.write_table(pa.table({"id": ids, "a": [float(i)]}), tmp_path / f"p{i}.parquet")
+    r = gradcli("eval", "a", "--at", tmp_path / "p*.parquet")
+    assert r.returncode == 2 and r.stderr.decode() == (
+        f"error: the column `id` of `{tmp_path / 'p1.parquet'}` holds string; in `{tmp_path / 'p0.parquet'}` "
+        "it holds int64\n  = note: every file of the points gives the same kinds of values\n")

@@ -217,6 +217,8 @@ def test_reset_help_quit_and_unknown_commands(capsys):
     assert "corner: relu'(0) = 0" in out
     status, out, err = run(s, capsys, ":help grad")
     assert status == 0 and "--wrt" in out
+    status, out, err = run(s, capsys, ":help language")
+    assert (status, out, err) == (0, cli("help", "language").stdout, "")
     status, out, err = run(s, capsys, ":help tanhh")
     assert status == 2 and "tanh" in err
     status, out, err = run(s, capsys, ":gard")
@@ -323,15 +325,17 @@ class Terminal:
 
     PROMPT_READY = b"\x1b[?2004h"          # bracketed paste on: prompt_toolkit waits for a line
 
-    def __init__(self, tmp_path, *args: str, columns: int = 80, rows: int = 30, **env: str):
+    def __init__(self, tmp_path, *args: str, columns: int = 80, rows: int = 30, cwd=None, **env):
         environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES", "PAGER")}
         environ.update({"TERM": "xterm-256color", "XDG_STATE_HOME": str(tmp_path / "state"), "PAGER": "cat",
                         **env})
+        environ = {k: v for k, v in environ.items() if v is not None}     # env NAME=None: unset
         self.screen = pyte.HistoryScreen(columns, rows, history=5000)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
         self.seen = 0                       # how much of raw the last wait used up
-        self.child = pexpect.spawn(GRADCLI, list(args), env=environ, timeout=30, dimensions=(rows, columns))
+        self.child = pexpect.spawn(GRADCLI, list(args), env=environ, timeout=30, dimensions=(rows, columns),
+                                   cwd=None if cwd is None else str(cwd))
 
     def _read(self) -> bool:
         try:
@@ -533,3 +537,34 @@ def test_a_bug_is_said_plainly_and_the_session_goes_on(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("internal error: RuntimeError: boom") and "Traceback" not in err
     assert repl._run(s, "y") == 0 and capsys.readouterr().out == "1.0\n"
+
+
+def test_history_goes_to_the_state_directory_and_nowhere_else(tmp_path):
+    """Without XDG_STATE_HOME the history is ~/.local/state/gradcli/history,
+    its directories made; nothing else appears in HOME or the working folder."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    t = Terminal(tmp_path, "repl", cwd=work, HOME=str(home), XDG_STATE_HOME=None)
+    t.prompt()
+    t.line("y = a*2; a = 3")
+    t.expect("y = 6.0")
+    t.prompt()
+    assert t.close() == 0
+    made = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert made == ["home", "home/.local", "home/.local/state", "home/.local/state/gradcli",
+                    "home/.local/state/gradcli/history", "work"]
+    assert "+y = a*2; a = 3" in (home / ".local/state/gradcli/history").read_text()
+
+
+def test_a_state_directory_that_cannot_be_made_means_no_history(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    t = Terminal(tmp_path, XDG_STATE_HOME=str(blocker))      # a file where the directory would go
+    t.expect("warning: no history this session")
+    t.prompt()
+    t.line("2**10")
+    t.expect("1024.0")
+    t.prompt()
+    assert t.close() == 0
+    assert blocker.read_text() == ""

@@ -35,8 +35,24 @@ NAME_COLUMN = 26      # at most this wide; longer names put the words below
 
 
 def width() -> int:
-    """The help's width: the terminal's (COLUMNS honoured), at most WIDEST."""
-    return max(20, min(WIDEST, shutil.get_terminal_size((80, 24)).columns))
+    """The help's width: COLUMNS, else the terminal's (standard output's, or
+    standard error's when the help goes to a pipe on a terminal, ``gradcli
+    --help | head``, as rich sizes tables), else 80; at most WIDEST."""
+    import os
+
+    columns = 0
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        pass
+    for fd in (1, 2, 0):
+        if columns > 0:
+            break
+        try:
+            columns = os.get_terminal_size(fd).columns
+        except OSError:
+            continue
+    return max(20, min(WIDEST, columns or 80))
 
 
 # ------------------------------------------------------------------ pieces

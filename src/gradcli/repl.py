@@ -76,7 +76,8 @@ COMMANDS: Dict[str, tuple] = {
     "descend": ("[--lr R] [--steps N]", "gradient descent on the leaves (gradcli descend)"),
     "show": ("", "the program so far, the leaves' values, and the same as a command line"),
     "reset": ("", "forget the program and the leaves' values"),
-    "help": ("[COMMAND | FUNCTION]", "this list, a command's options, or a function's derivative"),
+    "help": ("[COMMAND | FUNCTION | language]", "this list, a command's options, a function's derivative, "
+                                                  "or the language"),
     "quit": ("", "leave (also Ctrl-D)"),
 }
 # The commands that are the command line's own, run through its click group.
@@ -397,6 +398,11 @@ class Session:
         status = self._guard(source, lambda: argv.extend(prepare()))
         if status:
             return status
+        return self._main(argv)
+
+    def _main(self, argv: List[str]) -> int:
+        """The command line's click group on ``argv``; its exit status."""
+        group = self._commands()
         try:
             returned = group.main(args=argv, prog_name="gradcli", standalone_mode=False)
             return returned if isinstance(returned, int) else 0
@@ -529,10 +535,13 @@ class Session:
         if topic in FUNCTIONS:
             _out(_wrapped(function_help(topic).splitlines()))
             return
+        if topic == "language" and "help" in self._commands().commands:
+            self._main(["help", "language"])       # `gradcli help language`
+            return
         from .errors import did_you_mean
 
         raise InputError(f"no help on `{printable(topic)}`",
-                         notes=did_you_mean(topic, list(COMMANDS) + list(FUNCTIONS))
+                         notes=did_you_mean(topic, list(COMMANDS) + list(FUNCTIONS) + ["language"])
                          or ["`:help` lists the commands; `:help tanh` tells about a function"])
 
 
@@ -708,6 +717,7 @@ def _completer(session: Session):
                 name = ALIASES.get(stripped[1:].split()[0], stripped[1:].split()[0])
                 if name == "help":
                     candidates = [(c, "command") for c in COMMANDS] + [(f, "function") for f in sorted(FUNCTIONS)]
+                    candidates.append(("language", "topic"))
                 else:
                     if word.startswith("-") and name in CLI_COMMANDS:
                         try:
