@@ -1312,7 +1312,7 @@ class _SQL(_Writer):
         header = _header_lines(plan, self.func)
         header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
                    "value and grad_NAME are NULL where grad fails.",
-                   "Tried on DuckDB. The functions used are common to DuckDB, PostgreSQL and Spark SQL."]
+                   "Tested in DuckDB, and in SQLite 3.35 or later (with its math functions) but for erf."]
         lines = [f"-- {h}" for h in header]
         ctes = []
         cols = [f"    {p.ident(leaf.label)} AS {p.atom(leaf)}" if leaf.kind == "input"

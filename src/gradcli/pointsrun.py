@@ -39,6 +39,14 @@ both cores busy (reading, computing and writing in threads), and
 and writes while two workers compute, three processes on two cores.
 ``--jobs`` is for machines with cores to spare.
 
+Points with extra columns (an id, a label) are read here, not by the
+workers, which compute their inputs; the extra values wait here with their
+block and are added to its results as they are written (``Sink.carry``).
+``--jobs`` past the cores is capped at them (cli_points). A worker dies
+with the process that started it (``_die_with_parent``), and a Ctrl-C
+while the pool forks ends the workers begun: nothing is left behind,
+however the command ends.
+
 ``--scheduler ADDRESS`` ships the compiled graph to a Dask cluster once
 (``Client.scatter``, broadcast), runs one task per file of a Parquet dataset
 (local paths or any URL fsspec reads), and each task writes its part
