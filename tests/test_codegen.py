@@ -284,13 +284,25 @@ def check(case, lang, code, points, expected, results):
             continue
         assert have[0] != FAIL, f"grad gives {want} but {where} fails: {have}"
         assert len(have) == len(want), where
-        for w, h in zip(want, have):
+        slack = None
+        for k, (w, h) in enumerate(zip(want, have)):
             if exact:
                 assert same(w, h), f"{w!r} != {h!r}: {where}"
-            elif lang == "c":
-                assert close(w, h, 1e-15), f"{w!r} !~ {h!r}: {where}"
-            else:
-                assert close(w, h, 1e-13 if lang == "numpy" else 1e-12), f"{w!r} !~ {h!r}: {where}"
+                continue
+            rel = 1e-15 if lang == "c" else 1e-13 if lang == "numpy" else 1e-12
+            if close(w, h, rel):
+                continue
+            # Another libm (V8's, DuckDB's) is 1 ulp off here and there; an
+            # ill-conditioned program (tan of exp(3u)**40) magnifies that. The
+            # tolerance is then the program's own: how far grad moves when the
+            # inputs move by 1 to 8 ulp.
+            if slack is None:
+                slack = [0.0] * len(want)
+                for e in (2 ** -50, -2 ** -50, 2 ** -47, -2 ** -47):
+                    nudged = case.grad({n: v * (1 + e) for n, v in point.items()})
+                    if nudged[0] != FAIL:
+                        slack = [max(s, abs(a - b)) for s, a, b in zip(slack, want, nudged)]
+            assert abs(w - h) <= 4 * slack[k], f"{w!r} !~ {h!r} (grad moves {slack[k]!r}): {where}"
 
 
 def compare(case: Case, tmp: Path, rnd: random.Random, n: int = 12, langs=LANGS, spread=2.0):
