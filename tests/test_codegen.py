@@ -1012,3 +1012,22 @@ def test_adding_a_row_and_its_spelling_is_enough():
     assert "cube" in out["explain"] and "12" in out["explain"]
     assert out["latex"] == "3 \\left(x^{2}\\right)\n"
     assert out["check"] == 0
+
+
+# ------------------------------------------------------------------ docs/codegen.md
+
+CODEGEN_DOC = (Path(__file__).resolve().parent.parent / "docs" / "codegen.md").read_text(encoding="utf-8")
+
+
+def codegen_doc_examples():
+    from tests.test_docs import console_examples
+
+    return console_examples(CODEGEN_DOC)
+
+
+@pytest.mark.parametrize("command,expected", codegen_doc_examples(), ids=lambda v: v if isinstance(v, str) else "")
+def test_codegen_doc_console_example(command, expected, tmp_path):
+    from tests.test_docs import shell, trimmed
+
+    result = shell(command, cwd=tmp_path)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
