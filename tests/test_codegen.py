@@ -724,10 +724,10 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
         assert plan.op_count() <= 4 * plan.program_op_count(), text
     # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh (one exp, then 1/q,
     # e/q and four products: 11 with tanh), a variable exponent (TwoSum-corrected
-    # y*x**(y-1), and x**y*log(x)) take more; erf's (exp(-x*x) with x*x split
+    # y*x**(y-1), and x**y*log(x): 26 with x**x) take more; erf's (exp(-x*x) with x*x split
     # exactly) about 20: each op's cost is bounded, so the count is linear
     cost = {"tanh": 12, "erf": 22, "max": 10, "min": 10}
-    allowed = sum(20 if n.op == "**" and n.children[1].kind != "const" else cost.get(n.op, 4)
+    allowed = sum(26 if n.op == "**" and n.children[1].kind != "const" else cost.get(n.op, 4)
                   for n in graph.nodes if n.children)
     assert plan.op_count() <= allowed + 2, text
 
