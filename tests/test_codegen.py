@@ -284,13 +284,25 @@ def check(case, lang, code, points, expected, results):
             continue
         assert have[0] != FAIL, f"grad gives {want} but {where} fails: {have}"
         assert len(have) == len(want), where
-        for w, h in zip(want, have):
+        slack = None
+        for k, (w, h) in enumerate(zip(want, have)):
             if exact:
                 assert same(w, h), f"{w!r} != {h!r}: {where}"
-            elif lang == "c":
-                assert close(w, h, 1e-15), f"{w!r} !~ {h!r}: {where}"
-            else:
-                assert close(w, h, 1e-13 if lang == "numpy" else 1e-12), f"{w!r} !~ {h!r}: {where}"
+                continue
+            rel = 1e-15 if lang == "c" else 1e-13 if lang == "numpy" else 1e-12
+            if close(w, h, rel):
+                continue
+            # Another libm (V8's, DuckDB's) is 1 ulp off here and there; an
+            # ill-conditioned program (tan of exp(3u)**40) magnifies that. The
+            # tolerance is then the program's own: how far grad moves when the
+            # inputs move by 1 to 8 ulp.
+            if slack is None:
+                slack = [0.0] * len(want)
+                for e in (2 ** -50, -2 ** -50, 2 ** -47, -2 ** -47):
+                    nudged = case.grad({n: v * (1 + e) for n, v in point.items()})
+                    if nudged[0] != FAIL:
+                        slack = [max(s, abs(a - b)) for s, a, b in zip(slack, want, nudged)]
+            assert abs(w - h) <= 4 * slack[k], f"{w!r} !~ {h!r} (grad moves {slack[k]!r}): {where}"
 
 
 def compare(case: Case, tmp: Path, rnd: random.Random, n: int = 12, langs=LANGS, spread=2.0):
@@ -710,14 +722,14 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
               if n.op in ("max", "min", "tanh", "erf", "hypot") or n.op == "**" and n.children[1].kind != "const"]
     if not costly:
         assert plan.op_count() <= 4 * plan.program_op_count(), text
-    # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh, 4*sigmoid(2x)*sigmoid(-2x),
-    # and a variable exponent (TwoSum-corrected y*x**(y-1), and x**y*log(x)) take
-    # more, as does hypot's (hypot again, scaled, where it is subnormal); erf's
-    # (exp(-x*x) with x*x split exactly) about 20; linear all the same
-    erfs = len([n for n in graph.nodes if n.op == "erf"])
-    # tanh' with one exp (issue 21): exp, 2x, |.|, 1 + e, 1/q, e/q and 4 products: 11 with tanh
-    tanhs = len([n for n in graph.nodes if n.op == "tanh"])
-    assert plan.op_count() <= 10 * plan.program_op_count() + 12 * erfs + 10 * tanhs, text
+    # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh (one exp, then 1/q,
+    # e/q and four products: 11 with tanh), a variable exponent (TwoSum-corrected
+    # y*x**(y-1), and x**y*log(x)) take more; erf's (exp(-x*x) with x*x split
+    # exactly) about 20: each op's cost is bounded, so the count is linear
+    cost = {"tanh": 12, "erf": 22, "max": 10, "min": 10}
+    allowed = sum(20 if n.op == "**" and n.children[1].kind != "const" else cost.get(n.op, 4)
+                  for n in graph.nodes if n.children)
+    assert plan.op_count() <= allowed + 2, text
 
 
 def test_erf_costs_a_bounded_number_of_operations():
