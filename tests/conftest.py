@@ -3,12 +3,22 @@ with --runslow."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+# A shell started without job control (a CI script, `cmd &`) may start the
+# tests with SIGINT ignored, and an ignored signal stays ignored in every
+# process started from here: the tests of Ctrl-C would then see nothing
+# happen. A handled signal is reset to its default in a child, so handling it
+# here gives every child the Ctrl-C a person's terminal gives.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser):

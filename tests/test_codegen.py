@@ -18,6 +18,7 @@ import math
 import random
 import re
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -197,8 +198,8 @@ def run_js(code: str, points, leaves):
     return run_js_many([(code, "gradient", points, leaves)])[0]
 
 
-def run_sql(code: str, points, inputs):
-    con = duckdb.connect()
+def run_sql(code: str, points, inputs, engine: str = "duckdb"):
+    con = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     if inputs:
         con.execute("CREATE TABLE points (" + ", ".join(f'"{n}" DOUBLE' for n in inputs) + ")")
         con.executemany("INSERT INTO points VALUES (" + ", ".join("?" * len(inputs)) + ")",
@@ -283,13 +284,25 @@ def check(case, lang, code, points, expected, results):
             continue
         assert have[0] != FAIL, f"grad gives {want} but {where} fails: {have}"
         assert len(have) == len(want), where
-        for w, h in zip(want, have):
+        slack = None
+        for k, (w, h) in enumerate(zip(want, have)):
             if exact:
                 assert same(w, h), f"{w!r} != {h!r}: {where}"
-            elif lang == "c":
-                assert close(w, h, 1e-15), f"{w!r} !~ {h!r}: {where}"
-            else:
-                assert close(w, h, 1e-13 if lang == "numpy" else 1e-12), f"{w!r} !~ {h!r}: {where}"
+                continue
+            rel = 1e-15 if lang == "c" else 1e-13 if lang == "numpy" else 1e-12
+            if close(w, h, rel):
+                continue
+            # Another libm (V8's, DuckDB's) is 1 ulp off here and there; an
+            # ill-conditioned program (tan of exp(3u)**40) magnifies that. The
+            # tolerance is then the program's own: how far grad moves when the
+            # inputs move by 1 to 8 ulp.
+            if slack is None:
+                slack = [0.0] * len(want)
+                for e in (2 ** -50, -2 ** -50, 2 ** -47, -2 ** -47):
+                    nudged = case.grad({n: v * (1 + e) for n, v in point.items()})
+                    if nudged[0] != FAIL:
+                        slack = [max(s, abs(a - b)) for s, a, b in zip(slack, want, nudged)]
+            assert abs(w - h) <= 4 * slack[k], f"{w!r} !~ {h!r} (grad moves {slack[k]!r}): {where}"
 
 
 def compare(case: Case, tmp: Path, rnd: random.Random, n: int = 12, langs=LANGS, spread=2.0):
@@ -709,14 +722,14 @@ def test_operation_count_is_at_most_four_times_the_programs(text):
               if n.op in ("max", "min", "tanh", "erf", "hypot") or n.op == "**" and n.children[1].kind != "const"]
     if not costly:
         assert plan.op_count() <= 4 * plan.program_op_count(), text
-    # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh, 4*sigmoid(2x)*sigmoid(-2x),
-    # and a variable exponent (TwoSum-corrected y*x**(y-1), and x**y*log(x)) take
-    # more, as does hypot's (hypot again, scaled, where it is subnormal); erf's
-    # (exp(-x*x) with x*x split exactly) about 20; linear all the same
-    erfs = len([n for n in graph.nodes if n.op == "erf"])
-    # tanh' with one exp (issue 21): exp, 2x, |.|, 1 + e, 1/q, e/q and 4 products: 11 with tanh
-    tanhs = len([n for n in graph.nodes if n.op == "tanh"])
-    assert plan.op_count() <= 10 * plan.program_op_count() + 12 * erfs + tanhs, text
+    # grad's rules for max/min, (1 ± sign(a - b)) / 2, tanh (one exp, then 1/q,
+    # e/q and four products: 11 with tanh), a variable exponent (TwoSum-corrected
+    # y*x**(y-1), and x**y*log(x): 26 with x**x) take more; erf's (exp(-x*x) with x*x split
+    # exactly) about 20: each op's cost is bounded, so the count is linear
+    cost = {"tanh": 12, "erf": 22, "max": 10, "min": 10}
+    allowed = sum(26 if n.op == "**" and n.children[1].kind != "const" else cost.get(n.op, 4)
+                  for n in graph.nodes if n.children)
+    assert plan.op_count() <= allowed + 2, text
 
 
 def test_erf_costs_a_bounded_number_of_operations():
@@ -798,6 +811,28 @@ def test_c_calls_no_libm_function_on_a_number(tmp):
     statements = "\n".join(line.split("//")[0] for line in code.split("\n"))
     assert not re.search(r"[a-z]\(\(?-?[0-9]", statements), code
     compare_points(case, tmp, [{"x": 1.0}, {"x": -0.5}], langs=["c", "python", "js"])
+
+
+SQLITE_PROGRAMS = [p.read_text() for p in EXAMPLE_FILES if "erf" not in p.read_text()] + [
+    one_op_program(name) for name in sorted(OPS) if name in FUNCTIONS or OPS[name].infix or name == "neg"
+    if name != "erf"] + [text for text, _, _ in ERRORS]
+
+
+@pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 35), reason="SQLite before 3.35 has no math functions")
+@pytest.mark.parametrize("text", SQLITE_PROGRAMS, ids=[t.replace("\n", "; ")[:40] for t in SQLITE_PROGRAMS])
+def test_the_sql_runs_in_sqlite(text):
+    """The same SELECT in Python's SQLite: the examples, every op but erf
+    (its series nests too deep for SQLite's parser) and the failures, at
+    random points and where grad fails, NULL where grad fails."""
+    case = Case(text)
+    rnd = random.Random(text)
+    points = case.points(rnd, 16, 2.0) + [{n: v for n, v in zip(case.leaves, point.values())}
+                                           for _, point, _ in ERRORS if set(point) == set(case.leaves)]
+    points = [{**p, **case.defaults} for p in points]
+    inputs = [name for name, leaf in case.graph.leaves.items() if leaf.kind == "input"]
+    code = generate(case.graph, "sql").code
+    have = run_sql(code, points, inputs, engine="sqlite")
+    check(case, "sql", code, points, [case.grad(p) for p in points], have)
 
 
 # ------------------------------------------------------------------ the page's rules
@@ -977,3 +1012,22 @@ def test_adding_a_row_and_its_spelling_is_enough():
     assert "cube" in out["explain"] and "12" in out["explain"]
     assert out["latex"] == "3 \\left(x^{2}\\right)\n"
     assert out["check"] == 0
+
+
+# ------------------------------------------------------------------ docs/codegen.md
+
+CODEGEN_DOC = (Path(__file__).resolve().parent.parent / "docs" / "codegen.md").read_text(encoding="utf-8")
+
+
+def codegen_doc_examples():
+    from tests.test_docs import console_examples
+
+    return console_examples(CODEGEN_DOC)
+
+
+@pytest.mark.parametrize("command,expected", codegen_doc_examples(), ids=lambda v: v if isinstance(v, str) else "")
+def test_codegen_doc_console_example(command, expected, tmp_path):
+    from tests.test_docs import shell, trimmed
+
+    result = shell(command, cwd=tmp_path)
+    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout

@@ -165,32 +165,18 @@ def test_example_prints_what_its_comment_says(path):
 
 def test_every_file_in_examples_is_run_by_the_tests():
     """Programs (.grad) run above; notebooks (.ipynb) in a real kernel
-    (tests/test_notebook.py); points files by the README commands that
-    read them."""
+    (tests/test_notebook.py); points files by the commands of the README
+    and the docs that read them."""
     run_elsewhere = {"lecture.ipynb": ROOT / "tests" / "test_notebook.py"}
     for path in sorted(EXAMPLES.iterdir()):
         if path.suffix == ".grad":
             assert path in EXAMPLE_FILES
         elif path.name in run_elsewhere:
             assert f'"{path.name}"' in run_elsewhere[path.name].read_text()
-        else:
-            assert any(f"examples/{path.name}" in command for command, _ in console_examples()), path.name
-
-
-def test_readme_ipython_cells_run_as_the_magic():
-    """The README's ```ipython cells: `%load_ext gradcli` loads, and each
-    `%%gradcli` cell runs (through the magic's own function) without error."""
-    from gradcli.notebook import run
-
-    cells = blocks("ipython")
-    assert [c.strip() for c in cells if not c.startswith("%%gradcli")] == ["%load_ext gradcli"]
-    magics = [c for c in cells if c.startswith("%%gradcli")]
-    assert magics
-    for cell in magics:
-        line, _, program = cell.partition("\n")
-        result = run(line[len("%%gradcli"):].strip(), program)
-        assert result.exit_code == 0 and result.value == -8.0
-
+        else:   # a points file: read by a command of the README or of a page of docs/
+            pages = [README] + [p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md")]
+            assert any(f"examples/{path.name}" in command for page in pages for command, _ in console_examples(page)), \
+                path.name
 
 
 # ----------------------------------------------------- docs/notebook.md (issue 24)

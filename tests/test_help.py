@@ -536,12 +536,12 @@ def test_help_at_40_columns_in_a_pty(tmp_path):
 
 
 def test_committed_cli_reference_is_the_help():
-    """docs/reference/cli.md is what `python -m gradcli.cli_help` writes
+    """docs/reference/cli.md is what `python -m gradcli.manpage --markdown` writes
     today: regenerate it after changing a help text."""
-    from gradcli import cli_help
+    from gradcli import manpage
 
-    assert (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8") == cli_help.markdown(), \
-        "regenerate it: python -m gradcli.cli_help > docs/reference/cli.md"
+    assert (ROOT / "docs" / "reference" / "cli.md").read_text(encoding="utf-8") == manpage.markdown(), \
+        "regenerate it: python -m gradcli.manpage --markdown > docs/reference/cli.md"
 
 
 def test_cli_reference_has_every_command_and_option():

@@ -369,19 +369,18 @@ def _md_rows(params) -> List[str]:
     return out
 
 
-def markdown() -> str:
+def markdown(app, EXIT_STATUSES: str) -> str:
     """The command-line reference, docs/reference/cli.md: every command and
-    option as the help says it (``python -m gradcli.cli_help >
-    docs/reference/cli.md``; a test keeps the page equal to the help)."""
+    option of ``app`` (cli.app) as the help says it (``python -m
+    gradcli.manpage --markdown > docs/reference/cli.md``; a test keeps the
+    page equal to the help). The CLI is passed in: this module is below it."""
     import typer.main
-
-    from .cli import EXIT_STATUSES, app
 
     root = typer.main.get_command(app)
     ctx = root.make_context("gradcli", [], resilient_parsing=True)
     purpose, prose, examples = _sections(root.help or "")
     out = ["# gradcli: the command line", "",
-           "<!-- written by `python -m gradcli.cli_help > docs/reference/cli.md` from the --help texts: "
+           "<!-- written by `python -m gradcli.manpage --markdown > docs/reference/cli.md` from the --help texts: "
            "do not edit -->", "", _md(purpose), ""]
     for part in prose:
         out += [_md(part), ""]
@@ -437,6 +436,3 @@ def markdown() -> str:
     out += [f"| {code} | {_md(text)} |" for code, text in rows]
     return "\n".join(out) + "\n"
 
-
-if __name__ == "__main__":  # pragma: no cover - python -m gradcli.cli_help > docs/reference/cli.md
-    sys.stdout.write(markdown())

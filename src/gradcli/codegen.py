@@ -1004,8 +1004,41 @@ class _Python(_Writer):
         if self.lang != "python":
             return super().backward()
         lines = []
+        guarded = set()       # forward values a guard keeps from 0: divisors, log's operands, 1 + log1p's
+        for node in self.plan.nodes:
+            if node.kind == "op" and self.plan.is_program[node.index]:
+                if node.op == "/":
+                    guarded.add(node.children[1].index)
+                elif node.op in ("log", "log1p"):
+                    guarded.add(node.children[0].index)
+
+        def nonneg(n: Sym) -> bool:
+            return n.kind == "const" and n.data >= 0 or n.op in ("exp", "abs", "sqrt", "hypot", "sigmoid") \
+                or n.op == "*" and n.children[0] is n.children[1]
+
+        def nonzero(n: Sym) -> bool:
+            if n.kind == "const":
+                return n.data != 0
+            if n.index in guarded:
+                return True
+            if n.op == "hypot":
+                return any(c.kind == "const" and c.data != 0 for c in n.children)
+            if n.op == "+":       # 1 + e, 1 + x*x, 1 + x with x > -1 (log1p's)
+                a, b = n.children
+                return any(c.kind == "const" and c.data >= 1 and (nonneg(o) or o.index in guarded)
+                           for c, o in ((a, b), (b, a)))
+            return False
+
+        def may_raise(op: Sym) -> bool:
+            # in the adjoint, operands are forward values (finite: checked)
+            # or adjoints; exp only ever sees a number <= 0 there (sigmoid's,
+            # tanh's, erf's); sin and cos a finite number
+            if op.op == "/":
+                return not nonzero(op.children[1])
+            return op.op in ("**", "log", "log1p", "sqrt")
+
         for line, node in self.backward_lines():
-            if node is None or not any(op.op in _PY_RAISES for op in self.inner_ops(node)):
+            if node is None or not any(may_raise(op) for op in self.inner_ops(node)):
                 lines.append(line)
                 continue
             lines += ["try:", "    " + line, "except (ArithmeticError, ValueError):",
@@ -1312,7 +1345,7 @@ class _SQL(_Writer):
         header = _header_lines(plan, self.func)
         header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
                    "value and grad_NAME are NULL where grad fails.",
-                   "Tried on DuckDB. The functions used are common to DuckDB, PostgreSQL and Spark SQL."]
+                   "Tested in DuckDB, and in SQLite 3.35 or later (with its math functions) but for erf."]
         lines = [f"-- {h}" for h in header]
         ctes = []
         cols = [f"    {p.ident(leaf.label)} AS {p.atom(leaf)}" if leaf.kind == "input"

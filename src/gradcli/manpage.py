@@ -195,5 +195,13 @@ def render() -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # pragma: no cover - python -m gradcli.manpage
-    sys.stdout.write(render())
+def markdown() -> str:
+    """docs/reference/cli.md, from the same help (cli_help.markdown)."""
+    from .cli import EXIT_STATUSES, app
+    from .cli_help import markdown as write
+
+    return write(app, EXIT_STATUSES)
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m gradcli.manpage [--markdown]
+    sys.stdout.write(markdown() if sys.argv[1:] == ["--markdown"] else render())
