@@ -1071,3 +1071,15 @@ def test_extra_columns_across_the_files_of_a_directory(tmp_path):
     assert r.returncode == 2 and r.stderr.decode() == (
         f"error: the column `id` of `{tmp_path / 'p1.parquet'}` holds string; in `{tmp_path / 'p0.parquet'}` "
         "it holds int64\n  = note: every file of the points gives the same kinds of values\n")
+
+
+def test_integers_past_2_53_on_a_dask_cluster_are_noted_too(cluster, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    pq.write_table(pa.table({"a": pa.array([1, 2**53 + 1], pa.int64())}), data / "part-0.parquet")
+    r = gradcli("eval", "a", "--at", data, "--scheduler", cluster.scheduler_address, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.decode() == (f"note: row 2 of `{data / 'part-0.parquet'}`: `a` is 9007199254740993, past 2**53, "
+                                 "where floats skip integers; it and any other such value of `a` are rounded to "
+                                 "the nearest float (9007199254740992.0)\n")
+    assert pq.read_table(tmp_path / "out").column("value").to_pylist() == [1.0, 9007199254740992.0]

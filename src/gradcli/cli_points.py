@@ -85,7 +85,7 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             with _progress(None) as tick:
                 done = pointsrun.run_dask(batch, scheduler, at, out, heads, skip, progress=tick, fail=fail,
                                           extras=extras, drop=drop_extra)
-            _note(done, pointsio.label(at))
+            _note(done, pointsio.label(at), done.notes)
             return
         fmt = pointsio.sink_format(out, as_json)
         points = pointsio.open_points(at, stdin().buffer if at == "-" else None, split)

@@ -86,6 +86,7 @@ CHUNK_BYTES = 1 << 22      # text read per block (cut at a line end)
 CHUNK_CELLS = 1 << 19      # numbers per record batch of Parquet and Arrow (4 MB) ...
 CHUNK_ROWS = 1 << 16       # ... and rows, at most
 MAX_LINE = 1 << 20         # one CSV row or JSON line, at most (1 MiB)
+THREADED_BYTES = 1 << 20   # text blocks from this size are parsed by Arrow's threads
 SPLICE = 0.02              # numbers outside [1e-4, 1e16) up to this share: repr'd one by one
 
 TEXT = ("csv", "jsonl")
@@ -605,7 +606,7 @@ def _arrow_csv(data: bytes, start: int, where: str, columns: List[str], lines: i
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=columns, use_threads=True),
+            read_options=pacsv.ReadOptions(column_names=columns, use_threads=_threads(data)),
             parse_options=pacsv.ParseOptions(quote_char=False, escape_char=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.float64() for c in columns},
                                                  null_values=[], strings_can_be_null=False,
@@ -618,6 +619,15 @@ def _arrow_csv(data: bytes, start: int, where: str, columns: List[str], lines: i
     rows = table.num_rows
     # Rows in order of lines; blank lines (skipped) make the map lazy.
     return Chunk(cols, rows, where, start, data=None if rows == lines else data)
+
+
+def _threads(data: bytes) -> bool:
+    """Arrow's threads for a block of text only when it is large: a few
+    lines read by Arrow's thread pool just before the process ends made
+    the C++ runtime abort at exit about once in 50 runs ("terminate called
+    without an active exception", status -6, after the results were out)
+    while its threads were still starting."""
+    return len(data) >= THREADED_BYTES
 
 
 def _finite_columns(np, columns) -> Optional[list]:
@@ -659,7 +669,7 @@ def _arrow_json(data: bytes, start: int, where: str, columns: List[str], lines: 
     try:
         table = pajson.read_json(
             pa.py_buffer(data),
-            read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 20),
+            read_options=pajson.ReadOptions(use_threads=_threads(data), block_size=1 << 20),
             parse_options=pajson.ParseOptions(
                 explicit_schema=pa.schema([(c, pa.float64()) for c in columns]),
                 unexpected_field_behavior="error", newlines_in_values=False))
@@ -704,7 +714,7 @@ def _arrow_mixed(data: bytes, start: int, where: str, head: Head, lines: int, js
             schema = pa.schema([(n, pa.float64()) for n in head.inputs] +
                                [(n, _arrow_kind(pa, k)) for n, k in head.extras])
             table = pajson.read_json(
-                pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=True, block_size=1 << 20),
+                pa.py_buffer(data), read_options=pajson.ReadOptions(use_threads=_threads(data), block_size=1 << 20),
                 parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error",
                                                   newlines_in_values=False))
             if table.num_rows != lines:
@@ -716,7 +726,7 @@ def _arrow_mixed(data: bytes, start: int, where: str, head: Head, lines: int, js
             types.update({n: pa.string() for n, _ in head.extras})
             table = pacsv.read_csv(
                 pa.py_buffer(data),
-                read_options=pacsv.ReadOptions(column_names=head.names, use_threads=True),
+                read_options=pacsv.ReadOptions(column_names=head.names, use_threads=_threads(data)),
                 parse_options=pacsv.ParseOptions(quote_char='"', double_quote=True, escape_char=False,
                                                  ignore_empty_lines=True, newlines_in_values=False),
                 convert_options=pacsv.ConvertOptions(column_types=types, include_columns=head.inputs + kept,

@@ -74,6 +74,7 @@ class Done(NamedTuple):
 
     count: int
     skipped: list
+    notes: list = []     # (key, text) to say on standard error (the Dask run's reading notes)
 
 
 def block_rows(batch) -> int:
@@ -639,14 +640,15 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
         fs = fsspec.core.url_to_fs(path)[0]
     split = pointsio.Split(set(batch.graph.leaves), drop)
     try:
-        cols, order, _, more, _ = pointsio._parquet(path, [0], fs=fs, split=split)
+        notes: list = []
+        cols, order, _, more, _ = pointsio._parquet(path, [0], fs=fs, split=split, notes=notes)
         if sorted(cols) != sorted(batch.columns) or dict(more) != dict(extras):
             shown = ", ".join([*cols, *(n for n, _ in more)])
             known = ", ".join([*batch.columns, *(n for n, _ in extras)])
             raise InputError(f"{pointsio.label(path)} has the columns {pointsio.printable(shown)}; "
                              f"the first file has {pointsio.printable(known)}")
     except GradcliError as e:
-        return -1, e.message                # raised again by the client, as an InputError
+        return -1, e.message, []            # raised again by the client, as an InputError
     index = [cols.index(c) for c in batch.columns]
     extra_index = [[n for n, _ in more].index(n) for n, _ in extras]
     count, errors = 0, []
@@ -667,7 +669,7 @@ def _dask_part(state_or_batch, path: str, out: str, skip: bool, names: List[str]
         writer.close()
     if errors and not skip:
         os.unlink(out)
-    return count, errors
+    return count, errors, notes
 
 
 class _Batched:
@@ -724,7 +726,8 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
             if progress:
                 progress(done_rows)
         count, skipped = 0, []
-        for path, (rows, errors) in zip(parts, results):
+        notes = [note for _, _, part_notes in results for note in part_notes]
+        for path, (rows, errors, _) in zip(parts, results):
             if rows < 0:
                 raise InputError(errors)
             if errors and not skip:
@@ -734,7 +737,7 @@ def run_dask(batch, address: str, at: str, out_dir: str, names: List[str], skip:
             skipped += [f"row {r + 1} of {pointsio.label(path)}" for r, _ in errors]
             count += rows
         _swap_in(tmp, final)
-        return Done(count, skipped)
+        return Done(count, skipped, notes)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
