@@ -1,6 +1,11 @@
 """`gradcli codegen` against SymPy's diff + cse + printer: size and time.
 
     python bench/codegen.py [--max-nodes N] [--sympy-timeout SECONDS]
+    python bench/codegen.py --c [--max-nodes N]
+
+``--c``: the C target, for the tanh chain and the MLP: gcc -O2's seconds
+(the compiler's CPU time) and the time of one call of the gradient against
+the value alone (the generated C with no --wrt), best of 5.
 
 For programs of about 10 to 100,000 nodes in three shapes (the issue's
 `u = sin(u + y)` iterated, a deep tanh chain, an unrolled tanh MLP with every
@@ -122,12 +127,82 @@ def sympy_run(text: str, timeout: float) -> dict:
     return json.loads(done.stdout)
 
 
+DRIVER = """
+#include <time.h>
+double gradcli_bench(int calls, const double *in, double *out)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int k = 0; k < calls; k++) {
+        gradient(in, out);
+        __asm__ volatile("" : : "r"(out) : "memory");
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec);
+}
+"""
+
+
+def c_run(text: str, wrt: list[str] | None, tmp: Path, calls: int) -> tuple[float, float]:
+    """gcc -O2 -ffp-contract=off seconds (user + system, of the compiler
+    alone) and seconds per call of the generated C, for the gradient with
+    respect to ``wrt`` (None: every leaf; []: the value alone)."""
+    import ctypes
+    import resource
+
+    from gradcli.build import structure
+    from gradcli.codegen import generate
+    from gradcli.parse import parse
+
+    graph = structure(parse(text))
+    src, lib = tmp / f"g{len(list(tmp.iterdir()))}.c", tmp / f"g{len(list(tmp.iterdir()))}.so"
+    src.write_text("#define _POSIX_C_SOURCE 199309L\n" + generate(graph, "c", wrt).code + DRIVER)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["gcc", "-std=c99", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", str(lib), str(src), "-lm"],
+                   check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    compile_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    f = ctypes.CDLL(str(lib)).gradcli_bench
+    f.restype = ctypes.c_double
+    f.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
+    n_in = len(graph.leaves)
+    args = (ctypes.c_double * max(1, n_in))(*[graph.leaves[name].data or 0.5 for name in graph.leaves])
+    out = (ctypes.c_double * (1 + n_in))()
+    best = min(f(calls, args, out) for _ in range(5))
+    return compile_s, best / calls
+
+
+def c_main(max_nodes: int) -> None:
+    """The C target: compile seconds at -O2 up to ``max_nodes`` operations,
+    and the timed cost of the gradient against the value alone (the cheap
+    gradient principle: at most 4 on a tanh chain)."""
+    import tempfile
+
+    print("| program | program ops | gcc -O2 s (value and gradient) | gradient s/call | value alone s/call | ratio |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for shape, make in (("tanh chain", deep_chain), ("tanh MLP", small_mlp)):
+            for size in (s for s in SIZES if s <= max_nodes):
+                text = make(size)
+                calls = max(1, 2_000_000 // size)
+                compile_s, grad_s = c_run(text, None, tmp, calls)
+                _, value_s = c_run(text, [], tmp, calls)
+                ops = gradcli_run(text)["program_ops"] if size <= 10_000 else size
+                print(f"| {shape} | {ops:,} | {compile_s:.1f} | {grad_s:.3g} | {value_s:.3g} | {grad_s / value_s:.2f} |",
+                      flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-nodes", type=int, default=100_000)
     parser.add_argument("--sympy-timeout", type=float, default=300.0)
     parser.add_argument("--no-sympy", action="store_true", help="gradcli's columns only")
+    parser.add_argument("--c", action="store_true", help="the C target: compile time and gradient/value time")
     args = parser.parse_args()
+    if args.c:
+        c_main(args.max_nodes)
+        return
     print("| program | nodes | leaves | gradcli ops (x program) | gradcli Python s | gradcli C s | Python lines / KB "
           "| SymPy ops: diff -> cse (x program) | SymPy diff+cse+print s | SymPy KB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
