@@ -1014,6 +1014,20 @@ def test_adding_a_row_and_its_spelling_is_enough():
     assert out["check"] == 0
 
 
+@pytest.mark.parametrize("text", ["y = x", "y = x + 1/0", "y = 2 * 3", "y = x * log(0 - 1)"])
+def test_numpy_takes_a_program_with_nothing_to_do_or_a_failing_constant(text):
+    """`y = x` has no operation (the `with` was empty: no import); `1/0` on
+    numbers is NaN rows, not a ZeroDivisionError; the docstring says NaN."""
+    case = Case(text)
+    code = generate(case.graph, "numpy").code
+    assert "NaN in every output where grad fails" in code and "raises" not in code
+    points = [{n: v for n in case.leaves} for v in (0.5, -2.0, 3.0)]
+    want = [case.grad(p) for p in points]
+    have = run_numpy(code, points, case.leaves)
+    for w, h in zip(want, have):
+        assert (h == (FAIL,)) if w[0] == FAIL else all(same(a, b) for a, b in zip(w, h)), (w, h)
+
+
 # ------------------------------------------------------------------ docs/codegen.md
 
 CODEGEN_DOC = (Path(__file__).resolve().parent.parent / "docs" / "codegen.md").read_text(encoding="utf-8")

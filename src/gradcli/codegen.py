@@ -739,7 +739,7 @@ class Printer:
             return _SIGN if node.data < 0 or math.copysign(1, node.data) < 0 else _ATOM
         if self.atom(node) is not None:
             return _ATOM
-        if node.op in _INFIX and not (self.lang == "sql" and can_fail(node)):
+        if node.op in _INFIX and not (self.lang == "sql" and can_fail(node)) and not self._np_divide(node):
             return _INFIX[node.op][0]
         if node.op == "neg":
             return _SIGN
@@ -750,8 +750,13 @@ class Printer:
             return _sql_guarded(node, self._layout(node))
         return self._layout(node)
 
+    def _np_divide(self, node: Sym) -> bool:
+        """NumPy's ``/`` of two numbers is Python's, which raises on 0:
+        ``np.divide`` there (inf or NaN, a row the checks see)."""
+        return self.lang == "numpy" and node.op == "/" and all(c.kind == "const" for c in node.children)
+
     def _layout(self, node: Sym) -> list:
-        if node.op in _INFIX:
+        if node.op in _INFIX and not self._np_divide(node):
             _, left, right = _INFIX[node.op]
             sign = node.op
             return [(0, left), f" {sign} ", (1, right)]
@@ -1080,7 +1085,8 @@ class _Python(_Writer):
         body = [f'"""{line}' if i == 0 else line for i, line in enumerate(_header_lines(plan, self.func))]
         body.append("")
         body.append(f"Returns (value, {', '.join('d_' + w for w in plan.wrt) or ''}){'' if plan.wrt else ''}; "
-                    "raises an ArithmeticError where grad fails.")
+                    + ("NaN in every output where grad fails." if self.lang == "numpy"
+                       else "raises an ArithmeticError where grad fails."))
         body[-1] = body[-1].replace(", )", ")").replace("(value, )", "(value,)")
         body.append('"""')
         body += self.prologue()
@@ -1164,7 +1170,7 @@ class _NumPy(_Python):
         lines = text.split("\n")
         start = next(i for i, line in enumerate(lines) if line.startswith("    bad = "))
         end = next(i for i, line in enumerate(lines) if line.startswith("    return "))
-        inside = ["    " + line if line else line for line in lines[start + 1:end]]
+        inside = ["    " + line if line else line for line in lines[start + 1:end]] or ["        pass"]
         lines = lines[:start + 1] + ['    with np.errstate(all="ignore"):'] + inside + lines[end:]
         return "\n".join(lines)
 
