@@ -553,12 +553,7 @@ def test_comments_cannot_rewrite_the_code(br, tmp):
 
 
 def compare_points(case: Case, tmp: Path, points, langs=LANGS):
-    """compare_many at given points (and random ones)."""
-    class Fixed(random.Random):
-        pass
-    jobs = []
-    for k, lang in enumerate(langs):
-        jobs.append(lang)
+    """compare_many at the given points, then 4 random ones."""
     original = case.points
     case.points = lambda rnd, n, spread=2.0, defaults=True: [dict(p) for p in points] + original(rnd, n, spread, defaults)
     try:
