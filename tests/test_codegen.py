@@ -788,7 +788,7 @@ def test_c_in_parts_agrees_bit_for_bit(tmp, monkeypatch):
     monkeypatch.setattr(codegen, "C_PART_LINES", 6)
     cases = [Case(p.read_text()) for p in EXAMPLE_FILES] + [Case(text) for text, _, _ in ERRORS]
     code = generate(cases[0].graph, "c").code
-    assert "static int gradient_part1(const double *in, double *v)" in code
+    assert "static int gradient_part1(const double *in, double *v, double *out)" in code
     compare_many(cases, tmp, random.Random(6), n=12, langs=["c"])
 
 

@@ -1236,24 +1236,23 @@ class _C(_Writer):
                 "// which can differ from it in the last bit."]
         if len(body) > C_PART_LINES * 2:
             at = lines.index(f"int {self.func}(const double *in, double *out)")
-            n_out = len(self.results()) + 1
-            lines[at:at + 2] = self.parts(body[:-n_out], body[-n_out:])
+            lines[at:at + 2] = self.parts(body[:-1])
             return "\n".join(lines) + "\n"
         lines += ["    " + line for line in body] + ["}"]
         return "\n".join(lines) + "\n"
 
-    def parts(self, body: list[str], tail: list[str]) -> list[str]:
+    def parts(self, body: list[str]) -> list[str]:
         """A long function as static parts of C_PART_LINES lines and the
         function that calls them in turn: GCC's time at -O2 grows faster
         than the function's length (a 20,000-statement function: 136 s;
         20 functions of 1,000: 9 s), so a program of 10^5 operations
         compiles in a time linear in it. A value one part computes and a
-        later one reads passes through the array ``v``."""
+        later one reads passes through the array ``v``; the outputs are
+        written by the last parts, after every check."""
         names = set(self.p.names.values())
         word = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
         define = re.compile(r"const double ([A-Za-z_][A-Za-z0-9_]*) = ")
-        chunks = [body[i:i + C_PART_LINES] for i in range(0, len(body), C_PART_LINES)] + [tail]
-        last_chunk = len(chunks) - 1
+        chunks = [body[i:i + C_PART_LINES] for i in range(0, len(body), C_PART_LINES)]
         owner: dict[str, int] = {}
         reads: list[list[str]] = []
         for k, chunk in enumerate(chunks):
@@ -1274,17 +1273,17 @@ class _C(_Writer):
             for w in reads[k]:
                 slot.setdefault(w, len(slot))
         out: list[str] = []
-        for k, chunk in enumerate(chunks[:-1]):
-            out += [f"static int {self.func}_part{k + 1}(const double *in, double *v)", "{"]
+        for k, chunk in enumerate(chunks):
+            out += [f"static int {self.func}_part{k + 1}(const double *in, double *v, double *out)", "{"]
             out += [f"    const double {w} = v[{slot[w]}];" for w in reads[k]]
             out += ["    " + line for line in chunk]
             out += [f"    v[{slot[w]}] = {w};" for w in owner if owner[w] == k and w in slot]
-            out += ["    (void)in;", "    (void)v;", "    return 0;", "}", ""]
+            out += ["    (void)in;", "    (void)v;", "    (void)out;", "    return 0;", "}", ""]
         out += ["int " + f"{self.func}(const double *in, double *out)", "{",
                 f"    double v[{max(1, len(slot))}];", "    int failed;"]
-        out += [f"    if ((failed = {self.func}_part{k + 1}(in, v)) != 0) return failed;" for k in range(last_chunk)]
-        out += [f"    const double {w} = v[{slot[w]}];" for w in reads[last_chunk]]
-        out += ["    " + line for line in chunks[last_chunk]] + ["}"]
+        out += [f"    if ((failed = {self.func}_part{k + 1}(in, v, out)) != 0) return failed;"
+                for k in range(len(chunks))]
+        out += ["    return 0;", "}"]
         return out
 
 
