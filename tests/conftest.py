@@ -21,6 +21,18 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_stays_with_the_tests():
+    """A test that runs the console script in this process (`cli.main`)
+    leaves Ctrl-C ignored once its command has finished (cli_common.finished,
+    as the real script does): put it back, or every later test's children
+    would start with Ctrl-C ignored."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    if signal.getsignal(signal.SIGINT) != before:
+        signal.signal(signal.SIGINT, before)
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run the slow scale tests")
 
