@@ -49,7 +49,6 @@ def _live_page(*args, **kwargs) -> str:
 
 
 draw.WRITERS["html"] = _live_page
-from .uncertainty import uncertainty  # noqa: E402  (the budget: gradcli.uncertainty("x*y", x="2±0.1", y=3))
 from . import engine as _engine  # noqa: E402
 from .engine import DivisionByZero, Overflow  # noqa: E402
 
@@ -100,3 +99,14 @@ def diff(program: str, wrt: str, order: int = 1) -> str:
     from .unparse import program as unparse
 
     return unparse(derivative(structure(parse(program)), wrt, order))
+
+
+def __getattr__(name: str):
+    """``gradcli.uncertainty`` (the module, callable: ``gradcli.uncertainty("x*y",
+    x="2±0.1", y=3)`` gives the budget) is imported when first used, not by
+    every command's start-up."""
+    if name == "uncertainty":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.uncertainty")   # sets the attribute too
+    raise AttributeError(f"module 'gradcli' has no attribute {name!r}")

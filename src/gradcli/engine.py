@@ -25,7 +25,6 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 from .errors import DomainError, InputError, did_you_mean, printable, words
-from .hints import missing_inputs
 from .ops import FUNCTIONS, OPS, FloatMath, Op, Undefined, compute
 from .syntax import Pos, paused_gc  # noqa: F401 - paused_gc is used here and by callers
 
@@ -1012,6 +1011,8 @@ def _missing(graph: Graph, missing: list[Value]) -> InputError:
     # every known name, so one per missing input made 2,000 of them take 47 s
     for leaf in shown[:SUGGESTED]:
         notes += [f"for `{leaf.label}`, " + note for note in did_you_mean(leaf.label, known)]
+    from .hints import missing_inputs   # only on the error path: 5 ms off every start-up
+
     notes += missing_inputs([leaf.label for leaf in missing])
     return InputError(f"missing input{s}: {names}", missing[0].pos, notes)
 

@@ -59,6 +59,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import types
 from functools import lru_cache
 from typing import Mapping, NamedTuple, Sequence
 
@@ -955,6 +957,20 @@ def uncertainty(program: str, inputs: Mapping[str, object] | None = None, /, *,
             raise InputError(f"the correlation of `{a}` and `{b}` is between -1 and 1, not {r:g}")
     graph = structure(parse(program), output)
     return propagate(graph, quantities, pairs, k, mc, seed, p=p)
+
+
+class _UncertaintyModule(types.ModuleType):
+    """``gradcli.uncertainty`` is this module, and calling it gives the
+    budget (``uncertainty``): the package imports it only when it is first
+    used (about 9 ms that every other command's start-up would pay), and
+    the library's ``gradcli.uncertainty("x*y", x="2±0.1", y=3)`` is the
+    function the contract names, as ``gradcli.draw`` is."""
+
+    def __call__(self, *args, **kwargs) -> "Budget":
+        return uncertainty(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _UncertaintyModule
 
 
 __all__ = ["Budget", "MonteCarlo", "Quantity", "Row", "SecondOrder", "histogram_svg", "parse_correlation",
