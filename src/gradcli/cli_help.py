@@ -171,6 +171,20 @@ def name_column(names: Sequence[str]) -> int:
     return (max(fitting) if fitting else NAME_COLUMN - 2) + 2
 
 
+def _grouped(command, ctx) -> Tuple[list, dict]:
+    """A command's visible arguments, and its options by help panel."""
+    panels: dict = {}
+    arguments = []
+    for param in command.get_params(ctx):
+        if getattr(param, "hidden", False):
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            arguments.append(param)
+        else:
+            panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(param)
+    return arguments, panels
+
+
 def _sections(help_text: str) -> Tuple[str, List[str], List[str]]:
     """The purpose, the prose paragraphs and the example lines of a docstring."""
     text = inspect.cleandoc(help_text or "")
@@ -238,15 +252,7 @@ def render(command, ctx, columns: Optional[int] = None, colour: bool = False) ->
         out += entries(rows, columns, bold, name_column([n for n, _ in rows] + ["help [TOPIC]"]))
         out += entries([("help [TOPIC]", "Help on a command, or on the language (`gradcli help language`).")],
                        columns, bold, name_column([n for n, _ in rows] + ["help [TOPIC]"]))
-    panels: dict = {}
-    arguments = []
-    for param in command.get_params(ctx):
-        if getattr(param, "hidden", False):
-            continue
-        if getattr(param, "param_type_name", "") == "argument":
-            arguments.append(param)
-        else:
-            panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(param)
+    arguments, panels = _grouped(command, ctx)
     column = name_column([_names(p) for p in arguments] + [_names(p) for ps in panels.values() for p in ps])
     if arguments:
         out += ["", heading("Arguments:")]
@@ -402,15 +408,7 @@ def markdown(app, EXIT_STATUSES: str) -> str:
             out += [_md(part), ""]
         if examples:
             out += ["```sh", *examples, "```", ""]
-        panels: dict = {}
-        arguments = []
-        for param in command.get_params(sub):
-            if getattr(param, "hidden", False):
-                continue
-            if getattr(param, "param_type_name", "") == "argument":
-                arguments.append(param)
-            else:
-                panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(param)
+        arguments, panels = _grouped(command, sub)
         if arguments:
             out += ["**Arguments**", "", "| argument | what it is |", "| --- | --- |"]
             out += [f"| `{_names(p)}` | {_md(_describe(p))} |" for p in arguments] + [""]

@@ -48,20 +48,12 @@ def _line(text: str) -> str:
 
 
 def _paragraphs(help_text: str) -> tuple[str, list[str], list[str]]:
-    """The purpose line, the prose paragraphs and the example lines."""
-    import inspect
+    """The purpose line, the prose paragraphs (each on one line) and the
+    example lines: cli_help's reading of a docstring."""
+    from .cli_help import _sections
 
-    text = inspect.cleandoc(help_text or "")
-    parts = [p for p in text.split("\n\n") if p.strip()]
-    purpose = " ".join(parts[0].split()) if parts else ""
-    prose, examples = [], []
-    for part in parts[1:]:
-        lines = part.split("\n")
-        if lines[0].strip().rstrip(":") == "Examples":
-            examples += [line.strip() for line in lines[1:] if line.strip()]
-        else:
-            prose.append(" ".join(part.split()))
-    return purpose, prose, examples
+    purpose, prose, examples = _sections(help_text)
+    return purpose, [" ".join(part.split()) for part in prose], examples
 
 
 def _examples(lines: Iterable[str]) -> List[str]:
