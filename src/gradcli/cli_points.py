@@ -54,7 +54,6 @@ def run_at(program, file, bindings, output, wrt, as_json, at, on_error, grads,
             # runs one thread (pointsrun.Workers).
             workers = stack.enter_context(pointsrun.Workers(pointsrun.cores() if jobs == 0 else jobs))
         from . import pointsio
-        from .arrays import Batch
         from .build import resolve, structure
         from .parse import parse
 
