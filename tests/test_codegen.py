@@ -1023,20 +1023,4 @@ def test_numpy_takes_a_program_with_nothing_to_do_or_a_failing_constant(text):
         assert (h == (FAIL,)) if w[0] == FAIL else all(same(a, b) for a, b in zip(w, h)), (w, h)
 
 
-# ------------------------------------------------------------------ docs/codegen.md
-
-CODEGEN_DOC = (Path(__file__).resolve().parent.parent / "docs" / "codegen.md").read_text(encoding="utf-8")
-
-
-def codegen_doc_examples():
-    from tests.test_docs import console_examples
-
-    return console_examples(CODEGEN_DOC)
-
-
-@pytest.mark.parametrize("command,expected", codegen_doc_examples(), ids=lambda v: v if isinstance(v, str) else "")
-def test_codegen_doc_console_example(command, expected, tmp_path):
-    from tests.test_docs import shell, trimmed
-
-    result = shell(command, cwd=tmp_path)
-    assert trimmed(result.stdout.split("\n")) == trimmed(expected), result.stdout
+# docs/codegen.md's console examples run, in order, in tests/test_site.py (every page's do).
