@@ -235,12 +235,18 @@ def parse_binding(text: str) -> tuple[str, float]:
     if not NAME_RE.fullmatch(name):
         raise InputError(f"`{printable(text)}`: `{printable(name)}` is not a name "
                          "(letters, digits and `_`, not starting with a digit)")
-    if not VALUE_RE.fullmatch(value):
-        raise InputError(f"`{printable(text)}`: `{printable(value)}` is not a number "
-                         "(write numbers such as 2, -3, 0.5 or 1e-3)")
-    number = float(value)
+    return name, read_number(value, f"`{printable(text)}`: ")
+
+
+def read_number(text: str, where: str) -> float:
+    """A number of the language with an optional sign (VALUE_RE: no inf,
+    nan, hex or underscores), read from user text: a binding's value, a CSV
+    cell, an uncertainty's parts. ``where`` starts the error message."""
+    if not VALUE_RE.fullmatch(text):
+        raise InputError(f"{where}`{printable(text)}` is not a number (write numbers such as 2, -3, 0.5 or 1e-3)")
+    number = float(text)
     if not math.isfinite(number):
-        raise InputError(f"`{text}`: `{value}` is too large for a float")
-    return name, number
+        raise InputError(f"{where}`{printable(text)}` is too large for a float")
+    return number
 
 

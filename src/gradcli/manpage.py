@@ -65,15 +65,9 @@ def _examples(lines: Iterable[str]) -> List[str]:
 
 def _option_lines(command, ctx) -> List[str]:
     """The arguments, then the options by help panel, as .TP entries."""
-    panels: dict[str, list] = {}
-    arguments = []
-    for param in command.get_params(ctx):
-        if getattr(param, "hidden", False):
-            continue
-        if getattr(param, "param_type_name", "") == "argument":
-            arguments.append(param)
-        else:
-            panels.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(param)
+    from .cli_help import _grouped
+
+    arguments, panels = _grouped(command, ctx)
     out: list[str] = []
     if arguments:
         out += [".PP", "\\fBArguments\\fR"]

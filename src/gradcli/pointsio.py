@@ -78,7 +78,7 @@ import re
 from functools import lru_cache
 from typing import IO, Iterator, List, NamedTuple, Optional, Sequence
 
-from .build import NAME_RE as _NAME, VALUE_RE as _VALUE
+from .build import NAME_RE as _NAME, VALUE_RE as _VALUE, read_number
 from .errors import DomainError, InputError
 from .safeio import printable
 
@@ -765,14 +765,7 @@ def _python_mixed(data: bytes, start: int, where: str, head: Head, json: bool) -
                 raise InputError(f"line {lineno} of {where} has {len(cells)} values; the header names {width}")
             row = []
             for j in places:
-                cell = cells[j].strip()
-                if not _VALUE.fullmatch(cell):
-                    raise InputError(f"line {lineno} of {where}: `{printable(cell)}` is not a number "
-                                     "(write numbers such as 2, -3, 0.5 or 1e-3)")
-                value = float(cell)
-                if not math.isfinite(value):
-                    raise InputError(f"line {lineno} of {where}: `{printable(cell)}` is too large for a float")
-                row.append(value)
+                row.append(read_number(cells[j].strip(), f"line {lineno} of {where}: "))
             for column, j in zip(carried, keep):
                 column.append(cells[j])
         lines.append(lineno)

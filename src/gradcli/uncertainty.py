@@ -64,7 +64,7 @@ import types
 from functools import lru_cache
 from typing import Mapping, NamedTuple, Sequence
 
-from .build import VALUE_RE, bind, parse_binding, structure
+from .build import VALUE_RE, bind, parse_binding, read_number, structure
 from .engine import Graph
 from .errors import DomainError, InputError, did_you_mean, words
 from .safeio import printable
@@ -115,14 +115,7 @@ _DIST = re.compile(r"([NUT])\((.*)\)", re.S)
 
 
 def _number(text: str, what: str, whole: str) -> float:
-    text = text.strip()
-    if not VALUE_RE.fullmatch(text):
-        raise InputError(f"`{printable(whole)}`: {what} `{printable(text)}` is not a number "
-                         "(write numbers such as 2, -3, 0.5 or 1e-3)")
-    x = float(text)
-    if not math.isfinite(x):
-        raise InputError(f"`{printable(whole)}`: {what} `{printable(text)}` is too large for a float")
-    return x
+    return read_number(text.strip(), f"`{printable(whole)}`: {what} ")
 
 
 def parse_quantity(text: str, whole: str | None = None) -> Quantity:
