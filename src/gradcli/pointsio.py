@@ -495,9 +495,11 @@ def _kind_of(value) -> Optional[str]:
     return "object"
 
 
-def _json_object(line: str, lineno: int, where: str) -> dict:
+def _json_object(line: str, lineno: int, where: str, parse_int=None) -> dict:
+    """A JSON line that must be an object (an ``InputError`` naming the line
+    otherwise); integers read by ``parse_int`` (default ``_json_int``)."""
     try:
-        row = json.loads(line, parse_int=_json_int)
+        row = json.loads(line, parse_int=parse_int or _json_int)
     except ValueError as e:
         raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
     if not isinstance(row, dict):
@@ -1185,15 +1187,10 @@ def json_row(line, lineno, where, columns) -> dict:
     """One JSON line as ``{name: number}``, every value a finite number and,
     with ``columns``, exactly those names; else an ``InputError`` naming the
     line."""
-    try:
-        # Integers as floats, from their text: a number of hundreds of
-        # digits is too large for a float (rejected below), not an error
-        # of Python's int conversion.
-        row = json.loads(line, parse_int=float)
-    except ValueError as e:
-        raise InputError(f"line {lineno} of {where} is not JSON: {e.msg}") from None
-    if not isinstance(row, dict):
-        raise InputError(f"line {lineno} of {where}: expected an object such as {{\"a\": 1}}")
+    # Integers as floats, from their text: a number of hundreds of digits is
+    # too large for a float (rejected below), not an error of Python's int
+    # conversion.
+    row = _json_object(line, lineno, where, float)
     for name, value in row.items():
         if not _NAME.fullmatch(name):
             raise InputError(f"line {lineno} of {where}: `{printable(name)}` is not an input name")
