@@ -768,3 +768,25 @@ def test_a_few_points_on_standard_input_never_abort_at_exit():
         result = gradcli("grad", "a*b", "--at", "-", input=b"id,a,b\nx,1.5,2\ny,2,3\n")
         assert (result.returncode, result.stdout, result.stderr) == (
             0, b"id,value,grad_a,grad_b\nx,3.0,2.0,1.5\ny,6.0,3.0,2.0\n", b"")
+
+
+def test_ctrl_c_that_surfaces_as_another_error_is_an_interruption():
+    """A Ctrl-C during `import numpy` comes out as an ImportError raised
+    while handling the KeyboardInterrupt: status 130 and no message, not
+    an internal error."""
+    from gradcli.cli_common import Source, errors_to_exit
+
+    def interrupted_import():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("numpy._core.multiarray failed to import")
+
+    with pytest.raises(SystemExit) as e:
+        with errors_to_exit(Source()):
+            interrupted_import()
+    assert e.value.code == 130
+    with pytest.raises(SystemExit) as e:              # a real bug still says so
+        with errors_to_exit(Source()):
+            raise ImportError("something else")
+    assert e.value.code == 70

@@ -178,7 +178,21 @@ def _stderr_columns() -> Optional[int]:
         return None
 
 
+def _interrupted(e: BaseException | None) -> bool:
+    """Whether a KeyboardInterrupt stands behind ``e`` (a Ctrl-C during an
+    import comes out of NumPy as an ImportError raised while handling it)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def _internal(e: Exception) -> None:
+    if _interrupted(e):          # Ctrl-C, surfacing as another exception: status 130, no message
+        _fail("", 130)
     _fail(f"internal error: {type(e).__name__}: {printable(str(e))}\n"
           "this is a bug in gradcli; please report it with the command that caused it",
           EXIT_INTERNAL)
