@@ -745,10 +745,14 @@ def chain(n: int) -> str:
     return "\n".join(lines)
 
 
-def test_size_is_linear_and_nothing_recurses():
-    small = generate(structure(parse(chain(500))), "c").code
-    large = generate(structure(parse(chain(1000))), "c").code
-    assert 1.9 < len(large) / len(small) < 2.1
+def test_size_is_linear_and_nothing_recurses(monkeypatch):
+    for threshold in (10 ** 9, -1):          # C as statements, and as a table
+        monkeypatch.setattr(codegen, "C_TABLE_OPS", threshold)
+        small = generate(structure(parse(chain(500))), "c").code
+        large = generate(structure(parse(chain(1000))), "c").code
+        assert ("switch (p[0])" in large) == (threshold < 0)
+        assert 1.9 < len(large) / len(small) < 2.1
+    monkeypatch.undo()
     deep = "y = x" + " + x" * 20000 + "\n" + "z = " + "tanh(" * 2000 + "y" + ")" * 2000
     for lang in LANGS:
         assert generate(structure(parse(deep)), lang).code
