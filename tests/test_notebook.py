@@ -276,6 +276,85 @@ def test_live_page_frame_runs_in_a_browser(tmp_path):
     assert errors == []
 
 
+_HOST = """<!DOCTYPE html><html><head><title>a notebook</title><style>
+body { margin: 8px; font: 16px serif; display: block; }
+h1 { font-size: 32px; }
+button { padding: 1px 6px; }
+</style></head><body>
+<h1 id="heading">a notebook</h1><button id="first">run</button>
+<div class="output" id="out"></div>
+<p class="v e op">text with the page's class names</p>
+</body></html>"""
+
+# What the host's own elements look like: the page dropped in must change none of it.
+_LOOK = """() => {
+  const s = e => { const c = getComputedStyle(e);
+    return [c.fontSize, c.fontFamily, c.margin, c.padding, c.display, c.boxSizing, c.color, c.lineHeight]; };
+  return { body: s(document.body), html: s(document.documentElement), h1: s(document.querySelector("h1")),
+           button: s(document.querySelector("body > button")), p: s(document.querySelector("p.v")),
+           heights: ["h1", "body > button", "p.v"].map(q => document.querySelector(q).offsetHeight),
+           title: document.title };
+}"""
+
+
+@pytest.mark.parametrize("scripts", ["run, as a trusted notebook runs them", "not run (an untrusted notebook)"])
+def test_the_page_dropped_raw_into_a_notebook_restyles_nothing(tmp_path, scripts):
+    """``IPython.display.HTML(gradcli.draw(v, "html"))`` puts the page's text,
+    not its frame, into the notebook's document. Its styles hold only in its
+    own document, so the notebook looks the same; when scripts run, the page
+    moves itself into a sandboxed frame and runs there; when they don't, a
+    note says how to show it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no browser: /usr/bin/chromium is not installed")
+    L, _ = lecture_L()
+    L.backward()
+    page_text = gradcli.draw(L, "html")
+    host = tmp_path / "notebook.html"
+    host.write_text(_HOST, encoding="utf-8")
+    run_scripts = scripts.startswith("run")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(host.as_uri())
+        before = page.evaluate(_LOOK)
+        # As Jupyter shows text/html: innerHTML, then each script re-created so that it runs.
+        page.evaluate("""([text, run]) => {
+          const out = document.getElementById("out");
+          out.innerHTML = text;
+          if (run) for (const old of Array.from(out.querySelectorAll("script"))) {
+            const s = document.createElement("script");
+            for (const a of old.attributes) s.setAttribute(a.name, a.value);
+            s.textContent = old.textContent;
+            old.replaceWith(s);
+          }
+        }""", [page_text, run_scripts])
+        after = page.evaluate(_LOOK)
+        left = page.evaluate("""() => ({
+          ids: ["heading", "first"].map(i => document.querySelectorAll("#" + i).length),
+          frames: Array.from(document.querySelectorAll("#out iframe")).map(f => [f.getAttribute("sandbox"), f.style.height]),
+          note: (n => n && n.offsetHeight > 0 ? n.textContent : null)(document.querySelector(".gradcli-embedded")),
+          style: document.querySelectorAll("#out style").length })""")
+        shown = None
+        if run_scripts:
+            frame = page.frames[1]
+            frame.wait_for_function("window.gradcli !== undefined")
+            shown = frame.evaluate("window.gradcli.result()")
+            (tmp_path / "shot.png").write_bytes(page.screenshot())
+        browser.close()
+    assert after == before
+    if run_scripts:
+        assert left == {"ids": [1, 1], "frames": [["allow-scripts", f"{gradcli.draw.FRAME_HEIGHT}px"]],
+                        "note": None, "style": 0}
+        assert shown == {"value": -8.0, "grad": {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}}
+        assert errors == []
+    else:
+        assert left["frames"] == [] and left["note"].startswith("This is gradcli's live page.")
+
+
 def test_display_without_graphviz_is_the_live_page(no_graphviz):
     L, _ = lecture_L()
     bundle = L._repr_mimebundle_()
