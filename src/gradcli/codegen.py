@@ -497,6 +497,7 @@ def _statements(source: str):
 
 DEPTH_LIMIT = 80
 C_PART_LINES = 300
+TABLE_CASE_OPS = 2_000   # operations in the table's cases at most (its statements that recur)
 C_TABLE_OPS = 3_000      # program operations past which C is a table run by a loop (compiles in seconds)
 
 
@@ -1296,20 +1297,50 @@ class _C(_Writer):
         """The function as rows in the order its statements would run, each
         ``(case, dest, operands, number, note)``: ``case`` the C of the row's
         kind, ``dest`` the node it computes (or None), ``number`` a check's
-        return value or an output's index, ``note`` a comment. Every
-        operation is a row of its own: the same operations as the
-        statements, in the same order, on the same doubles (so the same
-        bits); guards and checks numbered as the statements number them."""
+        return value or an output's index, ``note`` a comment. A statement
+        is one row whose case is its own C (``r[p[1]] = tanh(r[p[2]] *
+        r[p[3]] + r[p[4]]);``) where its shape recurs and the cases stay
+        within ``TABLE_CASE_OPS`` operations, else a row per operation: the
+        same operations as the statements, in the same order, on the same
+        doubles (so the same bits); guards and checks numbered as the
+        statements number them."""
         plan = self.plan
         rows: list[tuple] = []
         operand = [f"r[p[{k + 2}]]" for k in range(3)]
+        p = self.p
+
+        def operand_of(j: int) -> str:
+            return f"r[p[{j + 2}]]"
+
+        def spelled(node: Sym, flat: bool) -> tuple[str, tuple]:
+            """``node``'s statement as a case, and its operands (``flat``:
+            the node's own operation alone)."""
+            order: dict[int, int] = {}
+            operands: list[Sym] = []
+
+            def atom(n: Sym) -> str | None:
+                if n is node or not flat and n.kind == "op" and n.index not in plan.folded \
+                        and n.index not in p.names:
+                    return None
+                k = order.get(n.index)
+                if k is None:
+                    k = order[n.index] = len(order)
+                    operands.append(n)
+                return f"r[p[{k + 2}]]"
+            text = _write(node, atom, p.layout, p.level)
+            seen: dict[str, int] = {}       # numbered in reading order: one case per shape
+            for piece in re.findall(r"r\[p\[\d+\]\]", text):
+                seen.setdefault(piece, len(seen))
+            text = re.sub(r"r\[p\[(\d+)\]\]", lambda m: f"r[p[{seen[m.group(0)] + 2}]]", text)
+            by = {f"r[p[{k + 2}]]": n for k, n in enumerate(operands)}
+            return f"r[p[1]] = {text};", tuple(by[piece] for piece in seen)
 
         def compute(node: Sym) -> None:
             if node.index in plan.folded:
                 return
-            form = ("{0} %s {1}" % node.op if node.op in _INFIX else "-{0}" if node.op == "neg"
-                    else _SPELLED[node.op].forms["c"])
-            rows.append((f"r[p[1]] = {form.format(*operand)};", node, node.children, None, None))
+            inner = [n for n in self.inner_ops(node) if n.index not in plan.folded]
+            case, operands = spelled(node, len(inner) == 1)
+            rows.append((case, node, operands, None, None, inner))
 
         last = None
         for node in plan.nodes:
@@ -1323,29 +1354,67 @@ class _C(_Writer):
                 if g in can_fail(node, self.lang):
                     self.checks += 1
                     where = f"{node.pos}: " if node.pos else ""
-                    rows.append((f"if ({g.template(self.lang).format(*operand)}) return p[1];", None,
-                                 node.children, self.checks, f"// {self.checks}: {where}{g.reason}"))
+                    read = sorted(g.cond.args())          # the operands the guard reads (named: _ATOMS)
+                    cond = g.template(self.lang).format(*(operand[read.index(i)] if i in read else "" for i in
+                                                          range(len(node.children))))
+                    rows.append((f"if ({cond}) return p[1];", None, tuple(node.children[i] for i in read),
+                                 self.checks, f"// {self.checks}: {where}{g.reason}"))
+            if not plan.keep[node.index]:
+                continue
             compute(node)
-            if plan.keep[node.index] and any(_SPELLED[op.op].overflows for op in self.inner_ops(node)):
+            if any(_SPELLED[op.op].overflows for op in self.inner_ops(node)):
                 self.checks += 1
                 where = f"{node.pos}: " if node.pos else ""
                 rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (node,), self.checks,
                              f"// {self.checks}: {where}the result overflows or is not a number"))
         rows.append((None, None, (), None, "// adjoint"))
-        for node in plan.nodes:
-            if node.kind == "op" and not plan.is_program[node.index]:
+        for node in plan.statements:
+            if not plan.is_program[node.index]:
                 compute(node)
-        for k, g in enumerate(plan.gradients):
-            if self.checked(g):
-                self.checks += 1
-                rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (g,), self.checks,
-                             f"// {self.checks}: {self.gradient_failure(k)}"))
-        maybe = _negative_zero(plan)
-        for k, node in enumerate([plan.output, *plan.gradients]):
-            zero = k and node.kind != "const" and maybe[node.index]      # grad's sums start at +0
-            rows.append((f"out[p[1]] = r[p[2]]{' + 0.0' if zero else ''};", None, (node,), k, None))
+        # the gradients' checks and the outputs, 8 to a row (an MLP has a gradient per weight)
+        checked = [(k, g) for k, g in enumerate(plan.gradients) if self.checked(g)]
+        for at in range(0, len(checked), 8):
+            group = checked[at:at + 8]
+            n = len(group)
+            every = " && ".join(f"isfinite({operand_of(j)})" for j in range(n))
+            rows.append((f"if (!({every})) {{ for (i = 0; i < {n}; i++) if (!isfinite(r[p[2 + i]])) return p[1] + i; }}",
+                         None, tuple(g for _, g in group), self.checks + 1,
+                         f"// {self.checks + 1}..{self.checks + n}, for "
+                         + safe_text(", ".join(plan.wrt[k] for k, _ in group)) + ": " + self.gradient_failure(None)))
+            self.checks += n
+        rows.append(("out[p[1]] = r[p[2]];", None, (plan.output,), 0, None))
+        for at in range(0, len(plan.gradients), 8):        # + 0.0: grad's sums start at +0 (no -0.0)
+            group = plan.gradients[at:at + 8]
+            rows.append((" ".join(f"out[p[1] + {j}] = {operand_of(j)} + 0.0;" for j in range(len(group))), None,
+                         tuple(group), 1 + at, None))
         rows.append(("return 0;", None, (), 0, None))
-        return rows
+        return self.cases_within_budget(rows, spelled)
+
+    def cases_within_budget(self, rows: list[tuple], spelled) -> list[tuple]:
+        """The statements whose case is kept whole: those whose shape
+        recurs, most frequent first, until the cases hold
+        ``TABLE_CASE_OPS`` operations (GCC's time is in the cases); every
+        other statement becomes a row per operation, in tape order."""
+        count: dict[str, int] = {}
+        size: dict[str, int] = {}
+        for row in rows:
+            if len(row) == 6 and len(row[5]) > 1:
+                count[row[0]] = count.get(row[0], 0) + 1
+                size[row[0]] = len(row[5])
+        kept, budget = set(), TABLE_CASE_OPS
+        for case in sorted(count, key=lambda c: -count[c]):
+            if count[case] > 1 and size[case] <= budget:
+                kept.add(case)
+                budget -= size[case]
+        out = []
+        for row in rows:
+            if len(row) == 6 and len(row[5]) > 1 and row[0] not in kept:
+                for op in row[5]:
+                    case, operands = spelled(op, True)
+                    out.append((case, op, operands, None, None))
+            else:
+                out.append(row[:5])
+        return out
 
     def table(self, head: list[str]) -> list[str]:
         """The table shape (past ``C_TABLE_OPS`` operations): the program as
@@ -1374,13 +1443,11 @@ class _C(_Writer):
                 last[c.index] = r
         free: list[int] = []
         size = fixed
-        kinds: dict[str, tuple[int, int]] = {}
-        data: list[str] = []
+        entries: list[tuple] = []         # (case, ints, note), a note alone where case is None
         for r, (case, dest, operands, number, note) in enumerate(rows):
             if case is None:
-                data.append(note)
+                entries.append((None, [], note))
                 continue
-            kind, _ = kinds.setdefault(case, (len(kinds), 2 + len(operands)))
             reads = [slot[c.index] for c in operands]
             for i in {c.index for c in operands}:       # a slot read for the last time takes this row's result
                 if last[i] == r and slot[i] >= fixed:
@@ -1393,15 +1460,41 @@ class _C(_Writer):
                 slot[dest.index] = number
                 if dest.index not in last:             # computed for its guards alone
                     free.append(number)
-            text = ",".join(map(str, [kind, number, *reads])) + ","
-            data.append(text if note is None else f"{text} {note}")
+            entries.append((case, [number, *reads], note))
+        # A run of rows of one kind that computes (an MLP's d_w = h * g, weight after
+        # weight) is one row: the count, then each row's ints, the same case in a loop.
+        kinds: dict[str, tuple[int, int]] = {}
+        data: list[str] = []
+        k = 0
+        while k < len(entries):
+            case, ints, note = entries[k]
+            end = k + 1
+            if case is not None and case.startswith("r[p[1]] = ") and note is None:
+                while end < len(entries) and entries[end][0] == case and entries[end][2] is None:
+                    end += 1
+            if case is None:
+                data.append(note)
+            elif end - k > 1:
+                width = len(ints)
+                body = case.replace("p[", "q[")
+                loop = (f"{{ const int *q = p + 1; for (i = 0; i < p[1]; i++, q += {width}) {{ {body} }} p = q + 1; }} "
+                        "break;")
+                kind = kinds.setdefault(loop, (len(kinds), 0))[0]
+                data.append(",".join(map(str, [kind, end - k, *(x for e in entries[k:end] for x in e[1])])) + ",")
+            else:
+                kind = kinds.setdefault(case, (len(kinds), 1 + len(ints)))[0]
+                text = ",".join(map(str, [kind, *ints])) + ","
+                data.append(text if note is None else f"{text} {note}")
+            k = end
         values = ", ".join(constants) or "0.0"
         lines = head + [
-            f"// The table shape ({len(kinds)} kinds of row, {len(data)} rows): each operation a row",
+            f"// The table shape ({len(kinds)} kinds of row, {len(data)} rows): each row is",
             "// `kind, result or check, operands...` (slots of r: the constants, the leaves, then",
-            "// results), run in order by the loop below, each kind as the statement would be in C.",
+            "// results; a kind that loops: `kind, count, result, operands, result, operands...`),",
+            "// run in order by the loop below, each kind the C the statements would have.",
             f"static const double {func}_K[] = {{{values}}};",
-            f"static const int {func}_P[] = {{"]
+            "// (not const: GCC 12's strlen pass spends minutes folding loads from a const table of this size)",
+            f"static int {func}_P[] = {{"]
         lines += data
         lines += ["};", "", f"int {func}(const double *in, double *out)", "{",
                   f"    double r[{max(1, size)}];",
@@ -1410,8 +1503,11 @@ class _C(_Writer):
                   f"    for (i = 0; i < {len(constants)}; i++) r[i] = {func}_K[i];",
                   f"    for (i = 0; i < {len(plan.leaves)}; i++) r[{len(constants)} + i] = in[i];",
                   "    for (;;) {", "        switch (p[0]) {"]
-        lines += [f"        case {kind}: {case} p += {width}; break;" if not case.startswith("return 0")
-                  else f"        case {kind}: {case}" for case, (kind, width) in kinds.items()]
+        for case, (kind, width) in kinds.items():
+            if case.startswith("return 0") or width == 0:
+                lines.append(f"        case {kind}: {case}")
+            else:
+                lines.append(f"        case {kind}: {case} p += {width}; break;")
         lines += ["        default: return -1;", "        }", "    }", "}"]
         return lines
 
