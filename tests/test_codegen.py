@@ -745,10 +745,14 @@ def chain(n: int) -> str:
     return "\n".join(lines)
 
 
-def test_size_is_linear_and_nothing_recurses():
-    small = generate(structure(parse(chain(500))), "c").code
-    large = generate(structure(parse(chain(1000))), "c").code
-    assert 1.9 < len(large) / len(small) < 2.1
+def test_size_is_linear_and_nothing_recurses(monkeypatch):
+    for threshold in (10 ** 9, -1):          # C as statements, and as a table
+        monkeypatch.setattr(codegen, "C_TABLE_OPS", threshold)
+        small = generate(structure(parse(chain(500))), "c").code
+        large = generate(structure(parse(chain(1000))), "c").code
+        assert ("switch (p[0])" in large) == (threshold < 0)
+        assert 1.9 < len(large) / len(small) < 2.1
+    monkeypatch.undo()
     deep = "y = x" + " + x" * 20000 + "\n" + "z = " + "tanh(" * 2000 + "y" + ")" * 2000
     for lang in LANGS:
         assert generate(structure(parse(deep)), lang).code
@@ -790,6 +794,26 @@ def test_c_in_parts_agrees_bit_for_bit(tmp, monkeypatch):
     code = generate(cases[0].graph, "c").code
     assert "static int gradient_part1(const double *in, double *v, double *out)" in code
     compare_many(cases, tmp, random.Random(6), n=12, langs=["c"])
+
+
+
+@needs_cc
+def test_c_as_a_table_agrees_bit_for_bit(tmp, monkeypatch):
+    """Past codegen.C_TABLE_OPS operations the C is a table of rows run by
+    a loop (it compiles in seconds at 10^5 operations): at a threshold of -1,
+    every example and the error cases agree with grad exactly, failures
+    included, and a failure returns the same check number as the
+    statements do."""
+    cases = [Case(p.read_text()) for p in EXAMPLE_FILES] + [Case(text) for text, _, _ in ERRORS]
+    straight = [run_c(generate(case.graph, "c").code, [point], case.leaves, 1 + len(case.leaves), tmp)[0]
+                for case, (_, point, _) in zip(cases[-len(ERRORS):], ERRORS)]
+    monkeypatch.setattr(codegen, "C_TABLE_OPS", -1)
+    code = generate(cases[0].graph, "c").code
+    assert "static const int gradient_P[] = {" in code and "switch (p[0])" in code
+    compare_many(cases, tmp, random.Random(7), n=12, langs=["c"])
+    table = [run_c(generate(case.graph, "c").code, [point], case.leaves, 1 + len(case.leaves), tmp)[0]
+             for case, (_, point, _) in zip(cases[-len(ERRORS):], ERRORS)]
+    assert all(s[0] == FAIL for s in straight) and table == straight
 
 
 CONSTANT_CALLS = [f"{name}({c})" for name, op in sorted(FUNCTIONS.items()) if op.arity == 1 for c in ("0.84", "1.7", "2.9", "0.3")] + ["0.84 ** 0.3", "hypot(0.3, 1.7)", "-1.3 * 2"]

@@ -497,6 +497,7 @@ def _statements(source: str):
 
 DEPTH_LIMIT = 80
 C_PART_LINES = 300
+C_TABLE_OPS = 3_000      # program operations past which C is a table run by a loop (compiles in seconds)
 
 
 class Plan:
@@ -1219,6 +1220,8 @@ class _C(_Writer):
                    "out: the value, then " + (", ".join(f"d/d{w}" for w in plan.wrt) or "nothing"),
                    "Returns 0, or the number of the check that failed where grad fails (see the comments)."]
         lines = ["#include <math.h>", ""] + [f"// {h}" for h in header]
+        if plan.program_op_count() > C_TABLE_OPS:
+            return "\n".join(self.table(lines)) + "\n"
         lines += [f"int {self.func}(const double *in, double *out)", "{"]
         body = []
         for k, leaf in enumerate(plan.leaves):
@@ -1286,6 +1289,131 @@ class _C(_Writer):
         out += ["    return 0;", "}"]
         return out
 
+
+    # -- the table shape: a long program as rows of numbers run by a loop
+
+    def table_rows(self) -> list[tuple]:
+        """The function as rows in the order its statements would run, each
+        ``(case, dest, operands, number, note)``: ``case`` the C of the row's
+        kind, ``dest`` the node it computes (or None), ``number`` a check's
+        return value or an output's index, ``note`` a comment. Every
+        operation is a row of its own: the same operations as the
+        statements, in the same order, on the same doubles (so the same
+        bits); guards and checks numbered as the statements number them."""
+        plan = self.plan
+        rows: list[tuple] = []
+        operand = [f"r[p[{k + 2}]]" for k in range(3)]
+
+        def compute(node: Sym) -> None:
+            if node.index in plan.folded:
+                return
+            form = ("{0} %s {1}" % node.op if node.op in _INFIX else "-{0}" if node.op == "neg"
+                    else _SPELLED[node.op].forms["c"])
+            rows.append((f"r[p[1]] = {form.format(*operand)};", node, node.children, None, None))
+
+        last = None
+        for node in plan.nodes:
+            if node.kind != "op" or not plan.is_program[node.index]:
+                continue
+            statement = self.find(node.pos)
+            if statement is not None and statement != last:
+                rows.append((None, None, (), None, self.comment_line(statement)))
+                last = statement
+            for g in guards(node.op, self.lang):
+                if g in can_fail(node, self.lang):
+                    self.checks += 1
+                    where = f"{node.pos}: " if node.pos else ""
+                    rows.append((f"if ({g.template(self.lang).format(*operand)}) return p[1];", None,
+                                 node.children, self.checks, f"// {self.checks}: {where}{g.reason}"))
+            compute(node)
+            if plan.keep[node.index] and any(_SPELLED[op.op].overflows for op in self.inner_ops(node)):
+                self.checks += 1
+                where = f"{node.pos}: " if node.pos else ""
+                rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (node,), self.checks,
+                             f"// {self.checks}: {where}the result overflows or is not a number"))
+        rows.append((None, None, (), None, "// adjoint"))
+        for node in plan.nodes:
+            if node.kind == "op" and not plan.is_program[node.index]:
+                compute(node)
+        for k, g in enumerate(plan.gradients):
+            if self.checked(g):
+                self.checks += 1
+                rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (g,), self.checks,
+                             f"// {self.checks}: {self.gradient_failure(k)}"))
+        maybe = _negative_zero(plan)
+        for k, node in enumerate([plan.output, *plan.gradients]):
+            zero = k and node.kind != "const" and maybe[node.index]      # grad's sums start at +0
+            rows.append((f"out[p[1]] = r[p[2]]{' + 0.0' if zero else ''};", None, (node,), k, None))
+        rows.append(("return 0;", None, (), 0, None))
+        return rows
+
+    def table(self, head: list[str]) -> list[str]:
+        """The table shape (past ``C_TABLE_OPS`` operations): the program as
+        rows of ints, ``kind, result or number, operands...``, run by a loop
+        whose ``switch`` has a case per kind of row the program uses, each
+        the statement's own C (``r[p[1]] = tanh(r[p[2]]);``). GCC reads a
+        table of ints in seconds where it optimises 10^5 statements for
+        minutes, and the loop performs the same operations on the same
+        doubles. Values live in ``r``: the constants, the leaves, then each
+        result in a slot that is reused after its last read."""
+        plan = self.plan
+        func = self.func
+        rows = self.table_rows()
+        slot: dict[int, int] = {}
+        constants: dict[str, int] = {}
+        for node in plan.tape.nodes:
+            if node.kind == "const" or node.index in plan.folded:
+                text = _number(node.data if node.kind == "const" else plan.folded[node.index], "c")
+                slot[node.index] = constants.setdefault(text, len(constants))
+        for k, leaf in enumerate(plan.leaves):
+            slot[leaf.index] = len(constants) + k
+        fixed = len(constants) + len(plan.leaves)
+        last: dict[int, int] = {}
+        for r, row in enumerate(rows):
+            for c in row[2]:
+                last[c.index] = r
+        free: list[int] = []
+        size = fixed
+        kinds: dict[str, tuple[int, int]] = {}
+        data: list[str] = []
+        for r, (case, dest, operands, number, note) in enumerate(rows):
+            if case is None:
+                data.append(note)
+                continue
+            kind, _ = kinds.setdefault(case, (len(kinds), 2 + len(operands)))
+            reads = [slot[c.index] for c in operands]
+            for i in {c.index for c in operands}:       # a slot read for the last time takes this row's result
+                if last[i] == r and slot[i] >= fixed:
+                    free.append(slot[i])
+            if dest is not None:
+                if free:
+                    number = free.pop()
+                else:
+                    number, size = size, size + 1
+                slot[dest.index] = number
+                if dest.index not in last:             # computed for its guards alone
+                    free.append(number)
+            text = ",".join(map(str, [kind, number, *reads])) + ","
+            data.append(text if note is None else f"{text} {note}")
+        values = ", ".join(constants) or "0.0"
+        lines = head + [
+            f"// The table shape ({len(kinds)} kinds of row, {len(data)} rows): each operation a row",
+            "// `kind, result or check, operands...` (slots of r: the constants, the leaves, then",
+            "// results), run in order by the loop below, each kind as the statement would be in C.",
+            f"static const double {func}_K[] = {{{values}}};",
+            f"static const int {func}_P[] = {{"]
+        lines += data
+        lines += ["};", "", f"int {func}(const double *in, double *out)", "{",
+                  f"    double r[{max(1, size)}];",
+                  f"    const int *p = {func}_P;",
+                  "    int i;",
+                  f"    for (i = 0; i < {len(constants)}; i++) r[i] = {func}_K[i];",
+                  f"    for (i = 0; i < {len(plan.leaves)}; i++) r[{len(constants)} + i] = in[i];",
+                  "    for (;;) {", "        switch (p[0]) {"]
+        lines += [f"        case {kind}: {case} p += {width}; break;" if not case.startswith("return 0")
+                  else f"        case {kind}: {case}" for case, (kind, width) in kinds.items()]
+        lines += ["        default: return -1;", "        }", "    }", "}"]
+        return lines
 
 # ------------------------------------------------------------------ JavaScript
 
