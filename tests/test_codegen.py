@@ -1048,3 +1048,90 @@ def test_numpy_takes_a_program_with_nothing_to_do_or_a_failing_constant(text):
 
 
 # docs/codegen.md's console examples run, in order, in tests/test_site.py (every page's do).
+
+
+# ------------------------------------------------------------------ issue 21, item 6: JS modules, names, notes, defaults
+
+@needs_node
+def test_js_loads_as_a_script_a_commonjs_module_and_an_es_module(tmp):
+    """The default JavaScript is a script that also sets module.exports:
+    `require` takes it, Node's `import` of a .js file takes it (named
+    export), `node -e` runs it; --esm (and -o FILE.mjs) writes `export
+    function`, which an ES module imports (in a package of type module
+    too). Each gives grad's numbers."""
+    case = Case("y = x * tanh(w) + x ** 2", wrt=None)
+    point = {"x": 0.7, "w": -1.3}
+    want = case.grad(point)
+    script = generate(case.graph, "js").code
+    esm = generate(case.graph, "js", esm=True).code
+    assert "export " not in script and esm.count("export function gradient(") == 1
+    (tmp / "cjs").mkdir()
+    (tmp / "cjs" / "g.js").write_text(script)
+    (tmp / "esm").mkdir()
+    (tmp / "esm" / "package.json").write_text('{"type": "module"}')
+    (tmp / "esm" / "g.js").write_text(esm)
+    done = subprocess.run([sys.executable, "-m", "gradcli", "codegen", case.text, "--lang", "js",
+                           "-o", str(tmp / "g.mjs")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "export function gradient(" in (tmp / "g.mjs").read_text()
+    call = "JSON.stringify(gradient(0.7, -1.3))"
+    runs = {
+        "require": [NODE, "-e", f"const {{gradient}} = require({json.dumps(str(tmp / 'cjs' / 'g.js'))});"
+                                f"process.stdout.write({call})"],
+        "import of the script": [NODE, "--input-type=module", "-e",
+                                 f"import {{ gradient }} from {json.dumps(str(tmp / 'cjs' / 'g.js'))};"
+                                 f"process.stdout.write({call})"],
+        "node -e": [NODE, "-e", script + f"\nprocess.stdout.write({call})"],
+        "import of --esm": [NODE, "--input-type=module", "-e",
+                            f"import {{ gradient }} from {json.dumps(str(tmp / 'esm' / 'g.js'))};"
+                            f"process.stdout.write({call})"],
+        "import of -o g.mjs": [NODE, "--input-type=module", "-e",
+                               f"import {{ gradient }} from {json.dumps(str(tmp / 'g.mjs'))};"
+                               f"process.stdout.write({call})"],
+    }
+    for how, argv in runs.items():
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (how, done.stderr)
+        assert all(close(w, h, 1e-12) for w, h in zip(want, json.loads(done.stdout))), (how, done.stdout)
+    # the script form in an ES package is not a module: importing it gives no export (why --esm exists)
+    (tmp / "esm" / "s.js").write_text(script)
+    done = subprocess.run([NODE, "--input-type=module", "-e",
+                           f"import {{ gradient }} from {json.dumps(str(tmp / 'esm' / 's.js'))};"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "gradient" in done.stderr
+
+
+def test_generated_code_says_what_its_unusual_forms_are():
+    """The adjoint of a name assigned again (d_d_2), tanh's one-exp
+    derivative, pow's TwoSum and the trailing + 0.0 each come with a
+    comment, in every target but SQL; none where the form is absent."""
+    notes = {"d_NAME: the derivative": MICROGRAD, "tanh'(x) = 4*sigmoid(2x)*sigmoid(-2x)": "y = tanh(x) * x",
+             "TwoSum": "y = x ** w", "erf'(x)": "y = erf(x) * x", "+ 0.0: grad's sums start at +0.0": "y = x * w"}
+    for note, text in notes.items():
+        graph = structure(parse(text))
+        for lang in ("python", "numpy", "c", "js"):
+            assert note in generate(graph, lang).code, (lang, note)
+    plain = generate(structure(parse("y = exp(x)")), "python").code
+    assert not any(note in plain for note in notes)
+    code = generate(structure(parse(MICROGRAD)), "c").code
+    assert "d_d_2: with respect to d_2, the value d has after the program assigns it again" in code
+
+
+def test_python_defaults_before_an_input_are_named_in_the_docstring():
+    """grad's leaf order is kept (positional calls are the contract's); a
+    default before a parameter without one is not valid Python, so it is
+    dropped and the docstring says which to pass; trailing ones stay."""
+    import inspect
+
+    text = "a = 1.5\nb = -2\ny = a * x + b * z\nc = 0.25\ny = y * c"
+    case = Case(text)
+    code = generate(case.graph, "python").code
+    ns: dict = {}
+    exec(code, ns)
+    params = inspect.signature(ns["gradient"]).parameters
+    assert list(params) == case.leaves == ["a", "b", "x", "z", "c"]
+    assert [p.default for p in params.values()] == [inspect.Parameter.empty] * 4 + [0.25]
+    assert "The program's defaults a = 1.5, b = -2.0 come before a parameter without one" in ns["gradient"].__doc__
+    point = {"a": 1.5, "b": -2.0, "x": 0.3, "z": -0.7, "c": 0.25}
+    want = case.grad(point)
+    assert all(same(w, h) for w, h in zip(want, ns["gradient"](1.5, -2.0, 0.3, -0.7)))

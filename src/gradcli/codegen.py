@@ -906,6 +906,41 @@ class _Writer:
             lines.append((self.assign(self.p.names[node.index], self.p.expr(node)), node))
         return lines
 
+    def notes(self) -> list[str]:
+        """Comments at the head of the adjoint sweep on the forms a reader
+        cannot guess: how adjoints are named where the program assigns a
+        name again, and the derivatives written as grad computes them."""
+        plan = self.plan
+        out = []
+        versions = sorted({self.p.names[i] for i in plan.named_adjoints if i in self.p.names
+                           and re.search(r"_\d+$", self.p.names[i])})
+        if versions:
+            name = versions[0]
+            value = name[2:]
+            base = re.sub(r"_\d+$", "", value)
+            out.append(f"d_NAME: the derivative of the output with respect to NAME; {name}: with respect to "
+                       f"{value}, the value {base} has after the program assigns it again")
+        ops = {n.op for n in plan.nodes if n.kind == "op"}
+        if "ifge0" in ops:
+            out.append("tanh'(x) = 4*sigmoid(2x)*sigmoid(-2x), as grad computes it, with one exp: e = exp(-|2x|), "
+                       "q = 1 + e, then 4*(1/q)*(e/q), the factors in the order of the sign of x (the same bits)")
+        if any(n.op == "**" and n.children[1].kind != "const" and plan.is_program[n.index] for n in plan.nodes
+               if n.kind == "op"):
+            out.append("d/dx x**y = y*x**(y - 1) without rounding y - 1: r + e = y - 1 exactly (TwoSum: r = y - 1, "
+                       "then (y - (r - (r - y))) + (-1 - (r - y))), x**(y - 1) = x**r * x**e; for |y| < 0.05 and "
+                       "0 < x < 1e-150, x**r in two halves so that it does not overflow where the result does not")
+        if "erf" in ops:
+            out.append("erf'(x) = 2/sqrt(pi)*exp(-x*x) without rounding x*x: hi + lo = x*x exactly (Dekker's "
+                       "product, x split in halves by Veltkamp, 134217729*x), exp(-(hi + lo)) = e - e*lo with "
+                       "e = exp(-hi); past |x| = 28 the split is skipped")
+        return [f"{self.comment} {line}" for line in out]
+
+    def zero_note(self) -> list[str]:
+        """Why a gradient is returned ``+ 0.0``, where one is."""
+        if any(" + 0" in text for text in self.results()[1:]):
+            return [f"{self.comment} + 0.0: grad's sums start at +0.0, so no gradient is -0.0"]
+        return []
+
     def results(self) -> list[str]:
         """The returned texts: the value, then each gradient (``+ 0.0`` where it
         could be a negative zero: grad's sums start at +0)."""
@@ -931,7 +966,7 @@ class _Writer:
         if forward:
             lines += [f"{self.comment} forward"] + forward
         if backward:
-            lines += [f"{self.comment} adjoint"] + backward
+            lines += [f"{self.comment} adjoint"] + self.notes() + backward
         for k, g in enumerate(self.plan.gradients):
             if self.checked(g):
                 lines += self.gradient_check(k, self.p.atom(g))
@@ -1090,6 +1125,11 @@ class _Python(_Writer):
                     + ("NaN in every output where grad fails." if self.lang == "numpy"
                        else "raises an ArithmeticError where grad fails."))
         body[-1] = body[-1].replace(", )", ")").replace("(value, )", "(value,)")
+        if self.dropped:
+            one = len(self.dropped) == 1
+            body.append(f"The program's default{'' if one else 's'} {', '.join(self.dropped)} "
+                        f"come{'s' if one else ''} before a parameter without one, which Python does not allow: "
+                        f"pass {'it' if one else 'them'}.")
         body.append('"""')
         body += self.prologue()
         fwd = self.forward()
@@ -1097,7 +1137,7 @@ class _Python(_Writer):
             body += ["# forward"] + fwd
         bwd = self.backward()
         if bwd:
-            body += ["# adjoint"] + bwd
+            body += ["# adjoint"] + self.notes() + bwd
         body += self.epilogue()
         lines = [self.imports(), "", "", f"def {self.func}({params}):"]
         lines += ["    " + line if line else "" for line in body]
@@ -1114,9 +1154,12 @@ class _Python(_Writer):
         while trailing > 0 and leaves[trailing - 1].kind == "leaf":
             trailing -= 1
         parts = []
+        self.dropped = []     # defaults Python cannot take: before a parameter without one
         for i, leaf in enumerate(leaves):
             name = self.p.names[leaf.index]
             parts.append(f"{name}={_number(leaf.data, 'python')}" if i >= trailing else name)
+            if i < trailing and leaf.kind == "leaf":
+                self.dropped.append(f"{name} = {_number(leaf.data, 'python')}")
         return ", ".join(parts)
 
     def prologue(self) -> list[str]:
@@ -1131,6 +1174,7 @@ class _Python(_Writer):
                 name = self.p.atom(g)
                 lines += [f"if not math.isfinite({name}):",
                           "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
+        lines += self.zero_note()
         lines.append(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         return lines
 
@@ -1183,6 +1227,7 @@ class _NumPy(_Python):
             if self.checked(g):
                 lines.append(f"bad |= ~np.isfinite({self.p.atom(g)})")
         results = self.results()
+        lines += self.zero_note()
         lines.append(f"return tuple(np.where(bad, np.nan, v) for v in ({', '.join(results)}{',' if len(results) == 1 else ''}))")
         return lines
 
@@ -1230,6 +1275,7 @@ class _C(_Writer):
             if not plan.uses[leaf.index]:
                 body.append(f"(void){self.p.names[leaf.index]};   // not used")
         body += self.sweeps()
+        body += self.zero_note()
         for k, text in enumerate(self.results()):
             body.append(f"out[{k}] = {text};")
         body.append("return 0;")
@@ -1368,6 +1414,7 @@ class _C(_Writer):
                 rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (node,), self.checks,
                              f"// {self.checks}: {where}the result overflows or is not a number"))
         rows.append((None, None, (), None, "// adjoint"))
+        rows += [(None, None, (), None, note) for note in self.notes()]
         for node in plan.statements:
             if not plan.is_program[node.index]:
                 compute(node)
@@ -1515,6 +1562,7 @@ class _C(_Writer):
 
 class _JS(_Writer):
     comment = "//"
+    esm = False     # True: ``export function`` (an ES module), else a script that also sets module.exports
 
     def gradient_check(self, k, name):
         return [f"if (!Number.isFinite({name})) {self.throw(self.gradient_failure(k), [])}"]
@@ -1545,10 +1593,19 @@ class _JS(_Writer):
         header[-1] = header[-1].replace(", ]", "]")
         params = ", ".join(self.p.names[leaf.index] + (f" = {_number(leaf.data, 'js')}" if leaf.kind == "leaf" else "")
                            for leaf in plan.leaves)
-        lines = [f"// {h}" for h in header] + [f"function {self.func}({params}) {{"]
+        if self.esm:
+            header.append("An ES module: import { %s } from \"./FILE.js\"." % self.func)
+        else:
+            header.append("A script (a browser's <script>, node -e), and a CommonJS module: require(\"./FILE.js\")."
+                          "%s, or import { %s } from it in Node (--esm: an ES module)." % (self.func, self.func))
+        lines = [f"// {h}" for h in header] + [f"{'export ' if self.esm else ''}function {self.func}({params}) {{"]
         body = self.sweeps()
+        body += self.zero_note()
         body.append(f"return [{', '.join(self.results())}];")
         lines += ["  " + line for line in body] + ["}"]
+        if not self.esm:
+            lines.append('if (typeof module === "object" && module !== null && module.exports) '
+                         f"module.exports.{self.func} = {self.func};")
         return "\n".join(lines) + "\n"
 
 
@@ -1653,11 +1710,14 @@ _WRITERS = {"python": _Python, "numpy": _NumPy, "c": _C, "js": _JS, "sql": _SQL}
 # ------------------------------------------------------------------ the library
 
 def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = None, name: str = "gradient",
-             table: str = "points", defaults: Sequence[str] = ()) -> Generated:
+             table: str = "points", defaults: Sequence[str] = (), esm: bool = False) -> Generated:
     """The source text of ``name(leaves...)`` computing the program's value
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
-    (``codegen``'s NAME=VALUE). Bad names raise ``InputError``."""
+    (``codegen``'s NAME=VALUE). ``esm``: JavaScript as an ES module
+    (``export function``); without it, a script that also sets
+    ``module.exports`` (so ``require`` and Node's ``import`` take it). Bad
+    names raise ``InputError``."""
     if graph.opaque is not None:
         require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
@@ -1672,6 +1732,7 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
     with paused_gc():      # millions of small objects and no cycles
         plan = Plan(graph, wrt, defaults)
         writer = _WRITERS[lang](plan, lang, name)
+        writer.esm = esm
         code = writer.write(table) if lang == "sql" else writer.write()
     return Generated(code, plan)
 
