@@ -993,6 +993,10 @@ def codegen_(
                              rich_help_panel=CODE),
     table: str = typer.Option("points", "--sql-table", metavar="T", rich_help_panel=CODE,
                               help="The SQL table of points (--lang sql; the older --table still works)."),
+    dialect: str = typer.Option("duckdb", "--dialect", metavar="duckdb|postgres|sqlite", rich_help_panel=CODE,
+                                help="The SQL engine the query is for (--lang sql).",
+                                autocompletion=choices(("duckdb", "DuckDB"), ("postgres", "PostgreSQL 12 or later"),
+                                                       ("sqlite", "SQLite 3.35 or later"))),
     out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
@@ -1005,6 +1009,7 @@ def codegen_(
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
       gradcli codegen "y = x * log(x)" --lang sql --sql-table points
+      gradcli codegen "y = x * log(x)" --lang sql --dialect postgres
     """
     source = Source()
     with errors_to_exit(source):
@@ -1016,7 +1021,8 @@ def codegen_(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
-        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs),
+                        dialect=dialect.lower()).code
         if out is None or out == "-":
             emit(code)
         else:
