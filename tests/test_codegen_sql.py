@@ -19,6 +19,7 @@ import random
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -214,3 +215,147 @@ def test_overflow_underflow_and_the_tails_in_every_dialect(text, points, dialect
     for w, h in zip(want, have):     # relative, not the absolute floor of check(): 1e-155 is not 0
         if w[0] != FAIL:
             assert all(abs(a - b) <= 1e-12 * abs(a) + 1e-320 for a, b in zip(w, h)), (w, h, dialect, text)
+
+
+# ------------------------------------------------------------------ deep and wide programs: a script
+
+def tanh_chain(n: int) -> str:
+    return "h = x\n" + "h = tanh(h * w + 0.1)\n" * n + "y = h"
+
+
+@pytest.mark.parametrize("dialect", engines())
+def test_a_chain_of_400_statements_runs_in_every_dialect(dialect, request):
+    """One SELECT of chained CTEs exceeded DuckDB's expression depth at 300
+    statements (SQLite's and PostgreSQL's column limits before): past
+    SQL_QUERY_LEVELS the SQL is a script of temporary tables."""
+    pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+    want, have, code = compare(tanh_chain(400), dialect, pg,
+                               [{"x": 0.3, "w": 0.7}, {"x": -1.2, "w": 1.1}, {"x": 1e200, "w": 1e200}])
+    assert code.count("CREATE TEMP TABLE") > 100 and code.rstrip().endswith(";")
+    assert want[2][0] == FAIL
+
+
+def test_a_wide_program_is_chunked_by_columns_and_joins(request):
+    """1,500 terms side by side (3,000 columns: more than a PostgreSQL table
+    or an SQLite result takes) and gradients spread over more than 64
+    tables (SQLite's most in a join): chunks of at most SQL_CHUNK_COLUMNS
+    columns, results gathered 50 tables at a time."""
+    text = "y = " + " + ".join(f"tanh(x * {k % 7 + 1} + w{k % 80})" for k in range(1500))
+    case = Case(text)
+    code = generate(case.graph, "sql", dialect="sqlite").code
+    assert "CREATE TEMP TABLE" in code
+    points = case.points(random.Random(5), 3, 1.0)
+    for dialect in DIALECTS:
+        if dialect == "duckdb" and duckdb is None:
+            continue
+        pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+        compare(text, dialect, pg, points)
+
+
+@pytest.mark.parametrize("dialect", engines())
+def test_the_script_agrees_on_every_example_and_failure(dialect, request, monkeypatch):
+    """The script (forced here at every size) is the query's results on the
+    examples, every op and the failures."""
+    from gradcli import codegen
+    monkeypatch.setattr(codegen, "SQL_QUERY_LEVELS", 0)
+    monkeypatch.setattr(codegen, "SQL_CHUNK_LEVELS", 3)
+    pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+    for text in PROGRAMS:
+        case = Case(text)
+        points = case.points(random.Random(text), 6, 1.5) + failing_points(case)
+        _, _, code = compare(text, dialect, pg, points)
+        assert "CREATE TEMP TABLE" in code
+
+
+@pytest.mark.parametrize("dialect", engines())
+def test_the_script_runs_twice_and_leaves_a_table_named_like_its_own(dialect, request, monkeypatch):
+    from gradcli import codegen
+    monkeypatch.setattr(codegen, "SQL_QUERY_LEVELS", 0)
+    pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+    case = Case("y = log(x) * x")
+    for table in ("gradcli_gradient_1", "gradcli_gradient_0", "points"):
+        code = generate(case.graph, "sql", table=table, dialect=dialect).code
+        if dialect == "postgres":     # twice in one session: the second SELECT's rows
+            code = code + "\n" + code
+            done = pg.run(f"DROP TABLE IF EXISTS {table};\nCREATE TABLE {table} (x DOUBLE PRECISION);\n"
+                          f"INSERT INTO {table} VALUES (2), (-1);\n{code}")
+            assert done.returncode == 0, done.stderr
+            assert done.stdout.splitlines()[2:] == done.stdout.splitlines()[:2], done.stdout
+            rows = [tuple(parse(v) for v in line.split("|")) for line in done.stdout.splitlines()[2:]]
+            have = [(FAIL,) if None in r[1:] else r[1:] for r in rows]
+        else:
+            have = run(dialect, code + code, [{"x": 2.0}, {"x": -1.0}], ["x"], pg, table=table)
+        assert have == [case.grad({"x": 2.0}), (FAIL,)]
+
+
+# ------------------------------------------------------------------ leaves with a default, from the table
+
+@pytest.mark.parametrize("dialect", engines())
+def test_sql_columns_reads_leaves_with_a_default_from_the_table(dialect, request):
+    """--sql-columns w1,b: those leaves are columns (their default where the
+    cell is NULL); the neuron's SQL read `columns: none` before."""
+    pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+    text = (Path(__file__).parent.parent / "examples" / "neuron.grad").read_text()
+    case = Case(text)
+    code = generate(case.graph, "sql", dialect=dialect, columns=["w1", "b"]).code
+    assert "(columns: w1, b)" in code
+    rnd = random.Random(4)
+    cells = [{"w1": rnd.uniform(-3, 3), "b": rnd.uniform(-2, 2)} for _ in range(6)] + [{"w1": None, "b": 0.5}]
+    # the table holds the cells (None: NULL); grad is given the default where a cell is NULL
+    if dialect == "postgres":
+        values = ", ".join(f"({'NULL' if c['w1'] is None else repr(c['w1'])}::float8, {c['b']!r}::float8)"
+                           for c in cells)
+        done = pg.run(f"DROP TABLE IF EXISTS points;\nCREATE TABLE points (w1 DOUBLE PRECISION, b DOUBLE PRECISION);\n"
+                      f"INSERT INTO points VALUES {values};\n{code}")
+        assert done.returncode == 0, done.stderr
+        rows = [tuple(parse(v) for v in line.split("|")) for line in done.stdout.splitlines()]
+    else:
+        con = duckdb.connect() if dialect == "duckdb" else sqlite3.connect(":memory:")
+        con.execute("CREATE TABLE points (w1 DOUBLE, b DOUBLE)")
+        con.executemany("INSERT INTO points VALUES (?, ?)", [[c["w1"], c["b"]] for c in cells])
+        rows = con.execute(code).fetchall()
+    for cell, row in zip(cells, rows, strict=True):
+        point = {**case.defaults, **{k: v for k, v in cell.items() if v is not None}}
+        want = case.grad(point)
+        assert row[:2] == (point["w1"], point["b"])     # the values used: the default for NULL
+        assert all(math.isclose(w, h, rel_tol=1e-12, abs_tol=1e-300) for w, h in zip(want, row[2:])), (want, row)
+
+
+def test_sql_columns_names_a_leaf():
+    done = subprocess.run([sys.executable, "-m", "gradcli", "codegen", "y = a * b", "--lang", "sql",
+                           "--sql-columns", "a,q"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "error: --sql-columns: `q` is not a leaf of the program: the leaves are a, b\n"
+    done = subprocess.run([sys.executable, "-m", "gradcli", "codegen", "a = 2\ny = a * b", "--lang", "sql",
+                           "--sql-columns", "a", "--dialect", "sqlite"], capture_output=True, text=True, check=True)
+    assert "COALESCE(CAST(a AS DOUBLE), 2.0e0) AS v_a" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "gradcli", "codegen", "y = a", "--lang", "sql",
+                           "--dialect", "oracle"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr == "error: --dialect `oracle` is not an SQL dialect: the dialects are duckdb, postgres, sqlite\n"
+
+
+# ------------------------------------------------------------------ erf's spelling
+
+def test_erf_in_sql_is_within_1e_15_of_math_erf():
+    """SQL's erf (ops._erf_sql: Taylor polynomials, a flat sum) in SQLite at
+    25,000 points over [-7, 7] and the pieces' edges; its coefficients (a
+    recurrence in floats) against mpmath's."""
+    mpmath = pytest.importorskip("mpmath")
+    from gradcli.ops import SPELLINGS, _erf_taylor
+    mpmath.mp.dps = 40
+    for c in (1.0, 3.0, 5.75):
+        exact = mpmath.taylor(mpmath.erf, mpmath.mpf(c), 20)
+        for k, (a, b) in enumerate(zip(_erf_taylor(c, 20), exact)):
+            assert abs(a - float(b)) <= 1e-13 * abs(float(b)) * 2 ** k + 1e-300, (c, k)
+    rnd = random.Random(11)
+    xs = [rnd.uniform(-7, 7) for _ in range(20000)] + [rnd.uniform(-0.6, 0.6) for _ in range(5000)]
+    xs += [e + d for e in (0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.0) for d in (-1e-12, 0.0, 1e-12)]
+    xs += [1e-13, 1e-300, 5e-324, 0.0, 1.0 + 1e-13, 2.0 + 1e-250, 1e-12]
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (x REAL)")
+    con.executemany("INSERT INTO t VALUES (?)", [[x] for x in xs])
+    rows = con.execute("SELECT x, " + SPELLINGS["erf"].forms["sql"].replace("{0}", "x") + " FROM t").fetchall()
+    assert len(rows) == len(xs)
+    for x, v in rows:
+        assert abs(v - math.erf(x)) <= 1e-15 * abs(math.erf(x)), (x, v, math.erf(x))

@@ -997,6 +997,10 @@ def codegen_(
                                 help="The SQL engine the query is for (--lang sql).",
                                 autocompletion=choices(("duckdb", "DuckDB"), ("postgres", "PostgreSQL 12 or later"),
                                                        ("sqlite", "SQLite 3.35 or later"))),
+    sql_columns: Optional[List[str]] = typer.Option(
+        None, "--sql-columns", metavar="NAMES", rich_help_panel=CODE,
+        help="Leaves with a default to read from the table's columns of those names (--lang sql; the default "
+             "where a cell is NULL); a comma-separated list, or repeat the option."),
     out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
 ) -> None:
@@ -1022,7 +1026,7 @@ def codegen_(
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
         code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs),
-                        dialect=dialect.lower()).code
+                        dialect=dialect.lower(), columns=split_names(sql_columns) or ()).code
         if out is None or out == "-":
             emit(code)
         else:

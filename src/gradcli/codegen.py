@@ -72,11 +72,14 @@ Known limits (stated, tested where they can be):
 - A non-finite reported gradient is named with the operations whose
   derivatives can be non-finite (the rows marked ``steep``: ``/``, ``**``,
   ``sqrt``, ``log``, ``log1p``, ``hypot``) on its way, not the one that was.
-- SQL: NULL where ``grad`` fails on the guarded domains and on values that
-  are not finite; tested in DuckDB and SQLite (not erf: its series nests
-  too deep for SQLite's parser). PostgreSQL raises on an overflow and an
-  underflow instead. A program whose statements chain about 300 deep
-  exceeds both engines' expression depth (the CTEs nest).
+- SQL (``--dialect duckdb|postgres|sqlite``, each tested in its engine):
+  NULL where ``grad`` fails on the guarded domains and on values that are
+  not finite. PostgreSQL raises on a float overflow and on an underflow to
+  0, so there every ``+ - * / ** exp`` is a form that compares first
+  (``ops.Spelling.dialects``; its operands are atoms) and gives NULL or 0.
+  Up to SQL_QUERY_LEVELS steps deep one SELECT of MATERIALIZED CTEs;
+  deeper, a script of temporary tables (``_SQL.script``): one SELECT of
+  chained CTEs stops near 1,000 steps in every engine.
 - Python's adjoint: where a statement can raise (a division by a value no
   guard keeps from 0, ``math.pow``, ``math.log``), it is NaN instead, as
   grad makes a gradient NaN where a chain rule fails.
@@ -725,6 +728,8 @@ _SQL_OK: dict[str, list] = {}    # op -> its SQL guard's pieces, where no operan
 class Printer:
     """Spells the nodes of a plan in one language."""
 
+    dialect = ""     # SQL's, where its spellings differ (ops.Spelling.dialects)
+
     def __init__(self, plan: Plan, lang: str, dialect: str = ""):
         self.plan = plan
         self.lang = lang
@@ -1355,25 +1360,34 @@ _TYPE = {"duckdb": "DOUBLE", "sqlite": "DOUBLE", "postgres": "DOUBLE PRECISION"}
 _TEMP = {"duckdb": "temp.", "sqlite": "temp.", "postgres": "pg_temp."}
 # PostgreSQL reads 1e0 as NUMERIC: every number of its query is a float8
 _PG_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[-+]?\d+)(?![\w.])")
-# One SELECT up to this many chained CTEs (levels) and columns; past either,
-# a script of temporary tables (SQL_CHUNK_LEVELS levels and at most
-# SQL_CHUNK_COLUMNS columns each). Measured (bench/README.md): chained CTEs
-# exceed DuckDB's and SQLite's expression depth from about 1,000, PostgreSQL
-# takes 1,600 columns in a table.
-SQL_QUERY_LEVELS = 200
-SQL_QUERY_COLUMNS = 1000
-SQL_CHUNK_LEVELS = 50
+# One SELECT up to SQL_QUERY_LEVELS chained CTEs (levels) and
+# SQL_QUERY_COLUMNS columns; past either, a script of temporary tables, each
+# SQL_CHUNK_LEVELS levels deep, at most SQL_CHUNK_COLUMNS columns wide and
+# joining at most SQL_CHUNK_TABLES tables (SQLite joins 64). Measured on a
+# tanh chain (bench/README.md): one SELECT of 350 levels took DuckDB 4.3 s
+# (the script 0.4 s), one of 700 levels 39 s; past about 1,000 DuckDB's
+# expression depth, SQLite's and PostgreSQL's column limits (2,000 and
+# 1,664) stop it; chunks of 10 levels were the fastest in DuckDB (5 and 25
+# slower).
+SQL_QUERY_LEVELS = 40
+SQL_QUERY_COLUMNS = 400
+SQL_CHUNK_LEVELS = 10
 SQL_CHUNK_COLUMNS = 400
+SQL_CHUNK_TABLES = 50
 _ROW = "gradcli_row"
 
 
 class _SQL(_Writer):
     comment = "--"
 
-    def __init__(self, plan: Plan, lang: str, func: str, dialect: str = "duckdb"):
+    def __init__(self, plan: Plan, lang: str, func: str, dialect: str = "duckdb", columns: Sequence[str] = ()):
         super().__init__(plan, lang, func)
         self.dialect = dialect
         self.p = Printer(plan, lang, dialect if dialect == "postgres" else "")
+        # the leaves read from the table: the inputs, and the leaves with a
+        # default named by --sql-columns (the default where the cell is NULL)
+        self.read = [leaf for leaf in plan.leaves if leaf.kind == "input" or leaf.label in columns]
+        self.columns = {leaf.index for leaf in self.read}
 
     def assign(self, name, text):
         return f"{text} AS {name}"
@@ -1391,14 +1405,14 @@ class _SQL(_Writer):
             level[node.index] = deepest + 1
         self.level = level
         depth = max(level.values(), default=0)
-        self.check_columns([leaf for leaf in plan.leaves if leaf.kind == "input"])
+        self.check_columns(self.read)
         checked = [n for n in plan.statements if plan.is_program[n.index]]
         checked += [g for g in plan.gradients if self.checked(g)]
         self.checks = {n.index for n in checked}
         # the query's own names: columns v_NAME (a user's), t1, d_NAME, ok;
         # CTEs and tables named so that none is the table's name
         last_part = table.split(".")[-1].lower()
-        self.prefix = "gradcli_" if re.fullmatch(r"inputs|checked|step\d+|gradcli_.*", last_part) else ""
+        self.prefix = "gradcli_" if re.fullmatch(r"inputs|checked|step\d+", last_part) else ""
         script = depth > SQL_QUERY_LEVELS or len(plan.statements) + len(plan.leaves) > SQL_QUERY_COLUMNS
         code = self.script(table, level) if script else self.query(table, depth, level)
         if self.dialect == "postgres":
@@ -1422,7 +1436,7 @@ class _SQL(_Writer):
 
     def header(self, table: str, script: bool) -> list[str]:
         plan = self.plan
-        inputs = [leaf.label for leaf in plan.leaves if leaf.kind == "input"]
+        inputs = [leaf.label for leaf in self.read]
         where = {"duckdb": "DuckDB", "sqlite": "SQLite 3.35 or later (with its math functions)",
                  "postgres": "PostgreSQL 12 or later"}[self.dialect]
         shape = ("A script: temporary tables (dropped first if they exist), then one SELECT"
@@ -1430,7 +1444,7 @@ class _SQL(_Writer):
         lines = _header_lines(plan, self.func)
         lines += [f"{shape} over the table {table} (columns: {', '.join(inputs) or 'none'}): "
                   "value and grad_NAME are NULL where grad fails.",
-                  f"For {where} (--dialect {self.dialect}); tested there."]
+                  f"Written for {where} (--dialect {self.dialect}) and tested in it."]
         return [f"-- {h}" for h in lines]
 
     def input_columns(self) -> list[str]:
@@ -1438,10 +1452,12 @@ class _SQL(_Writer):
         typ = _TYPE[self.dialect]
         cols = []
         for leaf in self.plan.leaves:
-            if leaf.kind != "input":
+            if leaf.index not in self.columns:
                 cols.append(f"{_number(leaf.data, 'sql')} AS {p.atom(leaf)}")
                 continue
             value = f"CAST({p.ident(leaf.label)} AS {typ})"
+            if leaf.kind != "input":
+                value = f"COALESCE({value}, {_number(leaf.data, 'sql')})"
             if self.dialect == "postgres":      # sin('Infinity') raises there
                 value = f"CASE WHEN abs({value}) <= 1.7976931348623157e308 THEN {value} END"
             cols.append(f"{value} AS {p.atom(leaf)}")
@@ -1464,7 +1480,7 @@ class _SQL(_Writer):
     def result_columns(self, ok: str) -> list[str]:
         p, plan = self.p, self.plan
         results = self.results()
-        select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in plan.leaves if leaf.kind == "input"]
+        select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in self.read]
         typ = _TYPE[self.dialect]
         select.append(f"CAST(CASE WHEN {ok} THEN {results[0]} END AS {typ}) AS value")
         for name, text in zip(plan.wrt, results[1:]):
@@ -1473,7 +1489,7 @@ class _SQL(_Writer):
 
     def query(self, table: str, depth: int, level: dict[int, int]) -> str:
         plan, p, cte = self.plan, self.p, self.prefix
-        materialized = " MATERIALIZED" if self.dialect == "postgres" else ""   # else PostgreSQL inlines, copying
+        materialized = " MATERIALIZED"   # else each engine inlines the steps, copying expressions
         layers: list[list[Sym]] = [[] for _ in range(depth)]
         for node in plan.statements:
             layers[level[node.index] - 1].append(node)
@@ -1502,8 +1518,11 @@ class _SQL(_Writer):
         and carries ``okK``: the checks so far."""
         plan, p = self.plan, self.p
         temp = _TEMP[self.dialect]
-        name = lambda k: f"{self.prefix or 'gradcli_'}{self.func}_{k}"    # noqa: E731
-        materialized = " MATERIALIZED" if self.dialect == "postgres" else ""
+        # temporary tables gradcli_FUNC_K, or gcx_FUNC_K where the table is gradcli_...: a
+        # temporary table hides a table of its name, and the script reads the table again when rerun
+        stem = "gcx_" if table.split(".")[-1].lower().startswith("gradcli_") else "gradcli_"
+        name = lambda k: f"{stem}{self.func}_{k}"    # noqa: E731
+        materialized = " MATERIALIZED"
         lines = self.header(table, True)
         statements = sorted(plan.statements, key=lambda n: (level[n.index], n.index))
         home: dict[int, int] = {leaf.index: 0 for leaf in plan.leaves}
@@ -1511,17 +1530,24 @@ class _SQL(_Writer):
         chunk: list[Sym] = []
         seen: set[int] = set()
         first = 0
+        sources: set[int] = set()      # the tables the chunk reads
         for node in statements:
-            reads = [c.index for c in self.operands(node) if c.index not in seen and home.get(c.index) != len(chunks) + 1]
+            k = len(chunks) + 1
+            reads = [c for c in self.operands(node) if home.get(c.index) != k]
+            more = {home[c.index] for c in reads} - sources
             if chunk and (level[node.index] - first >= SQL_CHUNK_LEVELS
-                          or len(chunk) + len(seen) + len(reads) >= SQL_CHUNK_COLUMNS):
+                          or len(chunk) + len(seen) + len(reads) >= SQL_CHUNK_COLUMNS
+                          or len(sources) + len(more) + 2 > SQL_CHUNK_TABLES):
                 chunks.append(chunk)
-                chunk, seen = [], set()
+                chunk, seen, sources = [], set(), set()
+                k += 1
+                reads = self.operands(node)
             if not chunk:
                 first = level[node.index]
             chunk.append(node)
-            home[node.index] = len(chunks) + 1
-            seen.update(c.index for c in self.operands(node) if home.get(c.index) != len(chunks) + 1)
+            home[node.index] = k
+            seen.update(c.index for c in reads)
+            sources.update(home[c.index] for c in reads)
         if chunk:
             chunks.append(chunk)
         cols = ",\n".join("  " + c for c in self.input_columns())
@@ -1558,6 +1584,20 @@ class _SQL(_Writer):
                       + f"\nSELECT {_ROW}, " + ", ".join(own) + f",\n    {ok}\n    AS ok{k}\nFROM s{len(ctes) - 1};"]
         results = [plan.output, *plan.gradients]
         tables = sorted({home[n.index] for n in results if n.index in home} | {len(chunks), 0})
+        gathered = len(chunks) + 1
+        while len(tables) > SQL_CHUNK_TABLES:      # the results are in many tables: gather them, 50 at a time
+            group, tables = tables[:SQL_CHUNK_TABLES], tables[SQL_CHUNK_TABLES:]
+            cols = [p.atom(n) for n in {n.index: n for n in results if home.get(n.index) in group}.values()]
+            cols += [f"ok{len(chunks)}"] if len(chunks) in group else []
+            cols += [p.atom(leaf) for leaf in plan.leaves] if 0 in group else []
+            joins = f"{temp}{name(group[0])}" + "".join(f" JOIN {temp}{name(t)} USING ({_ROW})" for t in group[1:])
+            lines += [f"DROP TABLE IF EXISTS {temp}{name(gathered)};",
+                      f"CREATE TEMP TABLE {name(gathered)} AS\nSELECT {_ROW}, " + ", ".join(cols) + f"\nFROM {joins};"]
+            for n in results:
+                if home.get(n.index) in group:
+                    home[n.index] = gathered
+            tables.append(gathered)
+            gathered += 1
         joins = f"{temp}{name(tables[0])}" + "".join(f" JOIN {temp}{name(t)} USING ({_ROW})" for t in tables[1:])
         ok = f"ok{len(chunks)}" if chunks else "TRUE"
         lines.append("SELECT " + ",\n       ".join(self.result_columns(ok)) + f"\nFROM {joins}\nORDER BY {_ROW};")
@@ -1587,12 +1627,15 @@ _WRITERS = {"python": _Python, "numpy": _NumPy, "c": _C, "js": _JS, "sql": _SQL}
 # ------------------------------------------------------------------ the library
 
 def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = None, name: str = "gradient",
-             table: str = "points", defaults: Sequence[str] = (), dialect: str = "duckdb") -> Generated:
+             table: str = "points", defaults: Sequence[str] = (), dialect: str = "duckdb",
+             columns: Sequence[str] = ()) -> Generated:
     """The source text of ``name(leaves...)`` computing the program's value
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
-    (``codegen``'s NAME=VALUE). ``dialect``: SQL's (``DIALECTS``). Bad names
-    raise ``InputError``."""
+    (``codegen``'s NAME=VALUE). ``dialect``: SQL's (``DIALECTS``);
+    ``columns``: leaves with a default that SQL reads from the table's
+    column of that name, the default where the cell is NULL (``--sql-columns``).
+    Bad names raise ``InputError``."""
     if graph.opaque is not None:
         require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
@@ -1610,7 +1653,11 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
     with paused_gc():      # millions of small objects and no cycles
         plan = Plan(graph, wrt, defaults, _PG_ATOMS if lang == "sql" and dialect == "postgres" else None)
         if lang == "sql":
-            code = _SQL(plan, lang, name, dialect).write(table)
+            unknown = [c for c in columns if c not in graph.leaves]
+            if unknown:
+                raise InputError(f"--sql-columns: `{printable(unknown[0])}` is not a leaf of the program: "
+                                 f"the leaves are {', '.join(graph.leaves) or 'none'}")
+            code = _SQL(plan, lang, name, dialect, columns).write(table)
         else:
             code = _WRITERS[lang](plan, lang, name).write()
     return Generated(code, plan)

@@ -549,7 +549,7 @@ def _erf_sql() -> str:
     parser takes about 18 nested parentheses (a Horner form of 25 did not
     parse). No power underflows to 0 (PostgreSQL raises there): |h| below
     1e-200 is a_0, below 1e-12 a_0 + a_1 h; coefficients below 1e-20 are 0.
-    About 5 KB of SQL per erf, within 2 ulp of math.erf (tests/test_codegen_sql.py)."""
+    About 9 KB of SQL per erf, within 1e-15 of math.erf (tests/test_codegen_sql.py)."""
     a = "abs({0})"
     arms = [f"WHEN {a} >= 6e0 THEN 1e0",
             f"WHEN {a} < 1e-12 THEN {_sql_number(2 / math.sqrt(math.pi))} * {a}"]
