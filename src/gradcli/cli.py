@@ -995,6 +995,8 @@ def codegen_(
                               help="The SQL table of points (--lang sql; the older --table still works)."),
     out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
+    esm: bool = typer.Option(False, "--esm", rich_help_panel=CODE,
+                             help="--lang js: an ES module (export function; also for -o FILE.mjs)."),
 ) -> None:
     """Print code that computes the output's value and its gradient by reverse mode.
 
@@ -1016,7 +1018,8 @@ def codegen_(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
-        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs)).code
+        esm = esm or (out or "").endswith(".mjs")
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs), esm=esm).code
         if out is None or out == "-":
             emit(code)
         else:
