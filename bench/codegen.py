@@ -1,11 +1,14 @@
 """`gradcli codegen` against SymPy's diff + cse + printer: size and time.
 
     python bench/codegen.py [--max-nodes N] [--sympy-timeout SECONDS]
-    python bench/codegen.py --c [--max-nodes N]
+    python bench/codegen.py --c [--max-nodes N] [--shape auto|statements|table]
+    python bench/codegen.py --cost [--max-nodes N]
 
 ``--c``: the C target, for the tanh chain and the MLP: gcc -O2's seconds
 (the compiler's CPU time) and the time of one call of the gradient against
-the value alone (the generated C with no --wrt), best of 5.
+the value alone (the generated C with no --wrt), best of 5, on a tanh
+chain, the same chain with w = 1 (its gradient stays normal) and the MLP.
+``--cost``: the same ratio for the generated Python and NumPy.
 
 For programs of about 10 to 100,000 nodes in three shapes (the issue's
 `u = sin(u + y)` iterated, a deep tanh chain, an unrolled tanh MLP with every
@@ -143,20 +146,37 @@ double gradcli_bench(int calls, const double *in, double *out)
 """
 
 
-def c_run(text: str, wrt: list[str] | None, tmp: Path, calls: int) -> tuple[float, float]:
+def steady_chain(nodes: int) -> str:
+    """h = tanh(h * w + c) with w = 1, c = 0: a chain whose gradient stays a
+    normal number (it falls like n^-1.5). deep_chain's (w = 0.9, c = 0.1)
+    underflows after about 1,300 steps and then stays at the smallest
+    subnormal, 4.9e-324 (times 0.67 rounds back to it): every adjoint step
+    past that is subnormal arithmetic, which x86 runs in microcode."""
+    return deep_chain(nodes).replace("w = 0.9", "w = 1.0").replace("c = 0.1", "c = 0.0")
+
+
+def c_run(text: str, wrt: list[str] | None, tmp: Path, calls: int, shape: str = "auto") -> tuple[float, float, str]:
     """gcc -O2 -ffp-contract=off seconds (user + system, of the compiler
-    alone) and seconds per call of the generated C, for the gradient with
-    respect to ``wrt`` (None: every leaf; []: the value alone)."""
+    alone), seconds per call of the generated C for the gradient with
+    respect to ``wrt`` (None: every leaf; []: the value alone), and the
+    shape written (``statements`` or ``table``; ``shape`` forces one)."""
     import ctypes
     import resource
 
+    from gradcli import codegen
     from gradcli.build import structure
     from gradcli.codegen import generate
     from gradcli.parse import parse
 
     graph = structure(parse(text))
     src, lib = tmp / f"g{len(list(tmp.iterdir()))}.c", tmp / f"g{len(list(tmp.iterdir()))}.so"
-    src.write_text("#define _POSIX_C_SOURCE 199309L\n" + generate(graph, "c", wrt).code + DRIVER)
+    saved = codegen.C_TABLE_OPS
+    codegen.C_TABLE_OPS = {"auto": saved, "table": -1, "statements": 10 ** 12}[shape]
+    try:
+        code = generate(graph, "c", wrt).code
+    finally:
+        codegen.C_TABLE_OPS = saved
+    src.write_text("#define _POSIX_C_SOURCE 199309L\n" + code + DRIVER)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["gcc", "-std=c99", "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o", str(lib), str(src), "-lm"],
                    check=True)
@@ -169,28 +189,74 @@ def c_run(text: str, wrt: list[str] | None, tmp: Path, calls: int) -> tuple[floa
     args = (ctypes.c_double * max(1, n_in))(*[graph.leaves[name].data or 0.5 for name in graph.leaves])
     out = (ctypes.c_double * (1 + n_in))()
     best = min(f(calls, args, out) for _ in range(5))
-    return compile_s, best / calls
+    return compile_s, best / calls, "table" if "switch (p[0])" in code else "statements"
 
 
-def c_main(max_nodes: int) -> None:
+COST_SHAPES = {"tanh chain": deep_chain, "tanh chain, w = 1": steady_chain, "tanh MLP": small_mlp}
+
+
+def c_main(max_nodes: int, shape: str) -> None:
     """The C target: compile seconds at -O2 up to ``max_nodes`` operations,
     and the timed cost of the gradient against the value alone (the cheap
     gradient principle: at most 4 on a tanh chain)."""
     import tempfile
 
-    print("| program | program ops | gcc -O2 s (value and gradient) | gradient s/call | value alone s/call | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| program | program ops | shape | gcc -O2 s (value and gradient) | gradient s/call | value alone s/call "
+          "| ratio |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for shape, make in (("tanh chain", deep_chain), ("tanh MLP", small_mlp)):
-            for size in (s for s in SIZES if s <= max_nodes):
+        for name, make in COST_SHAPES.items():
+            for size in (s for s in SIZES[2:] if s <= max_nodes):
                 text = make(size)
                 calls = max(1, 2_000_000 // size)
-                compile_s, grad_s = c_run(text, None, tmp, calls)
-                _, value_s = c_run(text, [], tmp, calls)
-                ops = gradcli_run(text)["program_ops"] if size <= 10_000 else size
-                print(f"| {shape} | {ops:,} | {compile_s:.1f} | {grad_s:.3g} | {value_s:.3g} | {grad_s / value_s:.2f} |",
-                      flush=True)
+                compile_s, grad_s, written = c_run(text, None, tmp, calls, shape)
+                _, value_s, value_written = c_run(text, [], tmp, calls, shape)
+                ops = program_ops(text)
+                shapes = written if written == value_written else f"{written} ({value_written} for the value)"
+                print(f"| {name} | {ops:,} | {shapes} | {compile_s:.1f} | {grad_s:.3g} | {value_s:.3g} "
+                      f"| {grad_s / value_s:.2f} |", flush=True)
+
+
+def program_ops(text: str) -> int:
+    from gradcli.build import structure
+    from gradcli.parse import parse
+
+    return len([n for n in structure(parse(text)).nodes if n.children])
+
+
+def cost_main(max_nodes: int) -> None:
+    """Python and NumPy: one call's time of the gradient against the value
+    alone (NumPy on 1,000 points at once), best of 5."""
+    import numpy as np
+
+    from gradcli.build import structure
+    from gradcli.codegen import generate
+    from gradcli.parse import parse
+
+    print("| program | program ops | Python gradient / value | NumPy (1,000 points) gradient / value |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, make in COST_SHAPES.items():
+        for size in (s for s in SIZES[2:] if s <= max_nodes):
+            text = make(size)
+            graph = structure(parse(text))
+            leaves = [leaf.data for leaf in graph.leaves.values()]
+            arrays = [np.full(1000, x) + np.linspace(0, 1e-3, 1000) for x in leaves]
+            row = []
+            for lang, args in (("python", leaves), ("numpy", arrays)):
+                times = []
+                for wrt in (None, []):
+                    namespace: dict = {}
+                    exec(compile(generate(graph, lang, wrt).code, "<generated>", "exec"), namespace)
+                    f = namespace["gradient"]
+                    best = float("inf")
+                    for _ in range(5):
+                        start = time.perf_counter()
+                        f(*args)
+                        best = min(best, time.perf_counter() - start)
+                    times.append(best)
+                row.append(f"{times[0]:.3g} / {times[1]:.3g} s = {times[0] / times[1]:.2f}")
+            print(f"| {name} | {program_ops(text):,} | {row[0]} | {row[1]} |", flush=True)
 
 
 def main() -> None:
@@ -199,9 +265,15 @@ def main() -> None:
     parser.add_argument("--sympy-timeout", type=float, default=300.0)
     parser.add_argument("--no-sympy", action="store_true", help="gradcli's columns only")
     parser.add_argument("--c", action="store_true", help="the C target: compile time and gradient/value time")
+    parser.add_argument("--shape", choices=("auto", "statements", "table"), default="auto",
+                        help="--c: the C's shape (auto: a table past codegen.C_TABLE_OPS operations)")
+    parser.add_argument("--cost", action="store_true", help="Python and NumPy: gradient/value time")
     args = parser.parse_args()
     if args.c:
-        c_main(args.max_nodes)
+        c_main(args.max_nodes, args.shape)
+        return
+    if args.cost:
+        cost_main(args.max_nodes)
         return
     print("| program | nodes | leaves | gradcli ops (x program) | gradcli Python s | gradcli C s | Python lines / KB "
           "| SymPy ops: diff -> cse (x program) | SymPy diff+cse+print s | SymPy KB |")

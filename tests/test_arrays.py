@@ -15,7 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from gradcli.arrays import Batch, at_points
+import numpy as np
+
+from gradcli.arrays import Batch, array_math, at_points
+from gradcli.ops import OPS
 from gradcli.pointsio import open_points
 from gradcli.build import build, structure
 from gradcli.cli import app
@@ -78,6 +81,61 @@ def test_a_domain_error_is_the_float_engines_error_at_that_row():
     block = at_points(structure(parse("sqrt(x) + 1")), {"x": [0.0, 1.0]})
     assert list(block.errors) == [0]                          # a gradient that is not finite
     assert "the derivative of `sqrt(0)`" in block.errors[0][0].message
+
+
+NONFINITE = (math.inf, -math.inf, math.nan)
+FINITE = (0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e-300, 1e300, -1e300, 5e-324)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.spreads))
+def test_each_spreads_claim_holds_on_arrays(name):
+    """``Op.spreads``: an inf or nan at such an operand makes the array
+    result inf or nan, whatever the other operands (the array engine then
+    checks only values some user could hide: a wrong claim would let an
+    overflow through unseen)."""
+    op = OPS[name]
+    m = array_math()
+    for k in op.spreads:
+        for others in itertools.product(FINITE + NONFINITE, repeat=op.arity - 1):
+            args = list(others)
+            args.insert(k, np.array(NONFINITE))
+            with np.errstate(all="ignore"):
+                out = np.broadcast_to(op.forward(m, *[np.asarray(a, dtype=float) for a in args]), (3,))
+            assert not np.isfinite(out).any(), (name, k, others, out)
+
+
+@pytest.mark.parametrize("program, x, where", [
+    ("y = tanh(exp(x))", 800.0, "exp(800)"),                 # tanh(inf) = 1 would hide it
+    ("y = tanh(exp(x) * x + 1)", 800.0, "exp(800)"),          # through * and +, then tanh
+    ("h = exp(x)\ny = sigmoid(h - h)", 800.0, "exp(800)"),   # inf - inf = nan, then sigmoid
+    ("dead = exp(x)\ny = tanh(x)", 800.0, "exp(800)"),       # a value no op uses
+    ("y = relu(-exp(x))", 800.0, "exp(800)"),                 # relu(-inf) = 0 would hide it
+    ("y = relu(exp(x)) + 1", 800.0, "exp(800)"),
+])
+def test_an_overflow_a_later_op_hides_is_still_the_float_engines_error(program, x, where):
+    graph = structure(parse(program))
+    with pytest.raises(DomainError) as expected:
+        build(parse(program), {"x": x}).gradients()
+    for grads in (True, False):
+        block = at_points(graph, {"x": [0.5, x, 0.25]}, grads=grads)
+        assert list(block.errors) == [1]
+        assert block.errors[1][0].message == expected.value.message
+        assert where in block.errors[1][0].message
+        one = build(parse(program), {"x": 0.5})
+        assert block.value[0] == one.value
+
+
+def test_values_dropped_after_their_last_use_leave_the_results_whole():
+    """Without gradients a value is dropped after its last use (its memory
+    reused, still in the cache); every row's value is still the float
+    engine's, on a program where values are used far apart."""
+    program = "a = x*x\nb = tanh(a)\nc = b*a + x\nd = sigmoid(c) * b\ny = d + a + c"
+    graph = structure(parse(program))
+    xs = np.linspace(-3, 3, 101)
+    block = at_points(graph, {"x": xs}, grads=False)
+    assert not block.errors
+    for i, x in enumerate(xs):
+        assert block.value[i] == pytest.approx(build(parse(program), {"x": float(x)}).value, rel=1e-13)
 
 
 def test_eval_mode_does_not_need_finite_gradients():

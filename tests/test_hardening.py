@@ -9,6 +9,7 @@ import os
 import pickle
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -790,3 +791,38 @@ def test_ctrl_c_that_surfaces_as_another_error_is_an_interruption():
         with errors_to_exit(Source()):
             raise ImportError("something else")
     assert e.value.code == 70
+
+
+def test_ctrl_c_swallowed_by_a_library_is_still_an_interruption():
+    """NumPy's C import of ``datetime`` (PyCapsule_Import) can swallow the
+    KeyboardInterrupt of a Ctrl-C and raise an ImportError with no chain
+    back to it ("could not import module"). The console script remembers
+    the signal itself: status 130 and no message, whatever error follows;
+    found by sending SIGINT at random moments to `grad --at ... --jobs 2`."""
+    code = textwrap.dedent("""
+        import os, signal, sys
+        from gradcli.cli_common import as_script, errors_to_exit, Source
+        from gradcli.errors import InputError
+
+        def run(kind):
+            with errors_to_exit(Source()):
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    signal.pause()
+                except KeyboardInterrupt:
+                    pass                    # swallowed, as C code does
+                if kind == "import":
+                    raise ImportError('PyCapsule_Import could not import module "datetime"')
+                raise InputError("could not read `p.parquet`")
+
+        as_script(lambda: run(sys.argv[1]))
+    """)
+    for kind in ("import", "error"):
+        result = subprocess.run([sys.executable, "-c", code, kind], capture_output=True, timeout=60)
+        assert (result.returncode, result.stdout, result.stderr) == (130, b"", b""), kind
+    # Without a Ctrl-C, the same errors say what they are.
+    plain = code.replace("os.kill(os.getpid(), signal.SIGINT)\n", "raise KeyboardInterrupt\n")
+    result = subprocess.run([sys.executable, "-c", plain, "import"], capture_output=True, timeout=60)
+    assert result.returncode == 70 and b"internal error: ImportError" in result.stderr
+    result = subprocess.run([sys.executable, "-c", plain, "error"], capture_output=True, timeout=60)
+    assert result.returncode == 2 and result.stderr == b"error: could not read `p.parquet`\n"

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -32,6 +33,21 @@ from tests.conftest import EXAMPLES, ROOT
 
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+
+@contextmanager
+def chromium():
+    """Headless Chromium (Debian's, through Playwright), or a skip saying what is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("no browser: /usr/bin/chromium is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 LECTURE_L = "a = 2.0\nb = -3.0\ne = a*b\nc = 10.0\nd = e + c\nf = -2.0\nL = d * f\n"
 
@@ -113,9 +129,6 @@ def test_draw_html_is_the_live_page():
 
 def test_live_page_of_a_hand_built_graph_in_a_browser(tmp_path):
     """The page of a hand-built neuron recomputes as the engine does."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("no browser: /usr/bin/chromium is not installed")
     x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
     b = Value(6.8813735870195432, label="b")
     n = x1 * w1 + b
@@ -124,14 +137,11 @@ def test_live_page_of_a_hand_built_graph_in_a_browser(tmp_path):
     o.backward()
     target = tmp_path / "o.html"
     target.write_text(gradcli.draw(o, "html"), encoding="utf-8")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(target.as_uri())
         shown = page.evaluate("window.gradcli.result()")
         moved = page.evaluate("window.gradcli.set('x1', 1.0)")
-        browser.close()
     assert shown["value"] == pytest.approx(o.data, rel=1e-12)
     assert shown["grad"] == pytest.approx({"x1": x1.grad, "w1": w1.grad, "b": b.grad}, rel=1e-12)
     x1.data = 1.0
@@ -253,17 +263,12 @@ def test_the_display_is_registered_from_above():
 
 def test_live_page_frame_runs_in_a_browser(tmp_path):
     """The frame a notebook shows without Graphviz: the page runs inside it."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("no browser: /usr/bin/chromium is not installed")
     L, _ = lecture_L()
     L.backward()
     host = tmp_path / "cell.html"
     host.write_text("<!DOCTYPE html><html><body>" + notebook.embedded_page(Graph.of(L)) + "</body></html>",
                     encoding="utf-8")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -271,9 +276,81 @@ def test_live_page_frame_runs_in_a_browser(tmp_path):
         frame = page.frames[1]
         frame.wait_for_function("window.gradcli !== undefined")
         shown = frame.evaluate("window.gradcli.result()")
-        browser.close()
     assert shown == {"value": -8.0, "grad": {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}}
     assert errors == []
+
+
+_HOST = """<!DOCTYPE html><html><head><title>a notebook</title><style>
+body { margin: 8px; font: 16px serif; display: block; }
+h1 { font-size: 32px; }
+button { padding: 1px 6px; }
+</style></head><body>
+<h1 id="heading">a notebook</h1><button id="first">run</button>
+<div class="output" id="out"></div>
+<p class="v e op">text with the page's class names</p>
+</body></html>"""
+
+# What the host's own elements look like: the page dropped in must change none of it.
+_LOOK = """() => {
+  const s = e => { const c = getComputedStyle(e);
+    return [c.fontSize, c.fontFamily, c.margin, c.padding, c.display, c.boxSizing, c.color, c.lineHeight]; };
+  return { body: s(document.body), html: s(document.documentElement), h1: s(document.querySelector("h1")),
+           button: s(document.querySelector("body > button")), p: s(document.querySelector("p.v")),
+           heights: ["h1", "body > button", "p.v"].map(q => document.querySelector(q).offsetHeight),
+           title: document.title };
+}"""
+
+
+@pytest.mark.parametrize("scripts", ["run, as a trusted notebook runs them", "not run (an untrusted notebook)"])
+def test_the_page_dropped_raw_into_a_notebook_restyles_nothing(tmp_path, scripts):
+    """``IPython.display.HTML(gradcli.draw(v, "html"))`` puts the page's text,
+    not its frame, into the notebook's document. Its styles hold only in its
+    own document, so the notebook looks the same; when scripts run, the page
+    moves itself into a sandboxed frame and runs there; when they don't, a
+    note says how to show it."""
+    L, _ = lecture_L()
+    L.backward()
+    page_text = gradcli.draw(L, "html")
+    host = tmp_path / "notebook.html"
+    host.write_text(_HOST, encoding="utf-8")
+    run_scripts = scripts.startswith("run")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(host.as_uri())
+        before = page.evaluate(_LOOK)
+        # As Jupyter shows text/html: innerHTML, then each script re-created so that it runs.
+        page.evaluate("""([text, run]) => {
+          const out = document.getElementById("out");
+          out.innerHTML = text;
+          if (run) for (const old of Array.from(out.querySelectorAll("script"))) {
+            const s = document.createElement("script");
+            for (const a of old.attributes) s.setAttribute(a.name, a.value);
+            s.textContent = old.textContent;
+            old.replaceWith(s);
+          }
+        }""", [page_text, run_scripts])
+        after = page.evaluate(_LOOK)
+        left = page.evaluate("""() => ({
+          ids: ["heading", "first"].map(i => document.querySelectorAll("#" + i).length),
+          frames: Array.from(document.querySelectorAll("#out iframe")).map(f => [f.getAttribute("sandbox"), f.style.height]),
+          note: (n => n && n.offsetHeight > 0 ? n.textContent : null)(document.querySelector(".gradcli-embedded")),
+          style: document.querySelectorAll("#out style").length })""")
+        shown = None
+        if run_scripts:
+            frame = page.frames[1]
+            frame.wait_for_function("window.gradcli !== undefined")
+            shown = frame.evaluate("window.gradcli.result()")
+            (tmp_path / "shot.png").write_bytes(page.screenshot())
+    assert after == before
+    if run_scripts:
+        assert left == {"ids": [1, 1], "frames": [["allow-scripts", f"{gradcli.draw.FRAME_HEIGHT}px"]],
+                        "note": None, "style": 0}
+        assert shown == {"value": -8.0, "grad": {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}}
+        assert errors == []
+    else:
+        assert left["frames"] == [] and left["note"].startswith("This is gradcli's live page.")
 
 
 def test_display_without_graphviz_is_the_live_page(no_graphviz):
@@ -704,9 +781,6 @@ def test_lecture_notebook_as_a_page_in_chromium(lecture, tmp_path):
     (no picture scaled below 60%), the live page runs in its frame without
     touching the notebook's styles, and the stored notebook stays small
     (micrograd's lecture notebook is 1.4 MB)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("no browser: /usr/bin/chromium is not installed")
     nb, cells = lecture
     nbformat = pytest.importorskip("nbformat")
     stored = tmp_path / "lecture.ipynb"
@@ -715,9 +789,7 @@ def test_lecture_notebook_as_a_page_in_chromium(lecture, tmp_path):
     page_file = tmp_path / "lecture.html"
     page_file.write_text(notebook_html(nb), encoding="utf-8")
     shots = os.environ.get("GRADCLI_SCREENSHOTS")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--headless", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1000, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -747,7 +819,6 @@ def test_lecture_notebook_as_a_page_in_chromium(lecture, tmp_path):
                 cell.scroll_into_view_if_needed()
                 page.wait_for_timeout(500)       # the frame paints once in view; a picture, not an assertion
                 cell.screenshot(path=os.path.join(shots, f"cell-{tag}.png"))
-        browser.close()
     assert errors == []
     pictures = [v for v in values if not v["summary"]]
     summaries = [v for v in values if v["summary"]]

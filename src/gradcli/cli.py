@@ -1003,6 +1003,8 @@ def codegen_(
              "where a cell is NULL); a comma-separated list, or repeat the option."),
     out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
+    esm: bool = typer.Option(False, "--esm", rich_help_panel=CODE,
+                             help="--lang js: an ES module (export function; also for -o FILE.mjs)."),
 ) -> None:
     """Print code that computes the output's value and its gradient by reverse mode.
 
@@ -1025,7 +1027,8 @@ def codegen_(
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
-        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs),
+        esm = esm or (out or "").endswith(".mjs")
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs), esm=esm,
                         dialect=dialect.lower(), columns=split_names(sql_columns) or ()).code
         if out is None or out == "-":
             emit(code)

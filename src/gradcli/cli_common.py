@@ -178,9 +178,26 @@ def _stderr_columns() -> Optional[int]:
         return None
 
 
+_SIGINT_SEEN = False  # set by the console script's Ctrl-C handler
+
+
+def _on_sigint(signum, frame):
+    """The console script's Ctrl-C: remembered, then Python's own
+    KeyboardInterrupt. C code that swallows the KeyboardInterrupt and
+    raises something else in its place (NumPy's import of ``datetime``
+    through ``PyCapsule_Import``: "could not import module", no chain
+    back to the interrupt) still ends in status 130, not an internal error."""
+    global _SIGINT_SEEN
+    _SIGINT_SEEN = True
+    raise KeyboardInterrupt
+
+
 def _interrupted(e: BaseException | None) -> bool:
-    """Whether a KeyboardInterrupt stands behind ``e`` (a Ctrl-C during an
+    """Whether a Ctrl-C stands behind ``e``: one was received by the console
+    script, or a KeyboardInterrupt is in its chain (a Ctrl-C during an
     import comes out of NumPy as an ImportError raised while handling it)."""
+    if _SIGINT_SEEN:
+        return True
     seen = set()
     while e is not None and id(e) not in seen:
         if isinstance(e, KeyboardInterrupt):
@@ -206,7 +223,11 @@ def _is_click_exit(e: Exception) -> bool:
 def _fail(message: str, code: int) -> None:
     """The message on standard error, then exit with ``code`` (SystemExit,
     which typer/click let through unchanged, as CliRunner records it). A
-    standard error that cannot take the message does not change the status."""
+    standard error that cannot take the message does not change the status.
+    After a Ctrl-C, every failure is the interrupt's: status 130, quietly
+    (a library may have turned the KeyboardInterrupt into its own error)."""
+    if _SIGINT_SEEN and code != 130:
+        message, code = "", 130
     if message:
         from .terminal import paint_error
 
@@ -497,13 +518,20 @@ def finished() -> None:
             pass
 
 
-def as_script(run: Callable[[], object]) -> None:
+def as_script(run: Callable[[], object], prompt: bool = False) -> None:
     """Run the console script's work: a reader that leaves early
     (`gradcli ... | head`) is fine, Ctrl-C exits 130, and an output that
     fails outside a command (``--help`` or ``--version`` on a full standard
     output) exits 1 with one line; never a traceback."""
     global _SCRIPT
     _SCRIPT = True
+    import signal
+
+    try:
+        if not prompt and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # pragma: no cover - not the main thread
+        pass
     try:
         run()
         finished()

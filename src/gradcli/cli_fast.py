@@ -140,7 +140,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if (args == ["repl"] or not args and interactive()) and "_GRADCLI_COMPLETE" not in os.environ:
         from .cli_common import as_script
 
-        as_script(lambda: sys.exit(prompt()))
+        as_script(lambda: sys.exit(prompt()), prompt=True)   # the prompt's own Ctrl-C
         return
     opts = plan(args)
     if opts is None:

@@ -504,6 +504,8 @@ def _statements(source: str):
 
 DEPTH_LIMIT = 80
 C_PART_LINES = 300
+TABLE_CASE_OPS = 2_000   # operations in the table's cases at most (its statements that recur)
+C_TABLE_OPS = 3_000      # program operations past which C is a table run by a loop (compiles in seconds)
 
 
 class Plan:
@@ -929,6 +931,41 @@ class _Writer:
             lines.append((self.assign(self.p.names[node.index], self.p.expr(node)), node))
         return lines
 
+    def notes(self) -> list[str]:
+        """Comments at the head of the adjoint sweep on the forms a reader
+        cannot guess: how adjoints are named where the program assigns a
+        name again, and the derivatives written as grad computes them."""
+        plan = self.plan
+        out = []
+        versions = sorted({self.p.names[i] for i in plan.named_adjoints if i in self.p.names
+                           and re.search(r"_\d+$", self.p.names[i])})
+        if versions:
+            name = versions[0]
+            value = name[2:]
+            base = re.sub(r"_\d+$", "", value)
+            out.append(f"d_NAME: the derivative of the output with respect to NAME; {name}: with respect to "
+                       f"{value}, the value {base} has after the program assigns it again")
+        ops = {n.op for n in plan.nodes if n.kind == "op"}
+        if "ifge0" in ops:
+            out.append("tanh'(x) = 4*sigmoid(2x)*sigmoid(-2x), as grad computes it, with one exp: e = exp(-|2x|), "
+                       "q = 1 + e, then 4*(1/q)*(e/q), the factors in the order of the sign of x (the same bits)")
+        if any(n.op == "**" and n.children[1].kind != "const" and plan.is_program[n.index] for n in plan.nodes
+               if n.kind == "op"):
+            out.append("d/dx x**y = y*x**(y - 1) without rounding y - 1: r + e = y - 1 exactly (TwoSum: r = y - 1, "
+                       "then (y - (r - (r - y))) + (-1 - (r - y))), x**(y - 1) = x**r * x**e; for |y| < 0.05 and "
+                       "0 < x < 1e-150, x**r in two halves so that it does not overflow where the result does not")
+        if "erf" in ops:
+            out.append("erf'(x) = 2/sqrt(pi)*exp(-x*x) without rounding x*x: hi + lo = x*x exactly (Dekker's "
+                       "product, x split in halves by Veltkamp, 134217729*x), exp(-(hi + lo)) = e - e*lo with "
+                       "e = exp(-hi); past |x| = 28 the split is skipped")
+        return [f"{self.comment} {line}" for line in out]
+
+    def zero_note(self) -> list[str]:
+        """Why a gradient is returned ``+ 0.0``, where one is."""
+        if any(" + 0" in text for text in self.results()[1:]):
+            return [f"{self.comment} + 0.0: grad's sums start at +0.0, so no gradient is -0.0"]
+        return []
+
     def results(self) -> list[str]:
         """The returned texts: the value, then each gradient (``+ 0.0`` where it
         could be a negative zero: grad's sums start at +0)."""
@@ -954,7 +991,7 @@ class _Writer:
         if forward:
             lines += [f"{self.comment} forward"] + forward
         if backward:
-            lines += [f"{self.comment} adjoint"] + backward
+            lines += [f"{self.comment} adjoint"] + self.notes() + backward
         for k, g in enumerate(self.plan.gradients):
             if self.checked(g):
                 lines += self.gradient_check(k, self.p.atom(g))
@@ -1113,6 +1150,11 @@ class _Python(_Writer):
                     + ("NaN in every output where grad fails." if self.lang == "numpy"
                        else "raises an ArithmeticError where grad fails."))
         body[-1] = body[-1].replace(", )", ")").replace("(value, )", "(value,)")
+        if self.dropped:
+            one = len(self.dropped) == 1
+            body.append(f"The program's default{'' if one else 's'} {', '.join(self.dropped)} "
+                        f"come{'s' if one else ''} before a parameter without one, which Python does not allow: "
+                        f"pass {'it' if one else 'them'}.")
         body.append('"""')
         body += self.prologue()
         fwd = self.forward()
@@ -1120,7 +1162,7 @@ class _Python(_Writer):
             body += ["# forward"] + fwd
         bwd = self.backward()
         if bwd:
-            body += ["# adjoint"] + bwd
+            body += ["# adjoint"] + self.notes() + bwd
         body += self.epilogue()
         lines = [self.imports(), "", "", f"def {self.func}({params}):"]
         lines += ["    " + line if line else "" for line in body]
@@ -1137,9 +1179,12 @@ class _Python(_Writer):
         while trailing > 0 and leaves[trailing - 1].kind == "leaf":
             trailing -= 1
         parts = []
+        self.dropped = []     # defaults Python cannot take: before a parameter without one
         for i, leaf in enumerate(leaves):
             name = self.p.names[leaf.index]
             parts.append(f"{name}={_number(leaf.data, 'python')}" if i >= trailing else name)
+            if i < trailing and leaf.kind == "leaf":
+                self.dropped.append(f"{name} = {_number(leaf.data, 'python')}")
         return ", ".join(parts)
 
     def prologue(self) -> list[str]:
@@ -1154,6 +1199,7 @@ class _Python(_Writer):
                 name = self.p.atom(g)
                 lines += [f"if not math.isfinite({name}):",
                           "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
+        lines += self.zero_note()
         lines.append(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         return lines
 
@@ -1206,6 +1252,7 @@ class _NumPy(_Python):
             if self.checked(g):
                 lines.append(f"bad |= ~np.isfinite({self.p.atom(g)})")
         results = self.results()
+        lines += self.zero_note()
         lines.append(f"return tuple(np.where(bad, np.nan, v) for v in ({', '.join(results)}{',' if len(results) == 1 else ''}))")
         return lines
 
@@ -1244,6 +1291,8 @@ class _C(_Writer):
                    "out: the value, then " + (", ".join(f"d/d{w}" for w in plan.wrt) or "nothing"),
                    "Returns 0, or the number of the check that failed where grad fails (see the comments)."]
         lines = ["#include <math.h>", ""] + [f"// {h}" for h in header]
+        if plan.program_op_count() > C_TABLE_OPS:
+            return "\n".join(self.table(lines)) + "\n"
         lines += [f"int {self.func}(const double *in, double *out)", "{"]
         body = []
         for k, leaf in enumerate(plan.leaves):
@@ -1251,6 +1300,7 @@ class _C(_Writer):
             if not plan.uses[leaf.index]:
                 body.append(f"(void){self.p.names[leaf.index]};   // not used")
         body += self.sweeps()
+        body += self.zero_note()
         for k, text in enumerate(self.results()):
             body.append(f"out[{k}] = {text};")
         body.append("return 0;")
@@ -1312,10 +1362,232 @@ class _C(_Writer):
         return out
 
 
+    # -- the table shape: a long program as rows of numbers run by a loop
+
+    def table_rows(self) -> list[tuple]:
+        """The function as rows in the order its statements would run, each
+        ``(case, dest, operands, number, note)``: ``case`` the C of the row's
+        kind, ``dest`` the node it computes (or None), ``number`` a check's
+        return value or an output's index, ``note`` a comment. A statement
+        is one row whose case is its own C (``r[p[1]] = tanh(r[p[2]] *
+        r[p[3]] + r[p[4]]);``) where its shape recurs and the cases stay
+        within ``TABLE_CASE_OPS`` operations, else a row per operation: the
+        same operations as the statements, in the same order, on the same
+        doubles (so the same bits); guards and checks numbered as the
+        statements number them."""
+        plan = self.plan
+        rows: list[tuple] = []
+        operand = [f"r[p[{k + 2}]]" for k in range(3)]
+        p = self.p
+
+        def operand_of(j: int) -> str:
+            return f"r[p[{j + 2}]]"
+
+        def spelled(node: Sym, flat: bool) -> tuple[str, tuple]:
+            """``node``'s statement as a case, and its operands (``flat``:
+            the node's own operation alone)."""
+            order: dict[int, int] = {}
+            operands: list[Sym] = []
+
+            def atom(n: Sym) -> str | None:
+                if n is node or not flat and n.kind == "op" and n.index not in plan.folded \
+                        and n.index not in p.names:
+                    return None
+                k = order.get(n.index)
+                if k is None:
+                    k = order[n.index] = len(order)
+                    operands.append(n)
+                return f"r[p[{k + 2}]]"
+            text = _write(node, atom, p.layout, p.level)
+            seen: dict[str, int] = {}       # numbered in reading order: one case per shape
+            for piece in re.findall(r"r\[p\[\d+\]\]", text):
+                seen.setdefault(piece, len(seen))
+            text = re.sub(r"r\[p\[(\d+)\]\]", lambda m: f"r[p[{seen[m.group(0)] + 2}]]", text)
+            by = {f"r[p[{k + 2}]]": n for k, n in enumerate(operands)}
+            return f"r[p[1]] = {text};", tuple(by[piece] for piece in seen)
+
+        def compute(node: Sym) -> None:
+            if node.index in plan.folded:
+                return
+            inner = [n for n in self.inner_ops(node) if n.index not in plan.folded]
+            case, operands = spelled(node, len(inner) == 1)
+            rows.append((case, node, operands, None, None, inner))
+
+        last = None
+        for node in plan.nodes:
+            if node.kind != "op" or not plan.is_program[node.index]:
+                continue
+            statement = self.find(node.pos)
+            if statement is not None and statement != last:
+                rows.append((None, None, (), None, self.comment_line(statement)))
+                last = statement
+            for g in guards(node.op, self.lang):
+                if g in can_fail(node, self.lang):
+                    self.checks += 1
+                    where = f"{node.pos}: " if node.pos else ""
+                    read = sorted(g.cond.args())          # the operands the guard reads (named: _ATOMS)
+                    cond = g.template(self.lang).format(*(operand[read.index(i)] if i in read else "" for i in
+                                                          range(len(node.children))))
+                    rows.append((f"if ({cond}) return p[1];", None, tuple(node.children[i] for i in read),
+                                 self.checks, f"// {self.checks}: {where}{g.reason}"))
+            if not plan.keep[node.index]:
+                continue
+            compute(node)
+            if any(_SPELLED[op.op].overflows for op in self.inner_ops(node)):
+                self.checks += 1
+                where = f"{node.pos}: " if node.pos else ""
+                rows.append(("if (!isfinite(r[p[2]])) return p[1];", None, (node,), self.checks,
+                             f"// {self.checks}: {where}the result overflows or is not a number"))
+        rows.append((None, None, (), None, "// adjoint"))
+        rows += [(None, None, (), None, note) for note in self.notes()]
+        for node in plan.statements:
+            if not plan.is_program[node.index]:
+                compute(node)
+        # the gradients' checks and the outputs, 8 to a row (an MLP has a gradient per weight)
+        checked = [(k, g) for k, g in enumerate(plan.gradients) if self.checked(g)]
+        for at in range(0, len(checked), 8):
+            group = checked[at:at + 8]
+            n = len(group)
+            every = " && ".join(f"isfinite({operand_of(j)})" for j in range(n))
+            rows.append((f"if (!({every})) {{ for (i = 0; i < {n}; i++) if (!isfinite(r[p[2 + i]])) return p[1] + i; }}",
+                         None, tuple(g for _, g in group), self.checks + 1,
+                         f"// {self.checks + 1}..{self.checks + n}, for "
+                         + safe_text(", ".join(plan.wrt[k] for k, _ in group)) + ": " + self.gradient_failure(None)))
+            self.checks += n
+        rows.append(("out[p[1]] = r[p[2]];", None, (plan.output,), 0, None))
+        for at in range(0, len(plan.gradients), 8):        # + 0.0: grad's sums start at +0 (no -0.0)
+            group = plan.gradients[at:at + 8]
+            rows.append((" ".join(f"out[p[1] + {j}] = {operand_of(j)} + 0.0;" for j in range(len(group))), None,
+                         tuple(group), 1 + at, None))
+        rows.append(("return 0;", None, (), 0, None))
+        return self.cases_within_budget(rows, spelled)
+
+    def cases_within_budget(self, rows: list[tuple], spelled) -> list[tuple]:
+        """The statements whose case is kept whole: those whose shape
+        recurs, most frequent first, until the cases hold
+        ``TABLE_CASE_OPS`` operations (GCC's time is in the cases); every
+        other statement becomes a row per operation, in tape order."""
+        count: dict[str, int] = {}
+        size: dict[str, int] = {}
+        for row in rows:
+            if len(row) == 6 and len(row[5]) > 1:
+                count[row[0]] = count.get(row[0], 0) + 1
+                size[row[0]] = len(row[5])
+        kept, budget = set(), TABLE_CASE_OPS
+        for case in sorted(count, key=lambda c: -count[c]):
+            if count[case] > 1 and size[case] <= budget:
+                kept.add(case)
+                budget -= size[case]
+        out = []
+        for row in rows:
+            if len(row) == 6 and len(row[5]) > 1 and row[0] not in kept:
+                for op in row[5]:
+                    case, operands = spelled(op, True)
+                    out.append((case, op, operands, None, None))
+            else:
+                out.append(row[:5])
+        return out
+
+    def table(self, head: list[str]) -> list[str]:
+        """The table shape (past ``C_TABLE_OPS`` operations): the program as
+        rows of ints, ``kind, result or number, operands...``, run by a loop
+        whose ``switch`` has a case per kind of row the program uses, each
+        the statement's own C (``r[p[1]] = tanh(r[p[2]]);``). GCC reads a
+        table of ints in seconds where it optimises 10^5 statements for
+        minutes, and the loop performs the same operations on the same
+        doubles. Values live in ``r``: the constants, the leaves, then each
+        result in a slot that is reused after its last read."""
+        plan = self.plan
+        func = self.func
+        rows = self.table_rows()
+        slot: dict[int, int] = {}
+        constants: dict[str, int] = {}
+        for node in plan.tape.nodes:
+            if node.kind == "const" or node.index in plan.folded:
+                text = _number(node.data if node.kind == "const" else plan.folded[node.index], "c")
+                slot[node.index] = constants.setdefault(text, len(constants))
+        for k, leaf in enumerate(plan.leaves):
+            slot[leaf.index] = len(constants) + k
+        fixed = len(constants) + len(plan.leaves)
+        last: dict[int, int] = {}
+        for r, row in enumerate(rows):
+            for c in row[2]:
+                last[c.index] = r
+        free: list[int] = []
+        size = fixed
+        entries: list[tuple] = []         # (case, ints, note), a note alone where case is None
+        for r, (case, dest, operands, number, note) in enumerate(rows):
+            if case is None:
+                entries.append((None, [], note))
+                continue
+            reads = [slot[c.index] for c in operands]
+            for i in {c.index for c in operands}:       # a slot read for the last time takes this row's result
+                if last[i] == r and slot[i] >= fixed:
+                    free.append(slot[i])
+            if dest is not None:
+                if free:
+                    number = free.pop()
+                else:
+                    number, size = size, size + 1
+                slot[dest.index] = number
+                if dest.index not in last:             # computed for its guards alone
+                    free.append(number)
+            entries.append((case, [number, *reads], note))
+        # A run of rows of one kind that computes (an MLP's d_w = h * g, weight after
+        # weight) is one row: the count, then each row's ints, the same case in a loop.
+        kinds: dict[str, tuple[int, int]] = {}
+        data: list[str] = []
+        k = 0
+        while k < len(entries):
+            case, ints, note = entries[k]
+            end = k + 1
+            if case is not None and case.startswith("r[p[1]] = ") and note is None:
+                while end < len(entries) and entries[end][0] == case and entries[end][2] is None:
+                    end += 1
+            if case is None:
+                data.append(note)
+            elif end - k > 1:
+                width = len(ints)
+                body = case.replace("p[", "q[")
+                loop = (f"{{ const int *q = p + 1; for (i = 0; i < p[1]; i++, q += {width}) {{ {body} }} p = q + 1; }} "
+                        "break;")
+                kind = kinds.setdefault(loop, (len(kinds), 0))[0]
+                data.append(",".join(map(str, [kind, end - k, *(x for e in entries[k:end] for x in e[1])])) + ",")
+            else:
+                kind = kinds.setdefault(case, (len(kinds), 1 + len(ints)))[0]
+                text = ",".join(map(str, [kind, *ints])) + ","
+                data.append(text if note is None else f"{text} {note}")
+            k = end
+        values = ", ".join(constants) or "0.0"
+        lines = head + [
+            f"// The table shape ({len(kinds)} kinds of row, {len(data)} rows): each row is",
+            "// `kind, result or check, operands...` (slots of r: the constants, the leaves, then",
+            "// results; a kind that loops: `kind, count, result, operands, result, operands...`),",
+            "// run in order by the loop below, each kind the C the statements would have.",
+            f"static const double {func}_K[] = {{{values}}};",
+            "// (not const: GCC 12's strlen pass spends minutes folding loads from a const table of this size)",
+            f"static int {func}_P[] = {{"]
+        lines += data
+        lines += ["};", "", f"int {func}(const double *in, double *out)", "{",
+                  f"    double r[{max(1, size)}];",
+                  f"    const int *p = {func}_P;",
+                  "    int i;",
+                  f"    for (i = 0; i < {len(constants)}; i++) r[i] = {func}_K[i];",
+                  f"    for (i = 0; i < {len(plan.leaves)}; i++) r[{len(constants)} + i] = in[i];",
+                  "    for (;;) {", "        switch (p[0]) {"]
+        for case, (kind, width) in kinds.items():
+            if case.startswith("return 0") or width == 0:
+                lines.append(f"        case {kind}: {case}")
+            else:
+                lines.append(f"        case {kind}: {case} p += {width}; break;")
+        lines += ["        default: return -1;", "        }", "    }", "}"]
+        return lines
+
 # ------------------------------------------------------------------ JavaScript
 
 class _JS(_Writer):
     comment = "//"
+    esm = False     # True: ``export function`` (an ES module), else a script that also sets module.exports
 
     def gradient_check(self, k, name):
         return [f"if (!Number.isFinite({name})) {self.throw(self.gradient_failure(k), [])}"]
@@ -1346,10 +1618,19 @@ class _JS(_Writer):
         header[-1] = header[-1].replace(", ]", "]")
         params = ", ".join(self.p.names[leaf.index] + (f" = {_number(leaf.data, 'js')}" if leaf.kind == "leaf" else "")
                            for leaf in plan.leaves)
-        lines = [f"// {h}" for h in header] + [f"function {self.func}({params}) {{"]
+        if self.esm:
+            header.append("An ES module: import { %s } from \"./FILE.js\"." % self.func)
+        else:
+            header.append("A script (a browser's <script>, node -e), and a CommonJS module: require(\"./FILE.js\")."
+                          "%s, or import { %s } from it in Node (--esm: an ES module)." % (self.func, self.func))
+        lines = [f"// {h}" for h in header] + [f"{'export ' if self.esm else ''}function {self.func}({params}) {{"]
         body = self.sweeps()
+        body += self.zero_note()
         body.append(f"return [{', '.join(self.results())}];")
         lines += ["  " + line for line in body] + ["}"]
+        if not self.esm:
+            lines.append('if (typeof module === "object" && module !== null && module.exports) '
+                         f"module.exports.{self.func} = {self.func};")
         return "\n".join(lines) + "\n"
 
 
@@ -1627,15 +1908,17 @@ _WRITERS = {"python": _Python, "numpy": _NumPy, "c": _C, "js": _JS, "sql": _SQL}
 # ------------------------------------------------------------------ the library
 
 def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = None, name: str = "gradient",
-             table: str = "points", defaults: Sequence[str] = (), dialect: str = "duckdb",
+             table: str = "points", defaults: Sequence[str] = (), esm: bool = False, dialect: str = "duckdb",
              columns: Sequence[str] = ()) -> Generated:
     """The source text of ``name(leaves...)`` computing the program's value
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
-    (``codegen``'s NAME=VALUE). ``dialect``: SQL's (``DIALECTS``);
-    ``columns``: leaves with a default that SQL reads from the table's
-    column of that name, the default where the cell is NULL (``--sql-columns``).
-    Bad names raise ``InputError``."""
+    (``codegen``'s NAME=VALUE). ``esm``: JavaScript as an ES module
+    (``export function``); without it, a script that also sets
+    ``module.exports`` (so ``require`` and Node's ``import`` take it).
+    ``dialect``: SQL's (``DIALECTS``); ``columns``: leaves with a default
+    that SQL reads from the table's column of that name, the default where
+    the cell is NULL (``--sql-columns``). Bad names raise ``InputError``."""
     if graph.opaque is not None:
         require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
@@ -1659,7 +1942,9 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
                                  f"the leaves are {', '.join(graph.leaves) or 'none'}")
             code = _SQL(plan, lang, name, dialect, columns).write(table)
         else:
-            code = _WRITERS[lang](plan, lang, name).write()
+            writer = _WRITERS[lang](plan, lang, name)
+            writer.esm = esm
+            code = writer.write()
     return Generated(code, plan)
 
 

@@ -313,19 +313,24 @@ def layout_warning(pic: Picture, timeout: float | None = TIMEOUT) -> str | None:
             f"  = note: -o FILE.dot writes the DOT at once, with no layout")
 
 
-# The live page grows with its nodes (measured: 0.6 to 1 KB a value node,
-# 3.1 MB at 5,102 value nodes, 29 MB at 30,002); past PAGE_WARN_NODES a
-# browser takes seconds to open it, and writing it takes seconds: say so first.
+# The live page grows with its nodes (measured: 0.45 to 1.1 KB a value node,
+# 4.5 MB at 9,691 value nodes of a tanh MLP, 3.1 MB at 5,102 of an
+# accumulator, 9.9 MB at 9,998 of a sum of squares, 32 MB at 29,999; written
+# in 2 to 3 s at 10,000 nodes, 6 s at 30,000); past PAGE_WARN_NODES, say so
+# before the wait. A browser paints the first frame of a 10,000-node page in
+# about 0.4 s (bench/page_bench.py).
 PAGE_WARN_NODES = 5_000
+PAGE_KB_A_NODE = (0.45, 1.1)
 
 
 def page_warning(nodes: int) -> str | None:
     """A warning for stderr before a live page of ``nodes`` value nodes is
-    written, when it is big enough to be slow to write and to open."""
+    written, when it is big enough to take seconds to write."""
     if nodes <= PAGE_WARN_NODES:
         return None
-    return (f"warning: the live page of {nodes:,} value nodes will be several megabytes (about a "
-            "kilobyte a node), slow to write and slow for a browser to open\n"
+    low, high = (round(nodes * kb / 1000) for kb in PAGE_KB_A_NODE)
+    return (f"warning: the live page of {nodes:,} value nodes will be {low} to {high} MB "
+            f"({PAGE_KB_A_NODE[0]} to {PAGE_KB_A_NODE[1]} KB a node) and take seconds to write\n"
             "  = note: --max-nodes N draws only the N value nodes nearest the output")
 
 

@@ -23,7 +23,12 @@ A row (``Op``) holds, side by side:
   (a derivative can be infinite or overflow at finite operands inside the
   domain, ``1/x`` near 0: a generated function names these ops when a
   gradient is not finite) and ``signed_zero`` (the result can be -0.0; where
-  it cannot, a generated function need not add ``+ 0.0`` to match grad).
+  it cannot, a generated function need not add ``+ 0.0`` to match grad);
+- ``spreads``: the operands whose non-finite value (inf, -inf or nan)
+  always makes the result non-finite (``a + b``: both; ``a / b``: only
+  ``a``, since ``1/inf`` is 0; ``tanh``: none). The array engine checks a
+  value for finiteness only where a non-finite one could be hidden by the
+  ops that use it (tests/test_uncertainty.py checks each claim).
 
 Beside the table, ``SPELLINGS`` (same keys) gives each op's spelling in every
 target of code generation (codegen.py, whose ``js`` column the live page
@@ -197,6 +202,7 @@ class Op(NamedTuple):
     text: tuple[str, ...] | None = None   # explain's words, where the derived text reads worse
     steep: bool = False       # a derivative can be infinite or overflow at finite operands in the domain
     signed_zero: bool = True  # the result can be -0.0 (False: never, whatever the operands)
+    spreads: tuple[int, ...] = ()   # operands whose inf or nan always makes the result inf or nan
 
     @property
     def partials(self) -> tuple[Callable[..., object], ...]:
@@ -288,17 +294,17 @@ _CORNER_AT_ZERO = (lambda x: x == 0.0)
 OPS: dict[str, Op] = {op.name: op for op in (
     Op("+", 2, lambda m, a, b: a + b,
        (lambda m, g, a, b, o: g,
-        lambda m, g, a, b, o: g), infix=True),
+        lambda m, g, a, b, o: g), infix=True, spreads=(0, 1)),
     Op("-", 2, lambda m, a, b: a - b,
        (lambda m, g, a, b, o: g,
-        lambda m, g, a, b, o: -g), infix=True),
+        lambda m, g, a, b, o: -g), infix=True, spreads=(0, 1)),
     Op("*", 2, lambda m, a, b: a * b,
        (lambda m, g, a, b, o: g * b,
-        lambda m, g, a, b, o: g * a), infix=True),
+        lambda m, g, a, b, o: g * a), infix=True, spreads=(0, 1)),
     Op("/", 2, lambda m, a, b: a / b,
        (lambda m, g, a, b, o: g / b,
         lambda m, g, a, b, o: g * (-o / b)),
-       undefined=((lambda m, a, b: b == 0, "division by zero"),), infix=True, steep=True),
+       undefined=((lambda m, a, b: b == 0, "division by zero"),), infix=True, steep=True, spreads=(0,)),
     Op("**", 2, lambda m, x, y: m.pow(x, y),
        (_pow_chain_x,
         lambda m, g, x, y, o: m.where(x != 0, g * (o * m.log(x)), 0.0)),
@@ -308,11 +314,11 @@ OPS: dict[str, Op] = {op.name: op for op in (
        corner=Corner(lambda x, y: x == 0.0,
                      "x**y at x = 0: d/dx may not be finite, and d/dy = out*log(0) is taken as 0"),
        infix=True, text=("{y}*{x}**({y} - 1)", "{out}*log({x})"), steep=True),
-    Op("neg", 1, lambda m, x: -x, (lambda m, g, x, o: -g,)),
+    Op("neg", 1, lambda m, x: -x, (lambda m, g, x, o: -g,), spreads=(0,)),
     Op("exp", 1, lambda m, x: m.exp(x), (lambda m, g, x, o: g * o,), text=("exp({x}) = {out}",),
        signed_zero=False),
     Op("log", 1, lambda m, x: m.log(x), (lambda m, g, x, o: g / x,),
-       undefined=((lambda m, x: x <= 0, "log needs a positive number"),), steep=True),
+       undefined=((lambda m, x: x <= 0, "log needs a positive number"),), steep=True, spreads=(0,)),
     Op("tanh", 1, lambda m, x: m.tanh(x),
        (lambda m, g, x, o: g * m.sech2(x),),
        text=("1 - {out}**2, as 4*sigmoid(2*{x})*sigmoid(-2*{x})",)),
@@ -324,17 +330,17 @@ OPS: dict[str, Op] = {op.name: op for op in (
     Op("sqrt", 1, lambda m, x: m.sqrt(x), (lambda m, g, x, o: g * (0.5 / o),),
        undefined=((lambda m, x: x < 0, "sqrt needs a number that is not negative"),),
        corner=Corner(_CORNER_AT_ZERO, "sqrt'(0) = 1/(2*sqrt(0)) is not finite"),
-       text=("1/(2*{out})",), steep=True),
+       text=("1/(2*{out})",), steep=True, spreads=(0,)),
     Op("abs", 1, lambda m, x: abs(x), (lambda m, g, x, o: g * m.sign(x),),
        corner=Corner(_CORNER_AT_ZERO, "abs'(0) = 0 by convention: the slope is -1 on the left, 1 on the right"),
-       text=("sign({x}), 0 at 0",), signed_zero=False),
-    Op("sin", 1, lambda m, x: m.sin(x), (lambda m, g, x, o: g * m.cos(x),)),
-    Op("cos", 1, lambda m, x: m.cos(x), (lambda m, g, x, o: g * -m.sin(x),), signed_zero=False),
-    Op("tan", 1, lambda m, x: m.tan(x), (lambda m, g, x, o: g * (1.0 + o * o),)),
+       text=("sign({x}), 0 at 0",), signed_zero=False, spreads=(0,)),
+    Op("sin", 1, lambda m, x: m.sin(x), (lambda m, g, x, o: g * m.cos(x),), spreads=(0,)),
+    Op("cos", 1, lambda m, x: m.cos(x), (lambda m, g, x, o: g * -m.sin(x),), signed_zero=False, spreads=(0,)),
+    Op("tan", 1, lambda m, x: m.tan(x), (lambda m, g, x, o: g * (1.0 + o * o),), spreads=(0,)),
     Op("softplus", 1, lambda m, x: m.log1p(m.exp(-abs(x))) + m.where(x >= 0, x, 0.0),
        (lambda m, g, x, o: g * m.sigmoid(x),), signed_zero=False),
     Op("log1p", 1, lambda m, x: m.log1p(x), (lambda m, g, x, o: g * (1.0 / (1.0 + x)),),
-       undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),), steep=True),
+       undefined=((lambda m, x: x <= -1, "log1p needs a number greater than -1"),), steep=True, spreads=(0,)),
     Op("sign", 1, lambda m, x: m.sign(x), (lambda m, g, x, o: g * 0.0,),
        corner=Corner(_CORNER_AT_ZERO, "sign jumps at 0; its derivative is taken as 0"), signed_zero=False),
     Op("step", 1, lambda m, x: m.step(x), (lambda m, g, x, o: g * 0.0,),

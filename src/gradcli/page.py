@@ -354,7 +354,7 @@ def op_table() -> str:
 
 
 _TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="en" data-gradcli>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -367,6 +367,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </style>
 </head>
 <body>
+<p class="gradcli-embedded">This is gradcli's live page. It runs as a page of its own: in a notebook, show <code>gradcli.draw(v, "html")</code> as a cell's last line (it is shown in a frame), or write it to a file and open that.</p>
 <a class="skip" href="#stepper">Skip to the controls</a>
 <header>
   <h1 id="heading">{heading}</h1>
@@ -423,7 +424,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <script>
 "use strict";
 /* The op table: gradcli's ops.py, spelled by its code generator's js printer. */
-const OPS = {ops};
+var OPS = document.documentElement.hasAttribute("data-gradcli") ? {ops} : null;
 </script>
 <script>
 {js}

@@ -71,8 +71,9 @@ from .safeio import printable
 
 NOTICEABLE = 0.05            # second order moves u by more than this share: say so
 SECOND_ORDER_CELLS = 20_000   # uncertain inputs x program nodes, at most, for the second order (about 2 s)
-MC_BLOCK = 1 << 12           # Monte Carlo points per block, at most (blocks that stay in cache: 4,096
-                             # ran the 231-node MLP's forward 1.4x to 2.8x faster than 16,384)
+MC_BLOCK = 1 << 13           # Monte Carlo points per block, at most (the array engine drops each value
+                             # after its last use, so a block's arrays stay in cache: on the 231-node
+                             # MLP, 4,096 to 16,384 points ran within noise of each other)
 MC_MAX = 10 ** 8              # samples, at most (800 MB of results)
 MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
 P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise

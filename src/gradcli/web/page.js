@@ -14,6 +14,31 @@
 (function () {
 "use strict";
 
+/* The page's HTML dropped raw into another document (a notebook's
+ * IPython.display.HTML(page)): its styles hold only in <html data-gradcli>,
+ * and this script moves the page, from its <meta charset> to this script,
+ * into a sandboxed frame of its own (as gradcli.draw's frame in a notebook),
+ * so that nothing of it (ids, keys, styles) touches the document around it. */
+if (!document.documentElement.hasAttribute("data-gradcli")) {
+  const me = document.currentScript;
+  if (!me || !me.parentNode) return;
+  const mine = [me];
+  for (let n = me.previousSibling; n; n = n.previousSibling) {
+    mine.unshift(n);
+    if (n.nodeType === 1 && n.matches("meta[charset]")) break;
+  }
+  const text = mine.map(n => n.nodeType === 1 ? n.outerHTML : n.nodeType === 3 ? n.textContent.replace(/&/g, "&amp;").replace(/</g, "&lt;") : "").join("");
+  const frame = document.createElement("iframe");
+  frame.className = "gradcli-page";
+  frame.title = "gradcli graph";
+  frame.setAttribute("sandbox", "allow-scripts");
+  frame.style.cssText = "width:100%;height:620px;border:1px solid #ddd";   // draw.FRAME_HEIGHT
+  frame.srcdoc = '<!DOCTYPE html>\n<html lang="en" data-gradcli>\n' + text + "\n</html>";
+  me.parentNode.insertBefore(frame, mine[0]);
+  for (const n of mine) n.remove();
+  return;
+}
+
 const D = JSON.parse(document.getElementById("gradcli-data").textContent);
 const N = D.op.length;
 const OUT = D.out;
