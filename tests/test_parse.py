@@ -285,3 +285,42 @@ def test_missing_input_that_looks_like_a_typo():
     assert e.message == "missing input: `rat`"
     assert str(e.pos) == "1:15"
     assert e.notes == ["give rat=VALUE after the program", "for `rat`, did you mean `rate`?"]
+
+
+def test_paused_gc_hands_back_no_young_generation_and_cycles_stay_collectable():
+    """syntax.paused_gc: the objects made inside go to the oldest generation
+    on the way out (no collection of them all at the next allocation), and
+    a cycle made inside is still collected by the next full collection."""
+    import gc
+    import weakref
+
+    from gradcli.syntax import paused_gc
+
+    class Node:
+        pass
+
+    collections = []
+
+    def seen(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.collect()
+    gc.callbacks.append(seen)
+    try:
+        with paused_gc():
+            assert not gc.isenabled()
+            made = [[i] for i in range(20_000)]
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            alive = weakref.ref(a)
+        after = [[i] for i in range(100)]                  # allocations: no collection of the 20,000
+    finally:
+        gc.callbacks.remove(seen)
+    assert gc.isenabled() and collections == [] and len(after) == 100
+    assert gc.get_freeze_count() == 0
+    del a, b, made
+    assert alive() is not None
+    gc.collect()
+    assert alive() is None

@@ -2,7 +2,9 @@
 
 Closed forms; the `uncertainties` package as the oracle for first order with
 correlations; the GUM's own worked example H.2 (correlated inputs) with its
-figures; the second order against exact moments; Monte Carlo against exact
+figures, and the NIST Uncertainty Machine's examples (thermal expansion,
+the Stefan-Boltzmann constant, the gauge block) with their published
+results; the second order against exact moments; Monte Carlo against exact
 distributions (a linear program: normal; x**2 of a normal: a scaled
 chi-square; a sum of uniforms: Irwin-Hall, with GUM Supplement 1's own
 figures); the command through real processes, with its errors pinned.
@@ -483,6 +485,77 @@ def test_stefan_boltzmann_constant_codata_2010():
     assert abs(b.value - 5.670373e-8) < 0.05 * 0.000021e-8
     assert b.u == pytest.approx(0.000021e-8, rel=0.03)
     assert b.rows[0].name == "R" and b.rows[0].share > 0.99
+
+
+# ------------------------------------------------------------------ the NIST Uncertainty Machine's examples
+#
+# The inputs are the NIST Uncertainty Machine's own example files
+# (github.com/usnistgov/NIST-Uncertainty-Machine, conf/config-Thermal.um,
+# config-Stefan.um, config-Gauge.um: the examples of its user's manual,
+# T. Lafarge and A. Possolo, "NIST Uncertainty Machine - User's Manual").
+# The manual's text itself could not be read here; the published results are
+# as quoted, with the tolerances of their printed digits, by Sandia's
+# uncertainty calculator's test suite (github.com/sandialabs/suncal,
+# test/test_uncertainty.py: test_NIST6, "Example E13 - Thermal Expansion
+# Coefficient from NIST.TN.1900 ... same sigfigs as NIST NUM calculator";
+# test_NIST10, "Example 10 (Stefan-Boltzmann Const) from NIST calculator
+# manual"; test_GUMH1, the GUM's H.1 end gauge).
+
+def test_nist_uncertainty_machine_thermal_expansion():
+    """NIST TN 1900 (A. Possolo, 2015), Example E13, as the NUM runs it
+    (config-Thermal.um): alpha = (L1 - L0) / (L0 (T1 - T0)) with L0 =
+    1.4999 m, u 0.0001; T0 = 288.15 K, u 0.02; L1 = 1.5021 m, u 0.0002;
+    T1 = 373.10 K, u 0.05. Gauss's formula: 1.7266e-5 /K, u 1.76e-6 /K.
+    (The NUM's inputs are Student t with 3 degrees of freedom: first order
+    does not depend on the shape; its Monte Carlo does, so it is not
+    compared.)"""
+    b = uncertainty("alpha = (L1 - L0) / (L0*(T1 - T0))", L0="1.4999±0.0001", T0="288.15±0.02",
+                    L1="1.5021±0.0002", T1="373.10±0.05")
+    assert b.value == pytest.approx(1.7266e-5, abs=0.00005e-5)
+    assert b.u == pytest.approx(1.76e-6, abs=0.005e-6)
+    assert [r.name for r in b.rows][:2] == ["L1", "L0"]       # the lengths are the budget
+
+
+def test_nist_uncertainty_machine_stefan_boltzmann_with_coverage_intervals():
+    """The NUM's Stefan-Boltzmann example (config-Stefan.um, the CODATA 2010
+    inputs, written as the NUM writes it: N / D): Gauss's formula gives
+    5.67037e-8, u 2.05e-13; Monte Carlo's 99 % interval is
+    [5.67032e-8, 5.67043e-8] and its 68 % interval [5.67035e-8, 5.67039e-8]
+    (each end to its printed digits plus the sampling noise of 10^6 draws,
+    well under one printed digit here)."""
+    program = ("N = 32 * pi**5 * h * R**4 * Rinf**4\n"
+               "D = 15 * e**4 * (1e-3)**4 * 299792458**6 * alpha**8\n"
+               "sigma = N / D")
+    inputs = dict(pi=math.pi, h="6.62606957e-34±0.00000029e-34", R="8.3144621±0.0000075",
+                  Rinf="10973731.568539±0.000055", e="5.4857990946e-4±0.0000000022e-4",
+                  alpha="7.2973525698e-3±0.0000000024e-3")
+    b = uncertainty(program, inputs, mc=10**6, seed=5, p=0.99)
+    assert b.value == pytest.approx(5.67037e-8, abs=0.000005e-8)
+    assert b.u == pytest.approx(2.05e-13, abs=0.005e-13)
+    lo, hi = b.mc.interval
+    assert lo == pytest.approx(5.67032e-8, abs=0.000006e-8) and hi == pytest.approx(5.67043e-8, abs=0.000006e-8)
+    lo, hi = uncertainty(program, inputs, mc=10**6, seed=5, p=0.68).mc.interval
+    assert lo == pytest.approx(5.67035e-8, abs=0.000006e-8) and hi == pytest.approx(5.67039e-8, abs=0.000006e-8)
+
+
+def test_nist_uncertainty_machine_gauge_block():
+    """The NUM's gauge example (config-Gauge.um) is the GUM's H.1 end gauge,
+    in nm: l = lS + d - lS (d_alpha theta + alpha_S d_theta), lS =
+    50000623 ± 25, d = 215 ± 9.7, d_alpha = 0 ± 0.58e-6, theta = -0.1 ± 0.41,
+    alpha_S = 11.5e-6 ± 1.2e-6, d_theta = 0 ± 0.029. First order: u = 32 nm
+    (the GUM's H.1 figure). l itself is lS + d, since d_alpha = d_theta = 0.
+    Two products of inputs at 0 make the linearisation poor: the second
+    order says so, and Monte Carlo agrees with it, not with 32."""
+    b = uncertainty("l = lS + d - lS*(dalpha*theta + alphaS*dtheta)", lS="50000623±25", d="215±9.7",
+                    dalpha="0±0.58e-6", theta="-0.1±0.41", alphaS="11.5e-6±1.2e-6", dtheta="0±0.029",
+                    mc=200_000, seed=5)
+    assert b.value == 50000838.0
+    assert b.u == pytest.approx(32, abs=0.5)
+    # to fourth order the variance adds (lS u(d_alpha) u(theta))^2 + (lS u(alpha_S) u(d_theta))^2: the products
+    lS = 50000623
+    exact = math.sqrt(b.u ** 2 + (lS * 0.58e-6 * 0.41) ** 2 + (lS * 1.2e-6 * 0.029) ** 2)
+    assert b.second_order.noticeable and b.second_order.u == pytest.approx(exact, rel=1e-9)
+    assert b.mc.std == pytest.approx(exact, rel=0.01)
 
 
 def test_mc_log_of_a_uniform_exact_moments():

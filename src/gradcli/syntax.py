@@ -29,13 +29,25 @@ def paused_gc() -> Iterator[None]:
     millions of objects and no cycles (syntax nodes point only to their
     operands, graph nodes only to older nodes), so the collector would only
     walk the growing heap again and again. Re-entrant; restores the
-    previous state."""
+    previous state.
+
+    On the way out the objects made inside go straight to the oldest
+    generation (``gc.freeze()`` then ``gc.unfreeze()``: two list splices,
+    and the young generation's count set back to 0). Otherwise the first
+    allocation after ``gc.enable()`` collects the young generation, which
+    holds every object made inside: 10 to 20 ms after parsing or building
+    a 10,000-node program, for nothing. They stay collectable: the next
+    full collection sees them (and any cycle among them) as it sees every
+    old object. Skipped if something else keeps objects frozen."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
