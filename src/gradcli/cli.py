@@ -993,6 +993,14 @@ def codegen_(
                              rich_help_panel=CODE),
     table: str = typer.Option("points", "--sql-table", metavar="T", rich_help_panel=CODE,
                               help="The SQL table of points (--lang sql; the older --table still works)."),
+    dialect: str = typer.Option("duckdb", "--dialect", metavar="duckdb|postgres|sqlite", rich_help_panel=CODE,
+                                help="The SQL engine the query is for (--lang sql).",
+                                autocompletion=choices(("duckdb", "DuckDB"), ("postgres", "PostgreSQL 12 or later"),
+                                                       ("sqlite", "SQLite 3.35 or later"))),
+    sql_columns: Optional[List[str]] = typer.Option(
+        None, "--sql-columns", metavar="NAMES", rich_help_panel=CODE,
+        help="Leaves with a default to read from the table's columns of those names (--lang sql; the default "
+             "where a cell is NULL); a comma-separated list, or repeat the option."),
     out: Optional[str] = typer.Option(None, "-o", "--out", metavar="FILE", rich_help_panel=OUT,
                                       help="Write the code to FILE (whole or not at all) instead of printing it."),
     esm: bool = typer.Option(False, "--esm", rich_help_panel=CODE,
@@ -1007,6 +1015,7 @@ def codegen_(
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
       gradcli codegen "y = x * log(x)" --lang sql --sql-table points
+      gradcli codegen "y = x * log(x)" --lang sql --dialect postgres
     """
     source = Source()
     with errors_to_exit(source):
@@ -1019,7 +1028,8 @@ def codegen_(
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
         esm = esm or (out or "").endswith(".mjs")
-        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs), esm=esm).code
+        code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs), esm=esm,
+                        dialect=dialect.lower(), columns=split_names(sql_columns) or ()).code
         if out is None or out == "-":
             emit(code)
         else:

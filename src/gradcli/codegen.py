@@ -36,6 +36,11 @@ What the output looks like:
   non-finite operand into a finite result (``tanh``, ``relu``, a divisor...),
   get a name of their own, so the checks see every non-finite value ``grad``
   would stop at. The reported gradients are checked at the end.
+- JavaScript is a script that also sets ``module.exports`` (``require``
+  and Node's ``import`` take it); ``esm=True`` (``--esm``) writes ``export
+  function``. Comments at the head of the adjoint explain the forms a
+  reader cannot guess (``d_d_2``, tanh's one-exp derivative, pow's TwoSum,
+  erf's Dekker product), and one the ``+ 0.0`` of the results.
 - Names (issue 21): in C and SQL every name of the program gets the prefix
   ``v_``, which no generated name has (C's headers define macros of any
   spelling: ``M_PI``, ``HUGE_VAL``, ``errno``); in Python, NumPy and
@@ -48,6 +53,13 @@ What the output looks like:
   from glibc), and C longer than 600 lines is static parts of
   ``C_PART_LINES`` (gcc -O2: 1,000 ops 1.0 s, 10^4 9.3 s, 10^5 102 s,
   linear; one function of 20,000 tanh statements took 136 s).
+- C past ``C_TABLE_OPS`` program operations is a table (``_C.table``):
+  rows of ints, a row per statement whose shape recurs (its case the
+  statement's own C, within ``TABLE_CASE_OPS`` operations of cases), else
+  per operation, run by a ``switch`` in a loop; the same operations on the
+  same doubles, the same check numbers. gcc -O2 at 10^4 ops 0.3 s, at 10^5
+  2.2 s (a tanh chain; the MLP of 67,135 ops 0.5 s), and it runs as fast as
+  the statements (bench/README.md).
 
 Size: the generated code's operation count (``Plan.op_count``: arithmetic
 and calls, forward and adjoint together) is linear in the program whatever
@@ -56,8 +68,12 @@ programs without ``tanh``, ``max``/``min`` or a variable exponent. Those
 rules of ops.py take more (``tanh``: one exp, ``4*(1/q)*(e/q)``, 11
 operations with tanh; ``max``: ``(1 ± sign(a - b)) / 2``; ``x**y``: 26),
 and bit-for-bit agreement means performing them; the bound is tested op by
-op. Timed in C (bench/codegen.py --c), the gradient costs 1.2 to 3.0 times
-the value alone on a tanh chain up to 10^4 operations, 4.65 at 10^5.
+op. Timed in C (bench/codegen.py --c), the gradient costs 1.2 to 1.4 times
+the value alone on a tanh chain whose gradient stays normal, up to 10^5
+operations, 3.3 to 3.6 on the MLP; on a chain whose gradient underflows to
+the smallest subnormal and stays there (w = 0.9), 2.9 at 10^4 and 4.5 at
+10^5, all of it subnormal arithmetic that grad performs too (1.75 with
+flush-to-zero, which is not bit for bit).
 
 C and Python agree bit for bit where Python's ``math`` calls the C library:
 every op but ``hypot`` (and ``asinh``, whose derivative uses it), for which
@@ -72,11 +88,14 @@ Known limits (stated, tested where they can be):
 - A non-finite reported gradient is named with the operations whose
   derivatives can be non-finite (the rows marked ``steep``: ``/``, ``**``,
   ``sqrt``, ``log``, ``log1p``, ``hypot``) on its way, not the one that was.
-- SQL: NULL where ``grad`` fails on the guarded domains and on values that
-  are not finite; tested in DuckDB and SQLite (not erf: its series nests
-  too deep for SQLite's parser). PostgreSQL raises on an overflow and an
-  underflow instead. A program whose statements chain about 300 deep
-  exceeds both engines' expression depth (the CTEs nest).
+- SQL (``--dialect duckdb|postgres|sqlite``, each tested in its engine):
+  NULL where ``grad`` fails on the guarded domains and on values that are
+  not finite. PostgreSQL raises on a float overflow and on an underflow to
+  0, so there every ``+ - * / ** exp`` is a form that compares first
+  (``ops.Spelling.dialects``; its operands are atoms) and gives NULL or 0.
+  Up to SQL_QUERY_LEVELS steps deep one SELECT of MATERIALIZED CTEs;
+  deeper, a script of temporary tables (``_SQL.script``): one SELECT of
+  chained CTEs stops near 1,000 steps in every engine.
 - Python's adjoint: where a statement can raise (a division by a value no
   guard keeps from 0, ``math.pow``, ``math.log``), it is NaN instead, as
   grad makes a gradient NaN where a chain rule fails.
@@ -407,7 +426,11 @@ qualify range real references returning right row rows select semi session_user 
 some struct substring summarize symmetric table tablesample then time timestamp to trailing treat trim true
 try_cast tuple union unique unpack unpivot user using values varchar variadic verbose when where window with
 xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces xmlparse xmlpi xmlroot xmlserialize
-xmltable value ok""".split())
+xmltable value ok""".split()) | set("""abort action add after alter always attach autoincrement before begin cascade
+conflict current database deferred delete detach drop each exclude exclusive explain fail filter first following
+groups if ignore immediate index indexed insert instead key last match materialized no nothing nulls of others plan
+pragma preceding query raise recursive regexp reindex release rename replace restrict rollback rowid savepoint set
+temp temporary ties transaction trigger unbounded update vacuum view virtual without""".split())   # SQLite's
 # Python: every builtin (the code raises OverflowError, reads max, abs,
 # tuple...), the modules it imports and NumPy's row mask
 _PY_WORDS = set(keyword.kwlist) | set(dir(builtins)) | {"math", "np", "bad"}
@@ -506,9 +529,11 @@ class Plan:
     derivative on one tape, which nodes are written as statements, in what
     order, and under which names."""
 
-    def __init__(self, graph: Graph, wrt: Sequence[str] | None = None, defaults: Sequence[str] = ()):
+    def __init__(self, graph: Graph, wrt: Sequence[str] | None = None, defaults: Sequence[str] = (),
+                 atoms: dict[str, set[int]] | None = None):
         names = list(graph.leaves) if wrt is None else resolve(graph, list(wrt))
         self.graph = graph
+        self.atoms = _ATOMS if atoms is None else atoms     # op -> the operands that must be names or numbers
         self.wrt = names
         self.tape = tape = CodeTape(keep_nan=True)
         copies = tape.copy(graph, defaults)
@@ -536,7 +561,7 @@ class Plan:
         uses = [0] * self.size
         atom = bytearray(self.size)
         for node in ops:
-            atoms = _ATOMS[node.op]
+            atoms = self.atoms[node.op]
             for i, child in enumerate(node.children):
                 uses[child.index] += 1
                 if i in atoms:
@@ -677,6 +702,12 @@ def _pieces(template: str) -> list:
 
 
 _TEMPLATES = {(op, lang): _pieces(form) for op, s in _SPELLED.items() for lang, form in s.forms.items()}
+# SQL dialects (codegen --dialect): the spellings where one differs (ops.Spelling.dialects)
+DIALECTS = ("duckdb", "postgres", "sqlite")
+_DIALECT_TEMPLATES = {(op, d): _pieces(form) for op, s in _SPELLED.items() for d, form in s.dialects.items()}
+# PostgreSQL's forms read their operands more than once: every operand is a name or a number
+_PG_ATOMS = {op: atoms | set(range(OPS[op].arity)) if (op, "postgres") in _DIALECT_TEMPLATES else atoms
+             for op, atoms in _ATOMS.items()}
 _C_LIBM_POW = _pieces("pow({0}, (volatile double){{1}})")
 
 
@@ -715,10 +746,16 @@ _SQL_OK: dict[str, list] = {}    # op -> its SQL guard's pieces, where no operan
 class Printer:
     """Spells the nodes of a plan in one language."""
 
-    def __init__(self, plan: Plan, lang: str):
+    dialect = ""     # SQL's, where its spellings differ (ops.Spelling.dialects)
+
+    def __init__(self, plan: Plan, lang: str, dialect: str = ""):
         self.plan = plan
         self.lang = lang
+        self.dialect = dialect
         self.names = plan.names(lang)
+
+    def dialect_form(self, node: Sym) -> list | None:
+        return _DIALECT_TEMPLATES.get((node.op, self.dialect)) if self.dialect else None
 
     def ident(self, name: str) -> str:
         if self.lang == "sql" and (name.lower() in _SQL_WORDS or not name.islower() and not name.isidentifier()):
@@ -741,7 +778,8 @@ class Printer:
             return _SIGN if node.data < 0 or math.copysign(1, node.data) < 0 else _ATOM
         if self.atom(node) is not None:
             return _ATOM
-        if node.op in _INFIX and not (self.lang == "sql" and can_fail(node)) and not self._np_divide(node):
+        if node.op in _INFIX and not (self.lang == "sql" and (can_fail(node) or self.dialect_form(node))) \
+                and not self._np_divide(node):
             return _INFIX[node.op][0]
         if node.op == "neg":
             return _SIGN
@@ -758,6 +796,9 @@ class Printer:
         return self.lang == "numpy" and node.op == "/" and all(c.kind == "const" for c in node.children)
 
     def _layout(self, node: Sym) -> list:
+        form = self.dialect_form(node)
+        if form is not None:
+            return form
         if node.op in _INFIX and not self._np_divide(node):
             _, left, right = _INFIX[node.op]
             sign = node.op
@@ -1612,10 +1653,38 @@ class _JS(_Writer):
 # ------------------------------------------------------------------ SQL
 
 _FINITE = "abs({0}) <= 1.7976931348623157e308"
+_TYPE = {"duckdb": "DOUBLE", "sqlite": "DOUBLE", "postgres": "DOUBLE PRECISION"}
+_TEMP = {"duckdb": "temp.", "sqlite": "temp.", "postgres": "pg_temp."}
+# PostgreSQL reads 1e0 as NUMERIC: every number of its query is a float8
+_PG_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?e[-+]?\d+)(?![\w.])")
+# One SELECT up to SQL_QUERY_LEVELS chained CTEs (levels) and
+# SQL_QUERY_COLUMNS columns; past either, a script of temporary tables, each
+# SQL_CHUNK_LEVELS levels deep, at most SQL_CHUNK_COLUMNS columns wide and
+# joining at most SQL_CHUNK_TABLES tables (SQLite joins 64). Measured on a
+# tanh chain (bench/README.md): one SELECT of 350 levels took DuckDB 4.3 s
+# (the script 0.4 s), one of 700 levels 39 s; past about 1,000 DuckDB's
+# expression depth, SQLite's and PostgreSQL's column limits (2,000 and
+# 1,664) stop it; chunks of 10 levels were the fastest in DuckDB (5 and 25
+# slower).
+SQL_QUERY_LEVELS = 40
+SQL_QUERY_COLUMNS = 400
+SQL_CHUNK_LEVELS = 10
+SQL_CHUNK_COLUMNS = 400
+SQL_CHUNK_TABLES = 50
+_ROW = "gradcli_row"
 
 
 class _SQL(_Writer):
     comment = "--"
+
+    def __init__(self, plan: Plan, lang: str, func: str, dialect: str = "duckdb", columns: Sequence[str] = ()):
+        super().__init__(plan, lang, func)
+        self.dialect = dialect
+        self.p = Printer(plan, lang, dialect if dialect == "postgres" else "")
+        # the leaves read from the table: the inputs, and the leaves with a
+        # default named by --sql-columns (the default where the cell is NULL)
+        self.read = [leaf for leaf in plan.leaves if leaf.kind == "input" or leaf.label in columns]
+        self.columns = {leaf.index for leaf in self.read}
 
     def assign(self, name, text):
         return f"{text} AS {name}"
@@ -1627,63 +1696,208 @@ class _SQL(_Writer):
         level: dict[int, int] = {}
         for node in plan.statements:
             deepest = 0
-            stack = list(node.children)
-            while stack:
-                child = stack.pop()
-                if child.kind != "op":
-                    continue
-                if plan.keep[child.index]:
+            for child in self.operands(node):
+                if child.kind == "op":
                     deepest = max(deepest, level[child.index])
-                else:
-                    stack.extend(child.children)
             level[node.index] = deepest + 1
+        self.level = level
         depth = max(level.values(), default=0)
+        self.check_columns(self.read)
+        checked = [n for n in plan.statements if plan.is_program[n.index]]
+        checked += [g for g in plan.gradients if self.checked(g)]
+        self.checks = {n.index for n in checked}
+        # the query's own names: columns v_NAME (a user's), t1, d_NAME, ok;
+        # CTEs and tables named so that none is the table's name
+        last_part = table.split(".")[-1].lower()
+        self.prefix = "gradcli_" if re.fullmatch(r"inputs|checked|step\d+", last_part) else ""
+        script = depth > SQL_QUERY_LEVELS or len(plan.statements) + len(plan.leaves) > SQL_QUERY_COLUMNS
+        code = self.script(table, level) if script else self.query(table, depth, level)
+        if self.dialect == "postgres":
+            code = "\n".join(line if line.lstrip().startswith("--") else _PG_NUMBER.sub(r"\1::float8", line)
+                             for line in code.split("\n"))
+        return code
+
+    def operands(self, node: Sym) -> list[Sym]:
+        """The named nodes and leaves ``node``'s expression reads (inline operations seen through)."""
+        found, stack = [], list(node.children)
+        while stack:
+            child = stack.pop()
+            if child.kind == "const" or child.kind == "op" and child.index in self.plan.folded \
+                    and child.index not in self.p.names:
+                continue
+            if child.kind != "op" or self.plan.keep[child.index]:
+                found.append(child)
+            else:
+                stack.extend(child.children)
+        return found
+
+    def header(self, table: str, script: bool) -> list[str]:
+        plan = self.plan
+        inputs = [leaf.label for leaf in self.read]
+        where = {"duckdb": "DuckDB", "sqlite": "SQLite 3.35 or later (with its math functions)",
+                 "postgres": "PostgreSQL 12 or later"}[self.dialect]
+        shape = ("A script: temporary tables (dropped first if they exist), then one SELECT"
+                 if script else "One SELECT")
+        lines = _header_lines(plan, self.func)
+        lines += [f"{shape} over the table {table} (columns: {', '.join(inputs) or 'none'}): "
+                  "value and grad_NAME are NULL where grad fails.",
+                  f"Written for {where} (--dialect {self.dialect}) and tested in it."]
+        return [f"-- {h}" for h in lines]
+
+    def input_columns(self) -> list[str]:
+        p = self.p
+        typ = _TYPE[self.dialect]
+        cols = []
+        for leaf in self.plan.leaves:
+            if leaf.index not in self.columns:
+                cols.append(f"{_number(leaf.data, 'sql')} AS {p.atom(leaf)}")
+                continue
+            value = f"CAST({p.ident(leaf.label)} AS {typ})"
+            if leaf.kind != "input":
+                value = f"COALESCE({value}, {_number(leaf.data, 'sql')})"
+            if self.dialect == "postgres":      # sin('Infinity') raises there
+                value = f"CASE WHEN abs({value}) <= 1.7976931348623157e308 THEN {value} END"
+            cols.append(f"{value} AS {p.atom(leaf)}")
+        return cols
+
+    def layer(self, nodes: list[Sym]) -> list[str]:
+        """A CTE's new columns, each statement's comment before it."""
+        p, plan = self.p, self.plan
+        cols, last = [], None
+        for node in nodes:
+            statement = self.find(node.pos)
+            key = (statement, plan.is_program[node.index])
+            if statement is not None and key != last:
+                cols.append("    " + self.comment_line(statement, adjoint=not plan.is_program[node.index]))
+                last = key
+            cols.append(f"    {p.expr(node)} AS {p.ident(p.names[node.index])},")
+        cols[-1] = cols[-1].rstrip(",")
+        return cols
+
+    def result_columns(self, ok: str) -> list[str]:
+        p, plan = self.p, self.plan
+        results = self.results()
+        select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in self.read]
+        typ = _TYPE[self.dialect]
+        select.append(f"CAST(CASE WHEN {ok} THEN {results[0]} END AS {typ}) AS value")
+        for name, text in zip(plan.wrt, results[1:]):
+            select.append(f"CAST(CASE WHEN {ok} THEN {text} END AS {typ}) AS {p.ident('grad_' + name)}")
+        return select
+
+    def query(self, table: str, depth: int, level: dict[int, int]) -> str:
+        plan, p, cte = self.plan, self.p, self.prefix
+        materialized = " MATERIALIZED"   # else each engine inlines the steps, copying expressions
         layers: list[list[Sym]] = [[] for _ in range(depth)]
         for node in plan.statements:
             layers[level[node.index] - 1].append(node)
-        checked = [n for n in plan.statements if plan.is_program[n.index]]
-        checked += [g for g in plan.gradients if self.checked(g)]
-        inputs = [leaf for leaf in plan.leaves if leaf.kind == "input"]
-        self.check_columns(inputs)
-        # the query's own names: columns v_NAME (a user's), t1, d_NAME, ok;
-        # CTEs named so that none is the table's name
-        last_part = table.split(".")[-1].lower()
-        cte = "gradcli_" if re.fullmatch(r"inputs|checked|step\d+", last_part) else ""
-        header = _header_lines(plan, self.func)
-        header += [f"One SELECT over the table {table} (columns: {', '.join(l.label for l in inputs) or 'none'}): "
-                   "value and grad_NAME are NULL where grad fails.",
-                   "Tested in DuckDB, and in SQLite 3.35 or later (with its math functions) but for erf."]
-        lines = [f"-- {h}" for h in header]
-        ctes = []
-        cols = [f"    {p.ident(leaf.label)} AS {p.atom(leaf)}" if leaf.kind == "input"
-                else f"    {_number(leaf.data, 'sql')} AS {p.atom(leaf)}" for leaf in plan.leaves]
-        ctes.append(f"{cte}inputs AS (\n  SELECT\n" + (",\n".join(cols) or "    0 AS nothing")
-                    + f"\n  FROM {self.table_ref(table)}\n)")
+        lines = self.header(table, False)
+        ctes = [f"{cte}inputs AS{materialized} (\n  SELECT\n"
+                + (",\n".join("    " + c for c in self.input_columns()) or "    0 AS nothing")
+                + f"\n  FROM {self.table_ref(table)}\n)"]
         source = f"{cte}inputs"
         for k, layer in enumerate(layers):
-            cols = []
-            last = None
-            for node in layer:
-                statement = self.find(node.pos)
-                key = (statement, plan.is_program[node.index])
-                if statement is not None and key != last:
-                    cols.append("    " + self.comment_line(statement, adjoint=not plan.is_program[node.index]))
-                    last = key
-                cols.append(f"    {p.expr(node)} AS {p.ident(p.names[node.index])},")
-            cols[-1] = cols[-1].rstrip(",")
-            ctes.append(f"{cte}step{k + 1} AS (\n  SELECT *,\n" + "\n".join(cols) + f"\n  FROM {source}\n)")
+            ctes.append(f"{cte}step{k + 1} AS{materialized} (\n  SELECT *,\n" + "\n".join(self.layer(layer))
+                        + f"\n  FROM {source}\n)")
             source = f"{cte}step{k + 1}"
+        checked = [n for n in plan.nodes if n.index in self.checks]
         ok = "\n      AND ".join(_FINITE.format(p.operand(n)) for n in checked) or "TRUE"
-        results = self.results()
-        select = [f"{p.atom(leaf)} AS {p.ident(leaf.label)}" for leaf in inputs]
-        cast = lambda t: f"CAST(CASE WHEN ok THEN {t} END AS DOUBLE)"   # noqa: E731
-        select.append(f"{cast(results[0])} AS value")
-        for name, text in zip(plan.wrt, results[1:]):
-            select.append(f"{cast(text)} AS {p.ident('grad_' + name)}")
-        ctes.append(f"{cte}checked AS (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
+        ctes.append(f"{cte}checked AS{materialized} (\n  SELECT *,\n    {ok}\n    AS ok\n  FROM {source}\n)")
         lines.append("WITH\n" + ",\n".join(ctes))
-        lines.append("SELECT " + ",\n       ".join(select))
+        lines.append("SELECT " + ",\n       ".join(self.result_columns("ok")))
         lines.append(f"FROM {cte}checked")
+        return "\n".join(lines) + "\n"
+
+    def script(self, table: str, level: dict[int, int]) -> str:
+        """Deep or wide programs: each chunk of steps is a temporary table
+        (its own CTEs inside, at most SQL_CHUNK_LEVELS deep and
+        SQL_CHUNK_COLUMNS wide), keyed by the row's number; a chunk reads
+        the columns it needs from the tables before it, joined on that key,
+        and carries ``okK``: the checks so far."""
+        plan, p = self.plan, self.p
+        temp = _TEMP[self.dialect]
+        # temporary tables gradcli_FUNC_K, or gcx_FUNC_K where the table is gradcli_...: a
+        # temporary table hides a table of its name, and the script reads the table again when rerun
+        stem = "gcx_" if table.split(".")[-1].lower().startswith("gradcli_") else "gradcli_"
+        name = lambda k: f"{stem}{self.func}_{k}"    # noqa: E731
+        materialized = " MATERIALIZED"
+        lines = self.header(table, True)
+        statements = sorted(plan.statements, key=lambda n: (level[n.index], n.index))
+        home: dict[int, int] = {leaf.index: 0 for leaf in plan.leaves}
+        chunks: list[list[Sym]] = []
+        chunk: list[Sym] = []
+        seen: set[int] = set()
+        first = 0
+        sources: set[int] = set()      # the tables the chunk reads
+        for node in statements:
+            k = len(chunks) + 1
+            reads = [c for c in self.operands(node) if home.get(c.index) != k]
+            more = {home[c.index] for c in reads} - sources
+            if chunk and (level[node.index] - first >= SQL_CHUNK_LEVELS
+                          or len(chunk) + len(seen) + len(reads) >= SQL_CHUNK_COLUMNS
+                          or len(sources) + len(more) + 2 > SQL_CHUNK_TABLES):
+                chunks.append(chunk)
+                chunk, seen, sources = [], set(), set()
+                k += 1
+                reads = self.operands(node)
+            if not chunk:
+                first = level[node.index]
+            chunk.append(node)
+            home[node.index] = k
+            seen.update(c.index for c in reads)
+            sources.update(home[c.index] for c in reads)
+        if chunk:
+            chunks.append(chunk)
+        cols = ",\n".join("  " + c for c in self.input_columns())
+        lines += [f"DROP TABLE IF EXISTS {temp}{name(0)};",
+                  f"CREATE TEMP TABLE {name(0)} AS\nSELECT row_number() OVER () AS {_ROW}"
+                  + (",\n" + cols if cols else "") + f"\nFROM {self.table_ref(table)};"]
+        for k, chunk in enumerate(chunks, 1):
+            mine = {n.index for n in chunk}
+            reads: dict[int, Sym] = {}
+            for node in chunk:
+                for c in self.operands(node):
+                    if c.index not in mine:
+                        reads.setdefault(c.index, c)
+            tables = sorted({home[i] for i in reads} | ({k - 1} if k > 1 else set()) | {0})
+            base = [_ROW] + [p.atom(c) for c in reads.values()] + ([f"ok{k - 1}"] if k > 1 else [])
+            joins = f"{temp}{name(tables[0])}" + "".join(f" JOIN {temp}{name(t)} USING ({_ROW})" for t in tables[1:])
+            ctes = [f"s0 AS{materialized} (\n  SELECT " + ", ".join(base) + f"\n  FROM {joins}\n)"]
+            start = level[chunk[0].index]
+            local: list[list[Sym]] = []
+            for node in chunk:
+                at = level[node.index] - start
+                while len(local) <= at:
+                    local.append([])
+                local[at].append(node)
+            for j, nodes in enumerate(local):
+                if nodes:
+                    ctes.append(f"s{len(ctes)} AS{materialized} (\n  SELECT *,\n" + "\n".join(self.layer(nodes))
+                                + f"\n  FROM s{len(ctes) - 1}\n)")
+            checks = [_FINITE.format(p.ident(p.names[n.index])) for n in chunk if n.index in self.checks]
+            ok = "\n    AND ".join(([f"ok{k - 1}"] if k > 1 else []) + checks) or "TRUE"
+            own = [p.ident(p.names[n.index]) for n in chunk]
+            lines += [f"DROP TABLE IF EXISTS {temp}{name(k)};",
+                      f"CREATE TEMP TABLE {name(k)} AS\nWITH\n" + ",\n".join(ctes)
+                      + f"\nSELECT {_ROW}, " + ", ".join(own) + f",\n    {ok}\n    AS ok{k}\nFROM s{len(ctes) - 1};"]
+        results = [plan.output, *plan.gradients]
+        tables = sorted({home[n.index] for n in results if n.index in home} | {len(chunks), 0})
+        gathered = len(chunks) + 1
+        while len(tables) > SQL_CHUNK_TABLES:      # the results are in many tables: gather them, 50 at a time
+            group, tables = tables[:SQL_CHUNK_TABLES], tables[SQL_CHUNK_TABLES:]
+            cols = [p.atom(n) for n in {n.index: n for n in results if home.get(n.index) in group}.values()]
+            cols += [f"ok{len(chunks)}"] if len(chunks) in group else []
+            cols += [p.atom(leaf) for leaf in plan.leaves] if 0 in group else []
+            joins = f"{temp}{name(group[0])}" + "".join(f" JOIN {temp}{name(t)} USING ({_ROW})" for t in group[1:])
+            lines += [f"DROP TABLE IF EXISTS {temp}{name(gathered)};",
+                      f"CREATE TEMP TABLE {name(gathered)} AS\nSELECT {_ROW}, " + ", ".join(cols) + f"\nFROM {joins};"]
+            for n in results:
+                if home.get(n.index) in group:
+                    home[n.index] = gathered
+            tables.append(gathered)
+            gathered += 1
+        joins = f"{temp}{name(tables[0])}" + "".join(f" JOIN {temp}{name(t)} USING ({_ROW})" for t in tables[1:])
+        ok = f"ok{len(chunks)}" if chunks else "TRUE"
+        lines.append("SELECT " + ",\n       ".join(self.result_columns(ok)) + f"\nFROM {joins}\nORDER BY {_ROW};")
         return "\n".join(lines) + "\n"
 
     def check_columns(self, inputs: list[Sym]) -> None:
@@ -1710,14 +1924,17 @@ _WRITERS = {"python": _Python, "numpy": _NumPy, "c": _C, "js": _JS, "sql": _SQL}
 # ------------------------------------------------------------------ the library
 
 def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = None, name: str = "gradient",
-             table: str = "points", defaults: Sequence[str] = (), esm: bool = False) -> Generated:
+             table: str = "points", defaults: Sequence[str] = (), esm: bool = False, dialect: str = "duckdb",
+             columns: Sequence[str] = ()) -> Generated:
     """The source text of ``name(leaves...)`` computing the program's value
     and its gradient with respect to ``wrt`` (default: every leaf) in
     ``lang``. ``defaults``: inputs whose current data becomes their default
     (``codegen``'s NAME=VALUE). ``esm``: JavaScript as an ES module
     (``export function``); without it, a script that also sets
-    ``module.exports`` (so ``require`` and Node's ``import`` take it). Bad
-    names raise ``InputError``."""
+    ``module.exports`` (so ``require`` and Node's ``import`` take it).
+    ``dialect``: SQL's (``DIALECTS``); ``columns``: leaves with a default
+    that SQL reads from the table's column of that name, the default where
+    the cell is NULL (``--sql-columns``). Bad names raise ``InputError``."""
     if graph.opaque is not None:
         require_ops([graph.opaque], "code generation")
     if lang not in _WRITERS:
@@ -1725,15 +1942,25 @@ def generate(graph: Graph, lang: str = "python", wrt: Sequence[str] | None = Non
     if not _IDENT.fullmatch(name) or name in RESERVED[lang] or name in ("math", "np"):
         raise InputError(f"--name `{printable(name)}` cannot name a function in {lang}: "
                          "use letters, digits and `_` (not first a digit), and not a keyword")
+    if dialect not in DIALECTS:
+        raise InputError(f"--dialect `{printable(dialect)}` is not an SQL dialect: the dialects are "
+                         + ", ".join(DIALECTS))
     if lang == "sql" and not all(_IDENT.fullmatch(part) for part in table.split(".")):
         raise InputError(f"--sql-table `{printable(table)}` is not a table name: use letters, digits, `_` and `.`")
     from .engine import paused_gc
 
     with paused_gc():      # millions of small objects and no cycles
-        plan = Plan(graph, wrt, defaults)
-        writer = _WRITERS[lang](plan, lang, name)
-        writer.esm = esm
-        code = writer.write(table) if lang == "sql" else writer.write()
+        plan = Plan(graph, wrt, defaults, _PG_ATOMS if lang == "sql" and dialect == "postgres" else None)
+        if lang == "sql":
+            unknown = [c for c in columns if c not in graph.leaves]
+            if unknown:
+                raise InputError(f"--sql-columns: `{printable(unknown[0])}` is not a leaf of the program: "
+                                 f"the leaves are {', '.join(graph.leaves) or 'none'}")
+            code = _SQL(plan, lang, name, dialect, columns).write(table)
+        else:
+            writer = _WRITERS[lang](plan, lang, name)
+            writer.esm = esm
+            code = writer.write()
     return Generated(code, plan)
 
 

@@ -442,6 +442,10 @@ class Spelling(NamedTuple):
     C's and JavaScript's give inf): its generated code guards them like
     ``undefined``.
 
+    ``dialects``: an SQL dialect's own form where it differs from ``sql``
+    (``codegen --dialect``; ``postgres``: PostgreSQL raises on a float
+    overflow and on an underflow to zero, where the query needs NULL and 0).
+
     ``latex``: how ``diff --latex`` writes a function (``{0}``: the operand,
     written whole); by default ``\\operatorname{name}\\left({0}\\right)``. A form
     that ends in a superscript (``e^{{0}}``) binds like a power. The
@@ -452,6 +456,7 @@ class Spelling(NamedTuple):
     raises: dict[str, tuple[str, ...]] = {}
     guards: dict[str, tuple[tuple[Callable[..., object], str, str], ...]] = {}
     latex: str | None = None
+    dialects: dict[str, str] = {}
 
 
 def _py_exp_limit() -> float:
@@ -481,16 +486,6 @@ def _calls(py: str, sql: str | None = None, numpy: str | None = None) -> dict[st
             "js": f"Math.{py}({{0}})", "sql": f"{sql or py}({{0}})"}
 
 
-def _erf_series(x: str, terms: int) -> str:
-    """erf for |x| < 6 where the language has no loop (SQL):
-    2/sqrt(pi) * exp(-x^2) * x * sum (2x^2)^n / (1*3*...*(2n+1)), whose terms
-    are all positive (no cancellation), in Horner form; within 1e-14."""
-    text = "1e0"
-    for n in range(terms, 0, -1):
-        text = f"(1e0 + 2e0 * {x} * {x} / {2 * n + 1}e0 * {text})"
-    return f"1.1283791670955126e0 * exp(-({x} * {x})) * {x} * {text}"
-
-
 # JavaScript has no erf: CPython's own (before 3.12's libm call), a series
 # below 1.5 and a continued fraction above; within 1.8 ulp of 40-digit
 # mpmath (the series to 160 terms: 6.9 ulp).
@@ -503,7 +498,127 @@ _ERF_JS = ("((x) => { const absx = Math.abs(x), sqrtpi = 1.772453850905516; if (
            "for (let i = 0; i < 50; i++) { a += da; da += 2.0; const b = da + x2; "
            "let t = p; p = b * p - a * pLast; pLast = t; t = q; q = b * q - a * qLast; qLast = t; } "
            "cf = p / q * absx * Math.exp(-x2) / sqrtpi; } return x > 0.0 ? 1.0 - cf : cf - 1.0; })({0})")
-_LOG1P_SQL = "CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * {0} / ((1e0 + {0}) - 1e0) END"
+# log1p(x) = ln(u) * (x / (u - 1)) with u = 1 + x (exact where u - 1 is x's
+# rounding); the quotient first, so that x near the largest double does not
+# overflow (ln(u) * x did, past 2.5e305).
+_LOG1P_SQL = "CASE WHEN 1e0 + {0} = 1e0 THEN {0} ELSE ln(1e0 + {0}) * ({0} / ((1e0 + {0}) - 1e0)) END"
+
+
+def _sql_number(x: float) -> str:
+    text = repr(float(x))
+    return text if "e" in text else text + "e0"      # a DOUBLE, not a DECIMAL
+
+
+def _exp_low() -> float:
+    """The smallest float whose ``math.exp`` is not 0 (a subnormal)."""
+    lo, hi = -746.0, -745.0
+    while True:
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            return hi
+        if math.exp(mid) == 0.0:
+            lo = mid
+        else:
+            hi = mid
+
+
+EXP_LOW = _exp_low()
+_MAX_SQL = "1.7976931348623157e308"
+
+
+def _pg_exp(arg: str) -> str:
+    """exp in PostgreSQL, which raises where the result is 0 or infinite: 0
+    below EXP_LOW, NULL past PY_EXP_LIMIT (grad's overflow)."""
+    return (f"CASE WHEN {arg} < {_sql_number(EXP_LOW)} THEN 0e0 "
+            f"WHEN {arg} <= {_sql_number(PY_EXP_LIMIT)} THEN exp({arg}) END")
+
+
+def _erf_taylor(c: float, n: int) -> list[float]:
+    """erf's Taylor coefficients at c, a_0..a_n: erf' = g = 2/sqrt(pi) e^(-x^2)
+    solves g' = -2x g, so g's coefficients b_k at c follow
+    (k+1) b_(k+1) = -2c b_k - 2 b_(k-1), and a_(k+1) = b_k / (k+1).
+    (Tested against mpmath: within 1e-14 relative where a term counts.)"""
+    b = [2.0 / math.sqrt(math.pi) * math.exp(-c * c)]
+    b.append(-2.0 * c * b[0])
+    for k in range(1, n):
+        b.append((-2.0 * c * b[k] - 2.0 * b[k - 1]) / (k + 1))
+    return [math.erf(c)] + [b[k] / (k + 1) for k in range(n)]
+
+
+def _erf_sql() -> str:
+    """erf in SQL, which has no erf (DuckDB, SQLite, PostgreSQL before 16) and
+    no loop: sign(x) times, for a = |x|, 2/sqrt(pi) a below 1e-12; the odd
+    Maclaurin series a * sum c_n a^(2n) below 0.5; Taylor polynomials in
+    h = a - c around c = 1, 2, ..., 5 and 5.75 (|h| <= 0.5, 11 to 25 terms,
+    each below 1e-17 of the sum where it stops) up to 6; 1 from 6 on (as
+    math.erf). Every term is ``a_k * power(h, k)``, a flat sum: SQLite's
+    parser takes about 18 nested parentheses (a Horner form of 25 did not
+    parse). No power underflows to 0 (PostgreSQL raises there): |h| below
+    1e-200 is a_0, below 1e-12 a_0 + a_1 h; coefficients below 1e-20 are 0.
+    About 9 KB of SQL per erf, within 1e-15 of math.erf (tests/test_codegen_sql.py)."""
+    a = "abs({0})"
+    arms = [f"WHEN {a} >= 6e0 THEN 1e0",
+            f"WHEN {a} < 1e-12 THEN {_sql_number(2 / math.sqrt(math.pi))} * {a}"]
+    series = []
+    for n in range(11):
+        cn = 2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
+        series.append(_sql_number(cn) if n == 0 else f"{_sql_number(cn)} * power({a}, {2 * n}e0)")
+    arms.append(f"WHEN {a} < 0.5e0 THEN {a} * (" + " + ".join(series).replace("+ -", "- ") + ")")
+    for c, top, terms in ((1.0, 1.5, 25), (2.0, 2.5, 24), (3.0, 3.5, 23), (4.0, 4.5, 22), (5.0, 5.5, 20),
+                          (5.75, 6.0, 13)):
+        half = top - c
+        coef = [0.0 if abs(x) < 1e-20 or abs(x) * half ** k < 1e-18 else x
+                for k, x in enumerate(_erf_taylor(c, terms))]
+        h = f"({a} - {_sql_number(c)})"
+        full = " + ".join([_sql_number(coef[0]), f"{_sql_number(coef[1])} * {h}"]
+                          + [f"{_sql_number(x)} * power({h}, {k}e0)" for k, x in enumerate(coef) if k > 1 and x])
+        arms.append(f"WHEN {a} < {_sql_number(top)} THEN CASE WHEN abs{h} < 1e-200 THEN {_sql_number(coef[0])} "
+                    f"WHEN abs{h} < 1e-12 THEN {_sql_number(coef[0])} + {_sql_number(coef[1])} * {h} "
+                    f"ELSE {full.replace('+ -', '- ')} END")
+    return "(sign({0}) * CASE " + " ".join(arms) + " END)"
+
+
+# hypot(a, b) = m * sqrt(1 + (n/m)^2), m = max(|a|, |b|), n = min: no
+# overflow before the result does (sqrt(a*a + b*b) was NULL at 3e200), and
+# in PostgreSQL no underflow: m where n <= m * 2^-26 (the sum rounds to 1
+# there), and m * s checked where m > 1e300.
+def _hypot_sql(m: str, n: str) -> str:
+    s = f"sqrt(1e0 + ({n} / {m}) * ({n} / {m}))"
+    return (f"CASE WHEN {m} = 0e0 THEN 0e0 "
+            f"WHEN CASE WHEN {m} >= 1e0 THEN {n} <= {m} * 1.4901161193847656e-08 ELSE {n} * 67108864e0 <= {m} END "
+            f"THEN {m} WHEN {m} <= 1e300 OR {s} <= {_MAX_SQL} / {m} THEN {m} * {s} END")
+
+
+_HYPOT_SQL = (f"CASE WHEN abs({{0}}) >= abs({{1}}) THEN {_hypot_sql('abs({0})', 'abs({1})')} "
+              f"ELSE {_hypot_sql('abs({1})', 'abs({0})')} END")
+
+# PostgreSQL's arithmetic raises where a float overflows, and where a product
+# or quotient of numbers that are not 0 rounds to 0 (`value out of range:
+# underflow`); grad gives inf (a failure: NULL here) and 0. These forms test
+# with comparisons and operations that cannot raise first (their operands
+# are names or numbers: codegen makes them atoms in PostgreSQL).
+_PG_FORMS = {
+    "+": f"CASE WHEN sign({{0}}) <> sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} + {{1}} END",
+    "-": f"CASE WHEN sign({{0}}) = sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} - {{1}} END",
+    "*": ("CASE WHEN abs({0}) <= 1e0 AND abs({1}) <= 1e0 THEN "
+          "CASE WHEN {1} = 0e0 OR abs({0}) > 5e-324 / abs({1}) THEN {0} * {1} ELSE 0e0 END "
+          f"WHEN abs({{0}}) <= 1e0 OR abs({{1}}) <= 1e0 OR abs({{0}}) <= {_MAX_SQL} / abs({{1}}) THEN {{0}} * {{1}} END"),
+    "/": ("CASE WHEN abs({1}) >= 1e0 THEN CASE WHEN abs({0}) > 5e-324 * abs({1}) THEN {0} / {1} ELSE 0e0 END "
+          f"WHEN abs({{0}}) <= {_MAX_SQL} * abs({{1}}) THEN {{0}} / {{1}} END"),
+    # x ** y with L = ln|x|: y*L decides; |y| <= 1e-300 or |x| = 1 cannot
+    # overflow, |y| > 1e300 certainly does (or underflows); 0 below y*L = -744.8
+    # (the result is at most a few subnormal ulp there), NULL above
+    # 709.782712892 (within 1e-9 of the largest double: grad's overflow).
+    "**": ("CASE WHEN {0} = 0e0 OR abs({1}) <= 1e-300 OR abs({0}) = 1e0 THEN power({0}, {1}) "
+           "WHEN abs({1}) > 1e300 THEN CASE WHEN {1} * sign(ln(abs({0}))) < 0e0 THEN 0e0 END "
+           "WHEN {1} * ln(abs({0})) <= -744.8e0 THEN 0e0 "
+           "WHEN {1} * ln(abs({0})) <= 709.782712892e0 THEN power({0}, {1}) END"),
+    "exp": _pg_exp("{0}"),
+    "sigmoid": (f"CASE WHEN {{0}} >= 0e0 THEN 1e0 / (1e0 + {_pg_exp('-{0}')}) "
+                f"ELSE {_pg_exp('{0}')} / (1e0 + {_pg_exp('{0}')}) END"),
+    "softplus": ("(" + _LOG1P_SQL.replace("{0}", "(" + _pg_exp("-abs({0})") + ")")
+                 + " + CASE WHEN {0} > 0e0 THEN {0} ELSE 0e0 END)"),
+}
 
 SPELLINGS: dict[str, Spelling] = {
     "+": Spelling(_same("{0} + {1}"), overflows=True),
@@ -561,13 +676,14 @@ SPELLINGS: dict[str, Spelling] = {
     "atan": Spelling(_calls("atan", numpy="arctan"), atoms=(0,), latex=r"\arctan\left({0}\right)"),
     "asinh": Spelling(_calls("asinh", numpy="arcsinh"), latex=r"\operatorname{arsinh}\left({0}\right)"),
     "erf": Spelling({**_calls("erf"), "numpy": "np.vectorize(math.erf, otypes=[np.float64])({0})",
-                     "js": _ERF_JS, "sql": "CASE WHEN abs({0}) >= 6e0 THEN sign({0}) ELSE "
-                                           + _erf_series("{0}", 160) + " END"}, atoms=(0,)),
+                     "js": _ERF_JS, "sql": _erf_sql()}, atoms=(0,)),
     "hypot": Spelling({"python": "math.hypot({0}, {1})", "numpy": "np.hypot({0}, {1})", "c": "hypot({0}, {1})",
-                       "js": "Math.hypot({0}, {1})", "sql": "sqrt({0} * {0} + {1} * {1})"},
+                       "js": "Math.hypot({0}, {1})", "sql": _HYPOT_SQL},
                       atoms=(0, 1), overflows=True),
 }
 
+for _name, _form in _PG_FORMS.items():
+    SPELLINGS[_name] = SPELLINGS[_name]._replace(dialects={"postgres": _form})
 SPELLINGS.update({key: SPELLINGS[op.name] for key, op in OPS.items() if key != op.name})   # paired rows
 
 _unspelled = [name for name in OPS if set(SPELLINGS.get(name, Spelling({})).forms) != set(TARGETS)]
