@@ -375,3 +375,32 @@ def test_an_overflow_in_the_adjoint_is_inf_as_in_grad(dialect, request):
         want, have, _ = compare(text, dialect, pg, points)    # NULL exactly where grad fails, else its numbers
         if "sin" not in text:
             assert FAIL not in [w[0] for w in want] and have == want, (text, want, have)
+
+
+# ------------------------------------------------------------------ random programs
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.test_codegen import codegen_programs, random_case  # noqa: E402
+
+HUGE_AND_TINY = [1e200, -1e200, 1e-200, -1e-310, 3e154, 800.0, -800.0]
+
+
+@settings(max_examples=3, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.data_too_large])
+@given(st.lists(st.tuples(codegen_programs(), st.integers(0, 3)), min_size=30, max_size=30), st.integers(0, 2**32))
+def test_random_programs_in_postgres_and_sqlite(pg, programs, seed):
+    """3 batches of 30 random programs (every op, reused names, kinks,
+    undefined points, --wrt subsets), 6 points each at ordinary sizes and 2
+    at huge and tiny ones (where PostgreSQL would raise), in PostgreSQL and
+    SQLite (DuckDB: tests/test_codegen.py)."""
+    rnd = random.Random(seed)
+    for text, kind in programs:
+        case = random_case(text, kind)
+        if case is None:
+            continue
+        points = case.points(rnd, 6, 1.5) + [{n: rnd.choice(HUGE_AND_TINY) for n in case.leaves} for _ in range(2)]
+        for dialect in ("postgres", "sqlite"):
+            compare(case.text, dialect, pg if dialect == "postgres" else None, points, wrt=case.wrt)
