@@ -28,7 +28,7 @@ A row (``Op``) holds, side by side:
   always makes the result non-finite (``a + b``: both; ``a / b``: only
   ``a``, since ``1/inf`` is 0; ``tanh``: none). The array engine checks a
   value for finiteness only where a non-finite one could be hidden by the
-  ops that use it (tests/test_uncertainty.py checks each claim).
+  ops that use it (tests/test_arrays.py checks each claim).
 
 Beside the table, ``SPELLINGS`` (same keys) gives each op's spelling in every
 target of code generation (codegen.py, whose ``js`` column the live page
