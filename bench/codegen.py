@@ -3,12 +3,17 @@
     python bench/codegen.py [--max-nodes N] [--sympy-timeout SECONDS]
     python bench/codegen.py --c [--max-nodes N] [--shape auto|statements|table]
     python bench/codegen.py --cost [--max-nodes N]
+    python bench/codegen.py --sql [--max-nodes N] [--rows R]
 
 ``--c``: the C target, for the tanh chain and the MLP: gcc -O2's seconds
 (the compiler's CPU time) and the time of one call of the gradient against
 the value alone (the generated C with no --wrt), best of 5, on a tanh
 chain, the same chain with w = 1 (its gradient stays normal) and the MLP.
 ``--cost``: the same ratio for the generated Python and NumPy.
+``--sql``: the SQL of the tanh chain (w, c and the start read from the
+table with --sql-columns) in DuckDB, SQLite and a throwaway PostgreSQL
+(tests/test_codegen_sql.py's): generation seconds, bytes, statements, and
+each engine's seconds for R rows, with the first row checked against grad.
 
 For programs of about 10 to 100,000 nodes in three shapes (the issue's
 `u = sin(u + y)` iterated, a deep tanh chain, an unrolled tanh MLP with every
@@ -259,6 +264,77 @@ def cost_main(max_nodes: int) -> None:
             print(f"| {name} | {program_ops(text):,} | {row[0]} | {row[1]} |", flush=True)
 
 
+def sql_main(max_nodes: int, rows: int) -> None:
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from gradcli.build import build, structure
+    from gradcli.codegen import DIALECTS, generate
+    from gradcli.parse import parse
+    from tests.test_codegen_sql import Postgres
+
+    pg = Postgres()
+    try:
+        print("| program ops | dialect | shape | generate s | MB | statements | engine s | first row vs grad |")
+        print("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for size in (s for s in (100, 1000, 10_000, 100_000) if s <= max_nodes):
+            text = deep_chain(size)
+            graph = structure(parse(text))
+            rnd = random.Random(size)
+            points = [{"w": rnd.uniform(0.5, 1.0), "c": rnd.uniform(-0.2, 0.2), "h": rnd.uniform(-1, 1)}
+                      for _ in range(rows)]
+            want = build(parse(text), points[0])
+            want = (want.value, *want.gradients().values())
+            for dialect in DIALECTS:
+                start = time.perf_counter()
+                code = generate(graph, "sql", dialect=dialect, columns=["w", "c", "h"]).code
+                gen = time.perf_counter() - start
+                start = time.perf_counter()
+                try:
+                    have = _run_columns(dialect, code, points, pg)
+                    took = f"{time.perf_counter() - start:.2f}"
+                    err = max(abs(a - b) / max(abs(a), 1e-300) for a, b in zip(want, have[0]))
+                    agree = f"{err:.1e}"
+                except Exception as e:  # a limit of the engine: say which
+                    took, agree = "failed", str(e).splitlines()[0][:60]
+                shape = "script" if "CREATE TEMP TABLE" in code else "one SELECT"
+                print(f"| {graph_ops(graph):,} | {dialect} | {shape} | {gen:.2f} | {len(code) / 1e6:.2f} | "
+                      f"{code.count(';') + (shape == 'one SELECT')} | {took} | {agree} |", flush=True)
+    finally:
+        pg.stop()
+
+
+def graph_ops(graph) -> int:
+    return len([n for n in graph.nodes if n.children])
+
+
+def _run_columns(dialect: str, code: str, points, pg):
+    """The SQL over a table of w, c, h: (value, grads...) per row."""
+    import sqlite3
+
+    import duckdb
+
+    if dialect == "postgres":
+        values = ", ".join(f"({p['w']!r}::float8, {p['c']!r}::float8, {p['h']!r}::float8)" for p in points)
+        done = pg.run(f"DROP TABLE IF EXISTS points;\nCREATE TABLE points (w float8, c float8, h float8);\n"
+                      f"INSERT INTO points VALUES {values};\n{code}")
+        if done.returncode:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1])
+        rows = [tuple(float(v) for v in line.split("|")) for line in done.stdout.splitlines()]
+    else:
+        con = duckdb.connect() if dialect == "duckdb" else sqlite3.connect(":memory:")
+        con.execute("CREATE TABLE points (w DOUBLE, c DOUBLE, h DOUBLE)")
+        con.executemany("INSERT INTO points VALUES (?, ?, ?)", [[p["w"], p["c"], p["h"]] for p in points])
+        if dialect == "sqlite":
+            head, _, last = code.rstrip().rstrip(";").rpartition(";\n")
+            if head:
+                con.executescript(head + ";")
+            rows = con.execute(last).fetchall()
+        else:
+            rows = con.execute(code).fetchall()
+    return [row[3:] for row in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-nodes", type=int, default=100_000)
@@ -268,7 +344,12 @@ def main() -> None:
     parser.add_argument("--shape", choices=("auto", "statements", "table"), default="auto",
                         help="--c: the C's shape (auto: a table past codegen.C_TABLE_OPS operations)")
     parser.add_argument("--cost", action="store_true", help="Python and NumPy: gradient/value time")
+    parser.add_argument("--sql", action="store_true", help="SQL in DuckDB, SQLite and PostgreSQL: time and size")
+    parser.add_argument("--rows", type=int, default=100, help="--sql: the table's rows")
     args = parser.parse_args()
+    if args.sql:
+        sql_main(args.max_nodes, args.rows)
+        return
     if args.c:
         c_main(args.max_nodes, args.shape)
         return

@@ -281,3 +281,20 @@ def test_cli_many_rows_through_a_real_process(tmp_path):
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert len(out) == n + 1
     assert out[12345] == f"{float(12344 * (12344 % 7) + 12344 % 7)!r},{float(12344 % 7)!r},{float(12344 + 1)!r}"
+
+
+def test_blocks_are_sized_by_the_arrays_alive_at_once():
+    """Without gradients a value is dropped after its last use, so a long
+    chain has only a few arrays alive at once and gets full blocks; with
+    gradients every value is kept for the backward pass."""
+    chain = "\n".join(["y0 = x"] + [f"y{i} = tanh(y{i - 1}) * 0.9 + x" for i in range(1, 3000)])
+    graph = structure(parse(chain))
+    values = Batch(graph, ["x"], grads=False)
+    assert values.peak <= 4 and values.block_size == 4096
+    both = Batch(graph, ["x"])
+    assert both.peak == len(graph.nodes) and both.block_size == (1 << 21) // len(graph.nodes)
+    xs = np.linspace(-1, 1, 5000)
+    assert np.array_equal(values.run([xs]).value, both.run([xs]).value)
+    # a value read again much later stays alive until then
+    wide = "\n".join([f"a{i} = x*{i + 1}" for i in range(50)] + ["y = " + " + ".join(f"a{i}" for i in range(50))])
+    assert Batch(structure(parse(wide)), ["x"], grads=False).peak >= 50

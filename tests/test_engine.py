@@ -302,3 +302,16 @@ def test_needed_and_reaches_over_a_tape():
     assert [(n.label or n.op or n.kind) for n in graph.nodes if need[n.index]] == ["a", "const", "u", "w"]
     dep = reaches(graph.nodes, [graph.leaves["b"]])
     assert [n.label for n in graph.nodes if dep[n.index]] == ["b", "v"]
+
+
+def test_op_node_is_the_value_that_value_makes():
+    """engine.op_node (the builder's unchecked maker) fills every slot as
+    ``Value(0.0, children, op, pos=pos)`` does."""
+    from gradcli.engine import Value, op_node
+    from gradcli.syntax import Pos
+
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    pos = Pos(1, 3, 1)
+    made, checked = op_node((a, b), "*", pos), Value(0.0, (a, b), "*", pos=pos)
+    for slot in Value.__slots__:
+        assert getattr(made, slot) == getattr(checked, slot), slot

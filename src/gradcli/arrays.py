@@ -199,7 +199,19 @@ class Batch:
                                     tuple(c.kind != "const" for c in node.children),
                                     bool(hidden[i] or not used[i] or i == self._out), dead,
                                     partial(OPS[node.op].forward, array_math())))
-        self.block_size = max(1, min(BLOCK, CELLS // max(1, len(nodes))))
+        # The most arrays alive at once in a forward pass: every value with
+        # gradients (backward needs them all); without, the columns and the
+        # values not yet dropped, at their peak (a chain: 2; a 10,000-node
+        # random DAG: most of it). It sizes the blocks within ``CELLS``.
+        self.peak = len(nodes)
+        if not grads:
+            alive = peak = 0
+            for step in self._steps:
+                alive += 1
+                peak = max(peak, alive)
+                alive -= len(step[7])
+            self.peak = min(len(nodes), peak + len(self.columns))
+        self.block_size = max(1, min(BLOCK, CELLS // max(1, self.peak)))
 
     def __reduce__(self):
         """Pickled as plain data, the graph a flat list (``pack``): how

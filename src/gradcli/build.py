@@ -13,7 +13,7 @@ import math
 import re
 from typing import Mapping, Sequence
 
-from .engine import Graph, Value, bind, names_note, paused_gc, resolve  # noqa: F401 - bind, resolve, names_note: used from here too
+from .engine import Graph, Value, bind, names_note, op_node, paused_gc, resolve  # noqa: F401 - bind, resolve, names_note: used from here too
 from .errors import DomainError, InputError, ProgramError, did_you_mean, words
 from .safeio import printable
 from .ops import BINARY, FUNCTIONS, OPS, PAIRED, shown
@@ -75,7 +75,7 @@ class _Builder:
                     f"not {len(args)}", expr.pos)
         for a in args:
             self.push(a)
-        return self.push(Value(0.0, tuple(args), op.name, pos=expr.pos))
+        return self.push(op_node(tuple(args), op.name, expr.pos))
 
     def expr(self, root: Expr) -> Value:
         """Build an expression bottom-up with an explicit stack.
@@ -104,7 +104,7 @@ class _Builder:
                     if right.index is None:
                         right.index = len(nodes)
                         nodes.append(right)
-                    node = Value(0.0, (left, right), BINARY[expr.op].name, pos=expr.pos)
+                    node = op_node((left, right), BINARY[expr.op].name, expr.pos)
                     node.index = len(nodes)
                     nodes.append(node)
                     out[-1] = node
@@ -134,7 +134,7 @@ class _Builder:
             # x op= e  is  x = x op (e): a new node, and x now names it
             current = self.read(Name(target, stmt.pos))
             value = self.push(self.expr(stmt.expr))
-            node = self.push(Value(0.0, (current, value), BINARY[stmt.op].name, pos=stmt.pos))
+            node = self.push(op_node((current, value), BINARY[stmt.op].name, stmt.pos))
         elif target not in self.env and (default := plain_number(stmt.expr)) is not None:
             node = self.push(Value(default, label=target, kind="leaf", pos=stmt.pos))
             self.leaves[target] = node

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from .syntax import NAME, NUMBER, Assign, Binary, Call, ExprStmt, Name, Num, Pos, Unary
+from .syntax import NAME, NUMBER, Assign, Call, ExprStmt, Pos, Unary, make_binary, make_name, make_num
 
 # Each match is (blanks and a comment, one token); the last alternative
 # takes any other character (and a lone `\r`), so no text is ever skipped.
@@ -119,7 +119,7 @@ def _reduce_one(ops, out):
     if kind == "bin":
         right = out.pop()
         left = out.pop()
-        out.append(Binary(entry[1], left, right, entry[2]))
+        out.append(make_binary(entry[1], left, right, entry[2]))
     elif kind == "un":
         out.append(Unary(entry[1], out.pop(), entry[2]))
     else:  # an unclosed `(` or call at the end of the expression
@@ -135,7 +135,7 @@ def _expr(toks, i):
         kind, value, pos = toks[i]
         if expect_operand:
             if kind == "NUM":
-                out.append(Num(float(value), value, pos))
+                out.append(make_num(float(value), value, pos))
                 expect_operand = False
             elif kind == "NAME":
                 if toks[i + 1][0] == "(":
@@ -144,7 +144,7 @@ def _expr(toks, i):
                     ops.append((_CALL, value, pos, len(out)))
                     i += 1
                 else:
-                    out.append(Name(value, pos))
+                    out.append(make_name(value, pos))
                     expect_operand = False
             elif kind == "+" or kind == "-":
                 ops.append(("un", value, pos))

@@ -28,7 +28,7 @@ A row (``Op``) holds, side by side:
   always makes the result non-finite (``a + b``: both; ``a / b``: only
   ``a``, since ``1/inf`` is 0; ``tanh``: none). The array engine checks a
   value for finiteness only where a non-finite one could be hidden by the
-  ops that use it (tests/test_uncertainty.py checks each claim).
+  ops that use it (tests/test_arrays.py checks each claim).
 
 Beside the table, ``SPELLINGS`` (same keys) gives each op's spelling in every
 target of code generation (codegen.py, whose ``js`` column the live page
@@ -528,9 +528,9 @@ _MAX_SQL = "1.7976931348623157e308"
 
 def _pg_exp(arg: str) -> str:
     """exp in PostgreSQL, which raises where the result is 0 or infinite: 0
-    below EXP_LOW, NULL past PY_EXP_LIMIT (grad's overflow)."""
+    below EXP_LOW, inf past PY_EXP_LIMIT (as grad)."""
     return (f"CASE WHEN {arg} < {_sql_number(EXP_LOW)} THEN 0e0 "
-            f"WHEN {arg} <= {_sql_number(PY_EXP_LIMIT)} THEN exp({arg}) END")
+            f"WHEN {arg} > {_sql_number(PY_EXP_LIMIT)} THEN CAST('Infinity' AS DOUBLE PRECISION) ELSE exp({arg}) END")
 
 
 def _erf_taylor(c: float, n: int) -> list[float]:
@@ -594,25 +594,39 @@ _HYPOT_SQL = (f"CASE WHEN abs({{0}}) >= abs({{1}}) THEN {_hypot_sql('abs({0})', 
 
 # PostgreSQL's arithmetic raises where a float overflows, and where a product
 # or quotient of numbers that are not 0 rounds to 0 (`value out of range:
-# underflow`); grad gives inf (a failure: NULL here) and 0. These forms test
-# with comparisons and operations that cannot raise first (their operands
-# are names or numbers: codegen makes them atoms in PostgreSQL).
+# underflow`); grad gives inf and 0. These forms test with comparisons and
+# operations that cannot raise first (their operands are names or numbers:
+# codegen makes them atoms in PostgreSQL) and give grad's inf (PostgreSQL
+# computes with an infinite operand without raising; the checks turn it to
+# NULL) and 0; an operand that is not finite takes the plain operation.
+_INF_SQL = "CAST('Infinity' AS DOUBLE PRECISION)"
+_BOTH_FINITE = f"abs({{0}}) <= {_MAX_SQL} AND abs({{1}}) <= {_MAX_SQL}"
 _PG_FORMS = {
-    "+": f"CASE WHEN sign({{0}}) <> sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} + {{1}} END",
-    "-": f"CASE WHEN sign({{0}}) = sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} - {{1}} END",
+    "+": (f"CASE WHEN sign({{0}}) <> sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} + {{1}} "
+          f"WHEN {_BOTH_FINITE} THEN sign({{0}}) * {_INF_SQL} ELSE {{0}} + {{1}} END"),
+    "-": (f"CASE WHEN sign({{0}}) = sign({{1}}) OR abs({{0}}) <= {_MAX_SQL} - abs({{1}}) THEN {{0}} - {{1}} "
+          f"WHEN {_BOTH_FINITE} THEN sign({{0}}) * {_INF_SQL} ELSE {{0}} - {{1}} END"),
     "*": ("CASE WHEN abs({0}) <= 1e0 AND abs({1}) <= 1e0 THEN "
           "CASE WHEN {1} = 0e0 OR abs({0}) > 5e-324 / abs({1}) THEN {0} * {1} ELSE 0e0 END "
-          f"WHEN abs({{0}}) <= 1e0 OR abs({{1}}) <= 1e0 OR abs({{0}}) <= {_MAX_SQL} / abs({{1}}) THEN {{0}} * {{1}} END"),
+          f"WHEN abs({{0}}) <= 1e0 OR abs({{1}}) <= 1e0 OR abs({{0}}) <= {_MAX_SQL} / abs({{1}}) THEN {{0}} * {{1}} "
+          f"WHEN {_BOTH_FINITE} THEN sign({{0}}) * sign({{1}}) * {_INF_SQL} ELSE {{0}} * {{1}} END"),
     "/": ("CASE WHEN abs({1}) >= 1e0 THEN CASE WHEN abs({0}) > 5e-324 * abs({1}) THEN {0} / {1} ELSE 0e0 END "
-          f"WHEN abs({{0}}) <= {_MAX_SQL} * abs({{1}}) THEN {{0}} / {{1}} END"),
+          f"WHEN abs({{0}}) <= {_MAX_SQL} * abs({{1}}) THEN {{0}} / {{1}} "
+          f"WHEN {_BOTH_FINITE} THEN sign({{0}}) * sign({{1}}) * {_INF_SQL} ELSE {{0}} / {{1}} END"),
     # x ** y with L = ln|x|: y*L decides; |y| <= 1e-300 or |x| = 1 cannot
     # overflow, |y| > 1e300 certainly does (or underflows); 0 below y*L = -744.8
-    # (the result is at most a few subnormal ulp there), NULL above
-    # 709.782712892 (within 1e-9 of the largest double: grad's overflow).
+    # (the result is at most a few subnormal ulp there), inf above
+    # 709.782712892 (within 1e-9 of the largest double), signed as x**y.
     "**": ("CASE WHEN {0} = 0e0 OR abs({1}) <= 1e-300 OR abs({0}) = 1e0 THEN power({0}, {1}) "
-           "WHEN abs({1}) > 1e300 THEN CASE WHEN {1} * sign(ln(abs({0}))) < 0e0 THEN 0e0 END "
+           "WHEN abs({1}) > 1e300 THEN CASE WHEN {1} * sign(ln(abs({0}))) < 0e0 THEN 0e0 "
+           f"ELSE power(sign({{0}}), {{1}}) * {_INF_SQL} END "
            "WHEN {1} * ln(abs({0})) <= -744.8e0 THEN 0e0 "
-           "WHEN {1} * ln(abs({0})) <= 709.782712892e0 THEN power({0}, {1}) END"),
+           "WHEN {1} * ln(abs({0})) <= 709.782712892e0 THEN power({0}, {1}) "
+           f"WHEN {{1}} * ln(abs({{0}})) > 0e0 THEN power(sign({{0}}), {{1}}) * {_INF_SQL} END"),
+    # sin(inf) raises (`input is out of range`): grad fails there, NULL
+    "sin": f"CASE WHEN abs({{0}}) <= {_MAX_SQL} THEN sin({{0}}) END",
+    "cos": f"CASE WHEN abs({{0}}) <= {_MAX_SQL} THEN cos({{0}}) END",
+    "tan": f"CASE WHEN abs({{0}}) <= {_MAX_SQL} THEN tan({{0}}) END",
     "exp": _pg_exp("{0}"),
     "sigmoid": (f"CASE WHEN {{0}} >= 0e0 THEN 1e0 / (1e0 + {_pg_exp('-{0}')}) "
                 f"ELSE {_pg_exp('{0}')} / (1e0 + {_pg_exp('{0}')}) END"),

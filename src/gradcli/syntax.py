@@ -112,6 +112,41 @@ class Call:
 Expr = Union[Num, Name, Unary, Binary, Call]
 
 
+# The same nodes made without the frozen dataclasses' ``__init__`` (one
+# ``object.__setattr__`` per field): each slot's own setter, for the fast
+# parser's loop, which makes one per token (Name 0.38 µs against 0.53,
+# Binary 0.33 against 0.58). They are equal to the ones ``__init__`` makes
+# (tests/test_fastparse.py compares whole trees with Lark's).
+_new = object.__new__
+_NAME = (Name.id.__set__, Name.pos.__set__)
+_NUM = (Num.value.__set__, Num.text.__set__, Num.pos.__set__)
+_BINARY = (Binary.op.__set__, Binary.left.__set__, Binary.right.__set__, Binary.pos.__set__)
+
+
+def make_name(id: str, pos: Pos) -> Name:
+    node = _new(Name)
+    _NAME[0](node, id)
+    _NAME[1](node, pos)
+    return node
+
+
+def make_num(value: float, text: str, pos: Pos) -> Num:
+    node = _new(Num)
+    _NUM[0](node, value)
+    _NUM[1](node, text)
+    _NUM[2](node, pos)
+    return node
+
+
+def make_binary(op: str, left: Expr, right: Expr, pos: Pos) -> Binary:
+    node = _new(Binary)
+    _BINARY[0](node, op)
+    _BINARY[1](node, left)
+    _BINARY[2](node, right)
+    _BINARY[3](node, pos)
+    return node
+
+
 @dataclass(frozen=True, slots=True)
 class Assign:
     """``target = expr``, or with ``op`` set, ``target op= expr``."""

@@ -75,7 +75,7 @@ MC_BLOCK = 1 << 13           # Monte Carlo points per block, at most (the array 
                              # after its last use, so a block's arrays stay in cache: on the 231-node
                              # MLP, 4,096 to 16,384 points ran within noise of each other)
 MC_MAX = 10 ** 8              # samples, at most (800 MB of results)
-MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x nodes)
+MC_CELLS = 1 << 22           # and at most this many floats alive per block (points x the arrays alive at once)
 P = 0.95                     # the coverage probability of the intervals, unless -p says otherwise
 HISTOGRAM_BINS = 16
 
@@ -756,7 +756,7 @@ def _monte_carlo(graph: Graph, names: list[str], quantities, r: dict, n: int,
     uncertain = set(names)
     exact = {nm: leaf.data for nm, leaf in graph.leaves.items() if nm not in uncertain}
     sampler = _sampler()(graph, names, exact)
-    sampler.block_size = max(1, min(MC_BLOCK, MC_CELLS // max(1, len(graph.nodes))))
+    sampler.block_size = max(1, min(MC_BLOCK, MC_CELLS // max(1, sampler.peak)))
     values = np.empty(n)
     done = 0
     while done < n:
