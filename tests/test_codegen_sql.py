@@ -235,6 +235,15 @@ def test_a_chain_of_400_statements_runs_in_every_dialect(dialect, request):
     assert want[2][0] == FAIL
 
 
+@pytest.mark.parametrize("dialect", engines())
+def test_ten_thousand_operations_run_in_every_dialect(dialect, request):
+    """A tanh chain of 10^4 operations (3,333 statements): DuckDB about
+    23 s, PostgreSQL 7 s, SQLite 3 s here (10^5: bench/README.md)."""
+    pg = request.getfixturevalue("pg") if dialect == "postgres" else None
+    want, have, code = compare(tanh_chain(3333), dialect, pg, [{"x": 0.3, "w": 0.9}])
+    assert want[0][0] != FAIL and code.count("CREATE TEMP TABLE") > 1000
+
+
 def test_a_wide_program_is_chunked_by_columns_and_joins(request):
     """1,500 terms side by side (3,000 columns: more than a PostgreSQL table
     or an SQLite result takes) and gradients spread over more than 64

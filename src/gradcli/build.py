@@ -108,6 +108,20 @@ class _Builder:
                     node.index = len(nodes)
                     nodes.append(node)
                     out[-1] = node
+                elif type(expr) is Call and (op := FUNCTIONS.get(expr.func)) is not None \
+                        and len(expr.args) == op.arity:
+                    # a call of a known function with its arity (``op`` inline)
+                    n = op.arity
+                    args = tuple(out[len(out) - n:])
+                    del out[len(out) - n:]
+                    for a in args:
+                        if a.index is None:
+                            a.index = len(nodes)
+                            nodes.append(a)
+                    node = op_node(args, op.name, expr.pos)
+                    node.index = len(nodes)
+                    nodes.append(node)
+                    out.append(node)
                 else:
                     n = len(children(expr))
                     args = out[len(out) - n:]

@@ -164,7 +164,9 @@ def _expr(toks, i):
                 if tk == "bin":
                     p = top[3]
                     if p > power or (p == power and power != 4):
-                        _reduce_one(ops, out)
+                        ops.pop()                      # _reduce_one's "bin", inline: the hot case
+                        right = out.pop()
+                        out[-1] = make_binary(top[1], out[-1], right, top[2])
                         continue
                 elif tk == "un" and _UNARY > power:
                     _reduce_one(ops, out)
@@ -187,8 +189,16 @@ def _expr(toks, i):
                 expect_operand = True
                 i += 3
         elif kind == ")" or kind == ",":
-            while ops and ops[-1][0] in ("bin", "un"):
-                _reduce_one(ops, out)
+            while ops:
+                top = ops[-1]
+                if top[0] == "bin":
+                    ops.pop()
+                    right = out.pop()
+                    out[-1] = make_binary(top[1], out[-1], right, top[2])
+                elif top[0] == "un":
+                    _reduce_one(ops, out)
+                else:
+                    break
             if not ops:
                 raise _GiveUp
             marker, name, mpos, base = ops[-1]
@@ -208,7 +218,13 @@ def _expr(toks, i):
             i += 1
         elif kind == "SEP":
             while ops:
-                _reduce_one(ops, out)
+                top = ops[-1]
+                if top[0] == "bin":
+                    ops.pop()
+                    right = out.pop()
+                    out[-1] = make_binary(top[1], out[-1], right, top[2])
+                else:
+                    _reduce_one(ops, out)
             if len(out) != 1:
                 raise _GiveUp
             return out[0], i
