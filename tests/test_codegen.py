@@ -1190,3 +1190,21 @@ def test_random_programs_of_ten_to_the_five_operations_with_hostile_names(tmp, s
     points = [base, {**base, "x": -0.5}, {**base, "x": 1.7, "tuple": 0.9}]
     expected = compare_points(case, tmp, points, langs=["python", "c", "numpy", "js"])[0]
     assert expected[0][0] != FAIL and expected[1][0] == FAIL and expected[2][0] != FAIL
+
+
+def test_python_checks_many_gradients_at_once_and_names_the_one_that_failed():
+    """Past two gradients Python tests them with one all(map(math.isfinite,
+    ...)), then names the one that is not finite as grad does."""
+    text = "y = a * b * c * sqrt(x) + a * b * c"
+    case = Case(text)
+    code = generate(case.graph, "python").code
+    assert "if not all(map(math.isfinite, (" in code
+    ns: dict = {}
+    exec(code, ns)
+    point = {"a": 1.0, "b": 2.0, "c": 3.0, "x": 0.0}
+    want = case.grad(point)
+    assert want[0] == FAIL and want[2] == "backward"
+    with pytest.raises(ArithmeticError, match="^the gradient of `x` is not finite"):
+        ns["gradient"](*[point[n] for n in case.leaves])
+    point["x"] = 4.0
+    assert all(same(w, h) for w, h in zip(case.grad(point), ns["gradient"](*[point[n] for n in case.leaves])))

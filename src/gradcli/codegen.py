@@ -57,9 +57,9 @@ What the output looks like:
   rows of ints, a row per statement whose shape recurs (its case the
   statement's own C, within ``TABLE_CASE_OPS`` operations of cases), else
   per operation, run by a ``switch`` in a loop; the same operations on the
-  same doubles, the same check numbers. gcc -O2 at 10^4 ops 0.3 s, at 10^5
-  2.2 s (a tanh chain; the MLP of 67,135 ops 0.5 s), and it runs as fast as
-  the statements (bench/README.md).
+  same doubles, the same check numbers. gcc -O2 at 10^4 ops 0.2 s, at 10^5
+  1.4 to 2.2 s (a tanh chain; the MLP of 67,135 ops 0.5 s), and it runs as
+  fast as the statements (bench/README.md).
 
 Size: the generated code's operation count (``Plan.op_count``: arithmetic
 and calls, forward and adjoint together) is linear in the program whatever
@@ -70,9 +70,9 @@ operations with tanh; ``max``: ``(1 ± sign(a - b)) / 2``; ``x**y``: 26),
 and bit-for-bit agreement means performing them; the bound is tested op by
 op. Timed in C (bench/codegen.py --c), the gradient costs 1.2 to 1.4 times
 the value alone on a tanh chain whose gradient stays normal, up to 10^5
-operations, 3.3 to 3.6 on the MLP; on a chain whose gradient underflows to
-the smallest subnormal and stays there (w = 0.9), 2.9 at 10^4 and 4.5 at
-10^5, all of it subnormal arithmetic that grad performs too (1.75 with
+operations, 2.95 to 3.6 on the MLP; on a chain whose gradient underflows
+to the smallest subnormal and stays there (w = 0.9), 2.8 at 10^4 and 4.3
+at 10^5, all of it subnormal arithmetic that grad performs too (1.75 with
 flush-to-zero, which is not bit for bit).
 
 C and Python agree bit for bit where Python's ``math`` calls the C library:
@@ -1196,11 +1196,20 @@ class _Python(_Writer):
         lines = []
         plan = self.plan
         results = self.results()
-        for k, g in enumerate(plan.gradients):
-            if self.checked(g):
-                name = self.p.atom(g)
-                lines += [f"if not math.isfinite({name}):",
-                          "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
+        checked = [(k, g) for k, g in enumerate(plan.gradients) if self.checked(g)]
+        # One test per 200 gradients (an MLP has one per weight: 383 ifs were a
+        # quarter of its gradient's time), then the one that failed, named.
+        for at in range(0, len(checked), 200):
+            group = checked[at:at + 200]
+            each = []
+            for k, g in group:
+                each += [f"if not math.isfinite({self.p.atom(g)}):",
+                         "    " + self.raise_("ArithmeticError", self.gradient_failure(k), [])]
+            if len(group) < 3:
+                lines += each
+                continue
+            lines.append(f"if not all(map(math.isfinite, ({', '.join(self.p.atom(g) for _, g in group)}))):")
+            lines += ["    " + line for line in each]
         lines += self.zero_note()
         lines.append(f"return ({', '.join(results)}{',' if len(results) == 1 else ''})")
         return lines
