@@ -1847,6 +1847,8 @@ class _SQL(_Writer):
         lines += [f"DROP TABLE IF EXISTS {temp}{name(0)};",
                   f"CREATE TEMP TABLE {name(0)} AS\nSELECT row_number() OVER () AS {_ROW}"
                   + (",\n" + cols if cols else "") + f"\nFROM {self.table_ref(table)};"]
+        last_read: dict[int, int] = {}     # table -> the last chunk that reads it
+        done: list[int] = []               # chunk k's statements end at lines[done[k - 1]]
         for k, chunk in enumerate(chunks, 1):
             mine = {n.index for n in chunk}
             reads: dict[int, Sym] = {}
@@ -1875,8 +1877,20 @@ class _SQL(_Writer):
             lines += [f"DROP TABLE IF EXISTS {temp}{name(k)};",
                       f"CREATE TEMP TABLE {name(k)} AS\nWITH\n" + ",\n".join(ctes)
                       + f"\nSELECT {_ROW}, " + ", ".join(own) + f",\n    {ok}\n    AS ok{k}\nFROM s{len(ctes) - 1};"]
+            for t in tables:
+                last_read[t] = k
+            done.append(len(lines))
         results = [plan.output, *plan.gradients]
         tables = sorted({home[n.index] for n in results if n.index in home} | {len(chunks), 0})
+        # a table no later chunk and not the result reads is dropped after its last reader:
+        # SQLite slowed with thousands of tables in its schema
+        drops: dict[int, list[int]] = {}
+        for t, k in last_read.items():
+            if t not in tables:
+                drops.setdefault(k, []).append(t)
+        for k in sorted(drops, reverse=True):
+            at = done[k - 1]
+            lines[at:at] = [f"DROP TABLE {temp}{name(t)};" for t in sorted(drops[k])]
         gathered = len(chunks) + 1
         while len(tables) > SQL_CHUNK_TABLES:      # the results are in many tables: gather them, 50 at a time
             group, tables = tables[:SQL_CHUNK_TABLES], tables[SQL_CHUNK_TABLES:]
