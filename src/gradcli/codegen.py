@@ -74,7 +74,7 @@ operations, 2.95 to 3.6 on the MLP; on a chain whose gradient underflows
 to the smallest subnormal and stays there (w = 0.9), 2.8 at 10^4 and 4.3
 at 10^5, all of it subnormal arithmetic that grad performs too (1.75 with
 flush-to-zero, which is not bit for bit). Python (``--cost``): 3.1 to 4.0;
-NumPy 2.5 to 7.6, it pays per array operation (bench/README.md).
+NumPy 2.5 to 12 (its times move 2x with the load: it pays per array pass).
 
 C and Python agree bit for bit where Python's ``math`` calls the C library:
 every op but ``hypot`` (and ``asinh``, whose derivative uses it), for which
