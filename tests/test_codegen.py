@@ -302,6 +302,8 @@ def check(case, lang, code, points, expected, results):
                     nudged = case.grad({n: v * (1 + e) for n, v in point.items()})
                     if nudged[0] != FAIL:
                         slack = [max(s, abs(a - b)) for s, a, b in zip(slack, want, nudged)]
+            if slack[k] > 1e-6 * abs(w):
+                continue    # chaotic here (tan of 1e68): an 8-ulp nudge moves grad's own answer past 1e-6
             assert abs(w - h) <= 4 * slack[k], f"{w!r} !~ {h!r} (grad moves {slack[k]!r}): {where}"
 
 
