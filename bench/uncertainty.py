@@ -190,6 +190,48 @@ def main() -> None:
         first_order("random DAG", random_dag(10_000, leaves=leaves), "out")
     net = mlp(500, width=4, inputs=4)
     first_order("MLP, every input, weight and bias uncertain", net, net.strip().splitlines()[-1].split("=")[0].strip())
+    if not quick:
+        growth()
+
+
+def growth() -> None:
+    """First order on tanh MLPs whose 4 inputs alone are uncertain, as the
+    network grows: once each (``uncertainties`` takes about a minute at 700
+    nodes, its time multiplying by about 15 for every 100 nodes), then
+    gradcli alone at 10^4 nodes."""
+    for nodes in (300, 500, 600, 700, 10_000):
+        net = mlp(nodes, width=4, inputs=4)
+        out = net.strip().splitlines()[-1].split("=")[0].strip()
+        values = leaves_of(net)
+        inputs = {name: ((v, 0.01) if name in (f"x{i}" for i in range(4)) else v) for name, v in values.items()}
+        gradcli.uncertainty(net, inputs)                     # warm: the lazy imports
+        start = time.perf_counter()
+        ours = gradcli.uncertainty(net, inputs)
+        mine = time.perf_counter() - start
+        size = len(structure(parse(net)).nodes)
+        if nodes > 700:
+            print(f"first order, MLP, {size:,} nodes, 4 uncertain inputs: gradcli {mine:.3f} s "
+                  "(uncertainties not run: see 700)")
+            continue
+        start = time.perf_counter()
+        their_u = _four_uncertain(net, values, out)
+        spent = time.perf_counter() - start
+        assert math.isclose(ours.u, their_u, rel_tol=1e-9), (ours.u, their_u)
+        print(f"first order, MLP, {size:,} nodes, 4 uncertain inputs: gradcli {mine:.3f} s, "
+              f"uncertainties {spent:.3f} s: {spent / mine:.1f}x")
+
+
+def _four_uncertain(program: str, values: dict, out: str) -> float:
+    """``uncertainties`` on ``program`` with x0..x3 uncertain (u 0.01), the
+    rest exact, from the text (Python's compile included)."""
+    from uncertainties import ufloat, umath
+
+    code = "\n".join(line for line in program.splitlines() if not _is_default(line))
+    env = {"tanh": umath.tanh}
+    for name, v in values.items():
+        env[name] = ufloat(v, 0.01) if name in {"x0", "x1", "x2", "x3"} else v
+    exec(compile(code, "<program>", "exec"), env)
+    return env[out].std_dev
 
 
 if __name__ == "__main__":
