@@ -602,6 +602,28 @@ def test_sql_refuses_columns_that_would_be_one(text, message):
     assert done.returncode == 2 and done.stdout == "" and done.stderr.startswith("error: " + message), done.stderr
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--lang", "c", "--dialect", "postgres"], "--dialect is for --lang sql, not --lang c"),
+    (["--dialect", "duckdb"], "--dialect is for --lang sql, not --lang python"),   # the default, given
+    (["--lang", "js", "--sql-table", "t"], "--sql-table is for --lang sql, not --lang js"),
+    (["--lang", "numpy", "--table", "t"], "--sql-table is for --lang sql, not --lang numpy"),
+    (["--lang", "python", "--sql-columns", "x"], "--sql-columns is for --lang sql, not --lang python"),
+    (["--lang", "sql", "--esm"], "--esm is for --lang js, not --lang sql"),
+    (["--lang", "sql", "--sql-columns", ","], "--sql-columns `,` names nothing: give a name, such as "
+                                              "--sql-columns a, or a,b"),
+])
+def test_an_option_of_another_language_is_an_error_not_ignored(args, message, tmp):
+    target = tmp / "out.c"
+    done = subprocess.run([sys.executable, "-m", "gradcli", "codegen", "y = x * x", *args, "-o", str(target)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.splitlines()[-2 if "is for" in message else -1] == "error: " + message
+    assert not target.exists()
+    good = subprocess.run([sys.executable, "-m", "gradcli", "codegen", "y = x * x", "--lang", "sql",
+                           "--dialect", "sqlite", "--sql-table", "t"], capture_output=True, text=True)
+    assert good.returncode == 0 and "FROM t" in good.stdout.replace('"t"', "t"), good.stderr
+
+
 @needs_duckdb
 def test_sql_table_named_like_a_step(tmp):
     case = Case("y = log(x) * x")

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from gradcli.codegen import DIALECTS, generate
-from gradcli.ops import FUNCTIONS, OPS
+from gradcli.ops import OPS
 from tests.test_codegen import (ERRORS, EXAMPLE_FILES, FAIL, HOSTILE_NAMES, Case, check, hostile_program,
                                 one_op_program)
 

@@ -978,8 +978,26 @@ def uncertainty_(
 
 # ------------------------------------------------------------ codegen (issue 11)
 
+def _for_one_language(ctx, lang: str, options: dict) -> None:
+    """An option of one target language given with another (``--dialect``
+    with ``--lang c``) would be ignored without a word: it is an error."""
+    from typer._click.core import ParameterSource
+
+    from .codegen import LANGS
+
+    if lang not in LANGS:
+        return                  # generate says which languages there are
+    for param in ctx.command.params:
+        meant = options.get(param.name)
+        if meant and meant != lang and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT:
+            flag = "--sql-table" if param.name == "table" else param.opts[0]
+            raise InputError(f"{flag} is for --lang {meant}, not --lang {lang}",
+                             notes=[f"use --lang {meant}, or leave {flag} out"])
+
+
 @app.command("codegen", cls=_renamed(_ProgramFirst, table="--sql-table"))
 def codegen_(
+    ctx: typer.Context,
     program: Optional[str] = PROGRAM,
     bindings: Optional[List[str]] = BINDINGS,
     file: Optional[str] = FILE,
@@ -1014,8 +1032,7 @@ def codegen_(
     Examples:
       gradcli codegen "y = x * sin(x)"
       gradcli codegen "y = x * sin(x)" --lang c -o xsin.c
-      gradcli codegen "y = x * log(x)" --lang sql --sql-table points
-      gradcli codegen "y = x * log(x)" --lang sql --dialect postgres
+      gradcli codegen "y = x * log(x)" --lang sql --dialect postgres --sql-table points
     """
     source = Source()
     with errors_to_exit(source):
@@ -1023,13 +1040,15 @@ def codegen_(
         from .codegen import generate
         from .parse import parse
 
+        _for_one_language(ctx, lang.lower(), {"table": "sql", "dialect": "sql", "sql_columns": "sql", "esm": "js"})
         inputs = parse_bindings(read_program(program, file, bindings or [], source))
         graph = structure(parse(source.text), output)
         bind(graph, inputs, complete=False)
         names = split_names(wrt)
         esm = esm or (out or "").endswith(".mjs")
         code = generate(graph, lang.lower(), names, name=name, table=table, defaults=list(inputs), esm=esm,
-                        dialect=dialect.lower(), columns=split_names(sql_columns) or ()).code
+                        dialect=dialect.lower(),
+                        columns=split_names(sql_columns, "--sql-columns") or ()).code
         if out is None or out == "-":
             emit(code)
         else:

@@ -324,15 +324,16 @@ def parse_bindings(bindings: List[str]) -> dict:
     return inputs
 
 
-def split_names(values: Optional[List[str]]) -> Optional[List[str]]:
-    """``--wrt a --wrt b`` and ``--wrt a,b``, in order, once each."""
+def split_names(values: Optional[List[str]], option: str = "--wrt") -> Optional[List[str]]:
+    """``--wrt a --wrt b`` and ``--wrt a,b``, in order, once each (also
+    another option's names: ``option`` is the one errors name)."""
     if not values:
         return None
     names: list[str] = []
     for value in values:
         given = [name.strip() for name in value.split(",") if name.strip()]
         if not given:
-            raise InputError(f"--wrt `{value}` names nothing: give a name, such as --wrt a, or a,b")
+            raise InputError(f"{option} `{printable(value)}` names nothing: give a name, such as {option} a, or a,b")
         for name in given:
             if name not in names:
                 names.append(name)

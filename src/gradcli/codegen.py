@@ -1687,7 +1687,6 @@ class _SQL(_Writer):
 
     def write(self, table: str = "points") -> str:
         plan = self.plan
-        p = self.p
         # Each kept node goes in the first CTE after the ones its operands come from.
         level: dict[int, int] = {}
         for node in plan.statements:
