@@ -1731,12 +1731,13 @@ class _SQL(_Writer):
         inputs = [leaf.label for leaf in self.read]
         where = {"duckdb": "DuckDB", "sqlite": "SQLite 3.35 or later (with its math functions)",
                  "postgres": "PostgreSQL 12 or later"}[self.dialect]
+        tested = "tested in PostgreSQL 15" if self.dialect == "postgres" else "tested in it"
         shape = ("A script: temporary tables (dropped first if they exist), then one SELECT"
                  if script else "One SELECT")
         lines = _header_lines(plan, self.func)
         lines += [f"{shape} over the table {table} (columns: {', '.join(inputs) or 'none'}): "
                   "value and grad_NAME are NULL where grad fails.",
-                  f"Written for {where} (--dialect {self.dialect}) and tested in it."]
+                  f"Written for {where} (--dialect {self.dialect}) and {tested}."]
         return [f"-- {h}" for h in lines]
 
     def input_columns(self) -> list[str]:
