@@ -192,6 +192,17 @@ def _on_sigint(signum, frame):
     raise KeyboardInterrupt
 
 
+def _unraisable(info) -> None:
+    """The console script's hook for exceptions Python cannot raise (in a
+    finalizer, a weakref callback): a Ctrl-C that lands in one is swallowed
+    there, and is not worth a traceback ("Exception ignored in ..."); the
+    command then ends as it would have (after a Ctrl-C, a failure is status
+    130, quietly). Anything else is Python's to print."""
+    if _SIGINT_SEEN and issubclass(info.exc_type, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(info)
+
+
 def _interrupted(e: BaseException | None) -> bool:
     """Whether a Ctrl-C stands behind ``e``: one was received by the console
     script, or a KeyboardInterrupt is in its chain (a Ctrl-C during an
@@ -531,6 +542,7 @@ def as_script(run: Callable[[], object], prompt: bool = False) -> None:
     try:
         if not prompt and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _on_sigint)
+            sys.unraisablehook = _unraisable
     except ValueError:  # pragma: no cover - not the main thread
         pass
     try:
