@@ -272,6 +272,9 @@ def test_changelog_is_keep_a_changelog_from_0_1_0():
     assert "keepachangelog.com" in text
     assert "## [Unreleased]" in text and re.search(r"^## \[0\.1\.0\] - \d{4}-\d\d-\d\d$", text, re.M)
     assert "### Added" in text
+    for version in re.split(r"^## ", text, flags=re.M)[1:]:      # each kind of change once a version
+        kinds = re.findall(r"^### (\w+)", version, re.M)
+        assert len(kinds) == len(set(kinds)), (version.split("\n", 1)[0], kinds)
 
 
 def test_contributing_says_where_changes_go():
