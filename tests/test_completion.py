@@ -82,6 +82,7 @@ CASES = [
     ("gradcli grad 'lr * weight + bias' --wrt weight,b", "gradcli grad lr * weight + bias --wrt weight,bias"),
     ("gradcli grad -f examples/lecture_L.grad --of L",   "gradcli grad -f examples/lecture_L.grad --of L"),
     ("gradcli grad -f examples/lecture_L.grad --wrt f",  "gradcli grad -f examples/lecture_L.grad --wrt f"),
+    ("gradcli grad 'total = w * x' --output to",         "gradcli grad total = w * x --output total"),
     ("gradcli explain 'y = u*v; z = y + 1' --of y",      "gradcli explain y = u*v; z = y + 1 --of y"),
     ("gradcli grad 'x' --js",                            "gradcli grad x --json"),
 ]
@@ -131,6 +132,13 @@ def test_completion_offers_the_names_and_choices():
         ["a", "b", "c", "f", "e", "d", "L"]
     assert offered("grad", "-f", str(EXAMPLES / "lecture_L.grad"), "--of", "") == ["e", "d", "L", "a", "b", "c", "f"]
     assert offered("grad", "'y = a*b; z = y + c'", "--wrt", "a,") == ["a,b", "a,c", "a,y", "a,z"]
+    # an older spelling completes as its new one, and Tab never offers the old one
+    assert offered("grad", "-f", str(EXAMPLES / "lecture_L.grad"), "--output", "") == \
+        ["e", "d", "L", "a", "b", "c", "f"]
+    assert offered("codegen", "x", "--table", "") == []       # a file-like value: the shell's own
+    assert offered("grad", "x", "--ou") == ["--out"] and "--output" not in offered("grad", "x", "--")
+    assert {"--step", "--of"} <= set(offered("check", "x", "--")) and \
+        not {"--h", "--output"} & set(offered("check", "x", "--"))
     assert offered("grad", "(a*", "--wrt", "") == []            # a program that does not parse: nothing
     assert offered("grad", "-f", "/nonexistent", "--wrt", "") == []
 

@@ -41,6 +41,24 @@ class _ProgramFirst(TyperCommand):
     def get_help_option(self, ctx):
         return _paged_help_option(super().get_help_option(ctx))
 
+    def get_params(self, ctx):
+        """While the shell completes, an older spelling (``--output``) is one
+        of its option's names, so that Tab after it offers what Tab after
+        the new one does (click finds the option by the word before)."""
+        params = super().get_params(ctx)
+        if _completing():
+            renames = {**RENAMED, **self.renamed}
+            for param in params:
+                for old, new in renames.items():
+                    if new in getattr(param, "opts", ()) and old not in param.opts:
+                        param.opts.append(old)
+        return params
+
+    def shell_complete(self, ctx, incomplete):
+        """Option names offered by Tab: the new spellings only."""
+        renames = {**RENAMED, **self.renamed}
+        return [item for item in super().shell_complete(ctx, incomplete) if item.value not in renames]
+
     # Older spellings still accepted, each with a note on standard error
     # (issue 25): the command's own renames, added by ``renamed(...)``.
     renamed: dict = {}
